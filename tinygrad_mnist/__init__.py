@@ -1,0 +1,12 @@
+"""tinygrad_mnist: a small reverse-mode autograd on NumPy with a PyTorch-shaped API."""
+from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from .errors import DTypeError, ShapeError
+from .rng import manual_seed
+from .tensor import (
+    Tensor, arange, bool_, cat, eye, float16, float32, float64, from_numpy, full, full_like,
+    int32, int64, matmul, maximum, minimum, ones, ones_like, rand, rand_like, randint, randn,
+    randn_like, stack, tensor, uint8, where, zeros, zeros_like,
+)
+from .gradcheck import gradcheck
+
+__version__ = "0.1.0"

@@ -1,0 +1,277 @@
+"""The engine: Function nodes, grad mode, and the backward pass.
+
+A Function instance is one node of the graph. `apply` runs its forward on ndarrays and, when
+recording, links the node to its inputs: `next[i]` is the node that made input i, the input
+itself when it is a leaf that requires grad, or None when no gradient flows there. Nodes never
+hold intermediate Tensors, only what their backward saved, so activations are freed as soon as
+the graph no longer needs them.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .errors import ShapeError
+
+_grad_enabled = True
+
+class _GradMode:
+    """Context manager and decorator setting whether ops are recorded."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    def __enter__(self):
+        global _grad_enabled
+        self.prev = _grad_enabled
+        _grad_enabled = self.enabled
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self.prev
+
+    def __call__(self, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with _GradMode(self.enabled):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+def no_grad() -> _GradMode:
+    """Stop recording ops (context manager or decorator), as torch.no_grad."""
+    return _GradMode(False)
+
+
+def enable_grad() -> _GradMode:
+    """Record ops again inside a no_grad block (context manager or decorator)."""
+    return _GradMode(True)
+
+
+def set_grad_enabled(mode: bool) -> _GradMode:
+    """Set grad mode for a block (context manager or decorator)."""
+    return _GradMode(mode)
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops are being recorded now."""
+    return _grad_enabled
+
+
+_FREED = "freed"
+
+
+class Function:
+    """One differentiable op. Subclasses define forward (ndarrays in, ndarray out) and backward
+    (output gradient Tensor in, one Tensor or None per input out, written with Tensor ops)."""
+
+    __slots__ = ("next", "inputs", "output", "saved", "shape", "dtype", "__weakref__")
+    save_inputs = False   # backward reads self.inputs (the input Tensors)
+    save_output = False   # backward reads self.output (the output, as a Tensor on this node)
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        node = cls.__new__(cls)
+        try:
+            out = node.forward(*[t.data for t in inputs], **params)
+        except ValueError as err:
+            shapes = ", ".join(str(t.shape) for t in inputs)
+            raise ShapeError(f"{cls.__name__.lower()}: shapes {shapes} do not fit: {err}") from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        if _grad_enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    break
+            else:
+                return _make_tensor(out, None)
+            node.next = tuple((t._ctx or t) if t.requires_grad else None for t in inputs)
+            node.shape = out.shape
+            node.dtype = out.dtype
+            if cls.save_inputs:
+                node.inputs = inputs
+            if cls.save_output:
+                node.output = out
+            return _make_tensor(out, node)
+        return _make_tensor(out, None)
+
+    def forward(self, *arrays: np.ndarray, **params) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    def save(self, *arrays) -> None:
+        """Keep constants (masks, indices) for backward; freed with the graph."""
+        self.saved = arrays
+
+    @property
+    def needs(self) -> tuple[bool, ...]:
+        """Which inputs want a gradient."""
+        return tuple(e is not None for e in self.next)
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name}Backward>"
+
+    def _release(self) -> None:
+        for attr in ("inputs", "output", "saved"):
+            if hasattr(self, attr):
+                setattr(self, attr, _FREED)
+
+    def _run_backward(self, grad):
+        for attr in ("inputs", "output", "saved"):
+            if getattr(self, attr, None) is _FREED:
+                raise RuntimeError(
+                    f"{self.name}: trying to backward through the graph a second time, but its "
+                    "saved values were freed after the first backward; pass retain_graph=True "
+                    "to the first backward() if you need to go through it again")
+        if self.save_output and type(self.output) is np.ndarray:
+            self.output = _make_tensor(self.output, self)
+        grads = self.backward(grad)
+        return grads if type(grads) is tuple else (grads,)
+
+
+_make_tensor = None  # set by tensor.py: (ndarray, node or None) -> Tensor
+
+
+def _unbroadcast(grad, shape: tuple[int, ...]):
+    """Sum a gradient of a broadcast result back to the shape of the input it flows to."""
+    lead = grad.ndim - len(shape)
+    dims = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    return grad.sum(dim=dims, keepdim=True).reshape(shape) if dims else grad.reshape(shape)
+
+
+def _count_edges(roots: Sequence[Function]) -> dict:
+    """How many edges point at each node reachable from roots (iterative, no recursion)."""
+    pending = {}
+    seen = set()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for e in node.next:
+            if isinstance(e, Function):
+                pending[e] = pending.get(e, 0) + 1
+                if e not in seen:
+                    stack.append(e)
+    return pending
+
+
+def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_graph: bool,
+                 inputs: Sequence | None = None) -> dict:
+    """Propagate grads from tensors through the graph. Returns {node or leaf: gradient} for the
+    leaves reached (or, when inputs is given, for those inputs, which may be non-leaves)."""
+    global _grad_enabled
+    root_nodes = []
+    node_grads: dict = {}
+    leaf_grads: dict = {}
+    for t, g in zip(tensors, grads):
+        key = t._ctx if t._ctx is not None else t
+        target = node_grads if t._ctx is not None else leaf_grads
+        target[key] = target[key] + g if key in target else g
+        if t._ctx is not None:
+            root_nodes.append(t._ctx)
+    wanted = None if inputs is None else {(t._ctx if t._ctx is not None else t) for t in inputs}
+    captured = {}
+
+    pending = _count_edges(root_nodes)
+    ready = [n for n in dict.fromkeys(root_nodes) if n not in pending]
+    prev_mode = _grad_enabled
+    _grad_enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grad = node_grads.pop(node)
+            if wanted is not None and node in wanted:
+                captured[node] = grad
+            in_grads = node._run_backward(grad)
+            if len(in_grads) != len(node.next):
+                raise RuntimeError(f"{node.name}.backward returned {len(in_grads)} gradients "
+                                   f"for {len(node.next)} inputs")
+            for e, g in zip(node.next, in_grads):
+                if e is None:
+                    continue
+                if isinstance(e, Function):
+                    if g is not None:
+                        g = _fit(node, g, e)
+                        node_grads[e] = node_grads[e] + g if e in node_grads else g
+                    pending[e] -= 1
+                    if pending[e] == 0:
+                        if e in node_grads:
+                            ready.append(e)
+                        else:
+                            _skip_subgraph(e, pending, ready, node_grads, not retain_graph)
+                elif g is not None:
+                    g = _fit(node, g, e)
+                    leaf_grads[e] = leaf_grads[e] + g if e in leaf_grads else g
+            if not retain_graph:
+                node._release()
+    finally:
+        _grad_enabled = prev_mode
+    if wanted is None:
+        return leaf_grads
+    captured.update((k, v) for k, v in leaf_grads.items() if k in wanted)
+    return captured
+
+
+def _skip_subgraph(node: Function, pending: dict, ready: list, node_grads: dict,
+                   release: bool) -> None:
+    """A node that received no gradient at all (every path into it gave None): pass over it,
+    releasing its dependents in turn, without calling its backward."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if release:
+            n._release()
+        for e in n.next:
+            if isinstance(e, Function):
+                pending[e] -= 1
+                if pending[e] == 0:
+                    (ready if e in node_grads else stack).append(e)
+
+
+def _fit(node: Function, grad, target):
+    """Reduce a gradient to its input's shape (the one place broadcasting is undone) and check it."""
+    if grad.shape != target.shape:
+        if np.broadcast_shapes(grad.shape, target.shape) != grad.shape:
+            raise RuntimeError(f"{node.name}: backward gave a gradient of shape {grad.shape} "
+                               f"for an input of shape {target.shape}")
+        grad = _unbroadcast(grad, target.shape)
+    return grad
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False,
+         retain_graph: bool | None = None, allow_unused: bool = False) -> tuple:
+    """Gradients of outputs with respect to inputs, as torch.autograd.grad; .grad is untouched."""
+    from .tensor import Tensor, _default_grad
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("grad: one of the inputs does not require grad")
+    gs = [_default_grad(o, g, "grad") for o, g in zip(outputs, grad_outputs)]
+    if retain_graph is None:
+        retain_graph = create_graph
+    found = run_backward(outputs, gs, retain_graph, create_graph, inputs)
+    result = []
+    for t in inputs:
+        g = found.get(t._ctx if t._ctx is not None else t)
+        if g is None and not allow_unused:
+            raise RuntimeError("grad: one of the inputs was not used to compute the outputs; "
+                               "pass allow_unused=True if this is intended")
+        result.append(g)
+    return tuple(result)

@@ -1,0 +1,376 @@
+"""One small Function per primitive: forward on ndarrays, backward with Tensor ops.
+
+Backward rules may return a gradient of the broadcast output shape: the engine reduces it to the
+input's shape. Rules only compute the gradients an input needs (`self.needs`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .autograd import Function
+
+
+def _kept_shape(shape: tuple, dims: tuple | None) -> tuple:
+    """The shape of a reduction over dims with keepdim=True."""
+    if dims is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in dims else n for i, n in enumerate(shape))
+
+
+# ---- elementwise arithmetic -------------------------------------------------------------------
+
+class Add(Function):
+    def forward(self, a, b): return a + b
+    def backward(self, g): return g, g
+
+
+class Sub(Function):
+    def forward(self, a, b): return a - b
+    def backward(self, g): return g, (-g if self.next[1] is not None else None)
+
+
+class Mul(Function):
+    save_inputs = True
+    def forward(self, a, b): return a * b
+
+    def backward(self, g):
+        a, b = self.inputs
+        need_a, need_b = self.needs
+        return (g * b if need_a else None), (g * a if need_b else None)
+
+
+class Div(Function):
+    save_inputs = True
+    def forward(self, a, b): return a / b
+
+    def backward(self, g):
+        a, b = self.inputs
+        need_a, need_b = self.needs
+        return (g / b if need_a else None), (-g * a / (b * b) if need_b else None)
+
+
+class Neg(Function):
+    def forward(self, a): return -a
+    def backward(self, g): return -g
+
+
+class Pow(Function):
+    """a ** b with b a tensor; where a == 0 and b >= 0, d/db is taken as 0 (as torch)."""
+    save_inputs = True
+    save_output = True
+    def forward(self, a, b): return np.power(a, b)
+
+    def backward(self, g):
+        a, b = self.inputs
+        need_a, need_b = self.needs
+        ga = (g * b * a ** (b - 1)).masked_fill(b.data == 0, 0) if need_a else None
+        gb = None
+        if need_b:
+            zero = (a.data == 0) & (b.data >= 0)
+            gb = (g * self.output * a.masked_fill(zero, 1).log()).masked_fill(zero, 0)
+        return ga, gb
+
+
+class PowScalar(Function):
+    """a ** e for a Python number e (kept out of the graph)."""
+    save_inputs = True
+    def forward(self, a, exponent):
+        self.save(exponent)
+        return np.power(a, exponent)
+
+    def backward(self, g):
+        (a,), (e,) = self.inputs, self.saved
+        return g * 0 if e == 0 else g * e * a ** (e - 1)
+
+
+# ---- unary math -------------------------------------------------------------------------------
+
+class Exp(Function):
+    save_output = True
+    def forward(self, a): return np.exp(a)
+    def backward(self, g): return g * self.output
+
+
+class Log(Function):
+    save_inputs = True
+    def forward(self, a): return np.log(a)
+    def backward(self, g): return g / self.inputs[0]
+
+
+class Sqrt(Function):
+    save_output = True
+    def forward(self, a): return np.sqrt(a)
+    def backward(self, g): return g / (self.output * 2)
+
+
+class Abs(Function):
+    def forward(self, a):
+        self.save(np.sign(a))
+        return np.abs(a)
+
+    def backward(self, g): return g * self.saved[0]
+
+
+class ReLU(Function):
+    def forward(self, a):
+        mask = a > 0
+        self.save(mask)
+        return a * mask
+
+    def backward(self, g): return g * self.saved[0]
+
+
+class LeakyReLU(Function):
+    def forward(self, a, slope):
+        factor = np.where(a > 0, 1, slope).astype(a.dtype)
+        self.save(factor)
+        return a * factor
+
+    def backward(self, g): return g * self.saved[0]
+
+
+class Sigmoid(Function):
+    save_output = True
+    def forward(self, a):
+        # exp(-|a|) never overflows; for a < 0 sigmoid(a) = e / (1 + e).
+        e = np.exp(-np.abs(a))
+        out = 1 / (1 + e)
+        np.multiply(out, e, out=out, where=a < 0)
+        return out
+
+    def backward(self, g):
+        s = self.output
+        return g * s * (1 - s)
+
+
+class Tanh(Function):
+    save_output = True
+    def forward(self, a): return np.tanh(a)
+
+    def backward(self, g):
+        t = self.output
+        return g * (1 - t * t)
+
+
+# ---- softmax family ---------------------------------------------------------------------------
+
+def _stable_max(a: np.ndarray, dim) -> np.ndarray:
+    """max over dim (kept), with infinities replaced by 0 so a - max stays finite."""
+    m = np.max(a, axis=dim, keepdims=True)
+    finite = np.isfinite(m)
+    return m if finite.all() else np.where(finite, m, 0)
+
+
+class Softmax(Function):
+    save_output = True
+    def forward(self, a, dim):
+        self.save(dim)
+        e = np.exp(a - _stable_max(a, dim))
+        return e / e.sum(axis=dim, keepdims=True)
+
+    def backward(self, g):
+        s, dim = self.output, self.saved[0]
+        return s * (g - (g * s).sum(dim=dim, keepdim=True))
+
+
+class LogSoftmax(Function):
+    save_output = True
+    def forward(self, a, dim):
+        self.save(dim)
+        shifted = a - _stable_max(a, dim)
+        return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+
+    def backward(self, g):
+        out, dim = self.output, self.saved[0]
+        return g - out.exp() * g.sum(dim=dim, keepdim=True)
+
+
+class LogSumExp(Function):
+    save_inputs = True
+    save_output = True
+    def forward(self, a, dims, keepdim):
+        self.save(dims, keepdim)
+        m = _stable_max(a, dims)
+        out = np.log(np.exp(a - m).sum(axis=dims, keepdims=True)) + m
+        return out if keepdim else out.squeeze(dims)
+
+    def backward(self, g):
+        (a,), (dims, keepdim) = self.inputs, self.saved
+        kept = _kept_shape(a.shape, dims)
+        return g.reshape(kept) * (a - self.output.reshape(kept)).exp()
+
+
+# ---- reductions -------------------------------------------------------------------------------
+
+class Sum(Function):
+    def forward(self, a, dims, keepdim):
+        self.save(a.shape, dims)
+        return a.sum(axis=dims, keepdims=keepdim)
+
+    def backward(self, g):
+        shape, dims = self.saved
+        return g.reshape(_kept_shape(shape, dims)).expand(shape)
+
+
+class Mean(Function):
+    def forward(self, a, dims, keepdim):
+        self.save(a.shape, dims)
+        return a.mean(axis=dims, keepdims=keepdim)
+
+    def backward(self, g):
+        shape, dims = self.saved
+        count = np.prod([shape[d] for d in dims]) if dims is not None else np.prod(shape)
+        return g.reshape(_kept_shape(shape, dims)).expand(shape) / count
+
+
+class Extreme(Function):
+    """max or min over all elements (ties share the gradient equally, as torch) or over one
+    dim (the gradient goes to the index returned)."""
+    def forward(self, a, dim, keepdim, largest):
+        if dim is None:
+            out = a.max() if largest else a.min()
+            mask = a == out
+            self.save(mask / mask.sum(dtype=a.dtype), None)
+            return out
+        idx = np.expand_dims((a.argmax if largest else a.argmin)(axis=dim), dim)
+        mask = np.zeros(a.shape, dtype=a.dtype)
+        np.put_along_axis(mask, idx, 1, axis=dim)
+        self.save(mask, dim)
+        out = np.take_along_axis(a, idx, axis=dim)
+        return out if keepdim else out.squeeze(dim)
+
+    def backward(self, g):
+        mask, dim = self.saved
+        if dim is not None and g.ndim < mask.ndim:
+            g = g.unsqueeze(dim)
+        return g * mask
+
+
+# ---- shape ops --------------------------------------------------------------------------------
+
+class Reshape(Function):
+    def forward(self, a, shape):
+        self.save(a.shape)
+        return a.reshape(shape)
+
+    def backward(self, g): return g.reshape(self.saved[0])
+
+
+class Permute(Function):
+    def forward(self, a, dims):
+        self.save(dims)
+        return a.transpose(dims)
+
+    def backward(self, g): return g.permute(*np.argsort(self.saved[0]))
+
+
+class Expand(Function):
+    def forward(self, a, shape): return np.broadcast_to(a, shape)
+    def backward(self, g): return g  # the engine sums it back to the input's shape
+
+
+class GetItem(Function):
+    def forward(self, a, index):
+        self.save(a.shape, index)
+        return a[index]
+
+    def backward(self, g):
+        shape, index = self.saved
+        return ScatterAdd.apply(g, shape=shape, index=index)
+
+
+def _hits_each_once(index) -> bool:
+    """Whether an index can name an element at most once (so assignment equals accumulation)."""
+    if isinstance(index, np.ndarray):
+        return index.dtype == bool
+    items = index if type(index) is tuple else (index,)
+    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in items)
+
+
+class ScatterAdd(Function):
+    """zeros(shape) with g added at index (repeated indices accumulate): GetItem's backward,
+    itself differentiable so gradients of gradients work."""
+    def forward(self, g, shape, index):
+        self.save(index)
+        out = np.zeros(shape, dtype=g.dtype)
+        if _hits_each_once(index):
+            out[index] = g
+        else:
+            np.add.at(out, index, g)
+        return out
+
+    def backward(self, gg): return gg[self.saved[0]]
+
+
+class Cat(Function):
+    def forward(self, *arrays, dim):
+        sizes = [a.shape[dim] for a in arrays]
+        self.save(dim, np.cumsum([0] + sizes))
+        return np.concatenate(arrays, axis=dim)
+
+    def backward(self, g):
+        dim, bounds = self.saved
+        lead = (slice(None),) * (dim % g.ndim)
+        return tuple(g[lead + (slice(int(lo), int(hi)),)] if need else None
+                     for lo, hi, need in zip(bounds[:-1], bounds[1:], self.needs))
+
+
+# ---- selection --------------------------------------------------------------------------------
+
+class Where(Function):
+    def forward(self, a, b, cond):
+        self.save(cond)
+        return np.where(cond, a, b)
+
+    def backward(self, g):
+        cond = self.saved[0]
+        need_a, need_b = self.needs
+        return (g.where(cond, 0) if need_a else None), (g.where(~cond, 0) if need_b else None)
+
+
+class Clamp(Function):
+    def forward(self, a, lo, hi):
+        inside = np.ones(a.shape, dtype=bool)
+        if lo is not None:
+            inside &= a >= lo
+        if hi is not None:
+            inside &= a <= hi
+        self.save(inside)
+        return np.clip(a, lo, hi)
+
+    def backward(self, g): return g * self.saved[0]
+
+
+class Maximum(Function):
+    """Elementwise max; where a == b each side gets half the gradient (as torch)."""
+    def forward(self, a, b, largest):
+        out = np.maximum(a, b) if largest else np.minimum(a, b)
+        wins_a = (a > b) if largest else (a < b)
+        share_a = wins_a + 0.5 * (a == b)
+        self.save(share_a.astype(out.dtype))
+        return out
+
+    def backward(self, g):
+        share_a = self.saved[0]
+        need_a, need_b = self.needs
+        return (g * share_a if need_a else None), (g * (1 - share_a) if need_b else None)
+
+
+class Copy(Function):
+    """A copy, optionally to another dtype (clone, to, float, double)."""
+    def forward(self, a, dtype):
+        self.save(a.dtype)
+        return a.astype(dtype)
+
+    def backward(self, g): return g.to(self.saved[0])
+
+
+class MatMul(Function):
+    """a @ b for a, b of at least 2 dims (batched dims broadcast); 1-D is handled in Tensor."""
+    save_inputs = True
+    def forward(self, a, b): return a @ b
+
+    def backward(self, g):
+        a, b = self.inputs
+        need_a, need_b = self.needs
+        return (g @ b.mT if need_a else None), (a.mT @ g if need_b else None)

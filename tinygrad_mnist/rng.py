@@ -1,0 +1,27 @@
+"""The one seeded random generator behind randn, rand, init, dropout and shuffling."""
+from __future__ import annotations
+
+import numpy as np
+
+_generator = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> None:
+    """Reseed the global generator: same seed, same numbers."""
+    global _generator
+    _generator = np.random.default_rng(seed)
+
+
+def generator() -> np.random.Generator:
+    """The global generator (replaced by manual_seed, so fetch it each time)."""
+    return _generator
+
+
+def get_state() -> dict:
+    """The generator's state, for checkpoints."""
+    return _generator.bit_generator.state
+
+
+def set_state(state: dict) -> None:
+    """Restore a state returned by get_state."""
+    _generator.bit_generator.state = state

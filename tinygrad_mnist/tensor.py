@@ -1,0 +1,579 @@
+"""Tensor: an ndarray that records the ops applied to it. Methods are one-liners over ops.py."""
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from . import autograd, ops, rng
+from .errors import DTypeError, ShapeError
+
+float16, float32, float64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
+uint8, int32, int64, bool_ = np.dtype("uint8"), np.dtype("int32"), np.dtype("int64"), np.dtype(bool)
+default_float = float32
+
+MinMax = namedtuple("MinMax", ["values", "indices"])
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode autodiff, shaped like torch.Tensor."""
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected operator
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        """Wrap data; an ndarray of the right dtype is shared, not copied (use tensor() to copy)."""
+        self.data = _as_array(data, dtype)
+        self.grad = None
+        self._ctx = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_()
+
+    # ---- attributes --------------------------------------------------------------------------
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    is_leaf = property(lambda self: self._ctx is None)
+    grad_fn = property(lambda self: self._ctx)
+    T = property(lambda self: self.permute(*reversed(range(self.ndim))))
+    mT = property(lambda self: self.transpose(-2, -1))
+
+    def size(self, dim: int | None = None):
+        """The shape, or its length along dim."""
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ShapeError(f"item: only one-element tensors convert to a number, got shape {self.shape}")
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph."""
+        return _make_tensor(self.data, None)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Mark a leaf as needing a gradient (floating-point tensors only)."""
+        if requires_grad and self.data.dtype.kind != "f":
+            raise DTypeError(f"requires_grad: only floating-point tensors can require gradients, got "
+                             f"dtype {self.data.dtype}; convert with .float() first")
+        if self._ctx is not None and not requires_grad:
+            raise RuntimeError("requires_grad_: only leaves can stop requiring grad; use .detach()")
+        self.requires_grad = requires_grad
+        return self
+
+    def zero_(self) -> Tensor:
+        """Fill with zeros in place (for tensors outside any graph, like .grad)."""
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value) -> Tensor:
+        self.data[...] = value
+        return self
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(", precision=4)
+        extras = [] if self.dtype in (float32, int64, bool_) else [f"dtype={self.dtype}"]
+        if self._ctx is not None:
+            extras.append(f"grad_fn={self._ctx!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "Tensor(" + ", ".join([body] + extras) + ")"
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    # ---- autograd ----------------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into each leaf's .grad, as torch.Tensor.backward."""
+        if not self.requires_grad:
+            raise RuntimeError("backward: this tensor does not require grad and has no grad_fn "
+                               "(was it computed under no_grad, or from tensors without requires_grad?)")
+        if retain_graph is None:
+            retain_graph = create_graph
+        g = _default_grad(self, gradient, "backward")
+        grads = autograd.run_backward([self], [g], retain_graph, create_graph)
+        assigned = set()
+        for leaf, g in grads.items():
+            if not create_graph and (not g.data.flags.writeable or id(g.data) in assigned):
+                g = _make_tensor(g.data.copy(), None)
+            assigned.add(id(g.data))
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+    # ---- arithmetic --------------------------------------------------------------------------
+    def __add__(self, other): return ops.Add.apply(*_operands(self, other))
+    def __radd__(self, other): return ops.Add.apply(*_operands(other, self))
+    def __sub__(self, other): return ops.Sub.apply(*_operands(self, other))
+    def __rsub__(self, other): return ops.Sub.apply(*_operands(other, self))
+    def __mul__(self, other): return ops.Mul.apply(*_operands(self, other))
+    def __rmul__(self, other): return ops.Mul.apply(*_operands(other, self))
+    def __truediv__(self, other): return ops.Div.apply(*_operands(self, other, true_div=True))
+    def __rtruediv__(self, other): return ops.Div.apply(*_operands(other, self, true_div=True))
+    def __neg__(self): return ops.Neg.apply(self)
+    def __matmul__(self, other): return matmul(self, other)
+    def __rmatmul__(self, other): return matmul(_as_tensor(other), self)
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+            return ops.PowScalar.apply(self, exponent=exponent)
+        return ops.Pow.apply(*_operands(self, exponent))
+
+    def __rpow__(self, base): return ops.Pow.apply(*_operands(base, self))
+
+    add, sub, mul, div, pow, matmul = __add__, __sub__, __mul__, __truediv__, __pow__, __matmul__
+
+    def neg(self) -> Tensor: return ops.Neg.apply(self)
+    def exp(self) -> Tensor: return ops.Exp.apply(self)
+    def log(self) -> Tensor: return ops.Log.apply(self)
+    def sqrt(self) -> Tensor: return ops.Sqrt.apply(self)
+    def abs(self) -> Tensor: return ops.Abs.apply(self)
+    def relu(self) -> Tensor: return ops.ReLU.apply(self)
+    def sigmoid(self) -> Tensor: return ops.Sigmoid.apply(self)
+    def tanh(self) -> Tensor: return ops.Tanh.apply(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        return ops.LeakyReLU.apply(self, slope=negative_slope)
+
+    def softmax(self, dim: int) -> Tensor:
+        return ops.Softmax.apply(self, dim=_dim(dim, self.ndim))
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return ops.LogSoftmax.apply(self, dim=_dim(dim, self.ndim))
+
+    def logsumexp(self, dim=None, keepdim: bool = False) -> Tensor:
+        return ops.LogSumExp.apply(self, dims=_dims(dim, self.ndim), keepdim=keepdim)
+
+    def clamp(self, min=None, max=None) -> Tensor:
+        """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+        if min is None and max is None:
+            raise ValueError("clamp: give at least one of min and max")
+        return ops.Clamp.apply(self, lo=min, hi=max)
+
+    clip = clamp
+
+    def maximum(self, other) -> Tensor: return ops.Maximum.apply(*_operands(self, other), largest=True)
+    def minimum(self, other) -> Tensor: return ops.Maximum.apply(*_operands(self, other), largest=False)
+
+    def where(self, condition, other) -> Tensor:
+        """self where condition holds, other elsewhere."""
+        return where(condition, self, other)
+
+    def masked_fill(self, mask, value) -> Tensor:
+        """value where mask is true, self elsewhere."""
+        return where(mask, value, self)
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 per element (no gradient: its derivative is zero)."""
+        return _make_tensor(np.sign(self.data), None)
+
+    def to(self, dtype) -> Tensor:
+        """A copy in another dtype (self when it already has it); gradients flow back."""
+        dtype = np.dtype(dtype)
+        return self if dtype == self.data.dtype else ops.Copy.apply(self, dtype=dtype)
+
+    def float(self) -> Tensor: return self.to(float32)
+    def double(self) -> Tensor: return self.to(float64)
+    def long(self) -> Tensor: return self.to(int64)
+    def clone(self) -> Tensor: return ops.Copy.apply(self, dtype=self.data.dtype)
+
+    # ---- reductions --------------------------------------------------------------------------
+    def sum(self, dim=None, keepdim: bool = False) -> Tensor:
+        return ops.Sum.apply(self, dims=_dims(dim, self.ndim), keepdim=keepdim)
+
+    def mean(self, dim=None, keepdim: bool = False) -> Tensor:
+        _need_float(self, "mean")
+        return ops.Mean.apply(self, dims=_dims(dim, self.ndim), keepdim=keepdim)
+
+    def var(self, dim=None, keepdim: bool = False, correction: int = 1, unbiased: bool | None = None) -> Tensor:
+        """Variance with Bessel's correction by default, as torch.var."""
+        if unbiased is not None:
+            correction = int(unbiased)
+        dims = _dims(dim, self.ndim)
+        count = self.data.size if dims is None else int(np.prod([self.shape[d] for d in dims]))
+        centred = self - self.mean(dim, keepdim=True)
+        return (centred * centred).sum(dim, keepdim=keepdim) / max(count - correction, 0)
+
+    def std(self, dim=None, keepdim: bool = False, correction: int = 1, unbiased: bool | None = None) -> Tensor:
+        return self.var(dim, keepdim, correction, unbiased).sqrt()
+
+    def max(self, dim: int | None = None, keepdim: bool = False):
+        """The largest value, or (values, indices) along dim, as torch.max."""
+        return self._extreme(dim, keepdim, largest=True)
+
+    def min(self, dim: int | None = None, keepdim: bool = False):
+        """The smallest value, or (values, indices) along dim, as torch.min."""
+        return self._extreme(dim, keepdim, largest=False)
+
+    def _extreme(self, dim, keepdim, largest):
+        if dim is None:
+            return ops.Extreme.apply(self, dim=None, keepdim=False, largest=largest)
+        dim = _dim(dim, self.ndim)
+        values = ops.Extreme.apply(self, dim=dim, keepdim=keepdim, largest=largest)
+        return MinMax(values, self.argmax(dim, keepdim) if largest else self.argmin(dim, keepdim))
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _make_tensor(np.asarray(self.data.argmax(axis=dim, keepdims=keepdim)), None)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _make_tensor(np.asarray(self.data.argmin(axis=dim, keepdims=keepdim)), None)
+
+    # ---- comparisons (no gradient) -----------------------------------------------------------
+    def _compare(self, other, op) -> Tensor:
+        other = other.data if isinstance(other, Tensor) else other
+        return _make_tensor(np.asarray(op(self.data, other)), None)
+
+    def __eq__(self, other): return self._compare(other, np.equal)
+    def __ne__(self, other): return self._compare(other, np.not_equal)
+    def __lt__(self, other): return self._compare(other, np.less)
+    def __le__(self, other): return self._compare(other, np.less_equal)
+    def __gt__(self, other): return self._compare(other, np.greater)
+    def __ge__(self, other): return self._compare(other, np.greater_equal)
+    def __invert__(self): return _make_tensor(~self.data, None)
+    def __and__(self, other): return self._compare(other, np.logical_and)
+    def __or__(self, other): return self._compare(other, np.logical_or)
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    # ---- shapes ------------------------------------------------------------------------------
+    def reshape(self, *shape) -> Tensor:
+        shape = _shape_args(shape)
+        return self if shape == self.shape else ops.Reshape.apply(self, shape=shape)
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        start, end = _dim(start_dim, self.ndim), _dim(end_dim, self.ndim)
+        if self.ndim == 0:
+            return self.reshape(1)
+        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
+
+    def permute(self, *dims) -> Tensor:
+        dims = tuple(_dim(d, self.ndim) for d in _shape_args(dims))
+        if sorted(dims) != list(range(self.ndim)):
+            raise ShapeError(f"permute: {dims} is not an ordering of the {self.ndim} dims of {self.shape}")
+        return ops.Permute.apply(self, dims=dims)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        dims = list(range(self.ndim))
+        d0, d1 = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
+        dims[d0], dims[d1] = d1, d0
+        return ops.Permute.apply(self, dims=tuple(dims))
+
+    def squeeze(self, dim=None) -> Tensor:
+        """Drop size-1 dims (all, or those named that have size 1)."""
+        dims = range(self.ndim) if dim is None else _dims(dim, self.ndim)
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        dim = _dim(dim, self.ndim + 1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def expand(self, *sizes) -> Tensor:
+        """Broadcast to sizes (-1 keeps a dim) without copying."""
+        sizes = _shape_args(sizes)
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise ShapeError(f"expand: cannot expand shape {self.shape} to fewer dims {sizes}")
+        shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
+        return self if shape == self.shape else ops.Expand.apply(self, shape=shape)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
+
+    def __getitem__(self, index) -> Tensor:
+        return ops.GetItem.apply(self, index=_index(index))
+
+
+# ---- the one place that decides dtypes -----------------------------------------------------
+
+def _as_array(data, dtype=None) -> np.ndarray:
+    """An ndarray for data: Python floats become float32 (as torch); arrays keep their dtype."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray):
+        return data if dtype is None else data.astype(dtype, copy=False)
+    arr = np.asarray(data, dtype=dtype)
+    if dtype is None and arr.dtype == float64 and not isinstance(data, np.generic):
+        arr = arr.astype(default_float)
+    return arr
+
+
+def _const_dtype(value, like: np.dtype) -> np.dtype:
+    """The dtype a Python number takes next to a tensor of dtype like (as torch)."""
+    if like.kind == "f" or (like.kind in "iu" and not isinstance(value, float)):
+        return like
+    if isinstance(value, bool):
+        return bool_
+    return int64 if isinstance(value, int) else default_float
+
+
+def _operands(a, b, true_div: bool = False) -> tuple[Tensor, Tensor]:
+    """Two Tensors for a binary op: numbers take the tensor's dtype; an integer tensor meeting a
+    float one takes the float's dtype (torch's rule; NumPy would give float64)."""
+    if not isinstance(a, Tensor):
+        a = _make_tensor(np.asarray(a, _const_dtype(a, b.data.dtype)) if _is_number(a) else _as_array(a), None)
+    elif not isinstance(b, Tensor):
+        b = _make_tensor(np.asarray(b, _const_dtype(b, a.data.dtype)) if _is_number(b) else _as_array(b), None)
+    da, db = a.data.dtype, b.data.dtype
+    if da is not db and da != db:
+        if da.kind == "f" and db.kind != "f":
+            b = b.to(da)
+        elif db.kind == "f" and da.kind != "f":
+            a = a.to(db)
+    if true_div and a.data.dtype.kind != "f":
+        a, b = a.to(default_float), b.to(default_float)
+    return a, b
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float, np.number, np.bool_))
+
+
+def _need_float(t: Tensor, op: str) -> None:
+    if t.data.dtype.kind != "f":
+        raise DTypeError(f"{op}: needs a floating-point tensor, got dtype {t.data.dtype}; use .float()")
+
+
+def _make_tensor(data: np.ndarray, ctx) -> Tensor:
+    """A Tensor around an op's result, skipping __init__'s conversions (the hot path)."""
+    t = _new_tensor(Tensor)
+    t.data = data
+    t.grad = None
+    t.requires_grad = ctx is not None
+    t._ctx = ctx
+    return t
+
+
+_new_tensor = object.__new__
+autograd._make_tensor = _make_tensor
+
+
+def _as_tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _default_grad(t: Tensor, gradient, caller: str) -> Tensor:
+    """The gradient to start backward from: given, or 1 for a one-element output."""
+    if gradient is None:
+        if t.data.size != 1:
+            raise RuntimeError(f"{caller}: grad can be implicitly created only for one-element outputs, "
+                               f"got shape {t.shape}; pass gradient= of that shape")
+        return _make_tensor(np.ones(t.shape, dtype=t.dtype), None)
+    g = _as_tensor(gradient)
+    if g.shape != t.shape:
+        raise ShapeError(f"{caller}: gradient has shape {g.shape} but the output has shape {t.shape}")
+    return g if g.requires_grad else _make_tensor(np.array(g.data, dtype=t.dtype), None)
+
+
+def _dim(dim: int, ndim: int) -> int:
+    """dim as a non-negative index, with an error naming the valid range."""
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise IndexError(f"dim {dim} is out of range for a tensor of {ndim} dims "
+                         f"(expected {-max(ndim, 1)} to {max(ndim, 1) - 1})")
+    return dim % max(ndim, 1)
+
+
+def _dims(dim, ndim: int) -> tuple | None:
+    """None (all dims) or a sorted tuple of non-negative dims."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    if ndim == 0:
+        return None
+    return tuple(sorted({_dim(d, ndim) for d in dims}))
+
+
+def _shape_args(shape) -> tuple:
+    """Accept f(2, 3) and f((2, 3)) alike."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, np.ndarray)):
+        shape = shape[0]
+    return tuple(int(n) for n in shape)
+
+
+def _index(index):
+    """Index with Tensors replaced by their arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+# ---- functions --------------------------------------------------------------------------------
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product: 1-D, 2-D and batched (leading dims broadcast), as torch.matmul."""
+    a, b = _operands(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"matmul: both arguments need at least 1 dim, got shapes {a.shape} and {b.shape}")
+    inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if a.shape[-1] != inner_b:
+        hint = "; did you mean to transpose the second operand (.T)?" if a.shape[-1] == b.shape[-1] else ""
+        raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not align "
+                         f"(inner dims {a.shape[-1]} != {inner_b}){hint}")
+    if a.ndim == 1 and b.ndim == 1:
+        return (a * b).sum()
+    if a.ndim == 1:
+        return ops.MatMul.apply(a.unsqueeze(0), b).squeeze(-2)
+    if b.ndim == 1:
+        return ops.MatMul.apply(a, b.unsqueeze(1)).squeeze(-1)
+    return ops.MatMul.apply(a, b)
+
+
+def where(condition, input, other) -> Tensor:
+    """input where condition holds, other elsewhere (all three broadcast)."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != bool_:
+        raise DTypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = _as_tensor(input)
+    a, b = _operands(input, other)
+    return ops.Where.apply(a, b, cond=cond)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim."""
+    tensors = [_as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    dim = _dim(dim, tensors[0].ndim)
+    first = tensors[0].shape
+    for i, t in enumerate(tensors[1:], 1):
+        if t.ndim != len(first) or t.shape[:dim] + t.shape[dim + 1:] != first[:dim] + first[dim + 1:]:
+            raise ShapeError(f"cat: tensor {i} has shape {t.shape}, which does not match tensor 0's "
+                             f"{first} outside dim {dim}")
+    return ops.Cat.apply(*tensors, dim=dim)
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join equally shaped tensors along a new dim."""
+    tensors = [_as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    for i, t in enumerate(tensors[1:], 1):
+        if t.shape != tensors[0].shape:
+            raise ShapeError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has {tensors[0].shape}")
+    dim = _dim(dim, tensors[0].ndim + 1)
+    return cat([t.unsqueeze(dim) for t in tensors], dim)
+
+
+def maximum(a, b) -> Tensor:
+    return _as_tensor(a).maximum(b)
+
+
+def minimum(a, b) -> Tensor:
+    return _as_tensor(a).minimum(b)
+
+
+# ---- factories --------------------------------------------------------------------------------
+
+def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of data (floats default to float32)."""
+    arr = _as_array(data, dtype)
+    return Tensor(arr.copy() if arr is data or isinstance(data, Tensor) else arr, requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing array's memory and dtype."""
+    return Tensor(array)
+
+
+def _factory(array: np.ndarray, requires_grad: bool) -> Tensor:
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def zeros(*shape, dtype=float32, requires_grad: bool = False) -> Tensor:
+    return _factory(np.zeros(_shape_args(shape), dtype), requires_grad)
+
+
+def ones(*shape, dtype=float32, requires_grad: bool = False) -> Tensor:
+    return _factory(np.ones(_shape_args(shape), dtype), requires_grad)
+
+
+def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    shape = _shape_args((shape,)) if not isinstance(shape, int) else (shape,)
+    dtype = dtype or (_const_dtype(fill_value, int64) if not isinstance(fill_value, float) else float32)
+    return _factory(np.full(shape, fill_value, dtype), requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Like torch.arange: integers give int64, any float argument gives float32."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        dtype = float32 if any(isinstance(v, float) for v in (start, end, step)) else int64
+    return _factory(np.arange(start, end, step, dtype=dtype), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=float32, requires_grad: bool = False) -> Tensor:
+    return _factory(np.eye(n, m, dtype=dtype), requires_grad)
+
+
+def rand(*shape, dtype=float32, requires_grad: bool = False) -> Tensor:
+    """Uniform on [0, 1) from the seeded global generator."""
+    return _factory(rng.generator().random(_shape_args(shape), dtype=dtype), requires_grad)
+
+
+def randn(*shape, dtype=float32, requires_grad: bool = False) -> Tensor:
+    """Standard normal from the seeded global generator."""
+    return _factory(rng.generator().standard_normal(_shape_args(shape), dtype=dtype), requires_grad)
+
+
+def randint(low: int, high: int | None = None, size: Iterable[int] = (), dtype=int64) -> Tensor:
+    """Integers in [low, high) (or [0, low) when high is omitted)."""
+    if high is None:
+        low, high = 0, low
+    return _factory(rng.generator().integers(low, high, size=tuple(size), dtype=dtype), False)
+
+
+def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def full_like(t: Tensor, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    return full(t.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def rand_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def randn_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
