@@ -8,5 +8,6 @@ from .tensor import (
     randn_like, stack, tensor, uint8, where, zeros, zeros_like,
 )
 from .gradcheck import gradcheck
+from . import nn
 
 __version__ = "0.1.0"

@@ -93,8 +93,18 @@ class Exp(Function):
 
 class Log(Function):
     save_inputs = True
-    def forward(self, a): return np.log(a)
+    def forward(self, a):
+        with np.errstate(divide="ignore"):  # log(0) = -inf, silently, as in torch
+            return np.log(a)
     def backward(self, g): return g / self.inputs[0]
+
+
+class Log1p(Function):
+    save_inputs = True
+    def forward(self, a):
+        with np.errstate(divide="ignore"):
+            return np.log1p(a)
+    def backward(self, g): return g / (self.inputs[0] + 1)
 
 
 class Sqrt(Function):

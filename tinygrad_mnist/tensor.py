@@ -159,6 +159,7 @@ class Tensor:
     def neg(self) -> Tensor: return ops.Neg.apply(self)
     def exp(self) -> Tensor: return ops.Exp.apply(self)
     def log(self) -> Tensor: return ops.Log.apply(self)
+    def log1p(self) -> Tensor: return ops.Log1p.apply(self)
     def sqrt(self) -> Tensor: return ops.Sqrt.apply(self)
     def abs(self) -> Tensor: return ops.Abs.apply(self)
     def relu(self) -> Tensor: return ops.ReLU.apply(self)

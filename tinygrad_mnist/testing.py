@@ -55,3 +55,63 @@ def assert_matches_torch(fn: Callable, torch_fn: Callable, *arrays: np.ndarray, 
                                  f"{'None' if b.grad is None else 'present'} in torch")
         if a.grad is not None:
             _first_mismatch(f"grad of input {i}", a.grad.data, b.grad.numpy(), rtol, atol)
+
+
+class TorchComparison:
+    """What compare_with_torch found: the loss and, per parameter, the largest gradient difference."""
+
+    def __init__(self, loss: tuple[float, float], rows: list[tuple[str, tuple, float, float]], rtol: float, atol: float):
+        self.loss, self.rows, self.rtol, self.atol = loss, rows, rtol, atol
+
+    @property
+    def ok(self) -> bool:
+        """Whether the loss and every gradient agree within rtol/atol."""
+        ours, theirs = self.loss
+        return bool(np.isclose(ours, theirs, rtol=self.rtol, atol=self.atol)) and all(
+            diff <= self.atol + self.rtol * scale for _, _, diff, scale in self.rows)
+
+    def __str__(self) -> str:
+        lines = [f"loss: {self.loss[0]!r} here, {self.loss[1]!r} in torch",
+                 f"{'parameter':<30} {'shape':<14} {'max |grad diff|':>16} {'max |grad|':>12}"]
+        lines += [f"{name:<30} {str(shape):<14} {diff:>16.3e} {scale:>12.3e}" for name, shape, diff, scale in self.rows]
+        lines.append("OK" if self.ok else f"MISMATCH (rtol={self.rtol}, atol={self.atol})")
+        return "\n".join(lines)
+
+
+def compare_with_torch(model, torch_model, x: np.ndarray, y: np.ndarray, loss="cross_entropy",
+                       rtol: float = 1e-7, atol: float = 1e-10) -> TorchComparison:
+    """Copy model's weights into torch_model, run one forward/backward of loss in both (eval mode,
+    so dropout is off; both models' modes are restored) and report per-parameter gradient
+    differences. loss is a name in both nn.functional modules ('cross_entropy', 'mse_loss', ...)
+    or a pair (our_loss_fn, torch_loss_fn). Both run in the dtype of model's parameters."""
+    torch = _torch()
+    from .nn import functional as F
+    ours_loss, theirs_loss = ((getattr(F, loss), getattr(torch.nn.functional, loss))
+                              if isinstance(loss, str) else loss)
+    params = dict(model.named_parameters())
+    dtype = next(iter(params.values())).dtype
+    torch_model.to(getattr(torch, dtype.name))
+    torch_model.load_state_dict({k: torch.tensor(v) for k, v in model.state_dict().items()})
+    modes = model.training, torch_model.training
+    model.eval(), torch_model.eval()
+    try:
+        model.zero_grad(), torch_model.zero_grad(set_to_none=True)
+        x = np.asarray(x, dtype=dtype)
+        target = np.asarray(y, dtype=dtype) if np.asarray(y).dtype.kind == "f" else np.asarray(y)
+        ours = ours_loss(model(Tensor(x)), Tensor(target))
+        theirs = theirs_loss(torch_model(torch.tensor(x)), torch.tensor(target))
+        ours.backward()
+        theirs.backward()
+    finally:
+        model.train(modes[0]), torch_model.train(modes[1])
+    torch_params = dict(torch_model.named_parameters())
+    rows = []
+    for name, p in params.items():
+        if name not in torch_params:
+            raise KeyError(f"compare_with_torch: parameter {name!r} has no counterpart in torch_model")
+        g_ours = p.grad.data if p.grad is not None else np.zeros_like(p.data)
+        t_grad = torch_params[name].grad
+        g_theirs = t_grad.numpy() if t_grad is not None else np.zeros_like(p.data)
+        rows.append((name, p.shape, float(np.abs(g_ours - g_theirs).max(initial=0)),
+                     float(np.abs(g_theirs).max(initial=0))))
+    return TorchComparison((ours.item(), theirs.item()), rows, rtol, atol)

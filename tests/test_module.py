@@ -1,0 +1,235 @@
+"""Module registration, state_dict, repr and init, against torch."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_mnist as tg
+from tinygrad_mnist import nn
+
+
+def mlp():
+    return nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Dropout(0.2), nn.Linear(128, 10))
+
+
+def torch_mlp():
+    return torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Dropout(0.2),
+                               torch.nn.Linear(128, 10))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(4, 3), nn.Tanh())
+        self.heads = nn.ModuleList([nn.Linear(3, 2), nn.Linear(3, 1, bias=False)])
+        self.scale = nn.Parameter(np.ones(1))
+        self.note = "not registered"
+
+    def forward(self, x):
+        h = self.encoder(x)
+        return tg.cat([head(h) for head in self.heads], dim=1) * self.scale
+
+
+class TorchNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Tanh())
+        self.heads = torch.nn.ModuleList([torch.nn.Linear(3, 2), torch.nn.Linear(3, 1, bias=False)])
+        self.scale = torch.nn.Parameter(torch.ones(1))
+
+
+def test_repr_and_state_dict_keys_equal_torch():
+    assert repr(mlp()) == repr(torch_mlp())
+    assert list(mlp().state_dict()) == list(torch_mlp().state_dict())
+    assert repr(Net()).replace("Net", "") == repr(TorchNet()).replace("TorchNet", "")
+    assert [n for n, _ in Net().named_parameters()] == [n for n, _ in TorchNet().named_parameters()]
+
+
+def test_state_dict_moves_both_ways_and_outputs_agree():
+    ours, theirs = mlp().eval(), torch_mlp().eval()
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    x = np.random.default_rng(0).random((3, 784), dtype=np.float32)
+    np.testing.assert_allclose(ours(tg.Tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    back = mlp().eval()
+    back.load_state_dict(theirs.state_dict())
+    np.testing.assert_array_equal(back(tg.Tensor(x)).data, ours(tg.Tensor(x)).data)
+
+
+def test_load_state_dict_keeps_parameter_arrays_in_place():
+    model = mlp()
+    arrays = [p.data for p in model.parameters()]
+    model.load_state_dict(mlp().state_dict())
+    assert all(p.data is a for p, a in zip(model.parameters(), arrays))
+
+
+def test_state_dict_is_a_copy():
+    model = nn.Linear(2, 2)
+    sd = model.state_dict()
+    sd["weight"][...] = 7
+    assert not np.any(model.weight.data == 7)
+
+
+def test_load_state_dict_errors_name_the_keys_and_shapes():
+    model = mlp()
+    sd = model.state_dict()
+    del sd["0.bias"]
+    sd["extra.weight"] = np.zeros(3)
+    sd["3.weight"] = np.zeros((10, 64))
+    with pytest.raises(tg.ShapeError) as err:
+        model.load_state_dict(sd)
+    msg = str(err.value)
+    assert "missing keys: 0.bias" in msg and "unexpected keys: extra.weight" in msg
+    assert "3.weight: shape (10, 64) in the state_dict, (10, 128) in the model" in msg
+
+
+def test_load_state_dict_non_strict_reports_keys():
+    model = nn.Linear(3, 2)
+    result = model.load_state_dict({"weight": np.ones((2, 3)), "other": np.ones(1)}, strict=False)
+    assert result.missing_keys == ["bias"] and result.unexpected_keys == ["other"]
+    assert np.all(model.weight.data == 1)
+
+
+def test_train_eval_propagate_and_zero_grad():
+    model = Net()
+    model.eval()
+    assert all(not m.training for m in model.modules())
+    model.train()
+    assert all(m.training for m in model.modules())
+    model(tg.randn(5, 4)).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.zero_grad(set_to_none=False)
+    assert all(np.all(p.grad.data == 0) for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_reassigning_and_deleting_attributes_updates_registration():
+    model = Net()
+    model.scale = None
+    assert "scale" not in dict(model.named_parameters())
+    del model.heads
+    assert [n for n, _ in model.named_children()] == ["encoder"]
+
+
+def test_a_shared_parameter_is_listed_once_and_gets_both_gradients():
+    lin = nn.Linear(3, 3)
+    model = nn.Sequential(lin, nn.Tanh(), lin)
+    assert len(list(model.parameters())) == 2
+    x = np.random.default_rng(1).standard_normal((4, 3))
+    model.double()
+    t_lin = torch.nn.Linear(3, 3).double()
+    t_lin.load_state_dict({k: torch.tensor(v) for k, v in lin.state_dict().items()})
+    model(tg.Tensor(x)).sum().backward()
+    t_lin(torch.tanh(t_lin(torch.tensor(x)))).sum().backward()
+    np.testing.assert_allclose(lin.weight.grad.data, t_lin.weight.grad.numpy(), rtol=1e-10)
+
+
+def test_sequential_indexing_slicing_and_iteration():
+    model = mlp()
+    assert len(model) == 4 and isinstance(model[0], nn.Linear) and isinstance(model[-1], nn.Linear)
+    head = model[:2]
+    assert isinstance(head, nn.Sequential) and len(head) == 2 and head[0] is model[0]
+    assert [type(m).__name__ for m in model] == ["Linear", "ReLU", "Dropout", "Linear"]
+    model.append(nn.Softmax(dim=1))
+    assert len(model) == 5
+
+
+def test_to_double_runs_the_model_in_float64():
+    model = mlp().double()
+    assert all(p.dtype == np.float64 for p in model.parameters())
+    assert model(tg.randn(2, 784, dtype=tg.float64)).dtype == np.float64
+    assert all(p.dtype == np.float32 for p in model.float().parameters())
+
+
+def test_module_without_super_init_gets_a_clear_error():
+    class Broken(nn.Module):
+        def __init__(self):
+            self.layer = nn.Linear(1, 1)
+
+    with pytest.raises(AttributeError, match="super\\(\\).__init__\\(\\)"):
+        Broken()
+
+
+def test_parameter_repr_and_grad():
+    p = nn.Parameter(np.zeros(2, dtype=np.float32))
+    assert p.requires_grad and p.is_leaf
+    assert repr(p).startswith("Parameter containing:\nTensor(")
+
+
+# ---- init ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("nonlinearity, param", [
+    ("linear", None), ("sigmoid", None), ("tanh", None), ("relu", None), ("leaky_relu", None),
+    ("leaky_relu", 0.2), ("selu", None)])
+def test_calculate_gain_matches_torch(nonlinearity, param):
+    assert nn.init.calculate_gain(nonlinearity, param) == pytest.approx(
+        torch.nn.init.calculate_gain(nonlinearity, param), rel=1e-12)
+
+
+def _fans(shape):
+    return shape[1], shape[0]
+
+
+@pytest.mark.parametrize("shape", [(300, 784), (500, 200), (64, 1000)])
+def test_uniform_inits_have_torchs_bounds(shape):
+    fan_in, fan_out = _fans(shape)
+    t = tg.zeros(*shape)
+    cases = [
+        (lambda: nn.init.xavier_uniform_(t, gain=2.0), 2.0 * math.sqrt(6 / (fan_in + fan_out))),
+        (lambda: nn.init.kaiming_uniform_(t, nonlinearity="relu"), math.sqrt(2) * math.sqrt(3 / fan_in)),
+        (lambda: nn.init.kaiming_uniform_(t, mode="fan_out", nonlinearity="relu"), math.sqrt(2) * math.sqrt(3 / fan_out)),
+        (lambda: nn.init.uniform_(t, -0.3, 0.3), 0.3),
+    ]
+    for fill, bound in cases:
+        fill()
+        assert np.abs(t.data).max() <= bound
+        assert np.abs(t.data).max() > 0.98 * bound
+        assert abs(t.data.mean()) < 0.02 * bound
+        assert t.data.std() == pytest.approx(bound / math.sqrt(3), rel=0.03)
+
+
+@pytest.mark.parametrize("shape", [(300, 784), (500, 200)])
+def test_normal_inits_have_torchs_std(shape):
+    fan_in, fan_out = _fans(shape)
+    t = tg.zeros(*shape)
+    for fill, std in [
+        (lambda: nn.init.xavier_normal_(t), math.sqrt(2 / (fan_in + fan_out))),
+        (lambda: nn.init.kaiming_normal_(t, nonlinearity="relu"), math.sqrt(2 / fan_in)),
+        (lambda: nn.init.kaiming_normal_(t, a=0.1, mode="fan_out"), math.sqrt(2 / (1 + 0.01)) / math.sqrt(fan_out)),
+        (lambda: nn.init.normal_(t, 1.0, 0.5), 0.5),
+    ]:
+        fill()
+        assert t.data.std() == pytest.approx(std, rel=0.03)
+
+
+def test_constant_inits_and_dtype_is_kept():
+    t = tg.zeros(3, 4)
+    assert np.all(nn.init.ones_(t).data == 1) and t.dtype == np.float32
+    assert np.all(nn.init.constant_(t, 0.5).data == 0.5)
+    assert np.all(nn.init.zeros_(t).data == 0)
+
+
+def test_linear_default_init_matches_torch_bounds():
+    tg.manual_seed(0)
+    layer = nn.Linear(400, 300)
+    bound = 1 / math.sqrt(400)
+    for p in (layer.weight, layer.bias):
+        assert np.abs(p.data).max() <= bound and np.abs(p.data).max() > 0.95 * bound
+    assert layer.weight.data.std() == pytest.approx(bound / math.sqrt(3), rel=0.03)
+
+
+def test_init_is_seeded():
+    tg.manual_seed(5)
+    a = nn.Linear(10, 10).weight.data.copy()
+    tg.manual_seed(5)
+    assert np.array_equal(a, nn.Linear(10, 10).weight.data)
+
+
+def test_init_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="at least 2 dims"):
+        nn.init.xavier_uniform_(tg.zeros(5))
+    with pytest.raises(ValueError, match="mode must be"):
+        nn.init.kaiming_uniform_(tg.zeros(3, 3), mode="fan_avg")
+    with pytest.raises(ValueError, match="unsupported nonlinearity"):
+        nn.init.calculate_gain("swish")

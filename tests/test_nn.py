@@ -1,0 +1,213 @@
+"""nn layers, losses and functional against torch (float64, same inputs and weights)."""
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_mnist as tg
+from tinygrad_mnist import nn
+from tinygrad_mnist.nn import functional as F
+from tinygrad_mnist.testing import assert_matches_torch, compare_with_torch
+
+TF = torch.nn.functional
+rng = np.random.default_rng(0)
+
+
+def randn(*shape, scale=1.0):
+    return rng.standard_normal(shape) * scale
+
+
+@pytest.mark.parametrize("x_shape", [(5, 7), (2, 3, 7), (7,)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_matches_torch(x_shape, bias):
+    args = [randn(*x_shape), randn(4, 7)] + ([randn(4)] if bias else [])
+    assert_matches_torch(F.linear, TF.linear, *args)
+
+
+def test_linear_shape_error_names_both_shapes():
+    with pytest.raises(tg.ShapeError, match=r"input has 5 features.*\(3, 5\).*expects 7.*\(4, 7\)"):
+        F.linear(tg.randn(3, 5), tg.randn(4, 7))
+
+
+@pytest.mark.parametrize("ours, theirs", [
+    (F.relu, TF.relu), (F.sigmoid, torch.sigmoid), (F.tanh, torch.tanh),
+    (lambda x: F.leaky_relu(x, 0.2), lambda x: TF.leaky_relu(x, 0.2)),
+    (lambda x: F.softmax(x, 1), lambda x: TF.softmax(x, 1)),
+    (lambda x: F.log_softmax(x, 0), lambda x: TF.log_softmax(x, 0)),
+])
+def test_activations_match_torch(ours, theirs):
+    assert_matches_torch(ours, theirs, randn(6, 5, scale=3))
+
+
+@pytest.mark.parametrize("layer, torch_layer", [
+    (nn.ReLU(), torch.nn.ReLU()), (nn.LeakyReLU(0.1), torch.nn.LeakyReLU(0.1)),
+    (nn.Sigmoid(), torch.nn.Sigmoid()), (nn.Tanh(), torch.nn.Tanh()),
+    (nn.Softmax(dim=1), torch.nn.Softmax(dim=1)), (nn.LogSoftmax(dim=1), torch.nn.LogSoftmax(dim=1)),
+    (nn.Flatten(), torch.nn.Flatten()), (nn.Identity(), torch.nn.Identity()),
+])
+def test_parameterless_layers_match_torch(layer, torch_layer):
+    assert_matches_torch(layer, torch_layer, randn(4, 3, 2))
+    assert repr(layer) == repr(torch_layer)
+
+
+def test_linear_layer_grads_match_torch_with_copied_weights():
+    model = nn.Linear(6, 3).double()
+    report = compare_with_torch(model, torch.nn.Linear(6, 3), randn(5, 6), rng.integers(0, 3, 5))
+    assert report.ok, str(report)
+
+
+def test_compare_with_torch_reports_a_mismatch():
+    model = nn.Sequential(nn.Linear(6, 4), nn.Tanh(), nn.Linear(4, 3)).double()
+    wrong = torch.nn.Sequential(torch.nn.Linear(6, 4), torch.nn.Sigmoid(), torch.nn.Linear(4, 3))
+    report = compare_with_torch(model, wrong, randn(5, 6), rng.integers(0, 3, 5))
+    assert not report.ok
+    assert "MISMATCH" in str(report)
+
+
+# ---- dropout -----------------------------------------------------------------------------------
+
+def test_dropout_zeroes_a_share_p_and_scales_the_rest():
+    tg.manual_seed(1)
+    drop = nn.Dropout(0.25)
+    out = drop(tg.ones(200, 500)).data
+    assert abs((out == 0).mean() - 0.25) < 0.01
+    assert np.allclose(out[out != 0], 1 / 0.75)
+    assert out.dtype == np.float32
+
+
+def test_dropout_is_identity_in_eval_and_seeded_in_train():
+    x = tg.randn(50, 40)
+    drop = nn.Dropout(0.5)
+    assert drop.eval()(x) is x
+    drop.train()
+    tg.manual_seed(3)
+    a = drop(x).data
+    tg.manual_seed(3)
+    b = drop(x).data
+    assert np.array_equal(a, b)
+
+
+def test_dropout_gradient_uses_the_same_mask():
+    x = tg.randn(30, 20, requires_grad=True)
+    out = F.dropout(x, 0.4)
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.data, (out.data != 0) / 0.6, rtol=1e-6)
+
+
+def test_dropout_rejects_bad_p():
+    with pytest.raises(ValueError, match="p must be in"):
+        nn.Dropout(1.5)
+
+
+# ---- losses ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_class_targets_match_torch(reduction, smoothing):
+    y = rng.integers(0, 5, 8)
+    assert_matches_torch(lambda x, y: F.cross_entropy(x, y, reduction, smoothing),
+                         lambda x, y: TF.cross_entropy(x, y, reduction=reduction, label_smoothing=smoothing),
+                         randn(8, 5, scale=3), y)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_probability_targets_match_torch(reduction):
+    q = rng.random((6, 4))
+    q /= q.sum(1, keepdims=True)
+    assert_matches_torch(lambda x: F.cross_entropy(x, tg.Tensor(q), reduction, 0.2),
+                         lambda x: TF.cross_entropy(x, torch.tensor(q), reduction=reduction, label_smoothing=0.2),
+                         randn(6, 4))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_is_stable_for_huge_logits(dtype):
+    x = (randn(4, 10) * 1e4).astype(dtype)
+    y = rng.integers(0, 10, 4)
+    tol = dict(rtol=1e-5, atol=1e-3) if dtype == np.float32 else {}
+    assert_matches_torch(F.cross_entropy, TF.cross_entropy, x, y, **tol)
+
+
+def test_cross_entropy_second_order_matches_torch():
+    x, y = randn(5, 4), rng.integers(0, 4, 5)
+    ours = tg.Tensor(x, requires_grad=True)
+    (g,) = tg.grad(F.cross_entropy(ours, y), ours, create_graph=True)
+    (g * g).sum().backward()
+    theirs = torch.tensor(x, requires_grad=True)
+    (tg_,) = torch.autograd.grad(TF.cross_entropy(theirs, torch.tensor(y)), theirs, create_graph=True)
+    (tg_ * tg_).sum().backward()
+    np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("target, problem", [
+    (np.array([0, 1, 2.0]), "class-index targets must be integers"),
+    (np.array([0, 1]), r"expected 3 class indices"),
+    (np.array([0, 1, 7]), "class index 7 is out of range for 4 classes"),
+])
+def test_cross_entropy_bad_targets_name_the_problem(target, problem):
+    with pytest.raises((ValueError, TypeError), match=problem):
+        F.cross_entropy(tg.randn(3, 4), target)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss_matches_torch(reduction):
+    assert_matches_torch(lambda x, y: F.nll_loss(x.log_softmax(1), y, reduction),
+                         lambda x, y: TF.nll_loss(x.log_softmax(1), y, reduction=reduction),
+                         randn(7, 3), rng.integers(0, 3, 7))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_mse_loss_matches_torch(reduction):
+    target = randn(4, 3)
+    assert_matches_torch(lambda x: F.mse_loss(x, tg.Tensor(target), reduction),
+                         lambda x: TF.mse_loss(x, torch.tensor(target), reduction=reduction), randn(4, 3))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_bce_matches_torch_including_saturated_probabilities(reduction):
+    p = np.array([[0.0, 0.3], [1.0, 0.999999], [0.5, 1e-12]])
+    t = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    ours = F.binary_cross_entropy(tg.Tensor(p), tg.Tensor(t), reduction).data
+    theirs = TF.binary_cross_entropy(torch.tensor(p), torch.tensor(t), reduction=reduction).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10)
+    inner = rng.uniform(0.05, 0.95, (3, 2))
+    assert_matches_torch(lambda x: F.binary_cross_entropy(x, tg.Tensor(t), reduction),
+                         lambda x: TF.binary_cross_entropy(x, torch.tensor(t), reduction=reduction), inner)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e4])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_bce_with_logits_matches_torch_for_large_inputs(scale, reduction):
+    t = rng.integers(0, 2, (5, 3)).astype(np.float64)
+    assert_matches_torch(lambda x: F.binary_cross_entropy_with_logits(x, tg.Tensor(t), reduction),
+                         lambda x: TF.binary_cross_entropy_with_logits(x, torch.tensor(t), reduction=reduction),
+                         randn(5, 3, scale=scale))
+
+
+@pytest.mark.parametrize("loss, torch_loss, target", [
+    (nn.MSELoss(), torch.nn.MSELoss(), randn(4, 3)),
+    (nn.CrossEntropyLoss(label_smoothing=0.05), torch.nn.CrossEntropyLoss(label_smoothing=0.05), rng.integers(0, 3, 4)),
+    (nn.NLLLoss(reduction="sum"), torch.nn.NLLLoss(reduction="sum"), rng.integers(0, 3, 4)),
+    (nn.BCEWithLogitsLoss(), torch.nn.BCEWithLogitsLoss(), rng.integers(0, 2, (4, 3)).astype(float)),
+])
+def test_loss_modules_match_torch(loss, torch_loss, target):
+    assert_matches_torch(lambda x: loss(x, tg.Tensor(target)),
+                         lambda x: torch_loss(x, torch.tensor(target)), randn(4, 3))
+    assert repr(loss) == repr(torch_loss)
+
+
+def test_bce_loss_module_matches_torch():
+    t = rng.integers(0, 2, (4, 3)).astype(float)
+    assert_matches_torch(lambda x: nn.BCELoss()(x.sigmoid(), tg.Tensor(t)),
+                         lambda x: torch.nn.BCELoss()(x.sigmoid(), torch.tensor(t)), randn(4, 3))
+
+
+def test_loss_rejects_unknown_reduction_and_mismatched_shapes():
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        nn.MSELoss(reduction="avg")
+    with pytest.raises(tg.ShapeError, match=r"target shape \(4,\) differs from input shape \(4, 1\)"):
+        F.mse_loss(tg.randn(4, 1), tg.randn(4))
+
+
+def test_one_hot_matches_torch():
+    y = rng.integers(0, 6, (3, 4))
+    np.testing.assert_array_equal(F.one_hot(tg.Tensor(y), 7).data, TF.one_hot(torch.tensor(y), 7).numpy())
+    np.testing.assert_array_equal(F.one_hot(tg.Tensor(y)).data, TF.one_hot(torch.tensor(y)).numpy())

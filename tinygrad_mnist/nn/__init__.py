@@ -1,0 +1,5 @@
+"""Neural-network building blocks on Tensor: modules, layers, losses, init, functional."""
+from . import functional, init
+from .layers import Dropout, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .module import Module, ModuleList, Parameter, Sequential
