@@ -16,6 +16,7 @@ import numpy as np
 from .errors import ShapeError
 
 _grad_enabled = True
+_scope: tuple = ()  # the nn.Module calls in progress, outermost first (for draw_graph's clusters)
 
 class _GradMode:
     """Context manager and decorator setting whether ops are recorded."""
@@ -67,7 +68,7 @@ class Function:
     """One differentiable op. Subclasses define forward (ndarrays in, ndarray out) and backward
     (output gradient Tensor in, one Tensor or None per input out, written with Tensor ops)."""
 
-    __slots__ = ("next", "inputs", "output", "saved", "shape", "dtype", "__weakref__")
+    __slots__ = ("next", "inputs", "output", "saved", "shape", "dtype", "scope", "__weakref__")
     save_inputs = False   # backward reads self.inputs (the input Tensors)
     save_output = False   # backward reads self.output (the output, as a Tensor on this node)
 
@@ -90,6 +91,7 @@ class Function:
             node.next = tuple((t._ctx or t) if t.requires_grad else None for t in inputs)
             node.shape = out.shape
             node.dtype = out.dtype
+            node.scope = _scope
             if cls.save_inputs:
                 node.inputs = inputs
             if cls.save_output:

@@ -6,6 +6,7 @@ from typing import Iterator
 
 import numpy as np
 
+from .. import autograd
 from ..errors import ShapeError
 from ..tensor import Tensor, _as_array
 
@@ -63,7 +64,12 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        outer = autograd._scope
+        autograd._scope = outer + (self,)
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            autograd._scope = outer
 
     # ---- traversal ---------------------------------------------------------------------------
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
