@@ -1,0 +1,414 @@
+"""optim against torch.optim (float64): 50 steps of each optimizer config, with a state_dict round
+trip through np.savez in the middle; schedulers' lr sequences; in-place updates that keep identity
+and dtype; errors for bad hyperparameters."""
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_mnist as tg
+from tinygrad_mnist import optim
+from tinygrad_mnist.errors import DTypeError, ShapeError
+from tinygrad_mnist.optim import lr_scheduler
+
+SHAPES = [(5, 4), (4,), (3, 2, 2), ()]
+STEPS = 50
+RTOL, ATOL = 1e-10, 1e-12
+
+
+def _initial(dtype=np.float64):
+    rng = np.random.default_rng(0)
+    return [np.asarray(rng.standard_normal(s)).astype(dtype) for s in SHAPES]
+
+
+def _grads(step, rng, params):
+    """One step's gradients: noise plus a pull towards zero; the third parameter gets none on some steps."""
+    return [None if (i == 2 and step % 7 == 3) else rng.standard_normal(p.shape) + 0.3 * p
+            for i, p in enumerate(params)]
+
+
+def _grouped(params, groups):
+    if groups is None:
+        return list(params)
+    return [{"params": params[:2], **groups[0]}, {"params": params[2:], **groups[1]}]
+
+
+def _set_grads(ours, theirs, grads):
+    for p, q, g in zip(ours, theirs, grads):
+        p.grad = None if g is None else tg.Tensor(g.astype(p.dtype))
+        q.grad = None if g is None else torch.tensor(g.astype(p.dtype))
+
+
+def _save_and_reload(make, path, state_dict):
+    """Save state_dict with np.savez (no pickle), build a fresh object and load the file into it."""
+    np.savez(path, **optim.flatten_state_dict(state_dict))
+    fresh = make()
+    with np.load(path, allow_pickle=False) as saved:
+        fresh.load_state_dict(optim.unflatten_state_dict(saved))
+    return fresh
+
+
+def _assert_same_params(ours, theirs, step, rtol=RTOL, atol=ATOL):
+    for i, (p, q) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=rtol, atol=atol,
+                                   err_msg=f"parameter {i} after step {step}")
+
+
+def _run_against_torch(ours_cls, torch_cls, kwargs, groups, tmp_path):
+    start = _initial()
+    ours_params = [tg.Tensor(a.copy(), requires_grad=True) for a in start]
+    torch_params = [torch.tensor(a.copy(), requires_grad=True) for a in start]
+    def make():
+        return ours_cls(_grouped(ours_params, groups), **kwargs)
+
+    ours, theirs = make(), torch_cls(_grouped(torch_params, groups), **kwargs)
+    rng = np.random.default_rng(1)
+    for step in range(STEPS):
+        if step == 10:  # a hyperparameter changed by hand must survive the round trip
+            for opt in (ours, theirs):
+                opt.param_groups[-1]["lr"] *= 0.5
+        if step == STEPS // 2:
+            ours = _save_and_reload(make, tmp_path / "opt.npz", ours.state_dict())
+        _set_grads(ours_params, torch_params, _grads(step, rng, [p.data for p in ours_params]))
+        ours.step()
+        theirs.step()
+        _assert_same_params(ours_params, torch_params, step)
+
+
+SGD_CONFIGS = [
+    dict(lr=0.1),
+    dict(lr=0.05, momentum=0.9),
+    dict(lr=0.05, momentum=0.9, dampening=0.3, weight_decay=1e-2),
+    dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-2),
+    dict(lr=0.05, momentum=0.5, weight_decay=0.1, maximize=True),
+    dict(lr=0.05, weight_decay=0.1),
+]
+ADAM_CONFIGS = [
+    dict(lr=1e-2),
+    dict(lr=1e-2, weight_decay=1e-2),
+    dict(lr=1e-2, betas=(0.8, 0.99), amsgrad=True, weight_decay=0.1),
+    dict(lr=1e-2, betas=(0.3, 0.5), eps=1e-6, maximize=True),
+]
+ADAMW_CONFIGS = [
+    dict(lr=1e-2),
+    dict(lr=1e-2, weight_decay=0.1, amsgrad=True),
+    dict(lr=1e-2, weight_decay=0.0),
+    dict(lr=1e-2, weight_decay=0.05, maximize=True),
+]
+RMSPROP_CONFIGS = [
+    dict(),
+    dict(momentum=0.9),
+    dict(centered=True),
+    dict(lr=1e-3, alpha=0.9, centered=True, momentum=0.5, weight_decay=1e-2),
+    dict(weight_decay=0.1, maximize=True),
+]
+CASES = ([(optim.SGD, torch.optim.SGD, c, None) for c in SGD_CONFIGS]
+         + [(optim.Adam, torch.optim.Adam, c, None) for c in ADAM_CONFIGS]
+         + [(optim.AdamW, torch.optim.AdamW, c, None) for c in ADAMW_CONFIGS]
+         + [(optim.RMSprop, torch.optim.RMSprop, c, None) for c in RMSPROP_CONFIGS]
+         + [(optim.SGD, torch.optim.SGD, dict(lr=0.01),
+             [dict(lr=0.1, momentum=0.9), dict(momentum=0.5, nesterov=True, weight_decay=0.01)]),
+            (optim.Adam, torch.optim.Adam, dict(lr=1e-2),
+             [dict(betas=(0.5, 0.9)), dict(amsgrad=True, weight_decay=0.01)]),
+            (optim.AdamW, torch.optim.AdamW, dict(lr=1e-2), [dict(weight_decay=0.0), dict(lr=1e-3)]),
+            (optim.RMSprop, torch.optim.RMSprop, dict(), [dict(centered=True), dict(momentum=0.9)])])
+
+
+@pytest.mark.parametrize("ours_cls, torch_cls, kwargs, groups", CASES,
+                         ids=[f"{c[0].__name__}-{c[2]}-groups={c[3]}" for c in CASES])
+def test_fifty_steps_match_torch_with_state_dict_round_trip(ours_cls, torch_cls, kwargs, groups, tmp_path):
+    _run_against_torch(ours_cls, torch_cls, kwargs, groups, tmp_path)
+
+
+FLOAT32_CASES = [(optim.SGD, torch.optim.SGD, dict(lr=np.float64(0.05), momentum=0.9, dampening=0.1,
+                                                     weight_decay=1e-2)),
+                 (optim.SGD, torch.optim.SGD, dict(lr=0.05, momentum=0.9, nesterov=True)),
+                 (optim.Adam, torch.optim.Adam, dict(lr=np.float64(1e-2), amsgrad=True, weight_decay=1e-2)),
+                 (optim.AdamW, torch.optim.AdamW, dict(lr=1e-2, maximize=True)),
+                 (optim.RMSprop, torch.optim.RMSprop, dict(lr=1e-3, centered=True, momentum=0.9,
+                                                           weight_decay=1e-2))]
+
+
+@pytest.mark.parametrize("ours_cls, torch_cls, kwargs", FLOAT32_CASES,
+                         ids=[f"{c[0].__name__}-{c[2]}" for c in FLOAT32_CASES])
+def test_float32_updates_in_place_keep_identity_and_dtype(ours_cls, torch_cls, kwargs):
+    start = _initial(np.float32)
+    ours_params = [tg.Tensor(a.copy(), requires_grad=True) for a in start]
+    torch_params = [torch.tensor(a.copy(), requires_grad=True) for a in start]
+    arrays = [p.data for p in ours_params]
+    ours, theirs = ours_cls(ours_params, **kwargs), torch_cls(torch_params, **kwargs)
+    rng = np.random.default_rng(1)
+    for step in range(10):
+        grads = _grads(step, rng, arrays)
+        _set_grads(ours_params, torch_params, grads)
+        ours.step()
+        theirs.step()
+        for p, array, g in zip(ours_params, arrays, grads):
+            assert p.data is array and p.data.dtype == np.float32
+            if g is not None:  # the optimizer reads the gradient, never writes it
+                np.testing.assert_array_equal(p.grad.data, g.astype(np.float32))
+    for state in ours.state.values():
+        for name, value in state.items():
+            if isinstance(value, np.ndarray):
+                assert value.dtype == np.float32, name
+    _assert_same_params(ours_params, torch_params, "10 (float32)", rtol=1e-5, atol=1e-6)
+
+
+def test_state_dict_is_a_copy_and_has_torchs_structure():
+    a, b = tg.randn(3, requires_grad=True), tg.randn(2, requires_grad=True)
+    opt = optim.Adam([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1, amsgrad=True)
+    a.grad, b.grad = tg.ones(3), tg.ones(2)
+    opt.step()
+    saved = opt.state_dict()
+    assert [g["params"] for g in saved["param_groups"]] == [[0], [1]]
+    assert [g["lr"] for g in saved["param_groups"]] == [0.1, 0.5]
+    assert saved["param_groups"][0]["betas"] == (0.9, 0.999)
+    assert set(saved["state"]) == {0, 1}
+    assert set(saved["state"][0]) == {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
+    assert saved["state"][0]["step"] == 1
+    before = saved["state"][0]["exp_avg"].copy()
+    opt.step()
+    np.testing.assert_array_equal(saved["state"][0]["exp_avg"], before)
+    assert not np.array_equal(opt.state[a]["exp_avg"], before)
+
+
+def test_flatten_round_trip_keeps_types(tmp_path):
+    nested = {"state": {0: {"step": 3, "buf": np.arange(3.0), "scalar_buf": np.array(2.5)}, 1: {}},
+              "param_groups": [{"lr": 0.1, "betas": (0.9, 0.99), "nesterov": True, "params": [0, 1],
+                                "name": "head", "foreach": None}],
+              "base_lrs": [0.1, 0.2], "best": float("inf")}
+    path = tmp_path / "sd.npz"
+    np.savez(path, **optim.flatten_state_dict(nested))
+    with np.load(path, allow_pickle=False) as saved:
+        back = optim.unflatten_state_dict(saved)
+    assert set(back["state"]) == {0, 1} and back["state"][1] == {}
+    assert back["state"][0]["step"] == 3 and isinstance(back["state"][0]["step"], int)
+    np.testing.assert_array_equal(back["state"][0]["buf"], np.arange(3.0))
+    assert isinstance(back["state"][0]["scalar_buf"], np.ndarray) and back["state"][0]["scalar_buf"].shape == ()
+    assert back["param_groups"] == nested["param_groups"]
+    assert isinstance(back["param_groups"][0]["betas"], tuple)
+    assert back["base_lrs"] == [0.1, 0.2] and back["best"] == float("inf")
+
+
+def test_flatten_rejects_what_npz_cannot_hold_without_pickle():
+    with pytest.raises(TypeError, match="cannot store object at 'extra'"):
+        optim.flatten_state_dict({"extra": object()})
+    with pytest.raises(ValueError, match="key '3' at state cannot be stored"):
+        optim.flatten_state_dict({"state": {"3": 1}})
+
+
+def test_step_skips_parameters_without_gradient_and_returns_closure_loss():
+    a, b = tg.ones(2, requires_grad=True), tg.ones(2, requires_grad=True)
+    opt = optim.SGD([a, b], lr=0.5, momentum=0.9)
+    a.grad = tg.ones(2)
+    assert opt.step(lambda: 7.0) == 7.0
+    np.testing.assert_array_equal(a.data, [0.5, 0.5])
+    np.testing.assert_array_equal(b.data, [1.0, 1.0])
+    assert b not in opt.state
+
+
+def test_zero_grad_sets_to_none_or_zeros_in_place():
+    a = tg.ones(3, requires_grad=True)
+    opt = optim.SGD([a], lr=0.1)
+    (a * a).sum().backward()
+    grad_array = a.grad.data
+    opt.zero_grad(set_to_none=False)
+    assert a.grad.data is grad_array
+    np.testing.assert_array_equal(grad_array, np.zeros(3, dtype=np.float32))
+    (a * a).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, np.full(3, 2.0, dtype=np.float32))
+    opt.zero_grad()
+    assert a.grad is None
+
+
+def test_add_param_group_fills_defaults():
+    a, b = tg.zeros(2, requires_grad=True), tg.zeros(3, requires_grad=True)
+    opt = optim.SGD([a], lr=0.1, momentum=0.9)
+    opt.add_param_group({"params": b, "lr": 0.01})
+    assert opt.param_groups[1]["params"] == [b]
+    assert opt.param_groups[1]["lr"] == 0.01 and opt.param_groups[1]["momentum"] == 0.9
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda p: optim.SGD(p, lr=-0.1), ValueError, r"SGD: lr must be >= 0, got -0.1"),
+    (lambda p: optim.SGD(p, momentum=-1.0), ValueError, r"SGD: momentum must be >= 0, got -1.0"),
+    (lambda p: optim.SGD(p, weight_decay=-1e-4), ValueError, r"SGD: weight_decay must be >= 0, got -0.0001"),
+    (lambda p: optim.SGD(p, momentum=0.9, dampening=1.5), ValueError,
+     r"SGD: dampening must be in \[0, 1\], got 1.5"),
+    (lambda p: optim.SGD(p, nesterov=True), ValueError,
+     r"SGD: nesterov=True needs momentum > 0 and dampening == 0, got momentum=0.0, dampening=0.0"),
+    (lambda p: optim.SGD(p, momentum=0.9, dampening=0.1, nesterov=True), ValueError, r"dampening=0.1"),
+    (lambda p: optim.SGD(p, lr="0.1"), TypeError, r"SGD: lr must be a number >= 0, got '0.1' of type str"),
+    (lambda p: optim.SGD([{"params": p, "lr": -1.0}], lr=0.1), ValueError, r"SGD: lr must be >= 0, got -1.0"),
+    (lambda p: optim.Adam(p, lr=float("nan")), ValueError, r"Adam: lr must be >= 0, got nan"),
+    (lambda p: optim.Adam(p, betas=(1.0, 0.999)), ValueError, r"Adam: betas\[0\] must be in \[0, 1\), got 1.0"),
+    (lambda p: optim.Adam(p, betas=(0.9, -0.1)), ValueError, r"Adam: betas\[1\] must be in \[0, 1\), got -0.1"),
+    (lambda p: optim.Adam(p, betas=(0.9,)), ValueError, r"Adam: betas must be a pair \(beta1, beta2\), got \(0.9,\)"),
+    (lambda p: optim.Adam(p, eps=-1e-8), ValueError, r"Adam: eps must be >= 0, got -1e-08"),
+    (lambda p: optim.Adam(p, amsgrad="yes"), TypeError, r"Adam: amsgrad must be True or False, got 'yes'"),
+    (lambda p: optim.AdamW(p, weight_decay=-0.01), ValueError, r"AdamW: weight_decay must be >= 0, got -0.01"),
+    (lambda p: optim.RMSprop(p, alpha=1.5), ValueError, r"RMSprop: alpha must be in \[0, 1\], got 1.5"),
+    (lambda p: optim.RMSprop(p, momentum=-0.5), ValueError, r"RMSprop: momentum must be >= 0, got -0.5"),
+    (lambda p: optim.RMSprop(p, eps=-1.0), ValueError, r"RMSprop: eps must be >= 0, got -1.0"),
+])
+def test_bad_hyperparameters_are_named(make, error, message):
+    with pytest.raises(error, match=message):
+        make([tg.zeros(2, requires_grad=True)])
+
+
+def test_bad_params_are_named():
+    a = tg.zeros(2, requires_grad=True)
+    with pytest.raises(TypeError, match="got a single Tensor; pass \\[tensor\\]"):
+        optim.SGD(a)
+    with pytest.raises(ValueError, match="SGD: got an empty parameter list"):
+        optim.SGD([])
+    with pytest.raises(TypeError, match="can only optimize Tensors, got ndarray at position 1"):
+        optim.SGD([a, np.zeros(2)])
+    with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+        optim.SGD([a * 2])
+    with pytest.raises(DTypeError, match="must be floating point, got dtype int64"):
+        optim.SGD([tg.arange(3)])
+    with pytest.raises(ValueError, match="the same parameter twice"):
+        optim.SGD([a, a])
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        optim.SGD([{"params": [a]}, {"params": [a]}])
+    with pytest.raises(TypeError, match="ordered collection"):
+        optim.SGD({a})
+
+
+def test_step_rejects_a_gradient_of_the_wrong_shape():
+    a = tg.zeros(2, 3, requires_grad=True)
+    opt = optim.SGD([a], lr=0.1)
+    a.grad = tg.ones(3)
+    with pytest.raises(ShapeError, match=r"gradient of shape \(3,\) does not match its parameter of shape \(2, 3\)"):
+        opt.step()
+
+
+def test_load_state_dict_rejects_mismatches():
+    a, b = tg.zeros(2, requires_grad=True), tg.zeros(3, requires_grad=True)
+    opt = optim.Adam([a, b])
+    a.grad, b.grad = tg.ones(2), tg.ones(3)
+    opt.step()
+    saved = opt.state_dict()
+    with pytest.raises(ValueError, match="has 1 parameter groups, this optimizer has 2"):
+        optim.Adam([{"params": [a]}, {"params": [b]}]).load_state_dict(saved)
+    with pytest.raises(ValueError, match="parameter group 0 has 2 parameters in the state dict, 1 here"):
+        optim.Adam([a]).load_state_dict(saved)
+    with pytest.raises(ShapeError, match=r"state 'exp_avg' of parameter 0 has shape \(2,\), "
+                                         r"the parameter has shape \(3,\)"):
+        optim.Adam([b, a]).load_state_dict(saved)
+    with pytest.raises(ValueError, match="expected a dict with keys 'param_groups' and 'state'"):
+        optim.Adam([a, b]).load_state_dict({"state": {}})
+
+
+# ---- schedulers ------------------------------------------------------------------------------
+EPOCHS = 30
+PLATEAU_METRICS = [1.0, 0.9, 0.8, 0.8, 0.8, 0.79995, 0.8, 0.7, 0.7, 0.7, 0.7, 0.7, 0.69999, 0.7, 0.5,
+                   0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4]
+
+
+def _scheduler_pair(lib, make_schedulers, opt_cls, params, groups_extra):
+    group_lrs = (0.1, 0.02)
+    groups = [{"params": [params[0]], "lr": group_lrs[0], **groups_extra},
+              {"params": [params[1]], "lr": group_lrs[1], **groups_extra}]
+    opt = opt_cls(groups, momentum=0.9)
+    return opt, make_schedulers(lib, opt)
+
+
+def _run_schedulers(make_schedulers, tmp_path, metric=None, groups_extra=None):
+    """EPOCHS epochs of optimizer.step() then scheduler.step() in both frameworks; lrs must be equal
+    every epoch, and the parameters (which use them) must agree at the end."""
+    groups_extra = groups_extra or {}
+    ours_params = [tg.Tensor(np.ones(3), requires_grad=True) for _ in range(2)]
+    torch_params = [torch.ones(3, dtype=torch.float64, requires_grad=True) for _ in range(2)]
+    def make_ours():
+        return _scheduler_pair(lr_scheduler, make_schedulers, optim.SGD, ours_params, groups_extra)
+    ours_opt, ours = make_ours()
+    theirs_opt, theirs = _scheduler_pair(torch.optim.lr_scheduler, make_schedulers, torch.optim.SGD,
+                                         torch_params, groups_extra)
+    assert [s.get_last_lr() for s in ours] == [s.get_last_lr() for s in theirs]
+    rng = np.random.default_rng(0)
+    for epoch in range(EPOCHS):
+        if epoch == EPOCHS // 2:
+            path = tmp_path / "sched.npz"
+            saved = {"optimizer": ours_opt.state_dict(), "schedulers": [s.state_dict() for s in ours]}
+            np.savez(path, **optim.flatten_state_dict(saved))
+            ours_opt, ours = make_ours()
+            with np.load(path, allow_pickle=False) as f:
+                loaded = optim.unflatten_state_dict(f)
+            ours_opt.load_state_dict(loaded["optimizer"])
+            for s, state in zip(ours, loaded["schedulers"]):
+                s.load_state_dict(state)
+        _set_grads(ours_params, torch_params, [rng.standard_normal(3) for _ in range(2)])
+        ours_opt.step()
+        theirs_opt.step()
+        for s, t in zip(ours, theirs):
+            if metric is None:
+                s.step()
+                t.step()
+            else:
+                s.step(metric[epoch])
+                t.step(metric[epoch])
+        assert [s.get_last_lr() for s in ours] == [t.get_last_lr() for t in theirs], f"epoch {epoch}"
+        assert [g["lr"] for g in ours_opt.param_groups] == [g["lr"] for g in theirs_opt.param_groups]
+    _assert_same_params(ours_params, torch_params, EPOCHS)
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib, opt: [lib.StepLR(opt, step_size=7, gamma=0.5)],
+    lambda lib, opt: [lib.StepLR(opt, step_size=1)],
+    lambda lib, opt: [lib.ExponentialLR(opt, gamma=0.9)],
+    lambda lib, opt: [lib.CosineAnnealingLR(opt, T_max=10)],
+    lambda lib, opt: [lib.CosineAnnealingLR(opt, T_max=7, eta_min=1e-3)],
+    lambda lib, opt: [lib.StepLR(opt, step_size=4, gamma=0.5), lib.CosineAnnealingLR(opt, T_max=10)],
+    lambda lib, opt: [lib.ExponentialLR(opt, gamma=0.95), lib.StepLR(opt, step_size=3, gamma=0.7)],
+], ids=["step7", "step1", "exponential", "cosine", "cosine-eta_min", "chained-step-cosine",
+        "chained-exponential-step"])
+def test_scheduler_lrs_equal_torch(make, tmp_path):
+    _run_schedulers(make, tmp_path)
+
+
+def test_scheduler_resumes_from_last_epoch_like_torch(tmp_path):
+    make = lambda lib, opt: [lib.StepLR(opt, step_size=3, gamma=0.5, last_epoch=5)]  # noqa: E731
+    _run_schedulers(make, tmp_path, groups_extra={"initial_lr": 0.2})
+
+
+@pytest.mark.parametrize("kwargs, sign", [
+    (dict(patience=2), 1),
+    (dict(mode="max", threshold_mode="abs", threshold=0.05, patience=1, cooldown=2), -1),
+    (dict(factor=0.5, patience=0, min_lr=[0.01, 0.005]), 1),
+    (dict(threshold=0.0, patience=1, cooldown=1, factor=0.3, min_lr=1e-3), 1),
+    (dict(factor=0.5, patience=1, eps=0.02), 1),
+    (dict(mode="max", patience=3, threshold=1e-3), -1),
+], ids=["min-rel", "max-abs-cooldown", "min_lr-list", "threshold0-cooldown", "eps", "max-rel"])
+def test_reduce_lr_on_plateau_equals_torch(kwargs, sign, tmp_path):
+    make = lambda lib, opt: [lib.ReduceLROnPlateau(opt, **kwargs)]  # noqa: E731
+    _run_schedulers(make, tmp_path, metric=[sign * m for m in PLATEAU_METRICS])
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda o: lr_scheduler.StepLR(o, step_size=0), ValueError, r"StepLR: step_size must be >= 1, got 0"),
+    (lambda o: lr_scheduler.StepLR(o, step_size=2.5), TypeError, r"step_size must be an integer >= 1, got 2.5"),
+    (lambda o: lr_scheduler.ExponentialLR(o, gamma=-0.5), ValueError, r"ExponentialLR: gamma must be > 0, got -0.5"),
+    (lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=0), ValueError, r"T_max must be >= 1, got 0"),
+    (lambda o: lr_scheduler.StepLR(o, step_size=2, last_epoch=3), ValueError,
+     r"resuming at last_epoch=3 needs 'initial_lr' in param_groups\[0\]"),
+    (lambda o: lr_scheduler.StepLR(object(), step_size=2), TypeError, r"expected an Optimizer, got object"),
+    (lambda o: lr_scheduler.ReduceLROnPlateau(o, mode="mean"), ValueError,
+     r"mode must be 'min' or 'max', got 'mean'"),
+    (lambda o: lr_scheduler.ReduceLROnPlateau(o, threshold_mode="pct"), ValueError,
+     r"threshold_mode must be 'rel' or 'abs', got 'pct'"),
+    (lambda o: lr_scheduler.ReduceLROnPlateau(o, factor=1.0), ValueError,
+     r"ReduceLROnPlateau: factor must be in \[0, 1\), got 1.0"),
+    (lambda o: lr_scheduler.ReduceLROnPlateau(o, min_lr=[0.1, 0.2]), ValueError,
+     r"min_lr needs one value per param group \(1\), got 2"),
+    (lambda o: lr_scheduler.ReduceLROnPlateau(o, patience=-1), ValueError, r"patience must be >= 0, got -1"),
+])
+def test_bad_scheduler_arguments_are_named(make, error, message):
+    with pytest.raises(error, match=message):
+        make(optim.SGD([tg.zeros(2, requires_grad=True)], lr=0.1))
+
+
+def test_scheduler_load_state_dict_rejects_unknown_keys():
+    sched = lr_scheduler.StepLR(optim.SGD([tg.zeros(2, requires_grad=True)], lr=0.1), step_size=2)
+    with pytest.raises(ValueError, match=r"unexpected keys \['bogus'\]"):
+        sched.load_state_dict({"bogus": 1})

@@ -1,0 +1,72 @@
+"""Adam (L2 weight decay, AMSGrad) and AdamW (decoupled weight decay): torch.optim's equations."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+from ..tensor import Tensor
+from .optimizer import Optimizer, check_flag, check_range, effective_grad
+
+
+class Adam(Optimizer):
+    """g = grad + weight_decay * p; m = lerp(m, g, 1 - beta1); v = beta2 * v + (1 - beta2) * g^2;
+    v_max = max(v_max, v) with amsgrad; p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)."""
+
+    decoupled_weight_decay = False
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0,
+                 amsgrad: bool = False, *, maximize: bool = False):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize))
+
+    def _check_hyperparameters(self, group: dict[str, Any]) -> None:
+        for name in ("lr", "eps", "weight_decay"):
+            check_range(self._name, name, group[name], 0)
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{self._name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        for i, beta in enumerate(betas):
+            check_range(self._name, f"betas[{i}]", beta, 0, 1, high_open=True)
+        check_flag(self._name, "amsgrad", group["amsgrad"])
+        check_flag(self._name, "maximize", group["maximize"])
+
+    def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
+        state = self.state.setdefault(p, {})
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(p.data)
+            state["exp_avg_sq"] = np.zeros_like(p.data)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
+        work, tmp = self._scratch(p)
+        g = effective_grad(grad, p.data, group["maximize"], 0 if self.decoupled_weight_decay else wd, out=work)
+        state["step"] += 1
+        t = state["step"]
+        if self.decoupled_weight_decay and wd:
+            p.data *= 1 - lr * wd
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m += np.multiply(np.subtract(g, m, out=tmp), 1 - beta1, out=tmp)
+        v *= beta2
+        v += np.multiply(np.multiply(g, g, out=tmp), 1 - beta2, out=tmp)
+        if group["amsgrad"]:
+            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        denom = np.sqrt(v, out=tmp)
+        denom /= (1 - beta2 ** t) ** 0.5
+        denom += group["eps"]
+        step = np.divide(m, denom, out=tmp)
+        step *= -lr / (1 - beta1 ** t)
+        p.data += step
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p *= 1 - lr * weight_decay before the Adam step."""
+
+    decoupled_weight_decay = True
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2,
+                 amsgrad: bool = False, *, maximize: bool = False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)

@@ -1,0 +1,230 @@
+"""Optimizer: parameter groups, per-parameter state, zero_grad, step and state_dict, as torch.optim.
+
+Subclasses implement `_check_hyperparameters(group)` and `_update(param, grad, group)`; the
+update writes into `param.data` in place, so the arrays held by the model and the graph stay
+the same objects and keep their dtype (float32 stays float32).
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from ..autograd import enable_grad
+from ..errors import DTypeError, ShapeError
+from ..tensor import Tensor
+
+
+class Optimizer:
+    """Base class: holds param_groups and state; subclasses define the update equations."""
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict[str, Any]):
+        """Take an iterable of Tensors, or of param-group dicts with per-group hyperparameters."""
+        self.defaults = dict(defaults)
+        self._check_hyperparameters(self.defaults)
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.param_groups: list[dict[str, Any]] = []
+        self._work: dict[Tensor, tuple[np.ndarray, np.ndarray]] = {}
+        if isinstance(params, Tensor):
+            raise TypeError(f"{self._name}: params must be an iterable of Tensors or of param-group "
+                            f"dicts, got a single Tensor; pass [tensor] or model.parameters()")
+        groups = _ordered(self._name, params)
+        if not groups:
+            raise ValueError(f"{self._name}: got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    @property
+    def _name(self) -> str:
+        return type(self).__name__
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters; hyperparameters it does not set come from the defaults."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{self._name}.add_param_group: expected a dict, got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError(f"{self._name}.add_param_group: the dict needs a 'params' entry, "
+                             f"got keys {sorted(param_group)}")
+        params = param_group["params"]
+        params = [params] if isinstance(params, Tensor) else _ordered(self._name, params)
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{self._name}: can only optimize Tensors, got {type(p).__name__} "
+                                f"at position {i}")
+            if not p.is_leaf:
+                raise ValueError(f"{self._name}: can't optimize a non-leaf Tensor (position {i}); "
+                                 f"optimize the leaf it was computed from, or .detach() it")
+            if p.dtype.kind != "f":
+                raise DTypeError(f"{self._name}: parameters must be floating point, got dtype "
+                                 f"{p.dtype} at position {i}")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError(f"{self._name}: a parameter group contains the same parameter twice")
+        seen = {id(p) for group in self.param_groups for p in group["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError(f"{self._name}: some parameters appear in more than one parameter group")
+        group = {**self.defaults, **param_group, "params": params}
+        self._check_hyperparameters(group)
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop every parameter's gradient, or with set_to_none=False zero it in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                elif p.grad.is_leaf and p.grad.data.flags.writeable:
+                    p.grad.data[...] = 0
+                else:  # a gradient recorded with create_graph, or a read-only view: start afresh
+                    p.grad = Tensor(np.zeros_like(p.grad.data))
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; return closure()'s loss if one is given."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad.data
+                if grad.shape != p.data.shape:
+                    raise ShapeError(f"{self._name}.step: gradient of shape {grad.shape} does not match "
+                                     f"its parameter of shape {p.data.shape}")
+                self._update(p, grad, group)
+        return loss
+
+    def _check_hyperparameters(self, group: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _scratch(self, p: Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """Two work arrays shaped like p, kept between steps so that a step allocates nothing."""
+        work = self._work.get(p)
+        if work is None or work[0].shape != p.data.shape or work[0].dtype != p.data.dtype:
+            work = self._work[p] = (np.empty_like(p.data), np.empty_like(p.data))
+        return work
+
+    # ---- saving and loading ------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """{'state': {param index: {name: array or number}}, 'param_groups': [{..., 'params':
+        [indices]}]}, with copies of the arrays. Save it with
+        np.savez(path, **optim.flatten_state_dict(opt.state_dict())) and restore it with
+        opt.load_state_dict(optim.unflatten_state_dict(np.load(path))): no pickle involved."""
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {index[id(p)]: {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in s.items()}
+                 for p, s in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyperparameters and state saved by state_dict() from an optimizer built on
+        parameters of the same shapes in the same order; state arrays take each parameter's dtype."""
+        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+            got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise ValueError(f"{self._name}.load_state_dict: expected a dict with keys 'param_groups' "
+                             f"and 'state', got {got}")
+        saved_groups = list(state_dict["param_groups"])
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{self._name}.load_state_dict: the state dict has {len(saved_groups)} "
+                             f"parameter groups, this optimizer has {len(self.param_groups)}")
+        by_index: dict[int, Tensor] = {}
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            saved_params = list(saved["params"])
+            if len(saved_params) != len(group["params"]):
+                raise ValueError(f"{self._name}.load_state_dict: parameter group {i} has "
+                                 f"{len(saved_params)} parameters in the state dict, "
+                                 f"{len(group['params'])} here")
+            by_index.update((int(k), p) for k, p in zip(saved_params, group["params"]))
+        state = {}
+        for key, values in state_dict["state"].items():
+            if int(key) not in by_index:
+                raise ValueError(f"{self._name}.load_state_dict: state for parameter {key}, which "
+                                 f"no parameter group lists")
+            p = by_index[int(key)]
+            state[p] = {name: _restored(value, p, f"state '{name}' of parameter {key}", self._name)
+                        for name, value in values.items()}
+        for group, saved in zip(self.param_groups, saved_groups):
+            for name, value in saved.items():
+                if name != "params":
+                    group[name] = _plain(value, like=group.get(name))
+            self._check_hyperparameters(group)
+        self.state = state
+
+    def __repr__(self) -> str:
+        lines = [f"{self._name} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {k}: {group[k]}" for k in sorted(group) if k != "params")
+        return "\n".join(lines) + "\n)"
+
+
+def effective_grad(grad: np.ndarray, param: np.ndarray, maximize: bool, weight_decay: float,
+                   out: np.ndarray) -> np.ndarray:
+    """The gradient torch's update uses: negated when maximizing, plus weight_decay * param (L2)."""
+    if weight_decay:
+        np.multiply(param, weight_decay, out=out)
+        return np.subtract(out, grad, out=out) if maximize else np.add(out, grad, out=out)
+    if maximize:
+        return np.negative(grad, out=out)
+    return grad
+
+
+def check_range(owner: str, name: str, value, low: float, high: float = math.inf, *,
+                low_open: bool = False, high_open: bool = False, integer: bool = False) -> None:
+    """Raise TypeError unless value is a real number (an integer if asked), ValueError unless it
+    lies between low and high (bounds included unless marked open); the message names both."""
+    if high == math.inf:
+        expected = f"{'>' if low_open else '>='} {low}"
+    else:
+        expected = f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise TypeError(f"{owner}: {name} must be {'an integer' if integer else 'a number'} {expected}, "
+                        f"got {value!r} of type {type(value).__name__}")
+    if not (low <= value <= high) or (low_open and value == low) or (high_open and value == high):
+        raise ValueError(f"{owner}: {name} must be {expected}, got {value!r}")
+
+
+def check_flag(owner: str, name: str, value) -> None:
+    """Raise TypeError unless value is True or False."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{owner}: {name} must be True or False, got {value!r}")
+
+
+def _ordered(owner: str, params: Iterable) -> list:
+    if isinstance(params, set):
+        raise TypeError(f"{owner}: params must be an ordered collection (a set's order changes "
+                        f"between runs); pass a list")
+    return list(params)
+
+
+def _restored(value, p: Tensor, what: str, owner: str):
+    """A loaded state entry: arrays are copied with the parameter's dtype, numbers made plain."""
+    if not isinstance(value, np.ndarray):
+        return _plain(value)
+    if value.shape != p.data.shape:
+        raise ShapeError(f"{owner}.load_state_dict: {what} has shape {value.shape}, the parameter "
+                         f"has shape {p.data.shape}")
+    return np.array(value, dtype=p.data.dtype)
+
+
+def _plain(value, like=None):
+    """NumPy scalars as Python numbers; a sequence as a tuple when the current value is one."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        value = value.tolist()
+    if isinstance(like, tuple) and isinstance(value, (list, tuple)):
+        return tuple(value)
+    return value

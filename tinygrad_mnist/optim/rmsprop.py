@@ -1,0 +1,61 @@
+"""RMSprop with L2 weight decay, momentum and the centered variant (torch.optim.RMSprop's equations)."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+from ..tensor import Tensor
+from .optimizer import Optimizer, check_flag, check_range, effective_grad
+
+
+class RMSprop(Optimizer):
+    """g = grad + weight_decay * p; s = alpha * s + (1 - alpha) * g^2; centered: a = lerp(a, g,
+    1 - alpha), d = sqrt(s - a^2) + eps, else d = sqrt(s) + eps; with momentum b = momentum * b +
+    g / d and p -= lr * b, else p -= lr * g / d."""
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
+                 centered: bool = False, *, maximize: bool = False):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered, maximize=maximize))
+
+    def _check_hyperparameters(self, group: dict[str, Any]) -> None:
+        for name in ("lr", "eps", "weight_decay", "momentum"):
+            check_range(self._name, name, group[name], 0)
+        check_range(self._name, "alpha", group["alpha"], 0, 1)
+        check_flag(self._name, "centered", group["centered"])
+        check_flag(self._name, "maximize", group["maximize"])
+
+    def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
+        state = self.state.setdefault(p, {})
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = np.zeros_like(p.data)
+            if group["momentum"] > 0:
+                state["momentum_buffer"] = np.zeros_like(p.data)
+            if group["centered"]:
+                state["grad_avg"] = np.zeros_like(p.data)
+        alpha, lr = group["alpha"], group["lr"]
+        work, tmp = self._scratch(p)
+        g = effective_grad(grad, p.data, group["maximize"], group["weight_decay"], out=work)
+        state["step"] += 1
+        square_avg = state["square_avg"]
+        square_avg *= alpha
+        square_avg += np.multiply(np.multiply(g, g, out=tmp), 1 - alpha, out=tmp)
+        if group["centered"]:
+            grad_avg = state["grad_avg"]
+            grad_avg += np.multiply(np.subtract(g, grad_avg, out=tmp), 1 - alpha, out=tmp)
+            denom = np.sqrt(np.subtract(square_avg, np.multiply(grad_avg, grad_avg, out=tmp), out=tmp), out=tmp)
+        else:
+            denom = np.sqrt(square_avg, out=tmp)
+        denom += group["eps"]
+        if group["momentum"] > 0:
+            buf = state["momentum_buffer"]
+            buf *= group["momentum"]
+            buf += np.divide(g, denom, out=tmp)
+            p.data += np.multiply(buf, -lr, out=tmp)
+        else:
+            step = np.divide(g, denom, out=tmp)
+            step *= -lr
+            p.data += step

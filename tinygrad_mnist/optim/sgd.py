@@ -1,0 +1,51 @@
+"""SGD with momentum, dampening, Nesterov momentum and L2 weight decay (torch.optim.SGD's equations)."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+from ..tensor import Tensor
+from .optimizer import Optimizer, check_flag, check_range, effective_grad
+
+
+class SGD(Optimizer):
+    """g = grad + weight_decay * p; b = momentum * b + (1 - dampening) * g (b = g at the first
+    step); g = g + momentum * b if nesterov else b; p -= lr * g."""
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1e-3, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
+                 maximize: bool = False):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
+
+    def _check_hyperparameters(self, group: dict[str, Any]) -> None:
+        for name in ("lr", "momentum", "weight_decay"):
+            check_range(self._name, name, group[name], 0)
+        check_range(self._name, "dampening", group["dampening"], 0, 1)
+        check_flag(self._name, "nesterov", group["nesterov"])
+        check_flag(self._name, "maximize", group["maximize"])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(f"{self._name}: nesterov=True needs momentum > 0 and dampening == 0, got "
+                             f"momentum={group['momentum']!r}, dampening={group['dampening']!r}")
+
+    def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
+        work, tmp = self._scratch(p)
+        g = effective_grad(grad, p.data, group["maximize"], group["weight_decay"], out=work)
+        momentum = group["momentum"]
+        if momentum:
+            state = self.state.setdefault(p, {})
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = np.array(g, dtype=p.data.dtype)
+            else:
+                buf *= momentum
+                if group["dampening"]:
+                    buf += np.multiply(g, 1 - group["dampening"], out=tmp)
+                else:
+                    buf += g
+            if group["nesterov"]:
+                g = np.add(g, np.multiply(buf, momentum, out=tmp), out=tmp)
+            else:
+                g = buf
+        p.data += np.multiply(g, -group["lr"], out=tmp)
