@@ -1,0 +1,66 @@
+"""The tinygrad-mnist command, end to end in subprocesses (as a user runs it)."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def cli(*args, cwd=None):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    return subprocess.run([sys.executable, "-m", "tinygrad_mnist", *args], cwd=cwd or ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "r"
+    proc = cli("train", "--limit", "1500", "--epochs", "2", "--layers", "784,32,10", "--out", str(out), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    return out, proc.stdout
+
+
+def test_train_writes_every_promised_file(run_dir):
+    out, stdout = run_dir
+    for name in ("checkpoint.npz", "history.csv", "metrics.json", "classification_report.txt",
+                 "curves.png", "confusion_matrix.png", "predictions.png", "pr_curves.png"):
+        assert (out / name).stat().st_size > 0, name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert 0.5 < metrics["test_accuracy"] <= 1 and 0 < metrics["macro_f1"] <= 1
+    assert metrics["epochs"] == 2 and metrics["seconds"] > 0
+    assert "test accuracy" in stdout and str(out) in stdout
+    assert len((out / "history.csv").read_text().splitlines()) == 3
+
+
+def test_evaluate_reproduces_the_test_accuracy(run_dir, tmp_path):
+    out, _ = run_dir
+    proc = cli("evaluate", str(out / "checkpoint.npz"), "--out", str(tmp_path / "eval"))
+    assert proc.returncode == 0, proc.stderr
+    trained = json.loads((out / "metrics.json").read_text())["test_accuracy"]
+    evaluated = json.loads((tmp_path / "eval" / "metrics.json").read_text())["test_accuracy"]
+    assert evaluated == trained
+    assert "precision    recall  f1-score   support" in proc.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--lr", "-1"], "lr must be > 0, got -1.0"),
+    (["train", "--layers", "784,abc"], "expected comma-separated integers"),
+    (["train", "--model", "nosuch"], "invalid choice: 'nosuch'"),
+    (["train", "--layers", "100,10", "--epochs", "1"], "model sizes [100, 10] do not fit the data"),
+    (["evaluate", "/nonexistent/ckpt.npz"], "no such file"),
+])
+def test_bad_arguments_give_a_one_line_error(args, message):
+    proc = cli(*args)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len([l for l in proc.stderr.splitlines() if "error" in l]) == 1
+
+
+def test_help_explains_each_command():
+    for command in ("train", "evaluate", "graph"):
+        proc = cli(command, "--help")
+        assert proc.returncode == 0 and "usage: tinygrad-mnist " + command in proc.stdout

@@ -1,0 +1,181 @@
+"""fit, EarlyStopping, History and checkpoints (synthetic data, small nets, fast)."""
+import math
+import os
+
+import numpy as np
+import pytest
+
+import tinygrad_mnist as tg
+from tinygrad_mnist import data, nn, optim, train
+from tinygrad_mnist.errors import DataError, TrainingError
+
+
+def synthetic(n=240, features=12, classes=3, seed=0):
+    gen = np.random.default_rng(seed)
+    centers = gen.standard_normal((classes, features)) * 2
+    y = gen.integers(0, classes, n)
+    x = (centers[y] + gen.standard_normal((n, features))).astype(np.float32)
+    return x, y
+
+
+def setup(seed=0, dropout=0.2):
+    tg.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Dropout(dropout), nn.Linear(16, 3))
+    opt = optim.Adam(model.parameters(), lr=1e-2)
+    x, y = synthetic()
+    loader = data.DataLoader((x[:200], y[:200]), batch_size=32, shuffle=True)
+    val = data.DataLoader((x[200:], y[200:]), batch_size=100)
+    return model, opt, loader, val
+
+
+def test_fit_learns_and_records_history():
+    model, opt, loader, val = setup()
+    history = train.fit(model, nn.CrossEntropyLoss(), opt, loader, val, epochs=5, progress=False)
+    assert len(history) == 5 and history["epoch"] == [1, 2, 3, 4, 5]
+    assert history["train_loss"][-1] < history["train_loss"][0]
+    assert history["val_acc"][-1] > 0.9
+    assert all(s > 0 for s in history["seconds"]) and history["lr"] == [1e-2] * 5
+
+
+class ScriptedModel(nn.Module):
+    """A 'model' whose weight we set per epoch, to check which weights get restored."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(np.zeros(1))
+
+
+@pytest.mark.parametrize("losses, patience, stop_epoch, best_epoch", [
+    ([1.0, 0.8, 0.85, 0.9, 0.95, 0.5], 3, 5, 2),
+    ([1.0, 0.9, 0.8, 0.7, 0.6, 0.5], 3, None, 6),
+    ([1.0, 1.2, 0.9, 1.0, 1.1, 1.3], 2, 5, 3),
+    ([1.0, 1.0, 1.0], 1, 2, 1),   # equal is not better
+])
+def test_early_stopping_stops_at_the_right_epoch_and_restores_best(losses, patience, stop_epoch, best_epoch):
+    model = ScriptedModel()
+    stopper = train.EarlyStopping("val_loss", patience=patience)
+    stopped = None
+    for epoch, loss in enumerate(losses, 1):
+        model.w.data[...] = epoch
+        if stopper.on_epoch_end(epoch, {"val_loss": loss}, model):
+            stopped = epoch
+            break
+    stopper.on_train_end(model)
+    assert stopped == stop_epoch
+    assert stopper.best_epoch == best_epoch and model.w.data[0] == best_epoch
+
+
+def test_early_stopping_min_delta_and_max_mode():
+    model = ScriptedModel()
+    stopper = train.EarlyStopping("val_acc", patience=1, min_delta=0.01)
+    assert stopper.mode == "max"
+    assert not stopper.on_epoch_end(1, {"val_acc": 0.90}, model)
+    assert stopper.on_epoch_end(2, {"val_acc": 0.905}, model)  # not better by min_delta
+
+
+def test_early_stopping_needs_the_monitored_value():
+    with pytest.raises(ValueError, match="monitored value 'val_loss' is not available"):
+        train.EarlyStopping().on_epoch_end(1, {"train_loss": 1.0}, ScriptedModel())
+
+
+def test_fit_with_early_stopping_ends_early_and_keeps_best_weights():
+    model, opt, loader, val = setup()
+    stopper = train.EarlyStopping("val_loss", patience=1)
+    history = train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=5.0), loader, val,
+                        epochs=30, callbacks=[stopper], progress=False)
+    assert len(history) < 30 and stopper.stopped_epoch == len(history)
+    best = history["val_loss"][stopper.best_epoch - 1]
+    assert train.evaluate(model, val, nn.CrossEntropyLoss())["loss"] == pytest.approx(best, rel=1e-5)
+
+
+def test_resume_gives_identical_weights_and_history(tmp_path):
+    """4 epochs straight == 2 epochs, a fresh process-like restart from the checkpoint, 2 more."""
+    loss = nn.CrossEntropyLoss()
+    model, opt, loader, val = setup(seed=1)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    straight = train.fit(model, loss, opt, loader, val, epochs=4, scheduler=sched,
+                         callbacks=[train.EarlyStopping(patience=10)], progress=False)
+
+    ckpt = str(tmp_path / "ckpt.npz")
+    model2, opt2, loader2, val2 = setup(seed=1)
+    sched2 = optim.lr_scheduler.StepLR(opt2, step_size=1, gamma=0.5)
+    train.fit(model2, loss, opt2, loader2, val2, epochs=2, scheduler=sched2,
+              callbacks=[train.EarlyStopping(patience=10)], checkpoint=ckpt, progress=False)
+
+    model3, opt3, loader3, val3 = setup(seed=99)  # different init and RNG: all must come from the checkpoint
+    sched3 = optim.lr_scheduler.StepLR(opt3, step_size=1, gamma=0.5)
+    resumed = train.fit(model3, loss, opt3, loader3, val3, epochs=4, scheduler=sched3,
+                        callbacks=[train.EarlyStopping(patience=10)], resume=ckpt, progress=False)
+
+    for (name, a), b in zip(model.state_dict().items(), model3.state_dict().values()):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    for key in ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr"):
+        assert straight[key] == resumed[key], key
+
+
+def test_checkpoint_round_trip_and_no_pickle(tmp_path):
+    model, opt, loader, val = setup()
+    history = train.fit(model, nn.CrossEntropyLoss(), opt, loader, val, epochs=1, progress=False)
+    path = train.save_checkpoint(str(tmp_path / "c.npz"), model, opt, 1, history, config={"k": [1, 2]})
+    state = train.load_checkpoint(path)
+    assert state["epoch"] == 1 and state["config"] == {"k": [1, 2]}
+    assert state["history"]["train_loss"] == history["train_loss"]
+    for (k, a), b in zip(model.state_dict().items(), state["model"].values()):
+        np.testing.assert_array_equal(a, b, err_msg=k)
+    with np.load(path, allow_pickle=False) as npz:
+        assert all(npz[k].dtype != object for k in npz.files)
+    assert not [f for f in os.listdir(tmp_path) if f.startswith(".tmp")]
+
+
+def test_damaged_checkpoints_raise_data_error(tmp_path):
+    model, opt, _, _ = setup()
+    path = train.save_checkpoint(str(tmp_path / "c.npz"), model, opt)
+    raw = open(path, "rb").read()
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(DataError, match="cut.npz"):
+        train.load_checkpoint(str(cut))
+    with pytest.raises(DataError, match="no such file"):
+        train.load_checkpoint(str(tmp_path / "missing.npz"))
+    other = nn.Sequential(nn.Linear(12, 5))
+    with pytest.raises(ValueError, match=r"unexpected keys: 3.weight, 3.bias; 0.weight: shape \(16, 12\)"):
+        other.load_state_dict(train.load_checkpoint(path)["model"])
+
+
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch):
+    target = tmp_path / "f.bin"
+    train.atomic_write(str(target), b"old")
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        train.atomic_write(str(target), b"new")
+    assert target.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["f.bin"]
+
+
+def test_nan_loss_stops_training_with_a_message():
+    model, opt, loader, _ = setup()
+    x, y = synthetic()
+    x[5, 0] = np.nan
+    bad = data.DataLoader((x, y), batch_size=300)
+    with pytest.raises(TrainingError, match="loss became nan in epoch 1"):
+        train.fit(model, nn.CrossEntropyLoss(), opt, bad, epochs=2, progress=False)
+
+
+def test_history_csv(tmp_path):
+    h = train.History()
+    h.append(epoch=1, train_loss=0.5, train_acc=0.9, lr=0.1, seconds=1.0)
+    text = open(h.to_csv(str(tmp_path / "h.csv"))).read().splitlines()
+    assert text[0] == "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds"
+    assert text[1] == "1,0.5,0.9,,,0.1,1.0"
+
+
+def test_evaluate_binary_outputs_threshold_by_loss_kind():
+    probs = np.array([[0.2], [0.7], [0.6]], dtype=np.float32)
+    assert list(train.default_predict(probs, probabilities=True)) == [0, 1, 1]
+    assert list(train.default_predict(probs - 0.65, probabilities=False)) == [0, 1, 0]
+    assert math.isclose(train.evaluate(nn.Identity(), [(tg.Tensor(probs), tg.tensor([[0.0], [1.0], [0.0]]))],
+                                       nn.BCELoss())["accuracy"], 2 / 3)

@@ -1,0 +1,194 @@
+"""The `tinygrad-mnist` command: train, evaluate and graph MLPs on the MNIST family."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import time
+
+from .errors import ConfigError, DataError, DTypeError, ShapeError, TrainingError
+
+_USER_ERRORS = (ConfigError, DataError, ShapeError, DTypeError, TrainingError, FileNotFoundError)
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 784,128,10, got {text!r}") from None
+
+
+def _model_options(p: argparse.ArgumentParser) -> None:
+    from .models import ACTIVATIONS, INITS, OUTPUTS, PRESETS
+    g = p.add_argument_group("model")
+    g.add_argument("--model", "--preset", dest="model", default=None, choices=sorted(PRESETS),
+                   help="a named architecture (default: 'default', 784-256-128-10 ReLU)")
+    g.add_argument("--layers", type=_ints, help="layer sizes instead of a preset, e.g. 784,128,64,10")
+    g.add_argument("--activation", choices=sorted(ACTIVATIONS), help="hidden activation (default relu)")
+    g.add_argument("--output", choices=sorted(OUTPUTS), help="output activation (default none: logits)")
+    g.add_argument("--init", choices=INITS, help="weight init (default: PyTorch's Linear init)")
+    g.add_argument("--dropout", type=float, help="dropout after each hidden layer (default 0)")
+
+
+def _data_options(p: argparse.ArgumentParser) -> None:
+    from .run import DATASETS, PREPROCESS
+    g = p.add_argument_group("data")
+    g.add_argument("--dataset", default="mnist", choices=sorted(DATASETS),
+                   help="mnist is bundled; the others download once into the data dir")
+    g.add_argument("--data-dir", help="where datasets live (default ~/.cache/tinygrad_mnist or $TINYGRAD_MNIST_DATA)")
+    g.add_argument("--preprocess", default="scale01", choices=PREPROCESS,
+                   help="pixels to [0,1], to [-1,1], or standardized with training statistics")
+    g.add_argument("--classes", type=_ints, help="keep only these classes, relabelled 0..k-1 (e.g. 5,8)")
+    g.add_argument("--val-fraction", type=float, default=0.1, help="stratified validation share of train (default 0.1)")
+    g.add_argument("--limit", type=int, help="train on this many samples only (for quick runs)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tinygrad-mnist",
+        description="Train, evaluate and draw MLPs on MNIST, Fashion-MNIST and Kuzushiji-MNIST "
+                    "with the tinygrad_mnist autograd.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    t = sub.add_parser("train", help="train a model and write a run folder (checkpoint, history, metrics, plots)",
+                       description="Train an MLP and report test accuracy. With no options: the default "
+                                   "784-256-128-10 ReLU net, Adam 1e-3, batch 128, up to 10 epochs with early "
+                                   "stopping (patience 3) on a 10%% validation split of MNIST.")
+    _model_options(t)
+    _data_options(t)
+    g = t.add_argument_group("training")
+    g.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "mse", "nll", "bce", "bce_with_logits"])
+    g.add_argument("--optimizer", default="adam", choices=["adam", "adamw", "sgd", "rmsprop"])
+    g.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
+    g.add_argument("--momentum", type=float, default=0.0, help="for sgd and rmsprop")
+    g.add_argument("--weight-decay", type=float, default=0.0, help="L2 penalty (decoupled for adamw)")
+    g.add_argument("--batch-size", type=int, default=128)
+    g.add_argument("--epochs", type=int, default=10)
+    g.add_argument("--early-stopping", type=int, default=3, metavar="PATIENCE",
+                   help="stop after PATIENCE epochs without a better validation loss and keep the best "
+                        "weights (0 turns it off; default 3)")
+    g.add_argument("--seed", type=int, default=0)
+    o = t.add_argument_group("output")
+    o.add_argument("--out", help="run folder (default runs/<dataset>-<time>)")
+    o.add_argument("--resume", metavar="CHECKPOINT", help="continue an interrupted run from its checkpoint.npz")
+    o.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    o.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    e = sub.add_parser("evaluate", help="test a checkpoint on its dataset's test split",
+                       description="Rebuild the model saved in CHECKPOINT, run it on the test split it was "
+                                   "trained for, and print accuracy and the classification report.")
+    e.add_argument("checkpoint", help="a checkpoint.npz written by 'train'")
+    e.add_argument("--data-dir", help="where datasets live")
+    e.add_argument("--out", help="also write metrics.json, the report and plots here")
+
+    g = sub.add_parser("graph", help="draw the computation graph of one training step",
+                       description="Draw one forward pass and loss of a model with graphviz "
+                                   "(SVG, PNG or .gv by the --out suffix).")
+    _model_options(g)
+    g.add_argument("--batch-size", type=int, default=4, help="images in the drawn batch (default 4)")
+    g.add_argument("--out", default="graph.svg", help="output file: .svg, .png or .gv (default graph.svg)")
+    g.add_argument("--max-depth", type=int, help="collapse module levels below this depth")
+    return parser
+
+
+def _config_from_args(args) -> "RunConfig":
+    from .run import RunConfig
+    model = args.model if args.model or args.layers else "default"
+    return RunConfig(
+        dataset=args.dataset, data_dir=args.data_dir, preprocess=args.preprocess, classes=args.classes,
+        val_fraction=args.val_fraction, limit=args.limit, model=None if args.layers else model,
+        layers=args.layers, activation=args.activation, output=args.output, init=args.init, dropout=args.dropout,
+        loss=args.loss, optimizer=args.optimizer, lr=args.lr, momentum=args.momentum,
+        weight_decay=args.weight_decay, batch_size=args.batch_size, epochs=args.epochs,
+        early_stopping=args.early_stopping or None, seed=args.seed)
+
+
+def cmd_train(args) -> int:
+    from .run import run
+    cfg = _config_from_args(args)
+    out = args.out or os.path.join("runs", f"{cfg.dataset}-{time.strftime('%Y%m%d-%H%M%S')}")
+    if args.resume and not os.path.exists(args.resume):
+        raise DataError(f"--resume: no checkpoint at {args.resume}")
+    print(f"training {cfg.model or cfg.layers} on {cfg.dataset} -> {out}", flush=True)
+    try:
+        result = run(cfg, out=out, resume=args.resume, progress=False if args.quiet else None,
+                     plots=not args.no_plots)
+    except KeyboardInterrupt:
+        ckpt = os.path.join(out, "checkpoint.npz")
+        kept = f"the last complete epoch is in {ckpt}; continue with --resume {ckpt}" if os.path.exists(ckpt) \
+            else "no epoch had finished, so there is no checkpoint"
+        print(f"\ninterrupted: {kept}", file=sys.stderr)
+        return 130
+    print(f"epochs: {result['epochs']}   test accuracy: {result['test_accuracy']:.2%}   "
+          f"macro F1: {result['macro_f1']:.4f}   time: {result['seconds']:.1f} s")
+    print(f"outputs: {out}/ (checkpoint.npz, metrics.json, history.csv, classification_report.txt"
+          f"{'' if args.no_plots else ', curves.png, confusion_matrix.png, predictions.png, pr_curves.png'})")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from . import data, train
+    from .models import MLP
+    from .run import RunConfig, load_splits, make_loss, write_run_folder
+    state = train.load_checkpoint(args.checkpoint)
+    config = state.get("config") or {}
+    if "run" not in config or "model" not in config:
+        raise DataError(f"{args.checkpoint}: this checkpoint has no run configuration to rebuild the model from")
+    cfg = RunConfig(**config["run"])
+    if args.data_dir:
+        cfg.data_dir = args.data_dir
+    model = MLP(**config["model"])
+    model.load_state_dict(state["model"])
+    splits = load_splits(cfg)
+    n_classes = len(cfg.classes) if cfg.classes else 10
+    test = train.evaluate(model, data.DataLoader(splits["test"], batch_size=1000), make_loss(cfg.loss, n_classes))
+    from . import metrics
+    print(f"test accuracy: {test['accuracy']:.2%}   test loss: {test['loss']:.4f}")
+    print(metrics.classification_report(test["targets"], test["predictions"], labels=list(range(n_classes)), digits=4))
+    if args.out:
+        history = train.History(state["history"])
+        p, r, f1, _ = metrics.precision_recall_fscore_support(test["targets"], test["predictions"],
+                                                              labels=list(range(n_classes)), average="macro")
+        result = {"test_accuracy": test["accuracy"], "test_loss": test["loss"], "macro_f1": float(f1),
+                  "macro_precision": float(p), "macro_recall": float(r), "epochs": len(history),
+                  "checkpoint": args.checkpoint, "config": dataclasses.asdict(cfg)}
+        write_run_folder(args.out, result, history, test, splits["test"][0], n_classes)
+        print(f"outputs: {args.out}/")
+    return 0
+
+
+def cmd_graph(args) -> int:
+    from . import data, models
+    from .run import make_loss
+    from .viz import draw_model_step, save_graph
+    overrides = dict(activation=args.activation, output=args.output, init=args.init, dropout=args.dropout)
+    if args.layers:
+        overrides["sizes"] = args.layers
+    model = models.build(None if args.layers else (args.model or "default"), **overrides)
+    if model.sizes[0] != 784:
+        raise ConfigError(f"graph draws an MNIST batch, so the first layer must have 784 inputs, got {model.sizes[0]}")
+    mnist = data.MNIST()
+    x = data.transforms.scale(data.transforms.flatten(mnist.data[:args.batch_size]))
+    y = mnist.targets[:args.batch_size] % model.sizes[-1]
+    loss = "bce" if model.sizes[-1] == 1 else "cross_entropy"
+    from .tensor import Tensor
+    graph = draw_model_step(model, Tensor(x), Tensor(y), make_loss(loss, 10), max_depth=args.max_depth)
+    path = save_graph(graph, args.out)
+    print(f"graph of one {type(model).__name__} training step written to {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = {"train": cmd_train, "evaluate": cmd_evaluate, "graph": cmd_graph}[args.command]
+    try:
+        return handler(args)
+    except _USER_ERRORS as err:
+        print(f"tinygrad-mnist {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,328 @@
+"""The training loop: fit(), History, EarlyStopping, and atomic .npz checkpoints that resume exactly."""
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+import zipfile
+from typing import Callable, Iterable
+
+import numpy as np
+
+from . import autograd, nn, rng
+from .errors import ConfigError, DataError, TrainingError
+from .tensor import Tensor
+
+HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")
+
+
+class History:
+    """Per-epoch train/val loss and accuracy, learning rate and seconds, as lists (NaN when absent)."""
+
+    def __init__(self, data: dict | None = None):
+        self.data = {k: list((data or {}).get(k, [])) for k in HISTORY_KEYS}
+
+    def append(self, **row) -> None:
+        for k in HISTORY_KEYS:
+            self.data[k].append(row.get(k, math.nan))
+
+    def __getitem__(self, key: str) -> list:
+        return self.data[key]
+
+    def __len__(self) -> int:
+        return len(self.data["epoch"])
+
+    def to_csv(self, path: str) -> str:
+        """Write one row per epoch (atomically) and return the path."""
+        lines = [",".join(HISTORY_KEYS)]
+        lines += [",".join(_fmt(self.data[k][i]) for k in HISTORY_KEYS) for i in range(len(self))]
+        return atomic_write(path, ("\n".join(lines) + "\n").encode())
+
+
+def _fmt(value) -> str:
+    return "" if isinstance(value, float) and math.isnan(value) else repr(value)
+
+
+class EarlyStopping:
+    """Stop when `monitor` has not improved by min_delta for `patience` epochs; optionally put the
+    best weights back (as Keras' EarlyStopping, which the seeds used with patience 3)."""
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 3, min_delta: float = 0.0,
+                 mode: str = "auto", restore_best_weights: bool = True):
+        if mode == "auto":
+            mode = "max" if "acc" in monitor else "min"
+        if mode not in ("min", "max"):
+            raise ConfigError(f"EarlyStopping: mode must be 'min', 'max' or 'auto', got {mode!r}")
+        if patience < 0:
+            raise ConfigError(f"EarlyStopping: patience must be >= 0, got {patience}")
+        self.monitor, self.patience, self.min_delta, self.mode = monitor, patience, abs(min_delta), mode
+        self.restore_best_weights = restore_best_weights
+        self.best, self.best_epoch, self.wait, self.best_weights = None, None, 0, None
+        self.stopped_epoch = None
+
+    def improved(self, value: float) -> bool:
+        if self.best is None:
+            return True
+        return value < self.best - self.min_delta if self.mode == "min" else value > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch: int, logs: dict, model: nn.Module) -> bool:
+        """Record this epoch; return True when training should stop."""
+        if self.monitor not in logs or logs[self.monitor] is None or math.isnan(logs[self.monitor]):
+            raise ConfigError(f"EarlyStopping: monitored value {self.monitor!r} is not available; "
+                              f"logged keys: {sorted(k for k, v in logs.items() if not _isnan(v))}")
+        value = logs[self.monitor]
+        if self.improved(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = model.state_dict()
+            return False
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            return True
+        return False
+
+    def on_train_end(self, model: nn.Module) -> None:
+        if self.restore_best_weights and self.best_weights is not None:
+            model.load_state_dict(self.best_weights)
+
+    def state_dict(self) -> dict:
+        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
+                "best_weights": dict(self.best_weights) if self.best_weights is not None else None}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
+        self.best_weights = state["best_weights"]
+
+
+def _isnan(v) -> bool:
+    return isinstance(v, float) and math.isnan(v)
+
+
+# ---- evaluation ---------------------------------------------------------------------------------
+
+def default_predict(output: np.ndarray, probabilities: bool = False) -> np.ndarray:
+    """Class predictions: argmax for several outputs; one output is a binary score, thresholded
+    at 0.5 for probabilities and at 0 for logits."""
+    if output.ndim == 2 and output.shape[1] > 1:
+        return output.argmax(axis=1)
+    return (output.reshape(len(output)) > (0.5 if probabilities else 0.0)).astype(np.int64)
+
+
+def _outputs_probabilities(loss_fn) -> bool:
+    """Whether the model's outputs are probabilities (BCELoss) rather than logits."""
+    return getattr(loss_fn, "outputs_probabilities", isinstance(loss_fn, nn.BCELoss))
+
+
+@autograd.no_grad()
+def evaluate(model: nn.Module, loader: Iterable, loss_fn: Callable | None = None) -> dict:
+    """Mean loss, accuracy, and the outputs, predictions and targets over a loader (eval mode)."""
+    was_training = model.training
+    model.eval()
+    total, count, outputs, targets = 0.0, 0, [], []
+    try:
+        for x, y in loader:
+            out = model(x)
+            if loss_fn is not None:
+                total += loss_fn(out, y).item() * len(y)
+            outputs.append(out.data)
+            targets.append(y.data if isinstance(y, Tensor) else np.asarray(y))
+            count += len(y)
+    finally:
+        model.train(was_training)
+    if count == 0:
+        raise DataError("evaluate: the loader yielded no samples")
+    outputs, targets = np.concatenate(outputs), np.concatenate(targets)
+    predictions = default_predict(outputs, _outputs_probabilities(loss_fn))
+    return {"loss": total / count if loss_fn is not None else math.nan,
+            "accuracy": float((predictions == targets.reshape(predictions.shape)).mean()),
+            "outputs": outputs, "predictions": predictions, "targets": targets}
+
+
+# ---- fit ----------------------------------------------------------------------------------------
+
+def fit(model: nn.Module, loss_fn: Callable, optimizer, train_loader, val_loader=None, epochs: int = 10,
+        callbacks: Iterable = (), scheduler=None, checkpoint: str | None = None, resume: str | None = None,
+        progress: bool | None = None, config: dict | None = None) -> History:
+    """Train for `epochs` epochs (or until a callback stops it) and return the History.
+
+    checkpoint: path of an .npz written atomically after every epoch (model, optimizer,
+    scheduler, callbacks, History, RNG state, config). resume: a checkpoint to continue from
+    exactly where it stopped. progress: a tqdm bar per epoch (default: only on a terminal)."""
+    callbacks = list(callbacks)
+    history, start = History(), 0
+    if resume is not None:
+        state = load_checkpoint(resume)
+        _restore(state, model, optimizer, scheduler, callbacks, train_loader)
+        history, start = History(state["history"]), state["epoch"]
+    if progress is None:
+        progress = sys.stderr.isatty()
+    probabilities = _outputs_probabilities(loss_fn)
+    stop = any(getattr(c, "stopped_epoch", None) is not None for c in callbacks)
+    for epoch in range(start + 1, epochs + 1):
+        if stop:
+            break
+        began = time.perf_counter()
+        train_loss, train_acc = _train_epoch(model, loss_fn, optimizer, train_loader, epoch, epochs,
+                                             progress, probabilities)
+        logs = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
+                "lr": optimizer.param_groups[0]["lr"]}
+        if val_loader is not None:
+            result = evaluate(model, val_loader, loss_fn)
+            logs.update(val_loss=result["loss"], val_acc=result["accuracy"])
+        if scheduler is not None:
+            _step_scheduler(scheduler, logs)
+        stop = any(c.on_epoch_end(epoch, logs, model) for c in callbacks)
+        logs["seconds"] = time.perf_counter() - began
+        history.append(**logs)
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, model, optimizer, epoch, history, scheduler, callbacks,
+                            train_loader, config)
+    for c in callbacks:
+        c.on_train_end(model)
+    return history
+
+
+def _step_scheduler(scheduler, logs: dict) -> None:
+    if type(scheduler).__name__ != "ReduceLROnPlateau":
+        scheduler.step()
+    elif "val_loss" not in logs:
+        raise ConfigError("ReduceLROnPlateau steps on the validation loss: give fit() a val_loader")
+    else:
+        scheduler.step(logs["val_loss"])
+
+
+def _train_epoch(model, loss_fn, optimizer, loader, epoch, epochs, progress, probabilities):
+    model.train()
+    total, correct, count = 0.0, 0, 0
+    bar = _progress_bar(loader, epoch, epochs) if progress else None
+    for x, y in (bar if bar is not None else loader):
+        out = model(x)
+        loss = loss_fn(out, y)
+        value = loss.item()
+        if not math.isfinite(value):
+            raise TrainingError(f"the loss became {value} in epoch {epoch} (batch {count // max(len(y), 1) + 1}); "
+                                "training stopped. Lower the learning rate or check the inputs for NaN; "
+                                "the last checkpoint (if any) holds the last good epoch")
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        n = len(y)
+        total += value * n
+        targets = y.data if isinstance(y, Tensor) else np.asarray(y)
+        correct += int((default_predict(out.data, probabilities) == targets.reshape(-1)).sum())
+        count += n
+        if bar is not None:
+            bar.set_postfix(loss=f"{total / count:.4f}", acc=f"{correct / count:.4f}", refresh=False)
+    if bar is not None:
+        bar.close()
+    if count == 0:
+        raise DataError("fit: the training loader yielded no samples")
+    return total / count, correct / count
+
+
+def _progress_bar(loader, epoch: int, epochs: int):
+    from tqdm import tqdm
+    return tqdm(loader, desc=f"epoch {epoch}/{epochs}", leave=False, dynamic_ncols=True)
+
+
+# ---- checkpoints --------------------------------------------------------------------------------
+
+def atomic_write(path: str, payload: bytes) -> str:
+    """Write bytes to path through a temporary file in the same folder and a rename."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _flatten(obj, arrays: dict):
+    """JSON-ready structure with every ndarray moved into arrays (by key); dict keys keep their type."""
+    if isinstance(obj, np.ndarray):
+        key = f"a{len(arrays)}"
+        arrays[key] = obj
+        return {"__array__": key}
+    if isinstance(obj, dict):
+        return {"__dict__": [[k, _flatten(v, arrays)] for k, v in obj.items()]}
+    if isinstance(obj, (list, tuple)):
+        return {"__list__": [_flatten(v, arrays) for v in obj]}
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return {"__float__": repr(obj)}
+    return obj
+
+
+def _unflatten(obj, arrays):
+    if isinstance(obj, dict):
+        if "__array__" in obj:
+            return arrays[obj["__array__"]]
+        if "__dict__" in obj:
+            return {k: _unflatten(v, arrays) for k, v in obj["__dict__"]}
+        if "__list__" in obj:
+            return [_unflatten(v, arrays) for v in obj["__list__"]]
+        if "__float__" in obj:
+            return float(obj["__float__"])
+    return obj
+
+
+def save_checkpoint(path: str, model: nn.Module, optimizer=None, epoch: int = 0, history: History | None = None,
+                    scheduler=None, callbacks: Iterable = (), loader=None, config: dict | None = None) -> str:
+    """Everything needed to resume, in one .npz (no pickle), written atomically."""
+    state = {
+        "format": 1, "epoch": epoch, "config": config or {},
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict() if optimizer is not None else None,
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "callbacks": [c.state_dict() for c in callbacks],
+        "history": (history or History()).data,
+        "rng": rng.get_state(),
+        "loader_rng": loader.generator.bit_generator.state if getattr(loader, "generator", None) is not None else None,
+    }
+    arrays: dict = {}
+    meta = json.dumps(_flatten(state, arrays))
+    buffer = io.BytesIO()
+    np.savez(buffer, __meta__=np.array(meta), **arrays)
+    return atomic_write(path, buffer.getvalue())
+
+
+def load_checkpoint(path: str) -> dict:
+    """Read a checkpoint written by save_checkpoint (allow_pickle=False); a damaged file raises DataError."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        state = _unflatten(json.loads(str(arrays.pop("__meta__"))), arrays)
+    except FileNotFoundError:
+        raise DataError(f"checkpoint {path}: no such file") from None
+    except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as err:
+        raise DataError(f"checkpoint {path}: unreadable or damaged ({err})") from None
+    if not isinstance(state, dict) or state.get("format") != 1:
+        raise DataError(f"checkpoint {path}: not a tinygrad_mnist checkpoint")
+    return state
+
+
+def _restore(state: dict, model, optimizer, scheduler, callbacks, loader) -> None:
+    model.load_state_dict(state["model"])
+    if optimizer is not None and state["optimizer"] is not None:
+        optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None and state["scheduler"] is not None:
+        scheduler.load_state_dict(state["scheduler"])
+    for c, s in zip(callbacks, state["callbacks"]):
+        c.load_state_dict(s)
+    rng.set_state(state["rng"])
+    if state.get("loader_rng") is not None and getattr(loader, "generator", None) is not None:
+        loader.generator.bit_generator.state = state["loader_rng"]
