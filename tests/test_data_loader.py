@@ -1,0 +1,152 @@
+import numpy as np
+import pytest
+
+import tinygrad_mnist as tg
+from tinygrad_mnist.data import DataLoader, Subset, TensorDataset
+from tinygrad_mnist.errors import ShapeError
+
+
+def arrays(n=10, features=3):
+    x = np.arange(n * features, dtype=np.float32).reshape(n, features)
+    y = (np.arange(n) % 4).astype(np.uint8)
+    return x, y
+
+
+def rows(batches):
+    """The first column of every batch's X, in order (identifies the samples)."""
+    return np.concatenate([xb.numpy()[:, 0] for xb, _ in batches]) / 3
+
+
+def test_sequential_batches_are_views_in_order():
+    x, y = arrays()
+    loader = DataLoader((x, y), batch_size=4)
+    batches = list(loader)
+    assert len(loader) == len(batches) == 3
+    assert [xb.shape for xb, _ in batches] == [(4, 3), (4, 3), (2, 3)]
+    assert all(isinstance(t, tg.Tensor) for batch in batches for t in batch)
+    xb, yb = batches[0]
+    assert xb.dtype == np.float32 and yb.dtype == np.int64
+    assert np.shares_memory(xb.numpy(), x)  # no copy without shuffling
+    np.testing.assert_array_equal(rows(batches), np.arange(10))
+    np.testing.assert_array_equal(np.concatenate([yb.numpy() for _, yb in batches]), y)
+
+
+def test_shuffled_epoch_covers_every_sample_once_and_labels_follow():
+    x, y = arrays(103)
+    loader = DataLoader((x, y), batch_size=10, shuffle=True, generator=0)
+    batches = list(loader)
+    order = rows(batches).astype(int)
+    assert sorted(order) == list(range(103)) and order.tolist() != list(range(103))
+    np.testing.assert_array_equal(np.concatenate([yb.numpy() for _, yb in batches]), y[order])
+    assert not np.shares_memory(batches[0][0].numpy(), x)
+
+
+def test_drop_last_and_len():
+    x, y = arrays(10)
+    for batch_size, drop_last, expected in [(4, False, 3), (4, True, 2), (5, True, 2), (10, True, 1),
+                                            (11, True, 0), (11, False, 1), (1, False, 10)]:
+        loader = DataLoader((x, y), batch_size=batch_size, drop_last=drop_last, shuffle=True, generator=1)
+        batches = list(loader)
+        assert len(loader) == len(batches) == expected
+        if drop_last:
+            assert all(len(xb) == batch_size for xb, _ in batches)
+    assert len(DataLoader((x[:0], y[:0]), batch_size=4)) == 0 and list(DataLoader((x[:0], y[:0]))) == []
+
+
+def test_seeded_generator_reproduces_and_each_epoch_differs():
+    x, y = arrays(50)
+    a = DataLoader((x, y), batch_size=7, shuffle=True, generator=42)
+    b = DataLoader((x, y), batch_size=7, shuffle=True, generator=np.random.default_rng(42))
+    first_a, first_b = rows(a), rows(b)
+    np.testing.assert_array_equal(first_a, first_b)
+    assert rows(a).tolist() != first_a.tolist()  # a new permutation every epoch
+
+
+def test_default_shuffle_follows_manual_seed():
+    x, y = arrays(50)
+    loader = DataLoader((x, y), batch_size=8, shuffle=True)
+    tg.manual_seed(3)
+    first = rows(loader)
+    tg.manual_seed(3)
+    np.testing.assert_array_equal(rows(loader), first)
+    tg.manual_seed(4)
+    assert rows(loader).tolist() != first.tolist()
+
+
+def test_single_array_yields_tensors_and_dtypes_are_kept():
+    x = np.arange(12, dtype=np.float64).reshape(6, 2)
+    batches = list(DataLoader(x, batch_size=4))
+    assert isinstance(batches[0], tg.Tensor) and batches[0].dtype == np.float64 and batches[1].shape == (2, 2)
+    # float targets (e.g. for BCE) keep their dtype; only integer labels become int64
+    xb, yb = next(iter(DataLoader((x.astype(np.float32), np.ones(6, np.float32)), batch_size=6)))
+    assert xb.dtype == np.float32 and yb.dtype == np.float32
+    # tensors are accepted in place of arrays
+    xb, yb = next(iter(DataLoader((tg.tensor(x), tg.tensor(np.arange(6))), batch_size=3)))
+    assert xb.shape == (3, 2) and yb.tolist() == [0, 1, 2]
+
+
+class ListDataset:
+    """A dataset with only __len__ and __getitem__ (no batch access)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return np.full((2, 2), i, dtype=np.float32), i % 3
+
+
+def test_generic_dataset_items_are_stacked():
+    loader = DataLoader(ListDataset(7), batch_size=3, shuffle=True, generator=0)
+    batches = list(loader)
+    assert [xb.shape for xb, _ in batches] == [(3, 2, 2), (3, 2, 2), (1, 2, 2)]
+    seen = np.concatenate([xb.numpy()[:, 0, 0] for xb, _ in batches]).astype(int)
+    assert sorted(seen) == list(range(7))
+    labels = np.concatenate([yb.numpy() for _, yb in batches])
+    assert labels.dtype == np.int64 and labels.tolist() == [i % 3 for i in seen]
+    sequential = list(DataLoader(ListDataset(4), batch_size=4))
+    assert sequential[0][1].tolist() == [0, 1, 2, 0]
+
+
+class ImagesOnly(ListDataset):
+    def __getitem__(self, i):
+        return super().__getitem__(i)[0]
+
+
+def test_dataset_of_single_arrays_yields_single_tensors():
+    batches = list(DataLoader(ImagesOnly(5), batch_size=2))
+    assert all(isinstance(b, tg.Tensor) for b in batches)
+    assert [b.shape for b in batches] == [(2, 2, 2), (2, 2, 2), (1, 2, 2)] and batches[2].numpy()[0, 0, 0] == 4
+
+
+def test_subset_of_tensor_dataset_gathers_through():
+    x, y = arrays(10)
+    subset = Subset(TensorDataset(x, y), [9, 2, 5])
+    assert len(subset) == 3 and subset[0][1] == y[9]
+    xb, yb = next(iter(DataLoader(subset, batch_size=3)))
+    np.testing.assert_array_equal(xb.numpy(), x[[9, 2, 5]])
+    assert yb.dtype == np.int64 and yb.tolist() == y[[9, 2, 5]].tolist()
+
+
+def test_loader_over_mnist_dataset_uses_batch_access():
+    from tinygrad_mnist.data import MNIST
+    test = MNIST(train=False)
+    xb, yb = next(iter(DataLoader(test, batch_size=32)))
+    assert xb.shape == (32, 28, 28) and xb.dtype == np.uint8 and yb.dtype == np.int64
+    np.testing.assert_array_equal(yb.numpy(), test.targets[:32])
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 2.5, True, "8"])
+def test_bad_batch_size(batch_size):
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        DataLoader(arrays(), batch_size=batch_size)
+
+
+def test_mismatched_lengths_and_wrong_types():
+    x, y = arrays(10)
+    with pytest.raises(ShapeError, match=r"share their first dimension, got shapes \[\(10, 3\), \(9,\)\]"):
+        DataLoader((x, y[:9]))
+    with pytest.raises(TypeError, match="expected a dataset"):
+        DataLoader(42)

@@ -1,0 +1,124 @@
+"""DataLoader: minibatches of Tensors from arrays or a dataset, optionally shuffled by a seeded generator."""
+from __future__ import annotations
+
+import math
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from .. import rng
+from ..errors import ShapeError
+from ..tensor import Tensor
+
+
+class TensorDataset:
+    """Equal-length arrays indexed together: `ds[i] -> (a[i], b[i], ...)`."""
+
+    def __init__(self, *arrays):
+        """Wrap arrays (ndarrays or Tensors) that share their first dimension."""
+        if not arrays:
+            raise ValueError("TensorDataset: expected at least one array")
+        self.arrays = tuple(a.data if isinstance(a, Tensor) else np.asarray(a) for a in arrays)
+        lengths = [len(a) if a.ndim else None for a in self.arrays]
+        if None in lengths or len(set(lengths)) != 1:
+            raise ShapeError(f"TensorDataset: arrays must share their first dimension, got shapes "
+                             f"{[a.shape for a in self.arrays]}")
+
+    def __len__(self) -> int:
+        return len(self.arrays[0])
+
+    def __getitem__(self, index):
+        return tuple(a[index] for a in self.arrays)
+
+    def __getitems__(self, indices: np.ndarray) -> tuple[np.ndarray, ...]:
+        return tuple(a[indices] for a in self.arrays)
+
+
+class Subset:
+    """The items of dataset at indices, in that order."""
+
+    def __init__(self, dataset, indices: Sequence[int]):
+        self.dataset = dataset
+        self.indices = np.asarray(indices, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index: int):
+        return self.dataset[int(self.indices[index])]
+
+    def __getitems__(self, indices: np.ndarray):
+        return fetch(self.dataset, self.indices[indices])
+
+    @property
+    def targets(self) -> np.ndarray:
+        """The labels of the selected items (when the dataset has .targets)."""
+        return np.asarray(self.dataset.targets)[self.indices]
+
+
+def fetch(dataset, indices: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The items at indices as a tuple of stacked arrays: one gather when the dataset supports it."""
+    if hasattr(dataset, "__getitems__"):
+        return tuple(dataset.__getitems__(indices))
+    items = [dataset[int(i)] for i in indices]
+    if not isinstance(items[0], tuple):
+        return (np.stack(items),)
+    return tuple(np.stack([np.asarray(item[k]) for item in items]) for k in range(len(items[0])))
+
+
+class DataLoader:
+    """Minibatches over a dataset or a tuple of arrays, as Tensors.
+
+    `DataLoader((X, y), batch_size=64, shuffle=True, generator=0)` yields `(X_batch, y_batch)`; a
+    single array (or a dataset of single arrays) yields single Tensors. Arrays keep their dtype,
+    except integer labels (the last of two or more arrays), which become int64. Without shuffling,
+    batches are views of the arrays; with it, each batch is one gather. `generator` is a
+    np.random.Generator or a seed; by default each epoch's permutation comes from the global
+    generator, so `tg.manual_seed` makes it reproducible."""
+
+    def __init__(self, data, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
+                 generator: np.random.Generator | int | None = None):
+        """Batch data (a dataset, an array or a tuple of arrays) batch_size items at a time."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+        self.single = not isinstance(data, (tuple, list))  # yield lone Tensors, not 1-tuples
+        if isinstance(data, (np.ndarray, Tensor)):
+            data = TensorDataset(data)
+        elif isinstance(data, (tuple, list)):
+            data = TensorDataset(*data)
+        elif not (hasattr(data, "__len__") and hasattr(data, "__getitem__")):
+            raise TypeError(f"DataLoader: expected a dataset (with __len__ and __getitem__), an array or "
+                            f"a tuple of arrays, got {type(data).__name__}")
+        self.dataset = data
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.generator = np.random.default_rng(generator) if isinstance(generator, (int, np.integer)) else generator
+
+    def __len__(self) -> int:
+        """The number of batches per epoch."""
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def __iter__(self) -> Iterator:
+        n, size = len(self.dataset), self.batch_size
+        stop = len(self) * size
+        arrays = self.dataset.arrays if isinstance(self.dataset, TensorDataset) else None
+        if self.shuffle:
+            order = (self.generator if self.generator is not None else rng.generator()).permutation(n)
+        for start in range(0, stop, size):
+            if self.shuffle:
+                batch = fetch(self.dataset, order[start:start + size])
+            elif arrays is not None:
+                batch = tuple(a[start:start + size] for a in arrays)
+            else:
+                batch = fetch(self.dataset, np.arange(start, min(start + size, n)))
+            yield Tensor(batch[0]) if self.single and len(batch) == 1 else _as_tensors(batch)
+
+
+def _as_tensors(batch: tuple) -> tuple[Tensor, ...]:
+    """The batch's arrays as Tensors, integer labels (the last of two or more arrays) as int64."""
+    arrays = [np.asarray(b) for b in batch]
+    if len(arrays) > 1 and arrays[-1].dtype.kind in "iu":
+        arrays[-1] = arrays[-1].astype(np.int64, copy=False)
+    return tuple(Tensor(a) for a in arrays)

@@ -1,0 +1,74 @@
+"""Preprocessing as the seeds use it: scale pixels, flatten images, standardize with training statistics.
+
+All of them take NumPy arrays (e.g. `MNIST().data`) and return new float32 arrays.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import DTypeError, ShapeError
+
+
+def scale(images: np.ndarray, to: tuple[float, float] = (0.0, 1.0), max_value: float = 255.0) -> np.ndarray:
+    """Pixels 0..max_value mapped linearly onto to=(low, high) as float32: (0, 1) or (-1, 1)."""
+    images = np.asarray(images)
+    if images.dtype.kind not in "uif":
+        raise DTypeError(f"scale: expected a numeric image array, got dtype {images.dtype}")
+    low, high = to
+    if not high > low:
+        raise ValueError(f"scale: to=(low, high) needs low < high, got {to}")
+    out = images.astype(np.float32)
+    out /= np.float32(max_value / (high - low))
+    if low:
+        out += np.float32(low)
+    return out
+
+
+def flatten(images: np.ndarray) -> np.ndarray:
+    """(N, 28, 28) images as (N, 784) rows (a view when possible)."""
+    images = np.asarray(images)
+    if images.ndim < 2:
+        raise ShapeError(f"flatten: expected a batch of images (N, ...), got shape {images.shape}")
+    return images.reshape(len(images), -1)
+
+
+class Standardizer:
+    """Zero mean and unit variance with statistics fitted on the training set, applied to any set.
+
+    Per feature (pixel) by default, as scikit-learn's StandardScaler; features that never vary in
+    training are only centred. per_feature=False uses one mean and std over all values."""
+
+    def __init__(self, per_feature: bool = True):
+        self.per_feature = per_feature
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
+
+    def fit(self, train: np.ndarray) -> Standardizer:
+        """Learn the mean and std of train (rows are samples)."""
+        train = np.asarray(train)
+        if train.ndim < 1 or len(train) == 0:
+            raise ShapeError(f"Standardizer.fit: expected a non-empty (N, ...) array, got shape {train.shape}")
+        axis = 0 if self.per_feature else None
+        mean = train.mean(axis=axis, dtype=np.float64)
+        std = train.std(axis=axis, dtype=np.float64)
+        self.mean = np.asarray(mean, dtype=np.float32)
+        constant = std <= 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean))  # rounding noise
+        self.std = np.asarray(np.where(constant, 1.0, std), dtype=np.float32)
+        return self
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        """x standardized with the fitted statistics, as float32."""
+        if self.mean is None:
+            raise RuntimeError("Standardizer.transform: not fitted yet; call fit(train) first")
+        x = np.asarray(x)
+        if self.per_feature and x.shape[1:] != self.mean.shape:
+            raise ShapeError(f"Standardizer.transform: fitted on samples of shape {self.mean.shape}, "
+                             f"got samples of shape {x.shape[1:]}")
+        out = x.astype(np.float32)
+        out -= self.mean
+        out /= self.std
+        return out
+
+    def fit_transform(self, train: np.ndarray) -> np.ndarray:
+        """fit(train), then transform(train)."""
+        return self.fit(train).transform(train)
