@@ -9,6 +9,7 @@ import tinygrad_mnist as tg
 from tinygrad_mnist import optim
 from tinygrad_mnist.errors import DTypeError, ShapeError
 from tinygrad_mnist.optim import lr_scheduler
+from tinygrad_mnist.serialization import load_state, save_state
 
 SHAPES = [(5, 4), (4,), (3, 2, 2), ()]
 STEPS = 50
@@ -40,10 +41,9 @@ def _set_grads(ours, theirs, grads):
 
 def _save_and_reload(make, path, state_dict):
     """Save state_dict with np.savez (no pickle), build a fresh object and load the file into it."""
-    np.savez(path, **optim.flatten_state_dict(state_dict))
+    save_state(path, state_dict)
     fresh = make()
-    with np.load(path, allow_pickle=False) as saved:
-        fresh.load_state_dict(optim.unflatten_state_dict(saved))
+    fresh.load_state_dict(load_state(path))
     return fresh
 
 
@@ -169,31 +169,6 @@ def test_state_dict_is_a_copy_and_has_torchs_structure():
     opt.step()
     np.testing.assert_array_equal(saved["state"][0]["exp_avg"], before)
     assert not np.array_equal(opt.state[a]["exp_avg"], before)
-
-
-def test_flatten_round_trip_keeps_types(tmp_path):
-    nested = {"state": {0: {"step": 3, "buf": np.arange(3.0), "scalar_buf": np.array(2.5)}, 1: {}},
-              "param_groups": [{"lr": 0.1, "betas": (0.9, 0.99), "nesterov": True, "params": [0, 1],
-                                "name": "head", "foreach": None}],
-              "base_lrs": [0.1, 0.2], "best": float("inf")}
-    path = tmp_path / "sd.npz"
-    np.savez(path, **optim.flatten_state_dict(nested))
-    with np.load(path, allow_pickle=False) as saved:
-        back = optim.unflatten_state_dict(saved)
-    assert set(back["state"]) == {0, 1} and back["state"][1] == {}
-    assert back["state"][0]["step"] == 3 and isinstance(back["state"][0]["step"], int)
-    np.testing.assert_array_equal(back["state"][0]["buf"], np.arange(3.0))
-    assert isinstance(back["state"][0]["scalar_buf"], np.ndarray) and back["state"][0]["scalar_buf"].shape == ()
-    assert back["param_groups"] == nested["param_groups"]
-    assert isinstance(back["param_groups"][0]["betas"], tuple)
-    assert back["base_lrs"] == [0.1, 0.2] and back["best"] == float("inf")
-
-
-def test_flatten_rejects_what_npz_cannot_hold_without_pickle():
-    with pytest.raises(TypeError, match="cannot store object at 'extra'"):
-        optim.flatten_state_dict({"extra": object()})
-    with pytest.raises(ValueError, match="key '3' at state cannot be stored"):
-        optim.flatten_state_dict({"state": {"3": 1}})
 
 
 def test_step_skips_parameters_without_gradient_and_returns_closure_loss():
@@ -331,10 +306,9 @@ def _run_schedulers(make_schedulers, tmp_path, metric=None, groups_extra=None):
         if epoch == EPOCHS // 2:
             path = tmp_path / "sched.npz"
             saved = {"optimizer": ours_opt.state_dict(), "schedulers": [s.state_dict() for s in ours]}
-            np.savez(path, **optim.flatten_state_dict(saved))
+            save_state(path, saved)
             ours_opt, ours = make_ours()
-            with np.load(path, allow_pickle=False) as f:
-                loaded = optim.unflatten_state_dict(f)
+            loaded = load_state(path)
             ours_opt.load_state_dict(loaded["optimizer"])
             for s, state in zip(ours, loaded["schedulers"]):
                 s.load_state_dict(state)

@@ -12,6 +12,7 @@ import numpy as np
 from . import data, metrics, models, nn, optim, rng, train
 from .errors import ConfigError
 from .nn import functional as F
+from .serialization import atomic_write
 from .tensor import Tensor
 
 DATASETS = {"mnist": data.MNIST, "fashion-mnist": data.FashionMNIST, "kmnist": data.KMNIST}
@@ -176,10 +177,10 @@ def write_run_folder(out: str, result: dict, history: train.History, test: dict,
                      n_classes: int, plots: bool = True) -> None:
     """metrics.json, history.csv, classification_report.txt and the plots (checkpoint is written by fit)."""
     os.makedirs(out, exist_ok=True)
-    train.atomic_write(os.path.join(out, "metrics.json"), (json.dumps(result, indent=2) + "\n").encode())
+    atomic_write(os.path.join(out, "metrics.json"), (json.dumps(result, indent=2) + "\n").encode())
     history.to_csv(os.path.join(out, "history.csv"))
     report = metrics.classification_report(test["targets"], test["predictions"], labels=list(range(n_classes)), digits=4)
-    train.atomic_write(os.path.join(out, "classification_report.txt"), (report + "\n").encode())
+    atomic_write(os.path.join(out, "classification_report.txt"), (report + "\n").encode())
     if plots:
         from . import plots as P
         P.plot_history(history.data, os.path.join(out, "curves.png"))

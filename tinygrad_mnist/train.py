@@ -1,20 +1,16 @@
 """The training loop: fit(), History, EarlyStopping, and atomic .npz checkpoints that resume exactly."""
 from __future__ import annotations
 
-import io
-import json
 import math
-import os
 import sys
-import tempfile
 import time
-import zipfile
 from typing import Callable, Iterable
 
 import numpy as np
 
 from . import autograd, nn, rng
 from .errors import ConfigError, DataError, TrainingError
+from .serialization import atomic_write, load_state, save_state
 from .tensor import Tensor
 
 HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")
@@ -232,54 +228,6 @@ def _progress_bar(loader, epoch: int, epochs: int):
 
 # ---- checkpoints --------------------------------------------------------------------------------
 
-def atomic_write(path: str, payload: bytes) -> str:
-    """Write bytes to path through a temporary file in the same folder and a rename."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def _flatten(obj, arrays: dict):
-    """JSON-ready structure with every ndarray moved into arrays (by key); dict keys keep their type."""
-    if isinstance(obj, np.ndarray):
-        key = f"a{len(arrays)}"
-        arrays[key] = obj
-        return {"__array__": key}
-    if isinstance(obj, dict):
-        return {"__dict__": [[k, _flatten(v, arrays)] for k, v in obj.items()]}
-    if isinstance(obj, (list, tuple)):
-        return {"__list__": [_flatten(v, arrays) for v in obj]}
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return {"__float__": repr(obj)}
-    return obj
-
-
-def _unflatten(obj, arrays):
-    if isinstance(obj, dict):
-        if "__array__" in obj:
-            return arrays[obj["__array__"]]
-        if "__dict__" in obj:
-            return {k: _unflatten(v, arrays) for k, v in obj["__dict__"]}
-        if "__list__" in obj:
-            return [_unflatten(v, arrays) for v in obj["__list__"]]
-        if "__float__" in obj:
-            return float(obj["__float__"])
-    return obj
-
-
 def save_checkpoint(path: str, model: nn.Module, optimizer=None, epoch: int = 0, history: History | None = None,
                     scheduler=None, callbacks: Iterable = (), loader=None, config: dict | None = None) -> str:
     """Everything needed to resume, in one .npz (no pickle), written atomically."""
@@ -293,23 +241,12 @@ def save_checkpoint(path: str, model: nn.Module, optimizer=None, epoch: int = 0,
         "rng": rng.get_state(),
         "loader_rng": loader.generator.bit_generator.state if getattr(loader, "generator", None) is not None else None,
     }
-    arrays: dict = {}
-    meta = json.dumps(_flatten(state, arrays))
-    buffer = io.BytesIO()
-    np.savez(buffer, __meta__=np.array(meta), **arrays)
-    return atomic_write(path, buffer.getvalue())
+    return save_state(path, state)
 
 
 def load_checkpoint(path: str) -> dict:
     """Read a checkpoint written by save_checkpoint (allow_pickle=False); a damaged file raises DataError."""
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-        state = _unflatten(json.loads(str(arrays.pop("__meta__"))), arrays)
-    except FileNotFoundError:
-        raise DataError(f"checkpoint {path}: no such file") from None
-    except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as err:
-        raise DataError(f"checkpoint {path}: unreadable or damaged ({err})") from None
+    state = load_state(path)
     if not isinstance(state, dict) or state.get("format") != 1:
         raise DataError(f"checkpoint {path}: not a tinygrad_mnist checkpoint")
     return state

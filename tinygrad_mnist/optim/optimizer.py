@@ -116,9 +116,9 @@ class Optimizer:
     # ---- saving and loading ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """{'state': {param index: {name: array or number}}, 'param_groups': [{..., 'params':
-        [indices]}]}, with copies of the arrays. Save it with
-        np.savez(path, **optim.flatten_state_dict(opt.state_dict())) and restore it with
-        opt.load_state_dict(optim.unflatten_state_dict(np.load(path))): no pickle involved."""
+        [indices]}]}, with copies of the arrays. Save it without pickle with
+        tinygrad_mnist.serialization.save_state(path, opt.state_dict()) and restore it with
+        opt.load_state_dict(load_state(path))."""
         index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:

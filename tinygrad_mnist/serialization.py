@@ -1,0 +1,117 @@
+"""Saving nested state (dicts, lists, arrays, numbers, strings) as .npz without pickle, atomically.
+
+One .npz holds every array under its own key plus `__meta__`, a JSON document of the structure in
+which each array is a reference. Dict keys keep their type (int keys stay ints), tuples stay
+tuples, and non-finite floats survive. Loading uses allow_pickle=False.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+import numpy as np
+
+from .errors import DataError
+
+FORMAT = "tinygrad_mnist-state-1"
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike) -> Iterator[IO[bytes]]:
+    """Open a temporary file beside path for writing; rename it onto path only if the block
+    succeeds, so a crash leaves either the old file or the new one, never a part."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write(path: str | os.PathLike, payload: bytes) -> str:
+    """Write bytes to path atomically (see atomic_file); returns the path."""
+    with atomic_file(path) as f:
+        f.write(payload)
+    return os.fspath(path)
+
+
+def save_state(path: str | os.PathLike, state: Any) -> str:
+    """Write a nested state (e.g. a model's, optimizer's or scheduler's state_dict) to an .npz."""
+    arrays: dict[str, np.ndarray] = {}
+    meta = json.dumps({"format": FORMAT, "state": _encode(state, arrays, "state")})
+    buffer = io.BytesIO()
+    np.savez(buffer, __meta__=np.array(meta), **arrays)
+    return atomic_write(path, buffer.getvalue())
+
+
+def load_state(path: str | os.PathLike) -> Any:
+    """Read what save_state wrote; a missing, damaged or foreign file raises DataError naming it."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        meta = json.loads(str(arrays.pop("__meta__"))) if "__meta__" in arrays else None
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as err:
+        raise DataError(f"{path}: unreadable or damaged ({err})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise DataError(f"{path}: not a file written by tinygrad_mnist.serialization.save_state")
+    try:
+        return _decode(meta["state"], arrays)
+    except (KeyError, TypeError, ValueError) as err:
+        raise DataError(f"{path}: damaged structure ({err})") from None
+
+
+def _encode(obj: Any, arrays: dict, where: str) -> Any:
+    if isinstance(obj, np.ndarray):
+        if obj.dtype == object:
+            raise TypeError(f"save_state: object array at {where} cannot be stored without pickle")
+        key = f"a{len(arrays)}"
+        arrays[key] = obj
+        return {"__array__": key}
+    if isinstance(obj, dict):
+        for k in obj:
+            if not isinstance(k, (str, int)) or isinstance(k, bool):
+                raise TypeError(f"save_state: dict keys must be str or int, got {k!r} at {where}")
+        return {"__dict__": [[k, _encode(v, arrays, f"{where}/{k}")] for k, v in obj.items()]}
+    if isinstance(obj, (list, tuple)):
+        tag = "__tuple__" if isinstance(obj, tuple) else "__list__"
+        return {tag: [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(obj)]}
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return {"__float__": repr(obj)}
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    raise TypeError(f"save_state: cannot store {type(obj).__name__} at {where}; expected arrays, "
+                    "numbers, strings, None, and dicts, lists or tuples of them")
+
+
+def _decode(obj: Any, arrays: dict) -> Any:
+    if isinstance(obj, dict):
+        if "__array__" in obj:
+            return arrays[obj["__array__"]]
+        if "__dict__" in obj:
+            return {k: _decode(v, arrays) for k, v in obj["__dict__"]}
+        if "__list__" in obj:
+            return [_decode(v, arrays) for v in obj["__list__"]]
+        if "__tuple__" in obj:
+            return tuple(_decode(v, arrays) for v in obj["__tuple__"])
+        if "__float__" in obj:
+            return float(obj["__float__"])
+        raise ValueError(f"unknown entry {sorted(obj)}")
+    return obj
