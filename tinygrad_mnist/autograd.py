@@ -68,7 +68,8 @@ class Function:
     """One differentiable op. Subclasses define forward (ndarrays in, ndarray out) and backward
     (output gradient Tensor in, one Tensor or None per input out, written with Tensor ops)."""
 
-    __slots__ = ("next", "inputs", "output", "saved", "shape", "dtype", "scope", "__weakref__")
+    # args: the op's arguments for draw_graph's labels (e.g. {"dim": (1,)}); never freed
+    __slots__ = ("next", "inputs", "output", "saved", "shape", "dtype", "scope", "args", "__weakref__")
     save_inputs = False   # backward reads self.inputs (the input Tensors)
     save_output = False   # backward reads self.output (the output, as a Tensor on this node)
 
@@ -242,7 +243,10 @@ def _skip_subgraph(node: Function, pending: dict, ready: list, node_grads: dict,
 
 
 def _fit(node: Function, grad, target):
-    """Reduce a gradient to its input's shape (the one place broadcasting is undone) and check it."""
+    """Reduce a gradient to its input's shape (the one place broadcasting is undone) and dtype,
+    and check it."""
+    if grad.dtype != target.dtype:  # e.g. a float32 input of an op whose output is float64
+        grad = grad.to(target.dtype)
     if grad.shape != target.shape:
         if np.broadcast_shapes(grad.shape, target.shape) != grad.shape:
             raise RuntimeError(f"{node.name}: backward gave a gradient of shape {grad.shape} "

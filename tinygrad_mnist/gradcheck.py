@@ -57,16 +57,15 @@ def _analytical_jacobian(out: Tensor, wrt: list[Tensor]) -> list[np.ndarray]:
 
 def _numerical_jacobian(fn: Callable, inputs: list, i: int, k: int, eps: float) -> np.ndarray:
     x = inputs[i].data
-    flat = x.reshape(-1)
     columns = []
     with autograd.no_grad():
-        for e in range(flat.size):
-            orig = flat[e]
-            flat[e] = orig + eps
+        for e in np.ndindex(x.shape):  # indexes x in place even when it is not contiguous
+            orig = x[e]
+            x[e] = orig + eps
             plus = _outputs(fn, inputs)[k].data.astype(np.float64).ravel()
-            flat[e] = orig - eps
+            x[e] = orig - eps
             minus = _outputs(fn, inputs)[k].data.astype(np.float64).ravel()
-            flat[e] = orig
+            x[e] = orig
             columns.append((plus - minus) / (2 * eps))
     return np.stack(columns, axis=1) if columns else np.zeros((0, 0))
 

@@ -76,6 +76,7 @@ class PowScalar(Function):
     save_inputs = True
     def forward(self, a, exponent):
         self.save(exponent)
+        self.args = {"exponent": exponent}
         return np.power(a, exponent)
 
     def backward(self, g):
@@ -134,6 +135,7 @@ class LeakyReLU(Function):
     def forward(self, a, slope):
         factor = np.where(a > 0, 1, slope).astype(a.dtype)
         self.save(factor)
+        self.args = {"negative_slope": slope}
         return a * factor
 
     def backward(self, g): return g * self.saved[0]
@@ -144,7 +146,7 @@ class Sigmoid(Function):
     def forward(self, a):
         # exp(-|a|) never overflows; for a < 0 sigmoid(a) = e / (1 + e).
         e = np.exp(-np.abs(a))
-        out = 1 / (1 + e)
+        out = np.asarray(1 / (1 + e))  # a 0-d input gives a NumPy scalar, which out= rejects
         np.multiply(out, e, out=out, where=a < 0)
         return out
 
@@ -175,6 +177,7 @@ class Softmax(Function):
     save_output = True
     def forward(self, a, dim):
         self.save(dim)
+        self.args = {"dim": dim}
         e = np.exp(a - _stable_max(a, dim))
         return e / e.sum(axis=dim, keepdims=True)
 
@@ -187,6 +190,7 @@ class LogSoftmax(Function):
     save_output = True
     def forward(self, a, dim):
         self.save(dim)
+        self.args = {"dim": dim}
         shifted = a - _stable_max(a, dim)
         return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
 
@@ -200,6 +204,7 @@ class LogSumExp(Function):
     save_output = True
     def forward(self, a, dims, keepdim):
         self.save(dims, keepdim)
+        self.args = {"dim": dims, "keepdim": keepdim}
         m = _stable_max(a, dims)
         out = np.log(np.exp(a - m).sum(axis=dims, keepdims=True)) + m
         return out if keepdim else out.squeeze(dims)
@@ -215,6 +220,7 @@ class LogSumExp(Function):
 class Sum(Function):
     def forward(self, a, dims, keepdim):
         self.save(a.shape, dims)
+        self.args = {"dim": dims, "keepdim": keepdim}
         return a.sum(axis=dims, keepdims=keepdim)
 
     def backward(self, g):
@@ -225,6 +231,7 @@ class Sum(Function):
 class Mean(Function):
     def forward(self, a, dims, keepdim):
         self.save(a.shape, dims)
+        self.args = {"dim": dims, "keepdim": keepdim}
         return a.mean(axis=dims, keepdims=keepdim)
 
     def backward(self, g):
@@ -237,6 +244,7 @@ class Extreme(Function):
     """max or min over all elements (ties share the gradient equally, as torch) or over one
     dim (the gradient goes to the index returned)."""
     def forward(self, a, dim, keepdim, largest):
+        self.args = {"dim": dim, "keepdim": keepdim, "largest": largest}
         if dim is None:
             out = a.max() if largest else a.min()
             mask = a == out
@@ -269,6 +277,7 @@ class Reshape(Function):
 class Permute(Function):
     def forward(self, a, dims):
         self.save(dims)
+        self.args = {"dims": dims}
         return a.transpose(dims)
 
     def backward(self, g): return g.permute(*np.argsort(self.saved[0]))
@@ -316,6 +325,7 @@ class Cat(Function):
     def forward(self, *arrays, dim):
         sizes = [a.shape[dim] for a in arrays]
         self.save(dim, np.cumsum([0] + sizes))
+        self.args = {"dim": dim}
         return np.concatenate(arrays, axis=dim)
 
     def backward(self, g):
@@ -346,6 +356,7 @@ class Clamp(Function):
         if hi is not None:
             inside &= a <= hi
         self.save(inside)
+        self.args = {"min": lo, "max": hi}
         return np.clip(a, lo, hi)
 
     def backward(self, g): return g * self.saved[0]

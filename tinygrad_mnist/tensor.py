@@ -129,7 +129,9 @@ class Tensor:
         grads = autograd.run_backward([self], [g], retain_graph, create_graph)
         assigned = set()
         for leaf, g in grads.items():
-            if not create_graph and (not g.data.flags.writeable or id(g.data) in assigned):
+            # A view (of another leaf's gradient, or read-only from broadcasting) is copied so
+            # that no two .grad arrays share memory.
+            if not create_graph and (not g.data.flags.owndata or id(g.data) in assigned):
                 g = _make_tensor(g.data.copy(), None)
             assigned.add(id(g.data))
             leaf.grad = g if leaf.grad is None else leaf.grad + g
@@ -149,7 +151,10 @@ class Tensor:
 
     def __pow__(self, exponent):
         if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
-            return ops.PowScalar.apply(self, exponent=exponent)
+            # as torch: an integer tensor to a float power is float32, not NumPy's float64
+            to_float = self.data.dtype.kind != "f" and isinstance(exponent, float)
+            base = self.to(default_float) if to_float else self
+            return ops.PowScalar.apply(base, exponent=exponent)
         return ops.Pow.apply(*_operands(self, exponent))
 
     def __rpow__(self, base): return ops.Pow.apply(*_operands(base, self))
@@ -229,7 +234,10 @@ class Tensor:
         return (centred * centred).sum(dim, keepdim=keepdim) / max(count - correction, 0)
 
     def std(self, dim=None, keepdim: bool = False, correction: int = 1, unbiased: bool | None = None) -> Tensor:
-        return self.var(dim, keepdim, correction, unbiased).sqrt()
+        """Square root of var; where var is 0 the gradient is 0 rather than nan, as torch."""
+        v = self.var(dim, keepdim, correction, unbiased)
+        nonzero = v.data != 0
+        return v.where(nonzero, 1.0).sqrt().where(nonzero, 0.0)
 
     def max(self, dim: int | None = None, keepdim: bool = False):
         """The largest value, or (values, indices) along dim, as torch.max."""
@@ -243,6 +251,8 @@ class Tensor:
         if dim is None:
             return ops.Extreme.apply(self, dim=None, keepdim=False, largest=largest)
         dim = _dim(dim, self.ndim)
+        if self.ndim == 0:  # as torch: the value itself, at index 0
+            return MinMax(*self.reshape(1)._extreme(0, False, largest))
         values = ops.Extreme.apply(self, dim=dim, keepdim=keepdim, largest=largest)
         return MinMax(values, self.argmax(dim, keepdim) if largest else self.argmin(dim, keepdim))
 
@@ -290,7 +300,8 @@ class Tensor:
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         dims = list(range(self.ndim))
         d0, d1 = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
-        dims[d0], dims[d1] = d1, d0
+        if self.ndim:  # a 0-d tensor accepts dims 0 and -1 and stays as it is
+            dims[d0], dims[d1] = d1, d0
         return ops.Permute.apply(self, dims=tuple(dims))
 
     def squeeze(self, dim=None) -> Tensor:
@@ -349,7 +360,10 @@ def _operands(a, b, true_div: bool = False) -> tuple[Tensor, Tensor]:
     elif not isinstance(b, Tensor):
         b = _make_tensor(np.asarray(b, _const_dtype(b, a.data.dtype)) if _is_number(b) else _as_array(b), None)
     da, db = a.data.dtype, b.data.dtype
-    if da is not db and da != db:
+    if da != db and (a.ndim == 0) != (b.ndim == 0) and _category(da) == _category(db):
+        # torch: a 0-d tensor does not widen a dimensioned one of the same category
+        a, b = (a.to(db), b) if a.ndim == 0 else (a, b.to(da))
+    elif da is not db and da != db:
         if da.kind == "f" and db.kind != "f":
             b = b.to(da)
         elif db.kind == "f" and da.kind != "f":
@@ -357,6 +371,11 @@ def _operands(a, b, true_div: bool = False) -> tuple[Tensor, Tensor]:
     if true_div and a.data.dtype.kind != "f":
         a, b = a.to(default_float), b.to(default_float)
     return a, b
+
+
+def _category(dtype: np.dtype) -> int:
+    """bool < integer < floating point, the categories of torch's type promotion."""
+    return {"b": 0, "u": 1, "i": 1}.get(dtype.kind, 2)
 
 
 def _is_number(x) -> bool:

@@ -43,6 +43,7 @@ class CrossEntropy(Function):
         total = exp.sum(axis=1, keepdims=True)
         losses = -(q * (shifted - np.log(total))).sum(axis=1)
         self.save(exp / total, q, reduction)
+        self.args = {"reduction": reduction}
         return _reduce_array(losses, reduction)
 
     def backward(self, g):

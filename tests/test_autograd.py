@@ -1,0 +1,510 @@
+"""Engine semantics against PyTorch: shared sub-graphs, accumulation, retain_graph and freed graphs,
+implicit gradients, grad mode, dtype rules, deep graphs, memory release, tg.grad, errors, repr."""
+import weakref
+
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_mnist as tg
+from tinygrad_mnist.autograd import Function
+from tinygrad_mnist.testing import assert_matches_torch
+
+
+def arr(*shape, seed=0, positive=False):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0.5, 2, shape) if positive else rng.uniform(-2, 2, shape)
+
+
+def dtype_name(t) -> str:
+    """'float32', 'int64', 'bool', ... for a Tensor or a torch tensor."""
+    return str(t.dtype).removeprefix("torch.") if isinstance(t, torch.Tensor) else t.dtype.name
+
+
+# ---- shared sub-graphs and re-used nodes ------------------------------------------------------
+
+def _reuse_then_square(a):
+    b = a + a
+    return b * b
+
+
+def _reuse_then_double(a):
+    b = a + a
+    return b + b
+
+
+def _three_branches(a):
+    return a.exp() + a * a + a.tanh()
+
+
+def _intermediate_in_three_branches(a):
+    h = a * 2 - 1
+    return h.exp() * h + h.sum() - h.tanh()
+
+
+def _diamond(a):
+    h = a.exp()
+    return h.log() * h + h.sqrt()
+
+
+def _parameter_used_twice(x, w):
+    return (x @ w).tanh() @ w
+
+
+def _node_reused_at_every_level(a):
+    # 40 levels, each using the previous node twice: 2**40 paths, so only an engine that visits
+    # each node once (topological order, accumulated gradients) finishes.
+    for _ in range(40):
+        a = (a + a.tanh()) * 0.5
+    return a
+
+
+@pytest.mark.parametrize("fn", [_reuse_then_square, _reuse_then_double, _three_branches,
+                                _intermediate_in_three_branches, _diamond, _node_reused_at_every_level])
+def test_shared_subgraphs_match_torch(fn):
+    assert_matches_torch(fn, fn, arr(3, 4))
+
+
+def test_parameter_used_twice_in_one_forward_matches_torch():
+    assert_matches_torch(_parameter_used_twice, _parameter_used_twice, arr(2, 3), arr(3, 3, seed=1))
+
+
+def test_b_equals_a_plus_a_gradient_by_hand():
+    a = tg.tensor([1.0, -2.0], requires_grad=True)
+    c = _reuse_then_square(a)           # c = 4 a^2
+    c.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [8.0, -16.0])
+
+
+def test_input_not_requiring_grad_gets_no_gradient():
+    a = tg.tensor(arr(3), requires_grad=True)
+    k = tg.tensor(arr(3, seed=1))
+    (a * k).sum().backward()
+    assert k.grad is None
+    np.testing.assert_array_equal(a.grad.numpy(), k.numpy())
+
+
+def test_only_leaves_get_grad():
+    a = tg.tensor(arr(3), requires_grad=True)
+    h = a.exp()
+    h.sum().backward()
+    assert a.is_leaf and not h.is_leaf
+    assert h.grad is None
+
+
+class MulWithoutGradForB(Function):
+    """a * b whose backward gives b no gradient (None), like a custom op that stops it."""
+    save_inputs = True
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, g):
+        return g * self.inputs[1], None
+
+
+def test_a_sub_graph_that_receives_no_gradient_is_skipped_and_freed():
+    x = tg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    w = tg.tensor(np.array([3.0, 4.0]), requires_grad=True)
+    h = x.exp()
+    saved = weakref.ref(h.data)
+    out = MulWithoutGradForB.apply(w, h).sum()
+    del h
+    out.backward()
+    assert x.grad is None
+    np.testing.assert_allclose(w.grad.numpy(), np.exp([1.0, 2.0]), rtol=1e-15)
+    assert saved() is None
+    h = x.exp()  # a second path into the same node still delivers its gradient
+    (MulWithoutGradForB.apply(w, h) + h * 2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp([1.0, 2.0]), rtol=1e-15)
+
+
+def test_backward_on_a_leaf_gives_the_seed_like_torch():
+    x = tg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    x.backward(tg.tensor(np.array([0.5, -1.0])))
+    np.testing.assert_array_equal(x.grad.numpy(), [0.5, -1.0])
+    s = tg.tensor(2.0, requires_grad=True)
+    s.backward()
+    assert s.grad.item() == 1.0 and s.grad.dtype == tg.float32
+
+
+# ---- accumulation, retain_graph, freed graphs -------------------------------------------------
+
+def test_leaf_gradients_accumulate_across_backward_calls_like_torch():
+    x = tg.tensor(arr(3, 2), requires_grad=True)
+    t = torch.tensor(arr(3, 2), requires_grad=True)
+    for lib_x in (x, t):
+        (lib_x * lib_x).sum().backward()
+        lib_x.exp().sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+    x.grad = None
+    x.exp().sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp(arr(3, 2)), rtol=1e-12)
+
+
+def test_retain_graph_allows_a_second_backward_then_the_graph_is_freed():
+    x = tg.tensor(arr(4), requires_grad=True)
+    t = torch.tensor(arr(4), requires_grad=True)
+    y, ty = (x.exp() * x).sum(), (t.exp() * t).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    ty.backward(retain_graph=True)
+    ty.backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+    with pytest.raises(RuntimeError, match="second time.*retain_graph=True"):
+        y.backward()
+    with pytest.raises(RuntimeError):  # torch refuses as well
+        ty.backward()
+
+
+def test_second_backward_through_a_freed_graph_is_a_clear_error():
+    x = tg.tensor(arr(4), requires_grad=True)
+    y = (x.exp() * 3).sum()
+    y.backward()
+    first = x.grad.numpy().copy()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), first)  # the failed call added nothing
+    z = (x.exp() * 3).sum()
+    tg.grad(z, x)  # retain_graph defaults to False here too
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        tg.grad(z, x)
+
+
+def test_gradients_do_not_share_memory_between_leaves_or_with_the_caller():
+    a = tg.tensor(arr(2, 3), requires_grad=True)
+    b = tg.tensor(arr(6, seed=1), requires_grad=True)
+    upstream = np.ones((2, 3))
+    (a + b.reshape(2, 3)).backward(tg.tensor(upstream))
+    assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
+    a.grad.zero_()  # an in-place change to one .grad leaves the others alone
+    upstream[...] = 5
+    np.testing.assert_array_equal(b.grad.numpy(), np.ones(6))
+    c = tg.tensor(arr(3), requires_grad=True)
+    d = tg.tensor(arr(3), requires_grad=True)
+    (c + d).sum().backward()
+    assert not np.shares_memory(c.grad.numpy(), d.grad.numpy())
+
+
+# ---- implicit gradient ------------------------------------------------------------------------
+
+def test_implicit_gradient_only_for_one_element_outputs():
+    x = tg.tensor(arr(3), requires_grad=True)
+    with pytest.raises(RuntimeError, match="only for one-element outputs.*\\(3,\\)"):
+        (x * 2).backward()
+    with pytest.raises(RuntimeError):
+        (torch.tensor(arr(3), requires_grad=True) * 2).backward()  # torch agrees
+    (x * 2).reshape(3, 1)[1:2].backward()  # shape (1, 1): one element is fine
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 2.0, 0.0])
+    x.grad = None
+    (x * 2).backward(tg.tensor([1.0, 0.0, -1.0], dtype=tg.float64))
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 0.0, -2.0])
+
+
+def test_gradient_of_the_wrong_shape_is_refused():
+    x = tg.tensor(arr(3), requires_grad=True)
+    with pytest.raises(tg.ShapeError, match=r"gradient has shape \(2,\) but the output has shape \(3,\)"):
+        (x * 2).backward(tg.ones(2))
+
+
+def test_backward_on_a_tensor_without_grad_is_an_error():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        tg.tensor([1.0, 2.0]).sum().backward()
+
+
+# ---- grad mode --------------------------------------------------------------------------------
+
+def test_no_grad_records_nothing_like_torch():
+    x = tg.tensor(arr(3), requires_grad=True)
+    t = torch.tensor(arr(3), requires_grad=True)
+    with tg.no_grad():
+        assert not tg.is_grad_enabled()
+        y = (x * 2).exp().sum()
+    with torch.no_grad():
+        ty = (t * 2).exp().sum()
+    assert tg.is_grad_enabled()
+    assert y.requires_grad is ty.requires_grad is False
+    assert y.grad_fn is None and ty.grad_fn is None
+    z = (x * 3).sum() + y  # a constant: only the recorded branch gives gradient
+    z.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(3, 3.0))
+
+
+def test_no_grad_and_enable_grad_as_decorators():
+    x = tg.tensor(arr(3), requires_grad=True)
+
+    @tg.no_grad()
+    def frozen(v):
+        return v * 2
+
+    @tg.enable_grad()
+    def recorded(v):
+        return v * 2
+
+    assert frozen(x).grad_fn is None and not frozen(x).requires_grad
+    assert frozen.__name__ == "frozen"
+    with tg.no_grad():
+        assert recorded(x).grad_fn is not None
+        assert not tg.is_grad_enabled()  # the decorator restored the mode
+        with tg.enable_grad():
+            assert (x * 2).requires_grad
+        assert not (x * 2).requires_grad
+    assert (x * 2).requires_grad
+
+
+def test_grad_mode_is_restored_after_an_exception_and_when_nested():
+    with pytest.raises(ValueError):
+        with tg.no_grad():
+            raise ValueError("boom")
+    assert tg.is_grad_enabled()
+    with tg.no_grad():
+        with tg.no_grad():
+            pass
+        assert not tg.is_grad_enabled()
+        with tg.set_grad_enabled(True):
+            assert tg.is_grad_enabled()
+    with tg.set_grad_enabled(False):
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()
+
+
+def test_no_input_requiring_grad_records_nothing():
+    y = tg.tensor(arr(3)).exp() * 2
+    assert not y.requires_grad and y.grad_fn is None
+
+
+# ---- dtypes -----------------------------------------------------------------------------------
+
+def test_default_dtypes_match_torch():
+    pairs = [
+        (tg.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0])), (tg.tensor(1.5), torch.tensor(1.5)),
+        (tg.tensor([1, 2]), torch.tensor([1, 2])), (tg.tensor([True]), torch.tensor([True])),
+        (tg.zeros(2), torch.zeros(2)), (tg.ones(2, 3), torch.ones(2, 3)), (tg.randn(2), torch.randn(2)),
+        (tg.rand(2), torch.rand(2)), (tg.arange(3), torch.arange(3)), (tg.arange(0.0, 1.0, 0.5),
+        torch.arange(0.0, 1.0, 0.5)), (tg.eye(2), torch.eye(2)), (tg.full((2,), 7), torch.full((2,), 7)),
+        (tg.full((2,), 7.0), torch.full((2,), 7.0)), (tg.randint(0, 5, (3,)), torch.randint(0, 5, (3,))),
+        (tg.zeros_like(tg.tensor(arr(2))), torch.zeros_like(torch.tensor(arr(2)))),
+    ]
+    for ours, theirs in pairs:
+        assert dtype_name(ours) == dtype_name(theirs), (ours, theirs)
+
+
+PROMOTIONS = [  # name, a, b (arrays become tensors of each library; Python numbers stay numbers)
+    ("f32+python_float", np.ones(3, np.float32), 2.5),
+    ("python_float*f32", 2.5, np.ones(3, np.float32)),
+    ("f32+python_int", np.ones(3, np.float32), 2),
+    ("f32/python_int", np.ones(3, np.float32), 3),
+    ("python_int/f32", 3, np.ones(3, np.float32)),
+    ("f32**python_float", np.ones(3, np.float32), 2.0),
+    ("python_float**f32", 2.0, np.ones(3, np.float32)),
+    ("f64*python_float", np.ones(3), 2.5),
+    ("i64+python_float", np.arange(3), 1.5),
+    ("i64*python_int", np.arange(3), 2),
+    ("i64/python_int", np.arange(3), 2),
+    ("i64/i64", np.arange(3), np.arange(1, 4)),
+    ("i64+f32", np.arange(3), np.ones(3, np.float32)),
+    ("i64*f64", np.arange(3), np.ones(3)),
+    ("f32+f64", np.ones(3, np.float32), np.ones(3)),
+    ("f32+0d_f64", np.ones(3, np.float32), np.array(2.0)),
+    ("0d_f64+f32", np.array(2.0), np.ones(3, np.float32)),
+    ("f64+0d_f32", np.ones(3), np.array(2.0, np.float32)),
+    ("i32+0d_i64", np.arange(3, dtype=np.int32), np.array(2)),
+    ("i64+0d_f64", np.arange(3), np.array(2.0)),
+    ("0d_f32+0d_f64", np.array(1.0, np.float32), np.array(2.0)),
+]
+BINARY_OPS = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / b,
+              lambda a, b: a ** b]
+
+
+@pytest.mark.parametrize("name, a, b", PROMOTIONS, ids=[p[0] for p in PROMOTIONS])
+def test_type_promotion_matches_torch(name, a, b):
+    def lib(make, v):
+        return make(v) if isinstance(v, np.ndarray) else v
+    for op in BINARY_OPS:
+        ours = op(lib(tg.from_numpy, a), lib(tg.from_numpy, b))
+        theirs = op(lib(torch.from_numpy, a), lib(torch.from_numpy, b))
+        assert dtype_name(ours) == dtype_name(theirs), name
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_bool_tensor_with_python_numbers_like_torch():
+    mask = np.array([True, False])
+    for op in (lambda a: a + 1, lambda a: a * 2, lambda a: 1.5 * a, lambda a: a / 2):
+        ours, theirs = op(tg.from_numpy(mask)), op(torch.from_numpy(mask))
+        assert dtype_name(ours) == dtype_name(theirs)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_float32_stays_float32_through_a_model_and_its_gradients():
+    ops = lambda x, w: ((x @ w).tanh() * 0.5 + 1).log_softmax(1).clamp(min=-3.0).mean() ** 2 / 3
+    x, w = arr(4, 3).astype(np.float32), arr(3, 5, seed=1).astype(np.float32)
+    # float32 rounding (2**-24 ~ 6e-8 per op) limits the agreement, hence rtol 1e-5.
+    assert_matches_torch(ops, ops, x, w, rtol=1e-5, atol=1e-6)
+    xs, ws = tg.tensor(x, requires_grad=True), tg.tensor(w, requires_grad=True)
+    out = ops(xs, ws)
+    out.backward()
+    assert out.dtype == xs.grad.dtype == ws.grad.dtype == tg.float32
+
+
+def test_float64_is_preserved_end_to_end():
+    def model(x, w, b):
+        h = (x @ w + b).relu().maximum(x[:, :1] * 0.1)
+        h = tg.where(h > 1, h, h * 2) if isinstance(h, tg.Tensor) else torch.where(h > 1, h, h * 2)
+        return (h.softmax(1) + h.sigmoid() ** 2 - 1 / (h.abs() + 1)).var(0).std() + h.logsumexp(1).mean()
+    arrays = arr(4, 3), arr(3, 3, seed=1), arr(3, seed=2)
+    assert_matches_torch(model, model, *arrays)  # also compares output and gradient dtypes
+    ts = [tg.tensor(a, requires_grad=True) for a in arrays]
+    out = model(*ts)
+    out.backward()
+    assert out.dtype == tg.float64 and all(t.grad.dtype == tg.float64 for t in ts)
+
+
+def test_gradient_dtype_follows_each_input_in_mixed_precision_like_torch():
+    x = tg.tensor(arr(3).astype(np.float32), requires_grad=True)
+    w = tg.tensor(arr(3, seed=1), requires_grad=True)
+    tx = torch.tensor(arr(3).astype(np.float32), requires_grad=True)
+    tw = torch.tensor(arr(3, seed=1), requires_grad=True)
+    (x * w).exp().sum().backward()
+    (tx * tw).exp().sum().backward()
+    assert dtype_name(x.grad) == dtype_name(tx.grad) == "float32"
+    assert dtype_name(w.grad) == dtype_name(tw.grad) == "float64"
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-6)
+
+
+def test_int_and_bool_tensors_cannot_require_grad():
+    attempts = [lambda: tg.tensor([1, 2], requires_grad=True),
+                lambda: tg.arange(3).requires_grad_(),
+                lambda: tg.Tensor(np.array([True, False]), requires_grad=True),
+                lambda: tg.zeros(3, dtype=tg.int64, requires_grad=True),
+                lambda: tg.tensor([1, 2], dtype=tg.uint8).requires_grad_(True)]
+    for attempt in attempts:
+        with pytest.raises(tg.DTypeError, match="floating-point.*got dtype (int64|bool|uint8)"):
+            attempt()
+    assert issubclass(tg.DTypeError, TypeError)
+    with pytest.raises(RuntimeError):  # torch refuses too
+        torch.tensor([1, 2], requires_grad=True)
+
+
+def test_mean_of_an_integer_tensor_is_refused_like_torch():
+    with pytest.raises(tg.DTypeError, match="int64"):
+        tg.arange(4).mean()
+    with pytest.raises(RuntimeError):
+        torch.arange(4).mean()
+
+
+# ---- deep graphs and memory -------------------------------------------------------------------
+
+def test_a_chain_of_a_million_ops_goes_backward_without_recursion_error():
+    x = tg.tensor(0.5, requires_grad=True)
+    y = x
+    for _ in range(1_000_000):
+        y = y + 1.0
+    assert y.item() == 1_000_000.5
+    y.backward()
+    assert x.grad.item() == 1.0
+    del y  # freeing a million-node chain must not recurse either
+
+
+def test_saved_arrays_are_released_after_backward():
+    x = tg.tensor(arr(5), requires_grad=True)
+    y = x.exp()  # Exp saves its output array for backward
+    saved = weakref.ref(y.data)
+    z = (y * 2).sum()
+    del y
+    assert saved() is not None  # the graph holds it until backward
+    z.backward()
+    assert saved() is None, "backward without retain_graph must free the saved output of exp"
+
+
+def test_saved_arrays_survive_backward_with_retain_graph():
+    x = tg.tensor(arr(5), requires_grad=True)
+    y = x.exp()
+    saved = weakref.ref(y.data)
+    z = (y * 2).sum()
+    del y
+    z.backward(retain_graph=True)
+    assert saved() is not None
+    z.backward()  # the last pass may free it
+    assert saved() is None
+    np.testing.assert_allclose(x.grad.numpy(), 4 * np.exp(arr(5)), rtol=1e-12)
+
+
+def test_saved_arrays_are_released_after_tg_grad():
+    x = tg.tensor(arr(5), requires_grad=True)
+    y = x.sigmoid()
+    saved = weakref.ref(y.data)
+    z = (y * y).sum()
+    del y
+    tg.grad(z, x)
+    assert saved() is None
+
+
+# ---- tg.grad ----------------------------------------------------------------------------------
+
+def test_grad_with_allow_unused_like_torch():
+    x, z = tg.tensor(arr(3), requires_grad=True), tg.tensor(arr(2), requires_grad=True)
+    tx, tz = torch.tensor(arr(3), requires_grad=True), torch.tensor(arr(2), requires_grad=True)
+    with pytest.raises(RuntimeError, match="allow_unused=True"):
+        tg.grad((x * x).sum(), [x, z])
+    with pytest.raises(RuntimeError):
+        torch.autograd.grad((tx * tx).sum(), [tx, tz])
+    gx, gz = tg.grad((x * x).sum(), [x, z], allow_unused=True)
+    tgx, tgz = torch.autograd.grad((tx * tx).sum(), [tx, tz], allow_unused=True)
+    assert gz is None and tgz is None
+    np.testing.assert_allclose(gx.numpy(), tgx.numpy(), rtol=1e-12)
+    assert x.grad is None and z.grad is None  # tg.grad leaves .grad alone
+
+
+def test_grad_of_intermediates_with_grad_outputs_and_several_outputs_like_torch():
+    def run(lib_grad, x, ones):
+        h = x.exp()
+        y1, y2 = h * h, (h * 3).sum()
+        return lib_grad([y1, y2], [h, x], grad_outputs=[ones, None])
+    x, tx = tg.tensor(arr(3), requires_grad=True), torch.tensor(arr(3), requires_grad=True)
+    ours = run(tg.grad, x, tg.tensor(np.full(3, 0.5)))
+    theirs = run(torch.autograd.grad, tx, torch.full((3,), 0.5, dtype=torch.float64))
+    for o, t in zip(ours, theirs):
+        np.testing.assert_allclose(o.numpy(), t.numpy(), rtol=1e-12)
+
+
+def test_grad_needs_inputs_that_require_grad():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        x = tg.tensor(arr(3), requires_grad=True)
+        tg.grad((x * 2).sum(), [tg.tensor(arr(3))])
+
+
+# ---- errors and repr --------------------------------------------------------------------------
+
+def test_matmul_shape_mismatch_names_both_shapes():
+    with pytest.raises(tg.ShapeError, match=r"matmul: shapes \(32, 784\) and \(500, 784\) do not "
+                                            r"align \(inner dims 784 != 500\).*transpose"):
+        tg.randn(32, 784) @ tg.randn(500, 784)
+    with pytest.raises(ValueError, match=r"\(2, 3, 4\) and \(5,\)"):  # ShapeError is a ValueError
+        tg.randn(2, 3, 4) @ tg.randn(5)
+    with pytest.raises(tg.ShapeError, match=r"at least 1 dim.*\(\) and \(3,\)"):
+        tg.tensor(2.0) @ tg.randn(3)
+
+
+def test_broadcast_mismatch_names_the_op_and_both_shapes():
+    with pytest.raises(tg.ShapeError, match=r"add: shapes \(2, 3\), \(4,\)"):
+        tg.randn(2, 3) + tg.randn(4)
+    with pytest.raises(tg.ShapeError, match=r"mul: shapes \(3,\), \(2,\)"):
+        tg.randn(3, requires_grad=True) * tg.randn(2)
+    with pytest.raises(tg.ShapeError, match=r"cat: tensor 1 has shape \(2, 2\).*\(2, 3\)"):
+        tg.cat([tg.randn(2, 3), tg.randn(2, 2)], 0)
+
+
+def test_repr():
+    leaf = tg.tensor([1.0, 2.0], requires_grad=True)
+    assert repr(leaf) == "Tensor([1., 2.], requires_grad=True)"
+    assert repr(leaf * 2) == "Tensor([2., 4.], grad_fn=<MulBackward>)"
+    assert repr(leaf.exp().sum()).endswith("grad_fn=<SumBackward>)")
+    assert repr(leaf + 1).endswith("grad_fn=<AddBackward>)")
+    assert repr(tg.tensor([1, 2])) == "Tensor([1, 2])"
+    assert repr(tg.tensor(3.0)) == "Tensor(3.)"
+    assert repr(tg.tensor([1.5], dtype=tg.float64)) == "Tensor([1.5], dtype=float64)"
+    assert repr(tg.tensor([[1.0, 0.0], [0.0, 1.0]])) == "Tensor([[1., 0.],\n        [0., 1.]])"
+    with tg.no_grad():
+        assert repr(leaf * 2) == "Tensor([2., 4.])"
+    assert repr(leaf.detach()) == "Tensor([1., 2.])"

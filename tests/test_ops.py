@@ -1,0 +1,572 @@
+"""Every op of the engine against PyTorch: forward values and every input gradient, in float64
+with rtol 1e-10 (the default of assert_matches_torch), over several shapes."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import tinygrad_mnist as tg
+from tinygrad_mnist.testing import assert_matches_torch
+
+
+class T:
+    """A shape whose array is handed over as a transposed, non-contiguous view."""
+
+    def __init__(self, *shape):
+        self.shape = shape
+
+    def __repr__(self):
+        return f"T{self.shape}"
+
+
+def arr(spec, domain="any", seed=0):
+    """Random float64 values of a shape (or T(shape)) in a domain: any, positive or nonzero."""
+    transposed = isinstance(spec, T)
+    shape = spec.shape if transposed else spec
+    rng = np.random.default_rng(seed)
+    size = shape[::-1] if transposed else shape
+    if domain == "any":
+        a = rng.uniform(-2, 2, size)
+    elif domain == "positive":
+        a = rng.uniform(0.5, 2, size)
+    else:  # nonzero: magnitudes in [0.5, 2), random signs
+        a = rng.uniform(0.5, 2, size) * rng.choice([-1.0, 1.0], size)
+    a = np.asarray(a)
+    if transposed:
+        a = a.T
+        assert not a.flags.c_contiguous
+    return a
+
+
+def check(fn, *arrays, torch_fn=None, **tol):
+    """assert_matches_torch with the same code for both libraries unless torch_fn is given."""
+    assert_matches_torch(fn, torch_fn or fn, *arrays, **tol)
+
+
+UNARY_SHAPES = [(), (1,), (5,), (3, 4), (2, 1, 3), T(3, 4), T(2, 3, 4)]
+
+UNARY = [  # name, ours, torch, domain
+    ("neg", lambda x: -x, lambda x: -x, "any"),
+    ("neg_method", lambda x: x.neg(), lambda x: x.neg(), "any"),
+    ("exp", lambda x: x.exp(), lambda x: x.exp(), "any"),
+    ("log", lambda x: x.log(), lambda x: x.log(), "positive"),
+    ("sqrt", lambda x: x.sqrt(), lambda x: x.sqrt(), "positive"),
+    ("abs", lambda x: x.abs(), lambda x: x.abs(), "nonzero"),
+    ("relu", lambda x: x.relu(), lambda x: x.relu(), "nonzero"),
+    ("leaky_relu", lambda x: x.leaky_relu(), lambda x: F.leaky_relu(x), "nonzero"),
+    ("leaky_relu_0.2", lambda x: x.leaky_relu(0.2), lambda x: F.leaky_relu(x, 0.2), "nonzero"),
+    ("sigmoid", lambda x: x.sigmoid(), lambda x: x.sigmoid(), "any"),
+    ("tanh", lambda x: x.tanh(), lambda x: x.tanh(), "any"),
+]
+
+
+@pytest.mark.parametrize("shape", UNARY_SHAPES, ids=repr)
+@pytest.mark.parametrize("name, ours, theirs, domain", UNARY, ids=[u[0] for u in UNARY])
+def test_unary(name, ours, theirs, domain, shape):
+    check(ours, arr(shape, domain), torch_fn=theirs)
+
+
+@pytest.mark.parametrize("name, ours, theirs, domain", UNARY, ids=[u[0] for u in UNARY])
+def test_unary_after_transpose_in_graph(name, ours, theirs, domain):
+    check(lambda x: ours(x.transpose(0, 2)), arr((2, 3, 4), domain),
+          torch_fn=lambda x: theirs(x.transpose(0, 2)))
+
+
+def test_kinks_at_zero_match_torch():
+    # torch's conventions at the kink: abs'(0) = 0, relu'(0) = 0, leaky_relu'(0) = slope.
+    x = np.array([-1.0, 0.0, 0.0, 2.0])
+    for ours, theirs in [(lambda t: t.abs(), lambda t: t.abs()),
+                         (lambda t: t.relu(), lambda t: t.relu()),
+                         (lambda t: t.leaky_relu(0.3), lambda t: F.leaky_relu(t, 0.3))]:
+        check(ours, x, torch_fn=theirs)
+
+
+def test_sigmoid_saturates_like_torch():
+    check(lambda x: x.sigmoid(), np.array([-800.0, -40.0, -1e-8, 0.0, 1e-8, 40.0, 800.0]))
+
+
+BINARY_PAIRS = [
+    ((), ()), ((5,), (5,)), ((3, 4), (3, 4)), ((3, 1), (1, 4)), ((4,), (2, 3, 4)),
+    ((2, 3, 4), (4,)), ((), (2, 3)), ((1,), (3,)), ((2, 1, 3), (4, 1)),
+    (T(3, 4), (3, 4)), (T(3, 4), T(3, 4)), (T(4, 3), (1, 3)),
+]
+
+BINARY = [  # name, op (same code for both libraries), domain of a, domain of b
+    ("add", lambda a, b: a + b, "any", "any"),
+    ("sub", lambda a, b: a - b, "any", "any"),
+    ("mul", lambda a, b: a * b, "any", "any"),
+    ("div", lambda a, b: a / b, "any", "nonzero"),
+    ("pow", lambda a, b: a ** b, "positive", "any"),
+    ("maximum", lambda a, b: a.maximum(b), "any", "any"),
+    ("minimum", lambda a, b: a.minimum(b), "any", "any"),
+    ("add_method", lambda a, b: a.add(b), "any", "any"),
+    ("sub_method", lambda a, b: a.sub(b), "any", "any"),
+    ("mul_method", lambda a, b: a.mul(b), "any", "any"),
+    ("div_method", lambda a, b: a.div(b), "any", "nonzero"),
+    ("pow_method", lambda a, b: a.pow(b), "positive", "any"),
+]
+
+
+@pytest.mark.parametrize("shapes", BINARY_PAIRS, ids=repr)
+@pytest.mark.parametrize("name, op, dom_a, dom_b", BINARY, ids=[b[0] for b in BINARY])
+def test_binary(name, op, dom_a, dom_b, shapes):
+    check(op, arr(shapes[0], dom_a, seed=1), arr(shapes[1], dom_b, seed=2))
+
+
+def test_module_level_maximum_minimum():
+    a, b = arr((3, 1), seed=1), arr((4,), seed=2)
+    check(lambda a, b: tg.maximum(a, b), a, b, torch_fn=torch.maximum)
+    check(lambda a, b: tg.minimum(a, b), a, b, torch_fn=torch.minimum)
+
+
+def test_maximum_minimum_ties_split_the_gradient_like_torch():
+    a = np.array([1.0, 2.0, 3.0, -1.0, 0.0])
+    b = np.array([1.0, 0.0, 3.0, 4.0, 0.0])
+    check(lambda a, b: a.maximum(b), a, b)
+    check(lambda a, b: a.minimum(b), a, b)
+    check(lambda a: a.maximum(a), a)  # the same tensor on both sides: the halves add up to 1
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # 0 ** -1, 0 / 0: expected
+def test_pow_at_zero_base_matches_torch():
+    # torch: d(a**b)/db is 0 where a == 0 and b >= 0; d/da is 0 where b == 0.
+    a = np.array([0.0, 0.0, 1.5, 2.0, 0.5])
+    b = np.array([2.0, 0.0, 0.0, -1.0, 3.0])
+    check(lambda a, b: a ** b, a, b)
+
+
+SCALAR_OPS = [  # name, op, domain of x
+    ("add", lambda x: x + 2.5, "any"),
+    ("radd", lambda x: 2.5 + x, "any"),
+    ("add_int", lambda x: x + 2, "any"),
+    ("sub", lambda x: x - 3, "any"),
+    ("rsub", lambda x: 3 - x, "any"),
+    ("mul", lambda x: x * -1.5, "any"),
+    ("rmul", lambda x: 2 * x, "any"),
+    ("div", lambda x: x / 4, "any"),
+    ("rdiv", lambda x: 4 / x, "nonzero"),
+    ("pow_2", lambda x: x ** 2, "any"),
+    ("pow_3", lambda x: x ** 3, "any"),
+    ("pow_0", lambda x: x ** 0, "any"),
+    ("pow_1", lambda x: x ** 1, "any"),
+    ("pow_half", lambda x: x ** 0.5, "positive"),
+    ("pow_neg", lambda x: x ** -1.5, "positive"),
+    ("pow_float_int_valued", lambda x: x ** 2.0, "any"),
+    ("rpow", lambda x: 2 ** x, "any"),
+    ("rpow_float", lambda x: 0.5 ** x, "any"),
+]
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (3, 4), T(3, 4)], ids=repr)
+@pytest.mark.parametrize("name, op, domain", SCALAR_OPS, ids=[s[0] for s in SCALAR_OPS])
+def test_python_scalar_operands(name, op, domain, shape):
+    check(op, arr(shape, domain))
+
+
+MATMUL_SHAPES = [
+    ((4,), (4,)), ((4,), (4, 3)), ((3, 4), (4,)), ((3, 4), (4, 5)), ((1, 4), (4, 1)),
+    ((2, 3, 4), (4, 5)), ((2, 3, 4), (2, 4, 5)), ((3, 4), (2, 4, 5)), ((2, 1, 3, 4), (5, 4, 2)),
+    ((4,), (2, 4, 3)), ((2, 3, 4), (4,)), (T(3, 4), (4, 5)), ((3, 4), T(4, 5)), (T(3, 4), T(4, 2)),
+]
+
+
+@pytest.mark.parametrize("shapes", MATMUL_SHAPES, ids=repr)
+def test_matmul(shapes):
+    a, b = arr(shapes[0], seed=1), arr(shapes[1], seed=2)
+    check(lambda a, b: a @ b, a, b)
+    check(lambda a, b: a.matmul(b), a, b)
+
+
+def test_matmul_function_and_reflected_with_ndarray():
+    a, b = arr((3, 4), seed=1), arr((4, 2), seed=2)
+    check(lambda a, b: tg.matmul(a, b), a, b, torch_fn=torch.matmul)
+    check(lambda a: a.T @ a, a)  # the same tensor on both sides, once transposed in the graph
+    ours = b.T @ tg.tensor(a.T)  # ndarray @ Tensor goes to Tensor.__rmatmul__
+    assert isinstance(ours, tg.Tensor)
+    np.testing.assert_allclose(ours.numpy(), b.T @ a.T, rtol=1e-12)
+
+
+# ---- softmax family ---------------------------------------------------------------------------
+
+SOFTMAX_CASES = [((5,), 0), ((3, 4), 1), ((3, 4), 0), ((3, 4), -1), ((2, 3, 4), 1),
+                 (T(3, 4), 1), (T(2, 3, 4), 0), ((1, 1), 1), ((), 0)]
+SOFTMAX_OPS = [
+    ("softmax", lambda x, d: x.softmax(d)),
+    ("log_softmax", lambda x, d: x.log_softmax(d)),
+    ("logsumexp", lambda x, d: x.logsumexp(d)),
+    ("logsumexp_keepdim", lambda x, d: x.logsumexp(d, keepdim=True)),
+]
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e4], ids=["unit", "1e4"])
+@pytest.mark.parametrize("shape, dim", SOFTMAX_CASES, ids=repr)
+@pytest.mark.parametrize("name, op", SOFTMAX_OPS, ids=[s[0] for s in SOFTMAX_OPS])
+def test_softmax_family(name, op, shape, dim, scale):
+    check(lambda x: op(x, dim), arr(shape) * scale)
+
+
+@pytest.mark.parametrize("name, op", SOFTMAX_OPS, ids=[s[0] for s in SOFTMAX_OPS])
+def test_softmax_family_with_minus_inf_entries(name, op):
+    # -inf is the usual mask value for logits; each row keeps at least one finite entry.
+    x = np.array([[0.0, -np.inf, 1.0, 3.0], [-np.inf, 2.0, -np.inf, -1e4], [5.0, 5.0, 5.0, 5.0]])
+    check(lambda t: op(t, 1), x)
+    check(lambda t: op(t, 0), x[:, 1:])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # 0 ** -1, 0 / 0: expected
+def test_softmax_of_a_fully_masked_row_is_nan_like_torch():
+    x = np.array([[-np.inf, -np.inf], [0.0, 1.0]])
+    check(lambda t: t.softmax(1), x)
+    check(lambda t: t.log_softmax(1), x)
+
+
+@pytest.mark.parametrize("dim, keepdim", [(None, False), ((0, 2), False), ((0, 2), True),
+                                          ((-1, 0), True), ((1,), False)])
+def test_logsumexp_over_several_dims(dim, keepdim):
+    x = arr((2, 3, 4)) * 50
+    if dim is None:  # torch.logsumexp needs a dim; all of them is the same reduction
+        check(lambda t: t.logsumexp(), x, torch_fn=lambda t: t.logsumexp((0, 1, 2)))
+    else:
+        check(lambda t: t.logsumexp(dim, keepdim=keepdim), x)
+
+
+def test_log_softmax_then_nll_as_in_the_readme():
+    x, y = arr((6, 5)) * 30, np.array([0, 4, 4, 1, 2, 0])
+    check(lambda x, y: x.log_softmax(1)[tg.arange(6), y].mean().neg(), x, y,
+          torch_fn=lambda x, y: x.log_softmax(1)[torch.arange(6), y].mean().neg())
+
+
+# ---- reductions -------------------------------------------------------------------------------
+
+REDUCE_CASES = [  # shape, dim, keepdim
+    ((2, 3, 4), None, False), ((2, 3, 4), None, True), ((2, 3, 4), 0, False), ((2, 3, 4), -1, True),
+    ((2, 3, 4), (0, 2), False), ((2, 3, 4), (2, 0), True), ((2, 3, 4), 1, False),
+    (T(3, 4), 0, False), (T(3, 4), 1, True), (T(3, 4), None, False), ((5,), 0, False),
+    ((1,), None, False), ((1, 4), 0, True), ((), None, False), ((), 0, True),
+]
+
+
+def _reduce(name, dim, keepdim, **kw):
+    if dim is None and not keepdim:
+        return lambda x: getattr(x, name)(**kw)
+    return lambda x: getattr(x, name)(dim=dim, keepdim=keepdim, **kw)
+
+
+@pytest.mark.parametrize("shape, dim, keepdim", REDUCE_CASES, ids=repr)
+@pytest.mark.parametrize("name", ["sum", "mean"])
+def test_sum_mean(name, shape, dim, keepdim):
+    check(_reduce(name, dim, keepdim), arr(shape))
+
+
+@pytest.mark.parametrize("shape, dim, keepdim", [c for c in REDUCE_CASES if c[0] not in [(), (1,), (1, 4)]],
+                         ids=repr)
+@pytest.mark.parametrize("correction", [1, 0])
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_var_std(name, correction, shape, dim, keepdim):
+    x = arr(shape) + 10  # an offset exercises the centring
+    check(_reduce(name, dim, keepdim, correction=correction), x)
+    if dim is not None:
+        check(_reduce(name, dim, keepdim, unbiased=bool(correction)), x)
+
+
+def test_std_of_constant_values_has_zero_gradient_like_torch():
+    # d sqrt(v)/dv is infinite at v = 0; torch defines std's gradient there as 0, not nan.
+    x = np.array([[1.5, -2.0, 3.0, 3.0]])
+    check(lambda t: t.std(0, correction=0), x)
+    check(lambda t: t.std(1, correction=0), np.array([[3.0, 3.0], [1.0, 2.0]]))
+    check(lambda t: t.var(0, correction=0), x)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_var_std_without_degrees_of_freedom_are_nan_like_torch(name):
+    check(lambda t: getattr(t, name)(0), np.array([[1.5, -2.0, 3.0]]))
+    check(lambda t: getattr(t, name)(), np.array(2.0))
+
+
+MAXMIN_CASES = [((2, 3, 4), 0, False), ((2, 3, 4), -1, True), ((2, 3, 4), 1, False),
+                (T(3, 4), 1, False), (T(3, 4), 0, True), ((5,), 0, False), ((1, 4), 0, True), ((), 0, False),
+                ((), 0, True)]
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_over_everything(name):
+    for shape in [(), (1,), (5,), (2, 3, 4), T(3, 4)]:
+        check(lambda x: getattr(x, name)(), arr(shape))
+
+
+@pytest.mark.parametrize("shape, dim, keepdim", MAXMIN_CASES, ids=repr)
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_along_a_dim_return_values_and_indices(name, shape, dim, keepdim):
+    x = arr(shape)
+    check(lambda t: getattr(t, name)(dim=dim, keepdim=keepdim).values, x)
+    check(lambda t: getattr(t, name)(dim, keepdim)[0], x)
+    ours = getattr(tg.tensor(x), name)(dim=dim, keepdim=keepdim)
+    theirs = getattr(torch.tensor(x), name)(dim=dim, keepdim=keepdim)
+    values, indices = ours  # unpacks like torch's (values, indices)
+    assert indices.dtype == tg.int64
+    np.testing.assert_array_equal(indices.numpy(), theirs.indices.numpy())
+    np.testing.assert_array_equal(values.numpy(), theirs.values.numpy())
+
+
+TIES = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0], [5.0, 5.0, 5.0]])
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_ties_like_torch(name):
+    # Over everything torch shares the gradient evenly between tied elements; along a dim it
+    # goes to the single index returned, the first tied one.
+    check(lambda t: getattr(t, name)(), TIES)
+    for dim in (0, 1):
+        check(lambda t: getattr(t, name)(dim).values, TIES)
+        np.testing.assert_array_equal(getattr(tg.tensor(TIES), name)(dim).indices.numpy(),
+                                      getattr(torch.tensor(TIES), name)(dim).indices.numpy())
+
+
+# ---- shape ops --------------------------------------------------------------------------------
+
+SHAPE_OPS = [  # name, input shape, op (same code for both libraries)
+    ("reshape_flat", (3, 4), lambda x: x.reshape(-1)),
+    ("reshape_args", (3, 4), lambda x: x.reshape(2, 3, 2)),
+    ("reshape_tuple", (3, 4), lambda x: x.reshape((4, -1))),
+    ("reshape_transposed", T(3, 4), lambda x: x.reshape(12)),
+    ("reshape_0d", (), lambda x: x.reshape(1, 1)),
+    ("reshape_to_0d", (1, 1), lambda x: x.reshape(())),
+    ("view", (3, 4), lambda x: x.view(2, 6)),
+    ("view_minus1", (2, 3, 4), lambda x: x.view(-1, 4)),
+    ("flatten", (2, 3, 4), lambda x: x.flatten()),
+    ("flatten_start", (2, 3, 4), lambda x: x.flatten(1)),
+    ("flatten_range", (2, 3, 4, 1), lambda x: x.flatten(0, 1)),
+    ("flatten_transposed", T(3, 4), lambda x: x.flatten()),
+    ("flatten_0d", (), lambda x: x.flatten()),
+    ("transpose", (3, 4), lambda x: x.transpose(0, 1)),
+    ("transpose_neg", (2, 3, 4), lambda x: x.transpose(-1, 0)),
+    ("transpose_same", (2, 3), lambda x: x.transpose(1, 1)),
+    ("transpose_0d", (), lambda x: x.transpose(0, 0)),
+    ("permute", (2, 3, 4), lambda x: x.permute(2, 0, 1)),
+    ("permute_tuple", (2, 3, 4), lambda x: x.permute((1, 2, 0))),
+    ("permute_neg", (2, 3, 4), lambda x: x.permute(-1, -3, -2)),
+    ("T", (3, 4), lambda x: x.T),
+    ("T_transposed", T(3, 4), lambda x: x.T),
+    ("mT", (2, 3, 4), lambda x: x.mT),
+    ("squeeze_all", (1, 3, 1, 4), lambda x: x.squeeze()),
+    ("squeeze_dim", (1, 3, 1, 4), lambda x: x.squeeze(2)),
+    ("squeeze_neg", (3, 1), lambda x: x.squeeze(-1)),
+    ("squeeze_not_one", (3, 4), lambda x: x.squeeze(0)),
+    ("squeeze_0d", (), lambda x: x.squeeze()),
+    ("unsqueeze_front", (3, 4), lambda x: x.unsqueeze(0)),
+    ("unsqueeze_back", (3, 4), lambda x: x.unsqueeze(-1)),
+    ("unsqueeze_mid", (3, 4), lambda x: x.unsqueeze(1)),
+    ("unsqueeze_0d", (), lambda x: x.unsqueeze(0)),
+    ("expand", (3, 1), lambda x: x.expand(3, 4)),
+    ("expand_minus1", (3, 1), lambda x: x.expand(-1, 5)),
+    ("expand_new_dims", (3, 1), lambda x: x.expand(2, 3, 4)),
+    ("expand_tuple", (1,), lambda x: x.expand((2, 3))),
+    ("expand_0d", (), lambda x: x.expand(2, 3)),
+    ("expand_transposed", T(2, 1, 3), lambda x: x.expand(4, 2, 5, 3)),
+    ("expand_as", (1, 4), lambda x: x.expand_as(x * np.ones((3, 1)) if isinstance(x, tg.Tensor)
+                                                else x * torch.ones(3, 1, dtype=x.dtype))),
+]
+
+
+@pytest.mark.parametrize("name, shape, op", SHAPE_OPS, ids=[s[0] for s in SHAPE_OPS])
+def test_shape_ops(name, shape, op):
+    check(op, arr(shape))
+
+
+def test_shape_ops_composed_then_reduced():
+    x = arr((2, 3, 4))
+    check(lambda t: (t.permute(2, 0, 1).reshape(4, 6).T.unsqueeze(0).expand(2, 6, 4)
+                     * t.reshape(6, 4)).sum(0), x)
+
+
+# ---- indexing ---------------------------------------------------------------------------------
+
+INDEXES = [  # name, index (a list is the same for both; ndarrays become tensors of each library)
+    ("int", 1),
+    ("negative_int", -1),
+    ("slice", slice(1, 3)),
+    ("slice_step", (slice(None), slice(1, 5, 2))),
+    ("ellipsis", (Ellipsis, 0)),
+    ("none", (None, slice(1, None))),
+    ("element", (1, 2)),
+    ("int_list_repeated", [0, 2, 0, 0]),
+    ("int_array_pairs_repeated", (np.array([0, 0, 3, 0]), np.array([1, 1, 4, 1]))),
+    ("int_array_in_dim1", (slice(None), np.array([4, 4, 0]))),
+    ("int_array_2d", np.array([[0, 1], [1, 1]])),
+    ("slice_and_array", (slice(1, None), np.array([0, 0, 2]))),
+    ("negative_int_array", np.array([-1, -1, 1])),
+    ("bool_rows", np.array([True, False, True, True])),
+    ("bool_mask_2d", np.arange(20).reshape(4, 5) % 3 == 0),
+    ("bool_then_slice", (np.array([False, True, True, False]), slice(0, 2))),
+]
+
+
+def _to(lib_tensor, index):
+    if isinstance(index, tuple):
+        return tuple(_to(lib_tensor, i) for i in index)
+    return lib_tensor(index) if isinstance(index, np.ndarray) else index
+
+
+@pytest.mark.parametrize("transposed", [False, True], ids=["contiguous", "transposed"])
+@pytest.mark.parametrize("name, index", INDEXES, ids=[i[0] for i in INDEXES])
+def test_getitem(name, index, transposed):
+    x = arr(T(4, 5) if transposed else (4, 5))
+    check(lambda t: t[_to(tg.tensor, index)], x, torch_fn=lambda t: t[_to(torch.tensor, index)])
+    if isinstance(index, np.ndarray) or (isinstance(index, tuple) and
+                                         any(isinstance(i, np.ndarray) for i in index)):
+        check(lambda t: t[index], x, torch_fn=lambda t: t[_to(torch.tensor, index)])  # raw ndarrays
+
+
+def test_getitem_repeated_indices_accumulate_gradient():
+    x = arr((3,))
+    check(lambda t: t[[1, 1, 1, 0]], x)
+    t = tg.tensor(x, requires_grad=True)
+    t[[1, 1, 1, 0]].sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), [1.0, 3.0, 0.0])
+
+
+def test_getitem_with_mask_computed_from_the_data():
+    x = arr((4, 5))
+    check(lambda t: t[t > 0], x)
+    check(lambda t: t[t.sum(1) > 0], x)
+    check(lambda t: t[0][t[0] < 0.5] * 2, x)
+
+
+def test_getitem_of_0d_and_1d():
+    check(lambda t: t[...], arr(()))
+    check(lambda t: t[None], arr(()))
+    check(lambda t: t[2], arr((5,)))
+    check(lambda t: t[::2], arr((5,)))
+
+
+# ---- joining and selection --------------------------------------------------------------------
+
+CAT_CASES = [  # shapes, dim
+    ([(2, 3), (4, 3)], 0), ([(2, 3), (2, 1), (2, 2)], 1), ([(2, 3), (2, 1), (2, 2)], -1),
+    ([(3,), (1,), (2,)], 0), ([(2, 1, 3), (2, 2, 3)], 1), ([T(3, 4), (2, 4)], 0), ([(5,)], 0),
+]
+
+
+@pytest.mark.parametrize("shapes, dim", CAT_CASES, ids=repr)
+def test_cat(shapes, dim):
+    arrays = [arr(s, seed=i) for i, s in enumerate(shapes)]
+    check(lambda *ts: tg.cat(ts, dim=dim), *arrays, torch_fn=lambda *ts: torch.cat(ts, dim=dim))
+
+
+@pytest.mark.parametrize("shape, dim", [((2, 3), 0), ((2, 3), 1), ((2, 3), 2), ((2, 3), -1),
+                                        ((), 0), (T(3, 4), 1)], ids=repr)
+def test_stack(shape, dim):
+    arrays = [arr(shape, seed=i) for i in range(3)]
+    check(lambda *ts: tg.stack(ts, dim=dim), *arrays, torch_fn=lambda *ts: torch.stack(ts, dim=dim))
+
+
+def test_cat_and_stack_of_one_tensor_used_twice():
+    check(lambda t: tg.cat([t, t * 2, t], 0), arr((2, 3)), torch_fn=lambda t: torch.cat([t, t * 2, t], 0))
+    check(lambda t: tg.stack([t, t], 1), arr((3,)), torch_fn=lambda t: torch.stack([t, t], 1))
+
+
+WHERE_SHAPES = [((3, 4), (3, 4), (3, 4)), ((3, 1), (1, 4), (4,)), ((4,), (2, 3, 4), ()),
+                ((3, 4), T(3, 4), (3, 4)), ((), (2,), (2,))]
+
+
+@pytest.mark.parametrize("shapes", WHERE_SHAPES, ids=repr)
+def test_where(shapes):
+    cond = np.random.default_rng(3).random(shapes[0]) > 0.5
+    a, b = arr(shapes[1], seed=1), arr(shapes[2], seed=2)
+    check(lambda a, b: tg.where(tg.tensor(cond), a, b), a, b,
+          torch_fn=lambda a, b: torch.where(torch.tensor(cond), a, b))
+    check(lambda a, b: a.where(tg.tensor(cond), b), a, b,
+          torch_fn=lambda a, b: a.where(torch.tensor(cond), b))
+
+
+def test_where_with_scalars_and_data_conditions():
+    x = arr((3, 4))
+    check(lambda t: tg.where(t > 0, t, 0.0), x, torch_fn=lambda t: torch.where(t > 0, t, 0.0))
+    check(lambda t: tg.where(t > 0, -1.0, t * 3), x, torch_fn=lambda t: torch.where(t > 0, -1.0, t * 3))
+    check(lambda t: tg.where(t > 0, t, t * t), x, torch_fn=lambda t: torch.where(t > 0, t, t * t))
+
+
+CLAMP_CASES = [dict(min=-0.5), dict(max=0.5), dict(min=-1.0, max=1.0), dict(min=0.3, max=0.3)]
+
+
+@pytest.mark.parametrize("shape", [(), (5,), (3, 4), T(3, 4)], ids=repr)
+@pytest.mark.parametrize("bounds", CLAMP_CASES, ids=repr)
+def test_clamp(bounds, shape):
+    check(lambda t: t.clamp(**bounds), arr(shape))
+    check(lambda t: t.clip(**bounds), arr(shape))
+
+
+def test_clamp_passes_the_gradient_at_the_bounds_like_torch():
+    x = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
+    check(lambda t: t.clamp(-1.0, 1.0), x)
+    check(lambda t: t.clamp(min=0.0), x)
+
+
+MASKED_FILL_CASES = [((3, 4), (3, 4)), ((3, 4), (1, 4)), ((3, 4), (3, 1)), ((2, 3, 4), (4,)),
+                     (T(3, 4), (3, 4)), ((), ())]
+
+
+@pytest.mark.parametrize("value", [0.0, -1.5, -np.inf], ids=repr)
+@pytest.mark.parametrize("shape, mask_shape", MASKED_FILL_CASES, ids=repr)
+def test_masked_fill(shape, mask_shape, value):
+    mask = np.random.default_rng(4).random(mask_shape) > 0.5
+    check(lambda t: t.masked_fill(tg.tensor(mask), value), arr(shape),
+          torch_fn=lambda t: t.masked_fill(torch.tensor(mask), value))
+
+
+def test_masked_fill_then_softmax_like_attention():
+    mask = np.triu(np.ones((4, 4), dtype=bool), 1)
+    check(lambda t: t.masked_fill(tg.tensor(mask), -np.inf).softmax(-1), arr((2, 4, 4)),
+          torch_fn=lambda t: t.masked_fill(torch.tensor(mask), -np.inf).softmax(-1))
+    check(lambda t: t.masked_fill(t < 0, 0.0), arr((3, 4)))
+
+
+# ---- without gradients ------------------------------------------------------------------------
+
+COMPARISONS = [
+    ("lt", lambda a, b: a < b), ("le", lambda a, b: a <= b), ("gt", lambda a, b: a > b),
+    ("ge", lambda a, b: a >= b), ("eq_op", lambda a, b: a == b), ("ne_op", lambda a, b: a != b),
+    ("eq", lambda a, b: a.eq(b)), ("ne", lambda a, b: a.ne(b)), ("lt_m", lambda a, b: a.lt(b)),
+    ("le_m", lambda a, b: a.le(b)), ("gt_m", lambda a, b: a.gt(b)), ("ge_m", lambda a, b: a.ge(b)),
+]
+
+
+@pytest.mark.parametrize("shapes", [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((4,), (2, 3, 4)), ((), ()),
+                                    (T(3, 4), (3, 4))], ids=repr)
+@pytest.mark.parametrize("name, op", COMPARISONS, ids=[c[0] for c in COMPARISONS])
+def test_comparisons(name, op, shapes):
+    # Rounded values make ties (a == b) common, so ==, <= and >= are really exercised.
+    a = np.round(arr(shapes[0], seed=1))
+    b = np.round(arr(shapes[1], seed=2))
+    check(op, a, b)  # outputs are bool and do not require grad in either library
+    check(lambda a: op(a, 1.0), a)
+    check(lambda a: op(a, 0), a)
+    out = op(tg.tensor(a, requires_grad=True), tg.tensor(b))
+    assert out.dtype == tg.bool_ and not out.requires_grad and out.grad_fn is None
+
+
+def test_comparisons_of_integer_tensors():
+    a, b = np.array([1, 2, 3, 4]), np.array([4, 2, 2, 4])
+    for _, op in COMPARISONS:
+        check(op, a, b)
+        check(lambda a: op(a, 2.5), a)
+
+
+ARG_CASES = [((2, 3, 4), None, False), ((2, 3, 4), 0, False), ((2, 3, 4), -1, True),
+             ((2, 3, 4), 1, False), (T(3, 4), 1, False), ((5,), 0, True), ((), None, False)]
+
+
+@pytest.mark.parametrize("shape, dim, keepdim", ARG_CASES, ids=repr)
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+def test_argmax_argmin(name, shape, dim, keepdim):
+    x = arr(shape)
+    check(lambda t: getattr(t, name)(dim=dim, keepdim=keepdim), x)
+    check(lambda t: getattr(t, name)(dim=dim, keepdim=keepdim), np.round(x))  # ties: the first
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+def test_argmax_argmin_ties_pick_the_first_like_torch(name):
+    for dim in (None, 0, 1):
+        check(lambda t: getattr(t, name)(dim), TIES)
+    check(lambda t: getattr(t, name)(), np.array([[1, 7, 7], [7, 0, 0]]))  # integer tensors too
