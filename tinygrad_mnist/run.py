@@ -42,7 +42,7 @@ class RunConfig:
     momentum: float = 0.0
     weight_decay: float = 0.0
     batch_size: int = 128
-    epochs: int = 10
+    epochs: int = 20
     early_stopping: int | None = 3            # patience on the validation loss; None: off
     seed: int = 0
     extra: dict = field(default_factory=dict)
