@@ -60,6 +60,15 @@ def test_bad_arguments_give_a_one_line_error(args, message):
     assert len([l for l in proc.stderr.splitlines() if "error" in l]) == 1
 
 
+@pytest.mark.parametrize("suffix", ["svg", "gv"])
+def test_graph_draws_one_training_step(tmp_path, suffix):
+    out = tmp_path / f"g.{suffix}"
+    proc = cli("graph", "--layers", "784,16,10", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    assert "Linear" in text and "CrossEntropy" in text and "0.weight" in text
+
+
 def test_help_explains_each_command():
     for command in ("train", "evaluate", "graph"):
         proc = cli(command, "--help")

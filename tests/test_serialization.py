@@ -63,3 +63,12 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatc
         atomic_write(target, b"new")
     assert target.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["f.bin"]
+
+
+def test_atomic_files_get_ordinary_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        path = atomic_write(tmp_path / "f.bin", b"x")
+    finally:
+        os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~0o022

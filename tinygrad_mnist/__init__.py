@@ -9,5 +9,6 @@ from .tensor import (
 )
 from .gradcheck import gradcheck
 from . import nn
+from .viz import draw_graph, save_graph
 
 __version__ = "0.1.0"

@@ -23,6 +23,16 @@ from .errors import DataError
 FORMAT = "tinygrad_mnist-state-1"
 
 
+def _file_mode() -> int:
+    """rw for everyone the umask allows, as open() would give (mkstemp's files are 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_FILE_MODE = _file_mode()
+
+
 @contextlib.contextmanager
 def atomic_file(path: str | os.PathLike) -> Iterator[IO[bytes]]:
     """Open a temporary file beside path for writing; rename it onto path only if the block
@@ -35,6 +45,7 @@ def atomic_file(path: str | os.PathLike) -> Iterator[IO[bytes]]:
             yield f
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
