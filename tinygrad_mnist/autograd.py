@@ -75,7 +75,8 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
-        node = cls.__new__(cls)
+        node = _new(cls)
+        node.saved = None
         try:
             out = node.forward(*[t.data for t in inputs], **params)
         except ValueError as err:
@@ -83,13 +84,18 @@ class Function:
             raise ShapeError(f"{cls.__name__.lower()}: shapes {shapes} do not fit: {err}") from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
+        result = _new(_Tensor)
+        result.data = out
+        result.grad = None
+        result._ctx = None
+        result.requires_grad = False
         if _grad_enabled:
             for t in inputs:
                 if t.requires_grad:
                     break
             else:
-                return _make_tensor(out, None)
-            node.next = tuple((t._ctx or t) if t.requires_grad else None for t in inputs)
+                return result
+            node.next = tuple([(t._ctx or t) if t.requires_grad else None for t in inputs])
             node.shape = out.shape
             node.dtype = out.dtype
             node.scope = _scope
@@ -97,8 +103,9 @@ class Function:
                 node.inputs = inputs
             if cls.save_output:
                 node.output = out
-            return _make_tensor(out, node)
-        return _make_tensor(out, None)
+            result._ctx = node
+            result.requires_grad = True
+        return result
 
     def forward(self, *arrays: np.ndarray, **params) -> np.ndarray:
         raise NotImplementedError
@@ -123,24 +130,25 @@ class Function:
         return f"<{self.name}Backward>"
 
     def _release(self) -> None:
-        for attr in ("inputs", "output", "saved"):
-            if hasattr(self, attr):
-                setattr(self, attr, _FREED)
+        """Drop what backward saved; `saved is _FREED` then marks the node as freed."""
+        if self.save_inputs or self.save_output or self.saved is not None:
+            self.inputs = self.output = self.saved = _FREED
 
     def _run_backward(self, grad):
-        for attr in ("inputs", "output", "saved"):
-            if getattr(self, attr, None) is _FREED:
-                raise RuntimeError(
-                    f"{self.name}: trying to backward through the graph a second time, but its "
-                    "saved values were freed after the first backward; pass retain_graph=True "
-                    "to the first backward() if you need to go through it again")
+        if self.saved is _FREED:
+            raise RuntimeError(
+                f"{self.name}: trying to backward through the graph a second time, but its "
+                "saved values were freed after the first backward; pass retain_graph=True "
+                "to the first backward() if you need to go through it again")
         if self.save_output and type(self.output) is np.ndarray:
             self.output = _make_tensor(self.output, self)
         grads = self.backward(grad)
         return grads if type(grads) is tuple else (grads,)
 
 
-_make_tensor = None  # set by tensor.py: (ndarray, node or None) -> Tensor
+_new = object.__new__
+_Tensor = None        # set by tensor.py (the engine builds Tensors without importing tensor.py)
+_make_tensor = None   # set by tensor.py: (ndarray, node or None) -> Tensor
 
 
 def _unbroadcast(grad, shape: tuple[int, ...]):
@@ -203,9 +211,10 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
             for e, g in zip(node.next, in_grads):
                 if e is None:
                     continue
+                if g is not None and (g.data.shape != e.shape or g.data.dtype != e.dtype):
+                    g = _fit(node, g, e)
                 if isinstance(e, Function):
                     if g is not None:
-                        g = _fit(node, g, e)
                         node_grads[e] = node_grads[e] + g if e in node_grads else g
                     pending[e] -= 1
                     if pending[e] == 0:
@@ -214,7 +223,6 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
                         else:
                             _skip_subgraph(e, pending, ready, node_grads, not retain_graph)
                 elif g is not None:
-                    g = _fit(node, g, e)
                     leaf_grads[e] = leaf_grads[e] + g if e in leaf_grads else g
             if not retain_graph:
                 node._release()

@@ -360,13 +360,13 @@ def _operands(a, b, true_div: bool = False) -> tuple[Tensor, Tensor]:
     elif not isinstance(b, Tensor):
         b = _make_tensor(np.asarray(b, _const_dtype(b, a.data.dtype)) if _is_number(b) else _as_array(b), None)
     da, db = a.data.dtype, b.data.dtype
-    if da != db and (a.ndim == 0) != (b.ndim == 0) and _category(da) == _category(db):
-        # torch: a 0-d tensor does not widen a dimensioned one of the same category
-        a, b = (a.to(db), b) if a.ndim == 0 else (a, b.to(da))
-    elif da is not db and da != db:
-        if da.kind == "f" and db.kind != "f":
+    if da is not db and da != db:
+        if (a.ndim == 0) != (b.ndim == 0) and _category(da) == _category(db):
+            # torch: a 0-d tensor does not widen a dimensioned one of the same category
+            a, b = (a.to(db), b) if a.ndim == 0 else (a, b.to(da))
+        elif da.kind == "f" and db.kind in "iu":  # bool needs no cast: NumPy keeps the float dtype
             b = b.to(da)
-        elif db.kind == "f" and da.kind != "f":
+        elif db.kind == "f" and da.kind in "iu":
             a = a.to(db)
     if true_div and a.data.dtype.kind != "f":
         a, b = a.to(default_float), b.to(default_float)
@@ -399,6 +399,7 @@ def _make_tensor(data: np.ndarray, ctx) -> Tensor:
 
 _new_tensor = object.__new__
 autograd._make_tensor = _make_tensor
+autograd._Tensor = Tensor
 
 
 def _as_tensor(x) -> Tensor:
