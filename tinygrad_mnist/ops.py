@@ -146,11 +146,10 @@ class LeakyReLU(Function):
 class Sigmoid(Function):
     save_output = True
     def forward(self, a):
-        # exp(-|a|) never overflows; for a < 0 sigmoid(a) = e / (1 + e).
-        e = np.exp(-np.abs(a))
-        out = np.asarray(1 / (1 + e))  # a 0-d input gives a NumPy scalar, which out= rejects
-        np.multiply(out, e, out=out, where=a < 0)
-        return out
+        with np.errstate(over="ignore"):  # exp(-a) = inf for very negative a still gives 0
+            out = np.asarray(np.exp(-a))
+        out += 1
+        return np.reciprocal(out, out=out)
 
     def backward(self, g):
         s = self.output
