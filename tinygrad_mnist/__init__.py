@@ -8,6 +8,7 @@ from .tensor import (
     randn_like, stack, tensor, uint8, where, zeros, zeros_like,
 )
 from .gradcheck import gradcheck
+from .anomaly import detect_anomaly
 from . import nn
 from .viz import draw_graph, save_graph
 

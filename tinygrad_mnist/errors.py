@@ -6,11 +6,14 @@ class ShapeError(ValueError):
 
 
 class DTypeError(TypeError):
-    """A dtype an op or argument cannot take; the message names what came and what was expected."""
+    """A dtype (or Python type) an op or argument cannot take; the message names what came and what
+    was expected."""
 
 
 class DataError(ValueError):
-    """A data file that is missing, corrupt, truncated or not what it claims; the message names it."""
+    """Data that is missing, corrupt or out of range: a file or state dict that is truncated or not
+    what it claims, or values (class indices, targets, probabilities) outside what a function
+    accepts; the message names it."""
 
 
 class ConfigError(ValueError):
@@ -19,3 +22,8 @@ class ConfigError(ValueError):
 
 class TrainingError(RuntimeError):
     """Training cannot go on (a non-finite loss, say); the message says when and what was kept."""
+
+
+class AnomalyError(RuntimeError):
+    """Under detect_anomaly(), an op's forward or backward made NaN or Inf; the message names the op
+    and the line of user code that created its tensor."""

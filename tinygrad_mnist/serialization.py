@@ -12,7 +12,6 @@ import json
 import math
 import os
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import IO, Any, Iterator
 
@@ -77,8 +76,9 @@ def load_state(path: str | os.PathLike) -> Any:
         meta = json.loads(str(arrays.pop("__meta__"))) if "__meta__" in arrays else None
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
-    except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as err:
-        raise DataError(f"{path}: unreadable or damaged ({err})") from None
+    except Exception as err:  # a damaged zip fails in many ways: BadZipFile, a bad CRC, NotImplementedError
+        # (a flipped compression method), RuntimeError (a flipped "encrypted" bit), struct.error, ...
+        raise DataError(f"{path}: unreadable or damaged ({type(err).__name__}: {err})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise DataError(f"{path}: not a file written by tinygrad_mnist.serialization.save_state")
     try:

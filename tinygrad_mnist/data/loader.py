@@ -7,7 +7,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from .. import rng
-from ..errors import ShapeError
+from ..errors import ConfigError, DTypeError, ShapeError
 from ..tensor import Tensor
 
 
@@ -17,8 +17,12 @@ class TensorDataset:
     def __init__(self, *arrays):
         """Wrap arrays (ndarrays or Tensors) that share their first dimension."""
         if not arrays:
-            raise ValueError("TensorDataset: expected at least one array")
+            raise ConfigError("TensorDataset: expected at least one array")
         self.arrays = tuple(a.data if isinstance(a, Tensor) else np.asarray(a) for a in arrays)
+        for i, a in enumerate(self.arrays):
+            if a.dtype.kind not in "biuf":
+                raise DTypeError(f"TensorDataset: array {i} has dtype {a.dtype}; expected numbers "
+                                 f"(bool, integer or floating point)")
         lengths = [len(a) if a.ndim else None for a in self.arrays]
         if None in lengths or len(set(lengths)) != 1:
             raise ShapeError(f"TensorDataset: arrays must share their first dimension, got shapes "
@@ -80,15 +84,22 @@ class DataLoader:
                  generator: np.random.Generator | int | None = None):
         """Batch data (a dataset, an array or a tuple of arrays) batch_size items at a time."""
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+            raise ConfigError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+        for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise DTypeError(f"DataLoader: {name} must be True or False, got {flag!r}")
+        seed_or_generator = (np.random.Generator, int, np.integer)
+        if isinstance(generator, bool) or not (generator is None or isinstance(generator, seed_or_generator)):
+            raise DTypeError(f"DataLoader: generator must be a np.random.Generator or an integer seed, "
+                             f"got {generator!r}")
         self.single = not isinstance(data, (tuple, list))  # yield lone Tensors, not 1-tuples
         if isinstance(data, (np.ndarray, Tensor)):
             data = TensorDataset(data)
         elif isinstance(data, (tuple, list)):
             data = TensorDataset(*data)
         elif not (hasattr(data, "__len__") and hasattr(data, "__getitem__")):
-            raise TypeError(f"DataLoader: expected a dataset (with __len__ and __getitem__), an array or "
-                            f"a tuple of arrays, got {type(data).__name__}")
+            raise DTypeError(f"DataLoader: expected a dataset (with __len__ and __getitem__), an array or "
+                             f"a tuple of arrays, got {type(data).__name__}")
         self.dataset = data
         self.batch_size = int(batch_size)
         self.shuffle = shuffle

@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import rng
-from ..errors import ShapeError
+from ..errors import ConfigError, DTypeError, ShapeError
 from ..tensor import Tensor
 from .loader import Subset
 
@@ -33,7 +33,7 @@ def stratified_split(data, fractions: Sequence[float],
     Every class's count in every part is within one sample of its exact share."""
     fractions = np.asarray(fractions, dtype=np.float64)
     if fractions.ndim != 1 or len(fractions) == 0 or (fractions <= 0).any() or not math.isclose(fractions.sum(), 1.0):
-        raise ValueError(f"stratified_split: fractions must be positive and sum to 1, got {fractions.tolist()}")
+        raise ConfigError(f"stratified_split: fractions must be positive and sum to 1, got {fractions.tolist()}")
     labels = _labels(data)
     gen = _generator(generator)
     parts = [[np.empty(0, np.int64)] for _ in fractions]
@@ -53,14 +53,14 @@ def class_subset(data, classes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     elif arrays is None and hasattr(data, "data") and hasattr(data, "targets"):
         x, y = np.asarray(data.data), np.asarray(data.targets)
     else:
-        raise TypeError("class_subset: expected (X, y) arrays or a dataset with .data and .targets")
+        raise DTypeError("class_subset: expected (X, y) arrays or a dataset with .data and .targets")
     classes = list(classes)
     if not classes or len(set(classes)) != len(classes):
-        raise ValueError(f"class_subset: classes must be distinct and non-empty, got {classes}")
+        raise ConfigError(f"class_subset: classes must be distinct and non-empty, got {classes}")
     missing = [c for c in classes if not (y == c).any()]
     if missing:
-        raise ValueError(f"class_subset: classes {missing} do not occur in the labels "
-                         f"(present: {np.unique(y).tolist()})")
+        raise ConfigError(f"class_subset: classes {missing} do not occur in the labels "
+                          f"(present: {np.unique(y).tolist()})")
     mask = np.isin(y, classes)
     picked = y[mask]
     relabelled = np.zeros(len(picked), dtype=np.int64)
@@ -88,8 +88,8 @@ def _counts(lengths: Sequence[int | float], n: int) -> list[int]:
         return counts
     if any(isinstance(k, float) and not k.is_integer() for k in lengths) or any(k < 0 for k in lengths) \
             or sum(lengths) != n:
-        raise ValueError(f"random_split: lengths must be counts summing to {n} or fractions summing to 1, "
-                         f"got {lengths}")
+        raise ConfigError(f"random_split: lengths must be counts summing to {n} or fractions summing to 1, "
+                          f"got {lengths}")
     return [int(k) for k in lengths]
 
 
@@ -121,7 +121,7 @@ def _labels(data) -> np.ndarray:
     if arrays is not None:
         return arrays[-1]
     if not hasattr(data, "targets"):
-        raise TypeError(f"{type(data).__name__} has no .targets: pass (X, y) arrays to split by class")
+        raise DTypeError(f"{type(data).__name__} has no .targets: pass (X, y) arrays to split by class")
     return np.asarray(data.targets)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DTypeError, ShapeError
+from ..errors import ConfigError, DTypeError, ShapeError
 
 
 def scale(images: np.ndarray, to: tuple[float, float] = (0.0, 1.0), max_value: float = 255.0) -> np.ndarray:
@@ -16,7 +16,7 @@ def scale(images: np.ndarray, to: tuple[float, float] = (0.0, 1.0), max_value: f
         raise DTypeError(f"scale: expected a numeric image array, got dtype {images.dtype}")
     low, high = to
     if not high > low:
-        raise ValueError(f"scale: to=(low, high) needs low < high, got {to}")
+        raise ConfigError(f"scale: to=(low, high) needs low < high, got {to}")
     out = images.astype(np.float32)
     out /= np.float32(max_value / (high - low))
     if low:

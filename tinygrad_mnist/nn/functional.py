@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import autograd, rng
 from ..autograd import Function
-from ..errors import DTypeError, ShapeError
+from ..errors import ConfigError, DataError, DTypeError, ShapeError
 from ..tensor import Tensor, _as_tensor, _make_tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -23,50 +23,131 @@ class Linear(Function):
 
     def backward(self, g):
         x, w = self.inputs[:2]
+        plain = not autograd.is_grad_enabled()
+        if plain:  # no graph to record: the same math on the bare arrays skips Tensor dispatch
+            g, x, w = g.data, x.data, w.data
         needs = self.needs
         g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
         x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-        gx = g @ w if needs[0] else None
-        gw = g2.T @ x2 if needs[1] else None
-        gb = g2.sum(0) if len(needs) == 3 and needs[2] else None
-        return (gx, gw, gb) if len(needs) == 3 else (gx, gw)
+        grads = (g @ w if needs[0] else None, g2.T @ x2 if needs[1] else None,
+                 g2.sum(0) if len(needs) == 3 and needs[2] else None)[:len(needs)]
+        return tuple(_make_tensor(v, None) if v is not None else None for v in grads) if plain else grads
 
 
 class CrossEntropy(Function):
-    """Softmax cross-entropy against a target distribution q (rows of one-hot for class targets,
-    smoothed when asked), fused: loss_i = -sum_c q_ic log_softmax(x)_ic, d/dx = p * sum(q) - q."""
+    """Softmax cross-entropy, fused: loss_i = -sum_c q_ic log_softmax(x)_ic, where q is the target
+    distribution (one-hot rows of the class targets, smoothed when asked, or given probabilities);
+    d loss_i / dx_i = p_i * sum(q_i) - q_i with p = softmax(x)."""
     save_inputs = True
 
-    def forward(self, logits, q, reduction):
+    def forward(self, logits, target, smoothing, reduction):
+        self.args = {"reduction": reduction}
         shifted = logits - logits.max(axis=1, keepdims=True)
         exp = np.exp(shifted)
         total = exp.sum(axis=1, keepdims=True)
-        losses = -(q * (shifted - np.log(total))).sum(axis=1)
-        self.save(exp / total, q, reduction)
-        self.args = {"reduction": reduction}
+        log_probs = shifted - np.log(total)
+        if target.dtype.kind == "f":
+            losses = -(_distribution(target, smoothing, log_probs) * log_probs).sum(axis=1)
+        else:  # class indices: gather, never building the one-hot matrix
+            losses = -log_probs[np.arange(len(target)), target]
+            if smoothing:
+                losses = (1 - smoothing) * losses - smoothing / logits.shape[1] * log_probs.sum(axis=1)
+        np.divide(exp, total, out=exp)
+        self.save(exp, target, smoothing, reduction)
         return _reduce_array(losses, reduction)
 
     def backward(self, g):
-        probs, q, reduction = self.saved
-        if autograd.is_grad_enabled():  # create_graph: the softmax must be part of the new graph
-            probs = self.inputs[0].softmax(dim=1)
-        n = q.shape[0]
-        if reduction == "none":
-            g = g.reshape(n, 1)
-        elif reduction == "mean":
-            g = g / n
-        return g * (probs * q.sum(axis=1, keepdims=True) - q)
+        probs, target, smoothing, reduction = self.saved
+        graph = autograd.is_grad_enabled()
+        if graph:  # create_graph: the softmax must be part of the new graph
+            q = _distribution(target, smoothing, probs)
+            grad = self.inputs[0].softmax(dim=1) * q.sum(axis=1, keepdims=True) - q
+        else:
+            g = g.data
+            grad = _softmax_minus_target(probs, target, smoothing)
+        n = len(target)
+        scale = g.reshape(-1, 1) if reduction == "none" else (g / n if reduction == "mean" else g)
+        if graph:
+            return scale * grad
+        grad *= scale
+        return _make_tensor(grad, None)
+
+
+def _distribution(target: np.ndarray, smoothing: float, like: np.ndarray) -> np.ndarray:
+    """The dense target distribution: probabilities as given, or one-hot rows of class indices;
+    smoothed towards uniform by label smoothing."""
+    if target.dtype.kind == "f":
+        q = target.astype(like.dtype, copy=False)
+    else:
+        q = np.zeros(like.shape, dtype=like.dtype)
+        q[np.arange(len(target)), target] = 1
+    return q * (1 - smoothing) + smoothing / like.shape[1] if smoothing else q
+
+
+def _softmax_minus_target(probs: np.ndarray, target: np.ndarray, smoothing: float) -> np.ndarray:
+    """p * sum(q) - q as a new array, for class targets without building q."""
+    if target.dtype.kind == "f":
+        q = _distribution(target, smoothing, probs)
+        return probs * q.sum(axis=1, keepdims=True) - q
+    grad = probs - smoothing / probs.shape[1] if smoothing else probs.copy()
+    grad[np.arange(len(target)), target] -= 1 - smoothing
+    return grad
+
+
+class BinaryCrossEntropy(Function):
+    """-(t log p + (1 - t) log(1 - p)) with each log clamped at -100, fused so that saturated
+    probabilities (p = 0 or 1) give torch's finite gradient (p - t) / max(p (1 - p), 1e-12)."""
+    save_inputs = True
+
+    def forward(self, p, t, reduction):
+        with np.errstate(divide="ignore"):
+            log_p, log_q = np.maximum(np.log(p), -100), np.maximum(np.log1p(-p), -100)
+        self.save(reduction)
+        self.args = {"reduction": reduction}
+        return _reduce_array(-(t * log_p + (1 - t) * log_q), reduction)
+
+    def backward(self, g):
+        p, t = self.inputs
+        g = _per_element(g, self.saved[0], p.numel())
+        gp = g * (p - t) / (p * (1 - p)).clamp(min=_BCE_EPS) if self.needs[0] else None
+        gt = g * ((-p).log1p() - p.log()) if self.needs[1] else None
+        return gp, gt
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """Sigmoid + BCE in the stable form max(x, 0) - x t + log1p(exp(-|x|)); d/dx = sigmoid(x) - t
+    (also at x = 0, where the composed form's kinks would give 1 - t)."""
+    save_inputs = True
+
+    def forward(self, x, t, reduction):
+        self.save(reduction)
+        self.args = {"reduction": reduction}
+        losses = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
+        return _reduce_array(losses, reduction)
+
+    def backward(self, g):
+        x, t = self.inputs
+        g = _per_element(g, self.saved[0], x.numel())
+        gx = g * (x.sigmoid() - t) if self.needs[0] else None
+        gt = g * -x if self.needs[1] else None
+        return gx, gt
+
+
+_BCE_EPS = float(np.float32(1e-12))  # torch's epsilon is a C float, so it is this in float64 too
+
+
+def _per_element(g, reduction: str, count: int):
+    """The gradient reaching each element of a loss's input from its reduced output."""
+    return g / count if reduction == "mean" else g
 
 
 def _reduce_array(values: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "mean":
-        return values.mean()
+        return values.sum() / values.size
     return values.sum() if reduction == "sum" else values
 
 
 def _reduce(values: Tensor, reduction: str) -> Tensor:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     if reduction == "mean":
         return values.mean()
     return values.sum() if reduction == "sum" else values
@@ -84,6 +165,9 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor: return x.log_softmax(dim)
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight.T + bias, with weight of shape (out_features, in_features) as in PyTorch."""
+    _check_float_tensor(x, "linear", "input")
+    if x.ndim == 0:
+        raise ShapeError("linear: input must have at least 1 dim (features last), got a 0-d tensor")
     if x.shape[-1] != weight.shape[-1]:
         raise ShapeError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight "
                          f"expects {weight.shape[-1]} (weight shape {weight.shape})")
@@ -92,8 +176,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) (inverted dropout)."""
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    check_probability(p, "dropout", "p")
     if not training or p == 0:
         return x
     if p == 1:
@@ -117,12 +200,12 @@ def one_hot(target: Tensor, num_classes: int = -1) -> Tensor:
 
 def cross_entropy(input: Tensor, target, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits (N, C) against class indices (N,) or probabilities (N, C)."""
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    if not 0 <= label_smoothing <= 1:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    if input.ndim != 2:
-        raise ShapeError(f"cross_entropy: expected logits of shape (N, C), got {input.shape}")
+    check_reduction(reduction, "cross_entropy")
+    check_probability(label_smoothing, "cross_entropy", "label_smoothing")
+    _check_float_tensor(input, "cross_entropy", "input")
+    if input.ndim != 2 or input.shape[1] == 0:
+        raise ShapeError(f"cross_entropy: expected logits of shape (N, C) with C >= 1, got {input.shape}")
+    _check_not_empty(input, reduction, "cross_entropy")
     n, c = input.shape
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind == "f":
@@ -130,56 +213,89 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean", label_smoothin
             raise ShapeError(f"cross_entropy: float targets are class probabilities and must have the "
                              f"logits' shape {input.shape}, got {t.shape}; class-index targets must be "
                              f"integers (use .long())")
-        q = t.astype(input.dtype)
+        _check_finite(t, "cross_entropy", "target")
     else:
         y = _class_indices(t, "cross_entropy")
         if y.shape != (n,):
             raise ShapeError(f"cross_entropy: expected {n} class indices (shape ({n},)) for logits "
                              f"{input.shape}, got target shape {y.shape}")
         _check_range(y, c, "cross_entropy")
-        q = np.zeros(input.shape, dtype=input.dtype)
-        q[np.arange(n), y] = 1
-    if label_smoothing:
-        q = q * (1 - label_smoothing) + label_smoothing / c
-    return CrossEntropy.apply(input, q=q, reduction=reduction)
+    return CrossEntropy.apply(input, target=t, smoothing=label_smoothing, reduction=reduction)
 
 
 def nll_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C) at class indices (N,)."""
+    check_reduction(reduction, "nll_loss")
+    _check_float_tensor(input, "nll_loss", "input")
     if input.ndim != 2:
         raise ShapeError(f"nll_loss: expected log-probabilities of shape (N, C), got {input.shape}")
     y = _class_indices(target, "nll_loss")
     if y.shape != (input.shape[0],):
         raise ShapeError(f"nll_loss: expected {input.shape[0]} class indices, got target shape {y.shape}")
     _check_range(y, input.shape[1], "nll_loss")
+    _check_not_empty(input, reduction, "nll_loss")
     return _reduce(-input[np.arange(len(y)), y], reduction)
 
 
 def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """Mean squared error; input and target must have the same shape (as torch warns otherwise)."""
-    target = _float_target(input, target, "mse_loss")
+    target = _float_target(input, target, reduction, "mse_loss")
     diff = input - target
     return _reduce(diff * diff, reduction)
 
 
 def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """BCE of probabilities in [0, 1]; each log is clamped at -100, as PyTorch does."""
-    target = _float_target(input, target, "binary_cross_entropy")
-    if input.data.size and (input.data.min() < 0 or input.data.max() > 1):
-        raise ValueError("binary_cross_entropy: input must be probabilities in [0, 1] "
-                         "(use binary_cross_entropy_with_logits for raw scores)")
-    loss = -(target * input.log().clamp(min=-100) + (1 - target) * (-input).log1p().clamp(min=-100))
-    return _reduce(loss, reduction)
+    target = _binary_target(input, target, reduction, "binary_cross_entropy")
+    outside = (input.data < 0) | (input.data > 1)  # NaN is let through, so that fit() reports it
+    if outside.any():
+        raise DataError(f"binary_cross_entropy: input must be probabilities in [0, 1], got "
+                        f"{input.data[outside].flat[0].item()} (use binary_cross_entropy_with_logits for raw scores)")
+    return BinaryCrossEntropy.apply(input, target, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "mean") -> Tensor:
-    """Sigmoid + BCE in the stable form max(x, 0) - x*t + log1p(exp(-|x|))."""
-    target = _float_target(input, target, "binary_cross_entropy_with_logits")
-    loss = input.clamp(min=0) - input * target + (-input.abs()).exp().log1p()
-    return _reduce(loss, reduction)
+    """Sigmoid + BCE in one stable op: max(x, 0) - x*t + log1p(exp(-|x|))."""
+    target = _binary_target(input, target, reduction, "binary_cross_entropy_with_logits")
+    return BinaryCrossEntropyWithLogits.apply(input, target, reduction=reduction)
 
 
 # ---- argument checks -----------------------------------------------------------------------------
+
+def check_reduction(reduction: str, op: str) -> None:
+    """Raise ConfigError unless reduction is 'mean', 'sum' or 'none'."""
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+        raise ConfigError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def check_probability(value, op: str, name: str) -> None:
+    """Raise DTypeError unless value is a real number, ConfigError unless it lies in [0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise DTypeError(f"{op}: {name} must be a number in [0, 1], got {value!r} of type {type(value).__name__}")
+    if not 0 <= value <= 1:
+        raise ConfigError(f"{op}: {name} must be in [0, 1], got {value!r}")
+
+
+def _check_float_tensor(x, op: str, name: str) -> None:
+    if not isinstance(x, Tensor):
+        raise DTypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}; wrap arrays with tg.tensor(...)")
+    if x.dtype.kind != "f":
+        raise DTypeError(f"{op}: {name} must be floating point, got dtype {x.dtype}; convert with .float() "
+                         f"(images: data.transforms.scale)")
+
+
+def _check_not_empty(input: Tensor, reduction: str, op: str) -> None:
+    if reduction == "mean" and input.data.size == 0:
+        raise ShapeError(f"{op}: the batch is empty (input shape {input.shape}), so the mean loss is "
+                         f"undefined; skip empty batches or use reduction='sum'")
+
+
+def _check_finite(values: np.ndarray, op: str, name: str) -> None:
+    bad = ~np.isfinite(values)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise DataError(f"{op}: {name} must hold finite numbers, got {values[index].item()} at index {index}")
+
 
 def _class_indices(target, op: str) -> np.ndarray:
     y = target.data if isinstance(target, Tensor) else np.asarray(target)
@@ -191,14 +307,31 @@ def _class_indices(target, op: str) -> np.ndarray:
 def _check_range(y: np.ndarray, num_classes: int, op: str) -> None:
     if y.size and (y.min() < 0 or y.max() >= num_classes):
         bad = y[(y < 0) | (y >= num_classes)][0]
-        raise ValueError(f"{op}: class index {bad} is out of range for {num_classes} classes "
-                         f"(expected 0 to {num_classes - 1})")
+        raise DataError(f"{op}: class index {bad} is out of range for {num_classes} classes "
+                        f"(expected 0 to {num_classes - 1})")
 
 
-def _float_target(input: Tensor, target, op: str) -> Tensor:
+def _float_target(input: Tensor, target, reduction: str, op: str) -> Tensor:
+    """Check a loss's input and its same-shaped numeric target; the target in the input's dtype."""
+    check_reduction(reduction, op)
+    _check_float_tensor(input, op, "input")
     target = _as_tensor(target)
+    if target.dtype.kind not in "biuf":
+        raise DTypeError(f"{op}: target must be numeric, got dtype {target.dtype}")
     if target.shape != input.shape:
         raise ShapeError(f"{op}: target shape {target.shape} differs from input shape {input.shape}")
+    _check_not_empty(input, reduction, op)
+    _check_finite(target.data, op, "target")
     if target.dtype != input.dtype:
         target = target.to(input.dtype)
+    return target
+
+
+def _binary_target(input: Tensor, target, reduction: str, op: str) -> Tensor:
+    """A binary loss's target: as _float_target, and each value in [0, 1]."""
+    target = _float_target(input, target, reduction, op)
+    outside = (target.data < 0) | (target.data > 1)
+    if outside.any():
+        raise DataError(f"{op}: target must be in [0, 1] (0/1 labels or probabilities), got "
+                        f"{target.data[outside].flat[0].item()}; for class indices use cross_entropy")
     return target

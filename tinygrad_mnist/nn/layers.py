@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from ..errors import ConfigError, DTypeError
 from ..tensor import Tensor, float32
 from . import functional as F
 from . import init
@@ -16,6 +17,10 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=float32):
         super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            _check_size(value, name)
+        if np.dtype(dtype).kind != "f":
+            raise DTypeError(f"Linear: dtype must be floating point, got {np.dtype(dtype)}")
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         if bias:
@@ -36,6 +41,13 @@ class Linear(Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+def _check_size(value, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise DTypeError(f"Linear: {name} must be an integer, got {value!r} of type {type(value).__name__}")
+    if value < 1:
+        raise ConfigError(f"Linear: {name} must be >= 1, got {value}")
 
 
 class ReLU(Module):
@@ -87,8 +99,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5):
         super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        F.check_probability(p, "Dropout", "p")
         self.p = p
 
     def forward(self, x: Tensor) -> Tensor:

@@ -9,8 +9,7 @@ from .module import Module
 class _Loss(Module):
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        if reduction not in F._REDUCTIONS:
-            raise ValueError(f"{type(self).__name__}: reduction must be one of {F._REDUCTIONS}, got {reduction!r}")
+        F.check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
 
 
@@ -24,6 +23,7 @@ class CrossEntropyLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0):
         super().__init__(reduction)
+        F.check_probability(label_smoothing, "CrossEntropyLoss", "label_smoothing")
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target) -> Tensor:

@@ -7,7 +7,7 @@ from typing import Iterator
 import numpy as np
 
 from .. import autograd
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor, _as_array
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -146,6 +146,8 @@ class Module:
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
         """Copy arrays (or torch tensors) into the parameters in place, checking keys and shapes."""
+        if not hasattr(state_dict, "keys"):
+            raise DTypeError(f"load_state_dict: expected a mapping of names to arrays, got {type(state_dict).__name__}")
         own = dict(self.named_parameters())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -160,6 +162,8 @@ class Module:
                 value = np.asarray(state_dict[name])
                 if value.shape != p.shape:
                     problems.append(f"{name}: shape {value.shape} in the state_dict, {p.shape} in the model")
+                elif value.dtype.kind not in "biuf":  # caught here, not half-way through the copying
+                    problems.append(f"{name}: dtype {value.dtype} in the state_dict is not numeric")
                 values[name] = value
         if problems:
             raise ShapeError(f"load_state_dict into {type(self).__name__}: " + "; ".join(problems))

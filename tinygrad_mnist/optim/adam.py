@@ -5,6 +5,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_flag, check_range, effective_grad
 
@@ -26,7 +27,7 @@ class Adam(Optimizer):
             check_range(self._name, name, group[name], 0)
         betas = group["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"{self._name}: betas must be a pair (beta1, beta2), got {betas!r}")
+            raise ConfigError(f"{self._name}: betas must be a pair (beta1, beta2), got {betas!r}")
         for i, beta in enumerate(betas):
             check_range(self._name, f"betas[{i}]", beta, 0, 1, high_open=True)
         check_flag(self._name, "amsgrad", group["amsgrad"])

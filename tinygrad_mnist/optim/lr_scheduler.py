@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any, SupportsFloat
 
+from ..errors import ConfigError, DataError, DTypeError
 from .optimizer import Optimizer, check_range
 
 
@@ -17,7 +18,7 @@ class LRScheduler:
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         """Start the schedule (last_epoch=-1), or resume it after last_epoch epochs."""
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(self).__name__}: expected an Optimizer, got {type(optimizer).__name__}")
+            raise DTypeError(f"{type(self).__name__}: expected an Optimizer, got {type(optimizer).__name__}")
         check_range(type(self).__name__, "last_epoch", last_epoch, -1, integer=True)
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -25,9 +26,9 @@ class LRScheduler:
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
-                    raise ValueError(f"{type(self).__name__}: resuming at last_epoch={last_epoch} needs "
-                                     f"'initial_lr' in param_groups[{i}]; load the optimizer's "
-                                     f"state_dict first, or use last_epoch=-1 for a fresh start")
+                    raise ConfigError(f"{type(self).__name__}: resuming at last_epoch={last_epoch} needs "
+                                      f"'initial_lr' in param_groups[{i}]; load the optimizer's "
+                                      f"state_dict first, or use last_epoch=-1 for a fresh start")
         self.optimizer = optimizer
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
@@ -58,7 +59,7 @@ class LRScheduler:
         """Restore what state_dict() returned (for instance after unflatten_state_dict)."""
         unknown = sorted(set(state_dict) - set(self.state_dict()))
         if unknown:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: unexpected keys {unknown}")
+            raise DataError(f"{type(self).__name__}.load_state_dict: unexpected keys {unknown}")
         self.__dict__.update({k: list(v) if isinstance(v, (list, tuple)) else v for k, v in state_dict.items()})
 
     def _group_lrs(self) -> list[float]:
@@ -126,11 +127,11 @@ class ReduceLROnPlateau(LRScheduler):
                  min_lr: float | list[float] = 0.0, eps: float = 1e-8):
         name = type(self).__name__
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{name}: expected an Optimizer, got {type(optimizer).__name__}")
+            raise DTypeError(f"{name}: expected an Optimizer, got {type(optimizer).__name__}")
         if mode not in ("min", "max"):
-            raise ValueError(f"{name}: mode must be 'min' or 'max', got {mode!r}")
+            raise ConfigError(f"{name}: mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"{name}: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
+            raise ConfigError(f"{name}: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
         check_range(name, "factor", factor, 0, 1, high_open=True)
         check_range(name, "patience", patience, 0, integer=True)
         check_range(name, "threshold", threshold, 0)
@@ -139,8 +140,8 @@ class ReduceLROnPlateau(LRScheduler):
         n_groups = len(optimizer.param_groups)
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != n_groups:
-                raise ValueError(f"{name}: min_lr needs one value per param group ({n_groups}), "
-                                 f"got {len(min_lr)}")
+                raise ConfigError(f"{name}: min_lr needs one value per param group ({n_groups}), "
+                                  f"got {len(min_lr)}")
             self.default_min_lr = None
             self.min_lrs = list(min_lr)
         else:
@@ -185,8 +186,8 @@ class ReduceLROnPlateau(LRScheduler):
         groups = self.optimizer.param_groups
         if len(groups) != len(self.min_lrs):
             if self.default_min_lr is None:
-                raise ValueError(f"{type(self).__name__}: the optimizer now has {len(groups)} param groups "
-                                 f"but min_lr gave {len(self.min_lrs)} values; set .min_lrs to one per group")
+                raise ConfigError(f"{type(self).__name__}: the optimizer now has {len(groups)} param groups "
+                                  f"but min_lr gave {len(self.min_lrs)} values; set .min_lrs to one per group")
             self.min_lrs = [self.default_min_lr] * len(groups)
         for group, min_lr in zip(groups, self.min_lrs):
             old_lr = float(group["lr"])

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ..autograd import enable_grad
-from ..errors import DTypeError, ShapeError
+from ..errors import ConfigError, DataError, DTypeError, ShapeError
 from ..tensor import Tensor
 
 
@@ -28,11 +28,11 @@ class Optimizer:
         self.param_groups: list[dict[str, Any]] = []
         self._work: dict[Tensor, tuple[np.ndarray, np.ndarray]] = {}
         if isinstance(params, Tensor):
-            raise TypeError(f"{self._name}: params must be an iterable of Tensors or of param-group "
-                            f"dicts, got a single Tensor; pass [tensor] or model.parameters()")
+            raise DTypeError(f"{self._name}: params must be an iterable of Tensors or of param-group "
+                             f"dicts, got a single Tensor; pass [tensor] or model.parameters()")
         groups = _ordered(self._name, params)
         if not groups:
-            raise ValueError(f"{self._name}: got an empty parameter list")
+            raise ConfigError(f"{self._name}: got an empty parameter list")
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         for group in groups:
@@ -45,27 +45,27 @@ class Optimizer:
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters; hyperparameters it does not set come from the defaults."""
         if not isinstance(param_group, dict):
-            raise TypeError(f"{self._name}.add_param_group: expected a dict, got {type(param_group).__name__}")
+            raise DTypeError(f"{self._name}.add_param_group: expected a dict, got {type(param_group).__name__}")
         if "params" not in param_group:
-            raise ValueError(f"{self._name}.add_param_group: the dict needs a 'params' entry, "
-                             f"got keys {sorted(param_group)}")
+            raise ConfigError(f"{self._name}.add_param_group: the dict needs a 'params' entry, "
+                              f"got keys {sorted(param_group)}")
         params = param_group["params"]
         params = [params] if isinstance(params, Tensor) else _ordered(self._name, params)
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
-                raise TypeError(f"{self._name}: can only optimize Tensors, got {type(p).__name__} "
-                                f"at position {i}")
+                raise DTypeError(f"{self._name}: can only optimize Tensors, got {type(p).__name__} "
+                                 f"at position {i}")
             if not p.is_leaf:
-                raise ValueError(f"{self._name}: can't optimize a non-leaf Tensor (position {i}); "
-                                 f"optimize the leaf it was computed from, or .detach() it")
+                raise ConfigError(f"{self._name}: can't optimize a non-leaf Tensor (position {i}); "
+                                  f"optimize the leaf it was computed from, or .detach() it")
             if p.dtype.kind != "f":
                 raise DTypeError(f"{self._name}: parameters must be floating point, got dtype "
                                  f"{p.dtype} at position {i}")
         if len({id(p) for p in params}) != len(params):
-            raise ValueError(f"{self._name}: a parameter group contains the same parameter twice")
+            raise ConfigError(f"{self._name}: a parameter group contains the same parameter twice")
         seen = {id(p) for group in self.param_groups for p in group["params"]}
         if any(id(p) in seen for p in params):
-            raise ValueError(f"{self._name}: some parameters appear in more than one parameter group")
+            raise ConfigError(f"{self._name}: some parameters appear in more than one parameter group")
         group = {**self.defaults, **param_group, "params": params}
         self._check_hyperparameters(group)
         self.param_groups.append(group)
@@ -134,33 +134,35 @@ class Optimizer:
         parameters of the same shapes in the same order; state arrays take each parameter's dtype."""
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
             got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
-            raise ValueError(f"{self._name}.load_state_dict: expected a dict with keys 'param_groups' "
-                             f"and 'state', got {got}")
+            raise DataError(f"{self._name}.load_state_dict: expected a dict with keys 'param_groups' "
+                            f"and 'state', got {got}")
         saved_groups = list(state_dict["param_groups"])
         if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"{self._name}.load_state_dict: the state dict has {len(saved_groups)} "
+            raise ShapeError(f"{self._name}.load_state_dict: the state dict has {len(saved_groups)} "
                              f"parameter groups, this optimizer has {len(self.param_groups)}")
         by_index: dict[int, Tensor] = {}
         for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
             saved_params = list(saved["params"])
             if len(saved_params) != len(group["params"]):
-                raise ValueError(f"{self._name}.load_state_dict: parameter group {i} has "
+                raise ShapeError(f"{self._name}.load_state_dict: parameter group {i} has "
                                  f"{len(saved_params)} parameters in the state dict, "
                                  f"{len(group['params'])} here")
             by_index.update((int(k), p) for k, p in zip(saved_params, group["params"]))
         state = {}
         for key, values in state_dict["state"].items():
             if int(key) not in by_index:
-                raise ValueError(f"{self._name}.load_state_dict: state for parameter {key}, which "
-                                 f"no parameter group lists")
+                raise DataError(f"{self._name}.load_state_dict: state for parameter {key}, which "
+                                f"no parameter group lists")
             p = by_index[int(key)]
             state[p] = {name: _restored(value, p, f"state '{name}' of parameter {key}", self._name)
                         for name, value in values.items()}
+        restored = []
         for group, saved in zip(self.param_groups, saved_groups):
-            for name, value in saved.items():
-                if name != "params":
-                    group[name] = _plain(value, like=group.get(name))
-            self._check_hyperparameters(group)
+            hyper = {name: _plain(value, like=group.get(name)) for name, value in saved.items() if name != "params"}
+            self._check_hyperparameters({**group, **hyper})
+            restored.append(hyper)
+        for group, hyper in zip(self.param_groups, restored):  # only now that all are valid: never half-loaded
+            group.update(hyper)
         self.state = state
 
     def __repr__(self) -> str:
@@ -184,7 +186,7 @@ def effective_grad(grad: np.ndarray, param: np.ndarray, maximize: bool, weight_d
 
 def check_range(owner: str, name: str, value, low: float, high: float = math.inf, *,
                 low_open: bool = False, high_open: bool = False, integer: bool = False) -> None:
-    """Raise TypeError unless value is a real number (an integer if asked), ValueError unless it
+    """Raise DTypeError unless value is a real number (an integer if asked), ConfigError unless it
     lies between low and high (bounds included unless marked open); the message names both."""
     if high == math.inf:
         expected = f"{'>' if low_open else '>='} {low}"
@@ -192,22 +194,22 @@ def check_range(owner: str, name: str, value, low: float, high: float = math.inf
         expected = f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
     kind = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind):
-        raise TypeError(f"{owner}: {name} must be {'an integer' if integer else 'a number'} {expected}, "
-                        f"got {value!r} of type {type(value).__name__}")
+        raise DTypeError(f"{owner}: {name} must be {'an integer' if integer else 'a number'} {expected}, "
+                         f"got {value!r} of type {type(value).__name__}")
     if not (low <= value <= high) or (low_open and value == low) or (high_open and value == high):
-        raise ValueError(f"{owner}: {name} must be {expected}, got {value!r}")
+        raise ConfigError(f"{owner}: {name} must be {expected}, got {value!r}")
 
 
 def check_flag(owner: str, name: str, value) -> None:
-    """Raise TypeError unless value is True or False."""
+    """Raise DTypeError unless value is True or False."""
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{owner}: {name} must be True or False, got {value!r}")
+        raise DTypeError(f"{owner}: {name} must be True or False, got {value!r}")
 
 
 def _ordered(owner: str, params: Iterable) -> list:
     if isinstance(params, set):
-        raise TypeError(f"{owner}: params must be an ordered collection (a set's order changes "
-                        f"between runs); pass a list")
+        raise DTypeError(f"{owner}: params must be an ordered collection (a set's order changes "
+                         f"between runs); pass a list")
     return list(params)
 
 

@@ -5,6 +5,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_flag, check_range, effective_grad
 
@@ -26,8 +27,8 @@ class SGD(Optimizer):
         check_flag(self._name, "nesterov", group["nesterov"])
         check_flag(self._name, "maximize", group["maximize"])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError(f"{self._name}: nesterov=True needs momentum > 0 and dampening == 0, got "
-                             f"momentum={group['momentum']!r}, dampening={group['dampening']!r}")
+            raise ConfigError(f"{self._name}: nesterov=True needs momentum > 0 and dampening == 0, got "
+                              f"momentum={group['momentum']!r}, dampening={group['dampening']!r}")
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         work, tmp = self._scratch(p)
