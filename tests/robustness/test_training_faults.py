@@ -32,8 +32,11 @@ def train_cli(*args, timeout=120):
 def test_sigint_exits_cleanly_and_resume_continues_exactly(tmp_path):
     out = tmp_path / "run"
     ckpt = out / "checkpoint.npz"
+    # A job started in the background inherits SIGINT as ignored, and Python then leaves Ctrl-C
+    # ignored; restore the default so the child behaves as in a terminal wherever the suite runs.
     proc = subprocess.Popen([*COMMAND, "train", *QUICK, "--epochs", "1000", "--out", str(out)], cwd=ROOT, env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 60
         while not ckpt.exists():                    # the first epoch has been saved
