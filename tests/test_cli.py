@@ -46,7 +46,9 @@ def test_evaluate_reproduces_the_test_accuracy(run_dir, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["train", "--lr", "-1"], "lr must be > 0, got -1.0"),
+    (["train", "--lr", "-1"], "lr must be a finite number > 0, got -1.0"),
+    (["train", "--lr", "inf"], "lr must be a finite number > 0, got inf"),
+    (["train", "--limit", "0"], "limit must be a finite number > 0, got 0"),
     (["train", "--layers", "784,abc"], "expected comma-separated integers"),
     (["train", "--model", "nosuch"], "invalid choice: 'nosuch'"),
     (["train", "--layers", "100,10", "--epochs", "1"], "model sizes [100, 10] do not fit the data"),

@@ -7,6 +7,8 @@ import os
 import sys
 import time
 
+import numpy as np
+
 from .errors import ConfigError, DataError, DTypeError, ShapeError, TrainingError
 
 _USER_ERRORS = (ConfigError, DataError, ShapeError, DTypeError, TrainingError, FileNotFoundError)
@@ -89,6 +91,20 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--batch-size", type=int, default=4, help="images in the drawn batch (default 4)")
     g.add_argument("--out", default="graph.svg", help="output file: .svg, .png or .gv (default graph.svg)")
     g.add_argument("--max-depth", type=int, help="collapse module levels below this depth")
+
+    x = sub.add_parser("experiment", help="run the runs of experiment TOML files and tabulate them",
+                       description="Train every run listed in each FILE.toml (grids expanded) into "
+                                   "OUT/<experiment>/<run>/, skipping runs already finished with the same "
+                                   "config (so an interrupted experiment continues), then write "
+                                   "results.md, results.csv and plots per experiment.")
+    x.add_argument("files", nargs="+", metavar="FILE.toml", help="experiment files, e.g. examples/seed002.toml")
+    x.add_argument("--out", default=os.path.join("runs", "experiments"), help="default runs/experiments")
+    x.add_argument("--only", nargs="+", metavar="NAME",
+                   help="run only these runs (names, experiment/run, or shell patterns like 'b16-*')")
+    x.add_argument("--summary", metavar="REPORT.md", help="also write one report over all the files (RESULTS.md)")
+    x.add_argument("--run-plots", action="store_true", help="also draw each run's curves and confusion matrix")
+    x.add_argument("--no-plots", action="store_true", help="skip the experiment plots")
+    x.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
 
@@ -179,12 +195,31 @@ def cmd_graph(args) -> int:
     return 0
 
 
+def cmd_experiment(args) -> int:
+    from .experiments import run_files
+    try:
+        results = run_files(args.files, args.out, args.only, args.summary, progress=False if args.quiet else None,
+                            run_plots=args.run_plots, plots=not args.no_plots)
+    except KeyboardInterrupt:
+        print("\ninterrupted: run the same command again to continue (finished runs are skipped, "
+              "interrupted epoch runs resume from their checkpoint)", file=sys.stderr)
+        return 130
+    failed = [f"{exp.name}/{o.name}" for exp, outcomes in results for o in outcomes if o.status == "failed"]
+    if failed:
+        print(f"tinygrad-mnist experiment: {len(failed)} run(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler = {"train": cmd_train, "evaluate": cmd_evaluate, "graph": cmd_graph}[args.command]
+    handler = {"train": cmd_train, "evaluate": cmd_evaluate, "graph": cmd_graph,
+               "experiment": cmd_experiment}[args.command]
     try:
-        return handler(args)
+        # A diverging run ends in one TrainingError line; NumPy's overflow warnings before it are noise.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return handler(args)
     except _USER_ERRORS as err:
         print(f"tinygrad-mnist {args.command}: error: {err}", file=sys.stderr)
         return 2

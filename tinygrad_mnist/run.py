@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,11 @@ DATASETS = {"mnist": data.MNIST, "fashion-mnist": data.FashionMNIST, "kmnist": d
 PREPROCESS = ("scale01", "scale11", "standardize")
 LOSSES = ("cross_entropy", "mse", "nll", "bce", "bce_with_logits")
 OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop}
+SCHEDULERS = ("cosine", "step")
+DEFAULT_EVAL_EVERY = 100  # steps between evaluations of an iterations run
+# The output layer each loss expects: cross_entropy and bce_with_logits take logits, nll log-probabilities.
+LOSS_OUTPUTS = {"cross_entropy": ("none",), "bce_with_logits": ("none",), "nll": ("log_softmax",),
+                "bce": ("sigmoid",)}
 
 
 @dataclass
@@ -28,22 +34,32 @@ class RunConfig:
     data_dir: str | None = None
     preprocess: str = "scale01"
     classes: list[int] | None = None          # e.g. [5, 8]: keep those digits, relabelled 0, 1
-    val_fraction: float = 0.1                 # stratified, taken from the training set
+    test_fraction: float | None = None        # None: the dataset's test set; else pool train and test
+                                              # and hold out this share of the pool as the test set
+    val_fraction: float = 0.1                 # share of the training data (after the test split) held out
+    stratify: bool = True                     # splits keep class proportions; False: plain random splits
     limit: int | None = None                  # train on this many samples only (quick runs)
     model: str | None = "default"             # a preset of models.PRESETS ...
     layers: list[int] | None = None           # ... or explicit sizes, e.g. [784, 128, 10]
     activation: str | None = None
     output: str | None = None
     init: str | None = None
+    init_scale: float | None = None           # std of init 'normal', bound of init 'uniform'
     dropout: float | None = None
     loss: str = "cross_entropy"
     optimizer: str = "adam"
     lr: float = 1e-3
     momentum: float = 0.0
+    nesterov: bool = False
     weight_decay: float = 0.0
-    batch_size: int = 128
+    scheduler: str | None = None              # 'cosine' (to 0 over the run) or 'step' (lr *= lr_gamma every lr_step)
+    lr_step: int = 10
+    lr_gamma: float = 0.1
+    batch_size: int | str = 128               # or "full": the whole training set in one batch
     epochs: int = 20
-    early_stopping: int | None = 3            # patience on the validation loss; None: off
+    iterations: int | None = None             # train for this many minibatch steps instead of epochs ...
+    eval_every: int | None = None             # ... logging and validating every this many (default DEFAULT_EVAL_EVERY)
+    early_stopping: int | None = 3            # patience on the validation loss (in evaluations); None: off
     seed: int = 0
     extra: dict = field(default_factory=dict)
 
@@ -53,11 +69,20 @@ class RunConfig:
                                      ("loss", self.loss, LOSSES), ("optimizer", self.optimizer, OPTIMIZERS)]:
             if value not in options:
                 raise ConfigError(f"unknown {name} {value!r}; expected one of {', '.join(options)}")
-        for name in ("lr", "batch_size", "epochs"):
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.scheduler is not None and self.scheduler not in SCHEDULERS:
+            raise ConfigError(f"unknown scheduler {self.scheduler!r}; expected one of {', '.join(SCHEDULERS)}")
+        if self.batch_size != "full" and (isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int)):
+            raise ConfigError(f"batch_size must be a positive integer or 'full', got {self.batch_size!r}")
+        for name in ("lr", "batch_size", "epochs", "iterations", "eval_every", "lr_step", "lr_gamma", "limit"):
+            value = getattr(self, name)
+            if value is not None and value != "full" and not 0 < value < math.inf:
+                raise ConfigError(f"{name} must be a finite number > 0, got {value}")
         if not 0 <= self.val_fraction < 1:
             raise ConfigError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+        if self.test_fraction is not None and not 0 < self.test_fraction < 1:
+            raise ConfigError(f"test_fraction must be in (0, 1) or None (the dataset's test set), got {self.test_fraction}")
+        if self.eval_every is not None and self.iterations is None:
+            raise ConfigError("eval_every needs iterations (epoch runs evaluate after every epoch)")
         if self.model is None and self.layers is None:
             raise ConfigError("give a model preset or layers")
         if self.model is not None and self.model not in models.PRESETS:
@@ -65,19 +90,23 @@ class RunConfig:
 
 
 def load_splits(cfg: RunConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Train/val/test (X float32 (N, 784), y int64) preprocessed as the config says."""
+    """Train/val/test (X float32 (N, 784), y int64) split and preprocessed as the config says."""
     source = DATASETS[cfg.dataset]
     train_set, test_set = (source(root=cfg.data_dir, train=flag) for flag in (True, False))
     splits = {"train": (train_set.data, train_set.targets), "test": (test_set.data, test_set.targets)}
     if cfg.classes:
         splits = {k: data.class_subset(v, cfg.classes) for k, v in splits.items()}
     gen = np.random.default_rng(cfg.seed)
+    split = data.stratified_split if cfg.stratify else data.random_split
+    if cfg.test_fraction is not None:
+        pooled = tuple(np.concatenate(parts) for parts in zip(splits["train"], splits["test"]))
+        splits["train"], splits["test"] = split(pooled, [1 - cfg.test_fraction, cfg.test_fraction], gen)
     x, y = splits["train"]
     if cfg.limit is not None and cfg.limit < len(y):
         keep = gen.permutation(len(y))[:cfg.limit]
         x, y = x[keep], y[keep]
     if cfg.val_fraction:
-        (x, y), (vx, vy) = data.stratified_split((x, y), [1 - cfg.val_fraction, cfg.val_fraction], gen)
+        (x, y), (vx, vy) = split((x, y), [1 - cfg.val_fraction, cfg.val_fraction], gen)
         splits["val"] = (vx, vy)
     splits["train"] = (x, y)
     return _preprocess(splits, cfg.preprocess)
@@ -93,8 +122,9 @@ def _preprocess(splits: dict, how: str) -> dict:
 
 
 def build_model(cfg: RunConfig, n_features: int, n_classes: int) -> models.MLP:
-    """The configured MLP, its input and output sizes fitted to the data."""
-    overrides = dict(activation=cfg.activation, output=cfg.output, init=cfg.init, dropout=cfg.dropout)
+    """The configured MLP, its input and output sizes and output layer checked against the data and loss."""
+    overrides = dict(activation=cfg.activation, output=cfg.output, init=cfg.init, dropout=cfg.dropout,
+                     init_scale=cfg.init_scale)
     if cfg.layers is not None:
         overrides["sizes"] = list(cfg.layers)
     model = models.build(cfg.model if cfg.layers is None else None, **overrides)
@@ -103,6 +133,10 @@ def build_model(cfg: RunConfig, n_features: int, n_classes: int) -> models.MLP:
     if sizes[0] != n_features or sizes[-1] != expected_out:
         raise ConfigError(f"model sizes {sizes} do not fit the data: expected {n_features} inputs and "
                           f"{expected_out} outputs for loss {cfg.loss!r} on {n_classes} classes")
+    wanted = LOSS_OUTPUTS.get(cfg.loss)
+    if wanted is not None and model.output not in wanted:
+        raise ConfigError(f"loss {cfg.loss!r} expects the model output {' or '.join(map(repr, wanted))}, "
+                          f"got output {model.output!r}; change the output layer or the loss (mse takes any)")
     return model
 
 
@@ -129,16 +163,54 @@ class _BinaryLoss:
 
 
 def make_optimizer(cfg: RunConfig, params):
+    """The configured optimizer over params."""
     kwargs = {"lr": cfg.lr, "weight_decay": cfg.weight_decay}
     if cfg.optimizer in ("sgd", "rmsprop"):
         kwargs["momentum"] = cfg.momentum
+    if cfg.optimizer == "sgd":
+        kwargs["nesterov"] = cfg.nesterov
     return OPTIMIZERS[cfg.optimizer](params, **kwargs)
+
+
+def make_scheduler(cfg: RunConfig, optimizer, steps: int):
+    """The configured learning-rate schedule over `steps` scheduler steps (epochs or evaluations), or None."""
+    if cfg.scheduler == "cosine":
+        return optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+    if cfg.scheduler == "step":
+        return optim.lr_scheduler.StepLR(optimizer, step_size=cfg.lr_step, gamma=cfg.lr_gamma)
+    return None
+
+
+class IterationLoader:
+    """A fixed number of minibatch steps drawn from a DataLoader, reshuffled at each of its epochs and
+    cut into passes of `every` steps, so that fit() validates (and logs) every `every` steps."""
+
+    def __init__(self, loader: data.DataLoader, iterations: int, every: int):
+        self.loader = loader
+        self.passes = [every] * (iterations // every) + ([iterations % every] if iterations % every else [])
+        self.done = 0
+        self._batches = None
+
+    def __len__(self) -> int:
+        return self.passes[min(self.done, len(self.passes) - 1)]
+
+    def __iter__(self):
+        steps = len(self)
+        self.done += 1
+        for _ in range(steps):
+            batch = next(self._batches, None) if self._batches is not None else None
+            if batch is None:
+                self._batches = iter(self.loader)
+                batch = next(self._batches)
+            yield batch
 
 
 def run(cfg: RunConfig, out: str | None = None, resume: str | None = None, progress: bool | None = None,
         plots: bool = True) -> dict:
     """Train and test one config; with out, write the run folder. Returns the metrics dict."""
     cfg.validate()
+    if resume is not None and cfg.iterations is not None:
+        raise ConfigError("resume continues epoch runs only; an iterations run restarts (they are short)")
     began = time.perf_counter()
     rng.manual_seed(cfg.seed)
     splits = load_splits(cfg)
@@ -146,31 +218,50 @@ def run(cfg: RunConfig, out: str | None = None, resume: str | None = None, progr
     model = build_model(cfg, splits["train"][0].shape[1], n_classes)
     loss_fn = make_loss(cfg.loss, n_classes)
     optimizer = make_optimizer(cfg, model.parameters())
-    loader = data.DataLoader(splits["train"], batch_size=cfg.batch_size, shuffle=True)
+    full_batch = cfg.batch_size == "full"
+    loader = data.DataLoader(splits["train"], batch_size=len(splits["train"][1]) if full_batch else cfg.batch_size,
+                             shuffle=not full_batch)
+    passes = cfg.epochs
+    if cfg.iterations is not None:
+        loader = IterationLoader(loader, cfg.iterations, cfg.eval_every or DEFAULT_EVAL_EVERY)
+        passes = len(loader.passes)
+    scheduler = make_scheduler(cfg, optimizer, passes)
     val_loader = data.DataLoader(splits["val"], batch_size=1000) if "val" in splits else None
     callbacks = [train.EarlyStopping("val_loss", patience=cfg.early_stopping)] if cfg.early_stopping and val_loader else []
     checkpoint = os.path.join(out, "checkpoint.npz") if out else None
-    history = train.fit(model, loss_fn, optimizer, loader, val_loader, cfg.epochs, callbacks,
-                        checkpoint=checkpoint, resume=resume, progress=progress,
-                        config={"run": dataclasses.asdict(cfg), "model": model.config()})
-    test = train.evaluate(model, data.DataLoader(splits["test"], batch_size=1000), loss_fn)
-    result = _metrics(cfg, history, test, n_classes, time.perf_counter() - began)
+    config = {"run": dataclasses.asdict(cfg), "model": model.config()}
+    history = train.fit(model, loss_fn, optimizer, loader, val_loader, passes, callbacks, scheduler=scheduler,
+                        checkpoint=checkpoint, resume=resume, progress=progress, config=config)
+    final = {name: train.evaluate(model, data.DataLoader(split, batch_size=1000), loss_fn)
+             for name, split in splits.items()}
+    result = _metrics(cfg, history, final, n_classes, time.perf_counter() - began)
     if out:
         if checkpoint:  # the final weights (early stopping may have restored the best ones)
-            train.save_checkpoint(checkpoint, model, optimizer, len(history), history, None, callbacks,
-                                  loader, {"run": dataclasses.asdict(cfg), "model": model.config()})
-        write_run_folder(out, result, history, test, splits["test"][0], n_classes, plots)
+            train.save_checkpoint(checkpoint, model, optimizer, len(history), history, scheduler, callbacks,
+                                  loader, config)
+        write_run_folder(out, result, history, final["test"], splits["test"][0], n_classes, plots)
     return result
 
 
-def _metrics(cfg: RunConfig, history: train.History, test: dict, n_classes: int, seconds: float) -> dict:
+def _metrics(cfg: RunConfig, history: train.History, final: dict, n_classes: int, seconds: float) -> dict:
+    """The run's numbers: final train/val/test accuracy and loss (eval mode, final weights), macro scores."""
+    test = final["test"]
     p, r, f1, _ = metrics.precision_recall_fscore_support(test["targets"], test["predictions"],
                                                           labels=list(range(n_classes)), average="macro")
     val = [v for v in history["val_acc"] if v == v]
-    return {"test_accuracy": test["accuracy"], "test_loss": test["loss"], "macro_f1": float(f1),
-            "macro_precision": float(p), "macro_recall": float(r),
-            "best_val_accuracy": max(val) if val else None, "final_train_accuracy": history["train_acc"][-1],
-            "epochs": len(history), "seconds": seconds, "config": dataclasses.asdict(cfg)}
+    result = {"test_accuracy": test["accuracy"], "test_loss": test["loss"], "macro_f1": float(f1),
+              "macro_precision": float(p), "macro_recall": float(r),
+              "best_val_accuracy": max(val) if val else None, "final_train_accuracy": history["train_acc"][-1],
+              "epochs": len(history), "seconds": seconds}
+    if cfg.iterations is not None:
+        result["iterations"] = min(len(history) * (cfg.eval_every or DEFAULT_EVAL_EVERY), cfg.iterations)
+    for name in ("train", "val", "test"):
+        result[f"{name}_size"] = len(final[name]["targets"]) if name in final else 0
+        if name != "test":
+            result[f"{name}_accuracy"] = final[name]["accuracy"] if name in final else None
+            result[f"{name}_loss"] = final[name]["loss"] if name in final else None
+    result["config"] = dataclasses.asdict(cfg)
+    return result
 
 
 def write_run_folder(out: str, result: dict, history: train.History, test: dict, test_images: np.ndarray,

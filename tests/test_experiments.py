@@ -1,0 +1,333 @@
+"""Experiments: the example TOMLs parse and every config takes optimisation steps; the runner expands
+grids, skips and resumes runs, and writes its tables; RunConfig's splits, iterations and schedules.
+
+Training here uses a small MNIST subset that stands in for every dataset of the family (KMNIST has the
+same 28x28 images and 10 classes but cannot be assumed downloadable in a test)."""
+import csv
+import glob
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+
+import tinygrad_mnist as tg
+from tinygrad_mnist import cli, data, experiments, run as run_module
+from tinygrad_mnist.errors import ConfigError
+from tinygrad_mnist.run import IterationLoader, RunConfig
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLES = sorted(glob.glob(os.path.join(ROOT, "examples", "*.toml")))
+
+
+@pytest.fixture(scope="module")
+def subset():
+    """600 training and 200 test images of the bundled MNIST, all ten digits."""
+    train, test = data.MNIST(train=True), data.MNIST(train=False)
+    return (train.data[:600], train.targets[:600]), (test.data[:200], test.targets[:200])
+
+
+@pytest.fixture
+def small_data(subset, monkeypatch):
+    """Every dataset name loads the small MNIST subset."""
+    class Small:
+        def __init__(self, root=None, train=True):
+            self.data, self.targets = subset[0] if train else subset[1]
+    for name in list(run_module.DATASETS):
+        monkeypatch.setitem(run_module.DATASETS, name, Small)
+    return subset
+
+
+# ---- the committed experiment files ----------------------------------------------------------------
+
+def test_every_seed_has_an_experiment_file_and_a_best_mlp_recipe():
+    names = {os.path.basename(p) for p in EXAMPLES}
+    assert {"seed000.toml", "seed001.toml", "seed002.toml", "seed003.toml", "seed004.toml", "best_mlp.toml"} <= names
+
+
+def test_example_files_hold_the_seeds_experiments():
+    exps = {os.path.basename(p)[:-5]: experiments.load_experiment(p) for p in EXAMPLES}
+    seed001 = exps["seed001"].runs
+    assert len([n for n in seed001 if n.startswith("b") and "-lr" in n]) == 16      # 4x4 batch x lr
+    assert {seed001[f"{i}-{a}"].init for i in ("normal", "he_normal", "glorot_uniform")
+            for a in ("relu", "sigmoid", "tanh")} == {"normal", "he_normal", "glorot_uniform"}
+    seed002 = exps["seed002"].runs
+    assert all(f"exp{i:02d}" in seed002 for i in range(1, 21))
+    assert all(seed002[f"exp{i:02d}"].iterations == 2500 and seed002[f"exp{i:02d}"].batch_size == 16
+               for i in range(1, 21))
+    assert [seed002[n].layers for n in ("exp13", "exp18")] == [[784, 5, 10, 10], [784, 20, 20, 10]]
+    assert [exps["seed003"].runs[f"v1-{e}ep"].epochs for e in (10, 100, 1000)] == [10, 100, 1000]
+    assert exps["seed003"].runs["v1-10ep"].batch_size == "full"
+    assert {cfg.dataset for cfg in exps["seed004"].runs.values()} == {"kmnist"}
+    assert all(cfg.preprocess == "standardize" for cfg in exps["seed004"].runs.values())
+    assert len(exps["seed004"].runs) == 16
+
+
+CONFIGS = [(os.path.basename(path), name) for path in EXAMPLES
+           for name in experiments.load_experiment(path).runs]
+
+
+@pytest.mark.parametrize("path, name", CONFIGS, ids=[f"{p[:-5]}/{n}" for p, n in CONFIGS])
+def test_every_config_builds_and_its_steps_lower_the_training_objective(small_data, path, name):
+    cfg = experiments.load_experiment(os.path.join(ROOT, "examples", path)).runs[name]
+    tg.manual_seed(0)
+    splits = run_module.load_splits(cfg)
+    n_classes = len(cfg.classes) if cfg.classes else 10
+    model = run_module.build_model(cfg, splits["train"][0].shape[1], n_classes)
+    loss_fn = run_module.make_loss(cfg.loss, n_classes)
+    optimizer = run_module.make_optimizer(cfg, model.parameters())
+    x, y = splits["train"]
+    batch = len(y) if cfg.batch_size == "full" else min(cfg.batch_size, 64)
+    xb, yb = tg.tensor(x[:batch]), tg.tensor(y[:batch])
+
+    def objective():  # the loss plus the L2 penalty the optimizer's weight decay descends on
+        model.eval()
+        with tg.no_grad():
+            value = loss_fn(model(xb), yb).item()
+        model.train()
+        return value + 0.5 * cfg.weight_decay * sum(float((p.data.astype(np.float64) ** 2).sum())
+                                                    for p in model.parameters())
+
+    before = objective()
+    for _ in range(3):
+        out = model(xb)
+        assert out.shape == (batch, 1 if cfg.loss in ("bce", "bce_with_logits") else n_classes)
+        loss = loss_fn(out, yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert objective() < before
+
+
+# ---- RunConfig: splits, iterations, full batch, schedules ---------------------------------------------
+
+def test_pooled_test_split_takes_its_share_of_train_and_test_together(small_data):
+    cfg = RunConfig(test_fraction=0.25, val_fraction=0.2)
+    splits = run_module.load_splits(cfg)
+    sizes = {k: len(v[1]) for k, v in splits.items()}
+    assert sizes == {"test": 200, "train": 480, "val": 120}
+    pooled = np.concatenate([small_data[0][1], small_data[1][1]])
+    for part in ("train", "test"):  # stratified: every class within one sample of its share per split
+        share = {"test": 0.25, "train": 0.6}[part]
+        counts = np.bincount(splits[part][1], minlength=10)
+        assert (np.abs(counts - share * np.bincount(pooled, minlength=10)) <= 2).all()
+
+
+def test_unstratified_split_and_class_subset(small_data):
+    splits = run_module.load_splits(RunConfig(classes=[5, 8], test_fraction=0.2, val_fraction=0.2, stratify=False))
+    total = sum(len(v[1]) for v in splits.values())
+    n58 = sum(int(np.isin(y, [5, 8]).sum()) for _, y in small_data)
+    assert total == n58 and len(splits["test"][1]) == round(0.2 * n58)
+    assert set(np.unique(splits["train"][1])) == {0, 1}
+
+
+def test_iteration_loader_gives_exactly_the_steps_asked_across_epochs():
+    x, y = np.zeros((50, 3), np.float32), np.arange(50) % 2
+    loader = IterationLoader(data.DataLoader((x, y), batch_size=16, shuffle=True), iterations=23, every=10)
+    assert loader.passes == [10, 10, 3]
+    steps = [sum(1 for _ in loader) for _ in range(3)]
+    assert steps == [10, 10, 3]  # 23 steps over an epoch of 4 batches: the stream restarts as needed
+
+
+def test_iterations_run_validates_every_eval_every_steps(small_data):
+    cfg = RunConfig(layers=[784, 8, 10], optimizer="sgd", lr=0.1, batch_size=16, iterations=45, eval_every=20,
+                    early_stopping=None)
+    result = run_module.run(cfg, progress=False)
+    assert result["epochs"] == 3 and result["iterations"] == 45
+    assert result["train_size"] + result["val_size"] == 600 and result["test_size"] == 200
+
+
+def test_full_batch_is_one_step_per_epoch_and_cosine_anneals(small_data, tmp_path, monkeypatch):
+    steps = []
+
+    def counting_optimizer(cfg, params):
+        optimizer = make_optimizer(cfg, params)
+        step = optimizer.step
+        optimizer.step = lambda: (steps.append(1), step())[1]
+        return optimizer
+    make_optimizer = run_module.make_optimizer
+    monkeypatch.setattr(run_module, "make_optimizer", counting_optimizer)
+    cfg = RunConfig(layers=[784, 8, 10], optimizer="sgd", lr=0.5, batch_size="full", epochs=4, scheduler="cosine",
+                    early_stopping=None)
+    run_module.run(cfg, out=str(tmp_path), plots=False, progress=False)
+    assert len(steps) == 4
+    with open(tmp_path / "history.csv") as f:
+        lrs = [float(r["lr"]) for r in csv.DictReader(f)]
+    # the lr each epoch trained with: cosine from 0.5 towards 0 over the 4 epochs
+    np.testing.assert_allclose(lrs, [0.5 * (1 + math.cos(math.pi * t / 4)) / 2 for t in range(4)], atol=1e-12)
+
+
+@pytest.mark.parametrize("fields, message", [
+    (dict(loss="cross_entropy", output="softmax"), "loss 'cross_entropy' expects the model output 'none'"),
+    (dict(loss="bce", layers=[784, 8, 1], output="none", classes=[5, 8]), "loss 'bce' expects the model output 'sigmoid'"),
+])
+def test_a_loss_that_does_not_fit_the_output_layer_is_refused(small_data, fields, message):
+    cfg = RunConfig(**{"layers": [784, 8, 10], **fields})
+    with pytest.raises(ConfigError, match=message):
+        run_module.build_model(cfg, 784, 2 if cfg.classes else 10)
+
+
+@pytest.mark.parametrize("fields, message", [
+    (dict(batch_size="half"), "batch_size must be a positive integer or 'full'"),
+    (dict(iterations=0), "iterations must be a finite number > 0"),
+    (dict(eval_every=10), "eval_every needs iterations"),
+    (dict(test_fraction=1.0), "test_fraction must be in (0, 1)"),
+    (dict(scheduler="linear"), "unknown scheduler 'linear'"),
+])
+def test_bad_run_settings_name_the_setting(fields, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        RunConfig(**fields).validate()
+
+
+# ---- parsing ----------------------------------------------------------------------------------------
+
+TINY = """
+[experiment]
+name = "tiny"
+title = "Tiny"
+
+[defaults]
+layers = [784, 8, 10]
+epochs = 2
+batch_size = 64
+early_stopping = 0
+
+[[run]]
+name = "adam"
+lr = 0.01
+
+[[grid]]
+name = "{activation}-lr{lr}"
+optimizer = "sgd"
+vary = { activation = ["relu", "tanh"], lr = [0.1, 0.001] }
+
+[[claim]]
+run = "adam"
+test_accuracy = 0.5
+note = "a test claim"
+
+[[claim]]
+run = "relu-lr0.1"
+text = "the best"
+"""
+
+
+def write(tmp_path, text, name="tiny.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_grid_expands_to_every_combination_named_by_its_template(tmp_path):
+    exp = experiments.load_experiment(write(tmp_path, TINY))
+    assert list(exp.runs) == ["adam", "relu-lr0.1", "relu-lr0.001", "tanh-lr0.1", "tanh-lr0.001"]
+    assert exp.runs["tanh-lr0.001"].activation == "tanh" and exp.runs["tanh-lr0.001"].lr == 0.001
+    assert exp.runs["tanh-lr0.001"].optimizer == "sgd" and exp.runs["adam"].optimizer == "adam"
+    assert all(cfg.epochs == 2 and cfg.layers == [784, 8, 10] for cfg in exp.runs.values())
+    assert exp.grids[0]["runs"] == ["relu-lr0.1", "relu-lr0.001", "tanh-lr0.1", "tanh-lr0.001"]
+    assert exp.claims[0].values == {"test_accuracy": 0.5} and exp.claims[1].text == "the best"
+
+
+@pytest.mark.parametrize("edit, message", [
+    (("lr = 0.01", "learning_rate = 0.01"), "unknown .*settings learning_rate"),
+    (("lr = 0.01", 'optimizer = "adagrad"'), "run 'adam': unknown optimizer 'adagrad'"),
+    (('name = "{activation}-lr{lr}"', 'name = "{activation}"'), "run name 'relu' is used twice"),
+    (('name = "{activation}-lr{lr}"', 'name = "{act}"'), "uses 'act', which is not in vary"),
+    (('run = "adam"', 'run = "nosuch"'), "about run 'nosuch', which the file does not define"),
+    (("test_accuracy = 0.5", "test_acc = 0.5"), "unknown .*claim.* keys test_acc"),
+    (('title = "Tiny"', 'author = "x"'), "unknown \\[experiment\\] keys author"),
+    (('name = "tiny"', 'nom = "tiny"'), "needs an \\[experiment\\] table with a name"),
+    (("[[grid]]", "[[grids]]"), "unknown top-level tables grids"),
+    (("epochs = 2", "epochs = [2"), "not valid TOML"),
+])
+def test_file_mistakes_are_config_errors_naming_the_entry(tmp_path, edit, message):
+    with pytest.raises(ConfigError, match=message):
+        experiments.load_experiment(write(tmp_path, TINY.replace(*edit)))
+
+
+def test_only_selects_by_name_experiment_and_pattern(tmp_path):
+    exp = experiments.load_experiment(write(tmp_path, TINY))
+    assert experiments.select([exp], ["adam", "tiny/tanh-*"]) == {"tiny": {"adam", "tanh-lr0.1", "tanh-lr0.001"}}
+    assert experiments.select([exp], None) == {"tiny": set(exp.runs)}
+    with pytest.raises(ConfigError, match="--only 'nope' matches no run; the runs are tiny: adam, relu-lr0.1"):
+        experiments.select([exp], ["nope"])
+
+
+# ---- running, resuming, tables --------------------------------------------------------------------------
+
+def test_runner_writes_tables_and_plots_then_skips_finished_runs(small_data, tmp_path):
+    path, out, report = write(tmp_path, TINY), str(tmp_path / "out"), str(tmp_path / "RESULTS.md")
+    logs = []
+    (exp, outcomes), = experiments.run_files([path], out, summary=report, progress=False, log=logs.append)
+    assert [o.status for o in outcomes] == ["ran"] * 5
+    folder = tmp_path / "out" / "tiny"
+    for name in ("results.md", "results.csv", "accuracy.png", "val_curves.png", "grid-activation-x-lr.png"):
+        assert (folder / name).stat().st_size > 0, name
+    assert all((folder / o.name / "metrics.json").exists() for o in outcomes)
+
+    with open(folder / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["run"] for r in rows] == list(exp.runs)
+    metrics = json.loads((folder / "adam" / "metrics.json").read_text())
+    adam = rows[0]
+    assert float(adam["test_accuracy"]) == metrics["test_accuracy"] and adam["lr"] == "0.01"
+    assert int(adam["epochs"]) == 2 and float(adam["seconds"]) > 0 and adam["layers"] == "[784, 8, 10]"
+
+    table = (folder / "results.md").read_text()
+    ours = metrics["test_accuracy"]
+    assert f"| adam | test_accuracy | 50.00% | {100 * ours:.2f}% | {100 * (ours - 0.5):+.2f} pp |" in table
+    assert "a test claim" in table and "`tinygrad-mnist experiment " + path + " --only adam`" in table
+    assert "| relu-lr0.1 | (words) | the best | test " in table
+    for name in exp.runs:
+        assert f"| {name} | 784-8-10 " in table
+    summary = open(report).read()
+    assert summary.startswith("# Results") and "## Tiny" in summary and f"--summary {report}" in summary
+
+    logs.clear()
+    (_, again), = experiments.run_files([path], out, progress=False, log=logs.append)
+    assert [o.status for o in again] == ["finished earlier"] * 5
+    assert [o.metrics for o in again] == [o.metrics for o in outcomes]
+    assert not any("test " in line for line in logs)  # nothing trained
+
+    edited = write(tmp_path, TINY.replace("lr = 0.01", "lr = 0.02"))
+    (_, changed), = experiments.run_files([edited], out, progress=False, log=logs.append)
+    assert [o.status for o in changed] == ["ran"] + ["finished earlier"] * 4
+
+
+def test_an_interrupted_epoch_run_resumes_from_its_checkpoint(small_data, tmp_path, monkeypatch):
+    path, out = write(tmp_path, TINY), str(tmp_path / "out")
+    (_, first), = experiments.run_files([path], out, only=["adam"], plots=False, progress=False, log=lambda s: None)
+    os.remove(tmp_path / "out" / "tiny" / "adam" / "metrics.json")  # as if killed after its last epoch
+    calls = []
+
+    def spy(cfg, **kwargs):
+        calls.append(kwargs["resume"])
+        return run_module.run(cfg, **kwargs)
+    monkeypatch.setattr(experiments, "run", spy)
+    (_, second), = experiments.run_files([path], out, only=["adam"], plots=False, progress=False, log=lambda s: None)
+    assert calls == [str(tmp_path / "out" / "tiny" / "adam" / "checkpoint.npz")]
+    assert second[0].metrics["test_accuracy"] == first[0].metrics["test_accuracy"]
+    assert second[0].metrics["epochs"] == 2
+    assert [o.status for o in second[1:]] == ["not run"] * 4
+
+
+def test_a_failing_run_is_reported_and_the_others_go_on(small_data, tmp_path, capsys):
+    text = TINY.replace('[[run]]\nname = "adam"', '[[run]]\nname = "misfit"\nlayers = [100, 10]\n\n[[run]]\nname = "adam"')
+    path, out = write(tmp_path, text), str(tmp_path / "out")
+    code = cli.main(["experiment", path, "--out", out, "--only", "misfit", "adam", "--no-plots", "--quiet"])
+    assert code == 1
+    assert "1 run(s) failed: tiny/misfit" in capsys.readouterr().err
+    table = (tmp_path / "out" / "tiny" / "results.md").read_text()
+    assert "**Not run on this machine:** misfit failed with: model sizes [100, 10] do not fit the data" in table
+    assert "| failed (why: above) |" in table
+    assert (tmp_path / "out" / "tiny" / "adam" / "metrics.json").exists()
+    assert "| relu-lr0.1 | 784-8-10 relu |" in table and "| not run |" in table
+
+
+def test_cli_reports_a_bad_file_in_one_line(tmp_path, capsys):
+    path = write(tmp_path, TINY.replace("lr = 0.01", "lr = -1"))
+    assert cli.main(["experiment", path, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "tinygrad-mnist experiment: error:" in err and "run 'adam': lr must be a finite number > 0, got -1" in err
+    assert len(err.strip().splitlines()) == 1
