@@ -10,6 +10,13 @@ from .tensor import (
 from .gradcheck import gradcheck
 from .anomaly import detect_anomaly
 from . import nn
-from .viz import draw_graph, save_graph
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """draw_graph and save_graph load the viz module (and graphviz) on first use."""
+    if name in ("draw_graph", "save_graph"):
+        from . import viz
+        return getattr(viz, name)
+    raise AttributeError(f"module 'tinygrad_mnist' has no attribute {name!r}")
