@@ -169,9 +169,8 @@ def test_saving_replaces_the_old_file_and_a_failed_save_leaves_it_intact(tmp_pat
 
     from matplotlib.figure import Figure
 
-    def crash_midway(self, fname, **kwargs):
-        with open(fname, "wb") as f:
-            f.write(b"half a png")
+    def crash_midway(self, file, **kwargs):
+        file.write(b"half a png")
         raise KeyboardInterrupt
 
     monkeypatch.setattr(Figure, "savefig", crash_midway)

@@ -498,47 +498,25 @@ def write_summary(results: Sequence[tuple[Experiment, Sequence[Outcome]]], path:
 # ---- plots --------------------------------------------------------------------------------------
 
 def _plot_experiment(exp: Experiment, outcomes: Sequence[Outcome], folder: str) -> list[str]:
-    from . import plots as P
+    from . import plots
     done = [o for o in outcomes if o.metrics]
     if not done:
         return []
-    paths = []
-    fig = P._new_figure(8, 1.2 + 0.28 * len(done), 100)
-    ax = fig.add_subplot()
-    ys = range(len(done))
-    for offset, key, label in ((-0.2, "val_accuracy", "validation"), (0.2, "test_accuracy", "test")):
-        ax.barh([y + offset for y in ys], [100 * (o.metrics.get(key) or 0) for o in done], height=0.4, label=label)
-    ax.set_yticks(list(ys), [o.name for o in done], fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlabel("accuracy (%)")
-    ax.set_title(exp.title or exp.name, fontsize=10)
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    paths.append(os.fspath(P._save(fig, os.path.join(folder, "accuracy.png"))))
-
-    fig = P._new_figure(10, 5, 100)
-    ax = fig.add_subplot()
-    ends = []
-    for o in done:
-        at, val = _val_curve(o)
-        if val:
-            ax.plot(at, [100 * v for v in val], label=o.name, linewidth=1)
-            ends.append(at[-1])
-    if ends and max(ends) > 10 * min(ends):  # runs of very different lengths: a log axis shows them all
-        ax.set_xscale("log")
+    title = exp.title or exp.name
+    paths = [plots.plot_accuracy_bars([o.name for o in done], [o.metrics.get("val_accuracy") or 0 for o in done],
+                                      [o.metrics.get("test_accuracy") or 0 for o in done],
+                                      os.path.join(folder, "accuracy.png"), title)]
+    curves = {o.name: _val_curve(o) for o in done}
+    curves = {name: (at, [100 * v for v in val]) for name, (at, val) in curves.items() if val}
     kinds = {o.config.iterations is None for o in done}
-    ax.set_xlabel({frozenset({True}): "epoch", frozenset({False}): "step"}.get(frozenset(kinds), "epoch, or step"))
-    ax.set_ylabel("validation accuracy (%)")
-    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), ncol=1 + len(done) // 30)
-    fig.tight_layout()
-    paths.append(os.fspath(P._save(fig, os.path.join(folder, "val_curves.png"))))
-
+    xlabel = {frozenset({True}): "epoch", frozenset({False}): "step"}.get(frozenset(kinds), "epoch, or step")
+    paths.append(plots.plot_curves(curves, os.path.join(folder, "val_curves.png"), xlabel, "validation accuracy (%)"))
     by_name = {o.name: o for o in outcomes}
     for grid in exp.grids:
         if len(grid["vary"]) == 2:
             name = "grid-" + "-x-".join(grid["vary"]) + ".png"
-            paths.append(_plot_grid(grid, by_name, os.path.join(folder, name), exp.title or exp.name))
-    return paths
+            paths.append(_plot_grid(grid, by_name, os.path.join(folder, name), title))
+    return [os.fspath(p) for p in paths]
 
 
 def _val_curve(o: Outcome) -> tuple[list[int], list[float]]:
@@ -553,30 +531,15 @@ def _val_curve(o: Outcome) -> tuple[list[int], list[float]]:
             [float(r["val_acc"]) for r in rows])
 
 
-def _plot_grid(grid: dict, by_name: dict, path: str, title: str) -> str:
+def _plot_grid(grid: dict, by_name: dict, path: str, title: str):
     """A heatmap of test accuracy over a grid's two varied settings."""
-    from . import plots as P
+    from . import plots
     (k1, v1), (k2, v2) = grid["vary"].items()
     names = iter(grid["runs"])
     table = [[by_name[next(names)] for _ in v2] for _ in v1]
     values = [[100 * o.metrics["test_accuracy"] if o.metrics else math.nan for o in row] for row in table]
-    fig = P._new_figure(1.8 + 1.1 * len(v2), 1.4 + 0.6 * len(v1), 100)
-    ax = fig.add_subplot()
-    image = ax.imshow(values, cmap="viridis", aspect="auto")
-    low, high = image.get_clim()
-    for r, row in enumerate(values):
-        for c, v in enumerate(row):
-            bright = not math.isnan(v) and v > (low + high) / 2  # viridis is light at the top of its range
-            ax.text(c, r, "—" if math.isnan(v) else f"{v:.1f}", ha="center", va="center",
-                    color="black" if bright else "white", fontsize=8)
-    ax.set_xticks(range(len(v2)), [_label(v) for v in v2], fontsize=8)
-    ax.set_yticks(range(len(v1)), [_label(v) for v in v1], fontsize=8)
-    ax.set_xlabel(k2)
-    ax.set_ylabel(k1)
-    ax.set_title(f"{title}: test accuracy (%)", fontsize=9)
-    fig.colorbar(image, ax=ax)
-    fig.tight_layout()
-    return os.fspath(P._save(fig, path))
+    return plots.plot_heatmap(values, [_label(v) for v in v1], [_label(v) for v in v2], path, k1, k2,
+                              f"{title}: test accuracy (%)")
 
 
 def run_files(paths: Sequence[str], out: str, only: Sequence[str] | None = None, summary: str | None = None,

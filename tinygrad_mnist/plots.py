@@ -16,6 +16,7 @@ import numpy as np
 
 from . import metrics
 from .errors import ShapeError
+from .serialization import atomic_file
 
 CORRECT_COLOR, WRONG_COLOR = "#1a7f37", "#d1242f"
 # Spellings accepted for each learning curve; the first is the canonical one.
@@ -39,15 +40,9 @@ def _new_figure(width: float, height: float, dpi: int):
 
 def _save(fig, path: str | os.PathLike) -> Path:
     """Write fig as PNG to a temporary file next to path, then rename it onto path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fig.savefig(tmp, format="png", dpi=fig.dpi)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    with atomic_file(path) as f:
+        fig.savefig(f, format="png", dpi=fig.dpi)
+    return Path(path)
 
 
 # ---- learning curves -----------------------------------------------------------------------------
@@ -225,5 +220,67 @@ def plot_pr_curves(y_true: Any, scores: Any, path: str | os.PathLike, class_name
            xlim=(0, 1), ylim=(0, 1.02))
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left", fontsize=8, ncols=2 if len(names) > 10 else 1, title="class")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+# ---- experiment summaries ------------------------------------------------------------------------
+
+def plot_accuracy_bars(names: Sequence[str], val_accuracy: Sequence[float], test_accuracy: Sequence[float],
+                       path: str | os.PathLike, title: str = "", dpi: int = 100) -> Path:
+    """Validation and test accuracy (fractions) of each named run as paired horizontal bars.
+    Figure: 8 x (1.2 + 0.28 per run) inches."""
+    fig = _new_figure(8, 1.2 + 0.28 * len(names), dpi)
+    ax = fig.add_subplot()
+    ys = range(len(names))
+    for offset, values, label in ((-0.2, val_accuracy, "validation"), (0.2, test_accuracy, "test")):
+        ax.barh([y + offset for y in ys], [100 * v for v in values], height=0.4, label=label)
+    ax.set_yticks(list(ys), list(names), fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("accuracy (%)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_curves(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], path: str | os.PathLike,
+                xlabel: str, ylabel: str, dpi: int = 100) -> Path:
+    """One line per name from its (x, y); the x axis turns logarithmic when the curves' lengths
+    differ more than tenfold, so all stay visible. Figure: 10 x 5 inches."""
+    fig = _new_figure(10, 5, dpi)
+    ax = fig.add_subplot()
+    for name, (x, y) in curves.items():
+        ax.plot(x, y, label=name, linewidth=1)
+    ends = [x[-1] for x, _ in curves.values() if len(x)]
+    if ends and max(ends) > 10 * min(ends):
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), ncol=1 + len(curves) // 30)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_heatmap(values: Sequence[Sequence[float]], row_labels: Sequence[str], col_labels: Sequence[str],
+                 path: str | os.PathLike, row_name: str = "", col_name: str = "", title: str = "",
+                 dpi: int = 100) -> Path:
+    """A table of numbers as a heatmap with each value written in its cell (NaN as a dash).
+    Figure: (1.8 + 1.1 per column) x (1.4 + 0.6 per row) inches."""
+    fig = _new_figure(1.8 + 1.1 * len(col_labels), 1.4 + 0.6 * len(row_labels), dpi)
+    ax = fig.add_subplot()
+    image = ax.imshow(values, cmap="viridis", aspect="auto")
+    low, high = image.get_clim()
+    for r, row in enumerate(values):
+        for c, v in enumerate(row):
+            bright = not math.isnan(v) and v > (low + high) / 2  # viridis is light at the top of its range
+            ax.text(c, r, "—" if math.isnan(v) else f"{v:.1f}", ha="center", va="center",
+                    color="black" if bright else "white", fontsize=8)
+    ax.set_xticks(range(len(col_labels)), list(col_labels), fontsize=8)
+    ax.set_yticks(range(len(row_labels)), list(row_labels), fontsize=8)
+    ax.set_xlabel(col_name)
+    ax.set_ylabel(row_name)
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(image, ax=ax)
     fig.tight_layout()
     return _save(fig, path)
