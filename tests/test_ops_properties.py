@@ -2,7 +2,6 @@
 over random broadcastable shapes, random memory layouts and random dims."""
 import numpy as np
 import pytest
-import torch
 import torch.nn.functional as F
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp

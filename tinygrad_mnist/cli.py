@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _config_from_args(args) -> "RunConfig":
+def _config_from_args(args):
+    """The RunConfig that the train options describe."""
     from .run import RunConfig
     model = args.model if args.model or args.layers else "default"
     return RunConfig(

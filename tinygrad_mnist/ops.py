@@ -204,14 +204,14 @@ class LogSumExp(Function):
     save_inputs = True
     save_output = True
     def forward(self, a, dims, keepdim):
-        self.save(dims, keepdim)
+        self.save(dims)
         self.args = {"dim": dims, "keepdim": keepdim}
         m = _stable_max(a, dims)
         out = np.log(np.exp(a - m).sum(axis=dims, keepdims=True)) + m
         return out if keepdim else out.squeeze(dims)
 
     def backward(self, g):
-        (a,), (dims, keepdim) = self.inputs, self.saved
+        (a,), (dims,) = self.inputs, self.saved
         kept = _kept_shape(a.shape, dims)
         return g.reshape(kept) * (a - self.output.reshape(kept)).exp()
 
