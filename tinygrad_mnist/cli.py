@@ -147,7 +147,7 @@ def cmd_train(args) -> int:
 def cmd_evaluate(args) -> int:
     from . import data, train
     from .models import MLP
-    from .run import RunConfig, load_splits, make_loss, write_run_folder
+    from .run import RunConfig, load_splits, make_loss, evaluation_scores, write_run_folder
     state = train.load_checkpoint(args.checkpoint)
     config = state.get("config") or {}
     if "run" not in config or "model" not in config:
@@ -165,12 +165,10 @@ def cmd_evaluate(args) -> int:
     print(metrics.classification_report(test["targets"], test["predictions"], labels=list(range(n_classes)), digits=4))
     if args.out:
         history = train.History(state["history"])
-        p, r, f1, _ = metrics.precision_recall_fscore_support(test["targets"], test["predictions"],
-                                                              labels=list(range(n_classes)), average="macro")
-        result = {"test_accuracy": test["accuracy"], "test_loss": test["loss"], "macro_f1": float(f1),
-                  "macro_precision": float(p), "macro_recall": float(r), "epochs": len(history),
-                  "checkpoint": args.checkpoint, "config": dataclasses.asdict(cfg)}
-        write_run_folder(args.out, result, history, test, splits["test"][0], n_classes)
+        result = {**evaluation_scores(test, n_classes), "epochs": len(history), "checkpoint": args.checkpoint,
+                  "config": dataclasses.asdict(cfg)}
+        write_run_folder(args.out, result, history, test, splits["test"][0], n_classes,
+                         probabilities=model.output == "softmax")
         print(f"outputs: {args.out}/")
     return 0
 

@@ -239,18 +239,23 @@ def run(cfg: RunConfig, out: str | None = None, resume: str | None = None, progr
         if checkpoint:  # the final weights (early stopping may have restored the best ones)
             train.save_checkpoint(checkpoint, model, optimizer, len(history), history, scheduler, callbacks,
                                   loader, config)
-        write_run_folder(out, result, history, final["test"], splits["test"][0], n_classes, plots)
+        write_run_folder(out, result, history, final["test"], splits["test"][0], n_classes, plots,
+                         probabilities=model.output == "softmax")
     return result
+
+
+def evaluation_scores(test: dict, n_classes: int) -> dict:
+    """Test accuracy and loss, and macro precision, recall and F1, of a train.evaluate() result."""
+    p, r, f1, _ = metrics.precision_recall_fscore_support(test["targets"], test["predictions"],
+                                                          labels=list(range(n_classes)), average="macro")
+    return {"test_accuracy": test["accuracy"], "test_loss": test["loss"], "macro_f1": float(f1),
+            "macro_precision": float(p), "macro_recall": float(r)}
 
 
 def _metrics(cfg: RunConfig, history: train.History, final: dict, n_classes: int, seconds: float) -> dict:
     """The run's numbers: final train/val/test accuracy and loss (eval mode, final weights), macro scores."""
-    test = final["test"]
-    p, r, f1, _ = metrics.precision_recall_fscore_support(test["targets"], test["predictions"],
-                                                          labels=list(range(n_classes)), average="macro")
     val = [v for v in history["val_acc"] if v == v]
-    result = {"test_accuracy": test["accuracy"], "test_loss": test["loss"], "macro_f1": float(f1),
-              "macro_precision": float(p), "macro_recall": float(r),
+    result = {**evaluation_scores(final["test"], n_classes),
               "best_val_accuracy": max(val) if val else None, "final_train_accuracy": history["train_acc"][-1],
               "epochs": len(history), "seconds": seconds}
     if cfg.iterations is not None:
@@ -265,8 +270,9 @@ def _metrics(cfg: RunConfig, history: train.History, final: dict, n_classes: int
 
 
 def write_run_folder(out: str, result: dict, history: train.History, test: dict, test_images: np.ndarray,
-                     n_classes: int, plots: bool = True) -> None:
-    """metrics.json, history.csv, classification_report.txt and the plots (checkpoint is written by fit)."""
+                     n_classes: int, plots: bool = True, probabilities: bool = False) -> None:
+    """metrics.json, history.csv, classification_report.txt and the plots (checkpoint is written by fit).
+    probabilities: the model's outputs are already class probabilities (a softmax output layer)."""
     os.makedirs(out, exist_ok=True)
     atomic_write(os.path.join(out, "metrics.json"), (json.dumps(result, indent=2) + "\n").encode())
     history.to_csv(os.path.join(out, "history.csv"))
@@ -281,7 +287,8 @@ def write_run_folder(out: str, result: dict, history: train.History, test: dict,
         P.plot_predictions(test_images[:25], test["targets"][:25], test["predictions"][:25],
                            os.path.join(out, "predictions.png"))
         if n_classes > 2 and test["outputs"].shape[1] == n_classes:
-            P.plot_pr_curves(test["targets"], _softmax(test["outputs"]), os.path.join(out, "pr_curves.png"))
+            scores = test["outputs"] if probabilities else _softmax(test["outputs"])
+            P.plot_pr_curves(test["targets"], scores, os.path.join(out, "pr_curves.png"))
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

@@ -189,7 +189,21 @@ def _indent(text: str, spaces: int) -> str:
     return text.replace("\n", "\n" + " " * spaces)
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """Children registered under '0', '1', ...: length, iteration and append."""
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, module: Module):
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class Sequential(_ModuleSequence):
     """Modules applied in order; indexable, sliceable, iterable."""
 
     def __init__(self, *modules):
@@ -198,8 +212,8 @@ class Sequential(Module):
             for name, m in modules[0].items():
                 self.add_module(name, m)
         else:
-            for i, m in enumerate(modules):
-                self.add_module(str(i), m)
+            for m in modules:
+                self.append(m)
 
     def forward(self, x):
         for m in self._modules.values():
@@ -212,18 +226,8 @@ class Sequential(Module):
             return Sequential(OrderedDict(items[index]))
         return items[index][1]
 
-    def __len__(self) -> int:
-        return len(self._modules)
 
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self)), module)
-        return self
-
-
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules, registered so their parameters are found."""
 
     def __init__(self, modules=()):
@@ -233,16 +237,6 @@ class ModuleList(Module):
     def __getitem__(self, index):
         values = list(self._modules.values())
         return ModuleList(values[index]) if isinstance(index, slice) else values[index]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self)), module)
-        return self
 
     def extend(self, modules) -> ModuleList:
         for m in modules:
