@@ -9,9 +9,7 @@ import time
 
 import numpy as np
 
-from .errors import ConfigError, DataError, DTypeError, ShapeError, TrainingError
-
-_USER_ERRORS = (ConfigError, DataError, ShapeError, DTypeError, TrainingError, FileNotFoundError)
+from .errors import USER_ERRORS, ConfigError, DataError
 
 
 def _ints(text: str) -> list[int]:
@@ -219,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         # A diverging run ends in one TrainingError line; NumPy's overflow warnings before it are noise.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return handler(args)
-    except _USER_ERRORS as err:
+    except USER_ERRORS as err:
         print(f"tinygrad-mnist {args.command}: error: {err}", file=sys.stderr)
         return 2
 

@@ -27,3 +27,7 @@ class TrainingError(RuntimeError):
 class AnomalyError(RuntimeError):
     """Under detect_anomaly(), an op's forward or backward made NaN or Inf; the message names the op
     and the line of user code that created its tensor."""
+
+
+# What a user's input or setup can cause, reported as a one-line error rather than a traceback.
+USER_ERRORS = (ConfigError, DataError, ShapeError, DTypeError, TrainingError, FileNotFoundError)

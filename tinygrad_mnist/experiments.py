@@ -47,14 +47,13 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from . import models, train
-from .errors import ConfigError, DataError, DTypeError, ShapeError, TrainingError
+from .errors import USER_ERRORS, ConfigError, DataError
 from .run import DEFAULT_EVAL_EVERY, RunConfig, run
 from .serialization import atomic_write
 
 CLAIM_METRICS = ("train_accuracy", "val_accuracy", "test_accuracy", "macro_f1", "macro_precision",
                  "macro_recall", "test_loss")
 EXPERIMENT_KEYS = ("name", "title", "description")
-RUN_ERRORS = (ConfigError, DataError, ShapeError, DTypeError, TrainingError, FileNotFoundError)
 
 
 @dataclass
@@ -230,7 +229,7 @@ def run_experiment(exp: Experiment, out: str, selected: set[str] | None = None, 
             log(f"    resuming from {resume}")
         try:
             result = run(cfg, out=folder, resume=resume, progress=progress, plots=plots)
-        except RUN_ERRORS as err:
+        except USER_ERRORS as err:
             message = _first_line(err)
             log(f"    failed: {message}")
             outcomes.append(Outcome(name, cfg, "failed", folder, error=message))
