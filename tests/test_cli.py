@@ -9,8 +9,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def cli(*args, cwd=None):
-    env = dict(os.environ, PYTHONPATH=ROOT)
+def cli(*args, cwd=None, **env_overrides):
+    env = dict(os.environ, PYTHONPATH=ROOT, **env_overrides)
     return subprocess.run([sys.executable, "-m", "tinygrad_mnist", *args], cwd=cwd or ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
 
@@ -69,6 +69,15 @@ def test_graph_draws_one_training_step(tmp_path, suffix):
     assert proc.returncode == 0, proc.stderr
     text = out.read_text()
     assert "Linear" in text and "CrossEntropy" in text and "0.weight" in text
+
+
+def test_graph_without_dot_says_how_to_install_it(tmp_path):
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    proc = cli("graph", "--layers", "784,8,10", "--out", str(tmp_path / "g.svg"), PATH=str(empty))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "apt-get install graphviz" in proc.stderr
+    assert (tmp_path / "g.gv").read_text().startswith("digraph")
 
 
 def test_help_explains_each_command():

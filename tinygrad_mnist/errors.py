@@ -29,5 +29,10 @@ class AnomalyError(RuntimeError):
     and the line of user code that created its tensor."""
 
 
+class MissingToolError(RuntimeError):
+    """A program the project calls is not installed (graphviz's `dot`); the message says how to get it."""
+
+
 # What a user's input or setup can cause, reported as a one-line error rather than a traceback.
-USER_ERRORS = (ConfigError, DataError, ShapeError, DTypeError, TrainingError, FileNotFoundError)
+USER_ERRORS = (ConfigError, DataError, ShapeError, DTypeError, TrainingError, MissingToolError,
+               FileNotFoundError)

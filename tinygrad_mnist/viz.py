@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 import numpy as np
 
 from .autograd import _FREED, Function
+from .errors import MissingToolError
 from .nn.module import Module
 from .tensor import Tensor
 
@@ -93,7 +94,7 @@ def draw_model_step(model: Module, x, y, loss_fn, **draw_kwargs) -> "graphviz.Di
 def save_graph(graph: "graphviz.Digraph", path: str | os.PathLike) -> Path:
     """Write graph to path in the format its suffix names: .svg, .png, .pdf (rendered by graphviz's
     `dot`) or .gv / .dot (the DOT source). Without `dot`, the source is written beside path as .gv
-    and a RuntimeError says how to install graphviz."""
+    and a MissingToolError (a RuntimeError) says how to install graphviz."""
     import graphviz
 
     from .serialization import atomic_write
@@ -112,7 +113,7 @@ def save_graph(graph: "graphviz.Digraph", path: str | os.PathLike) -> Path:
     except graphviz.ExecutableNotFound:
         source = path.with_suffix(".gv")
         atomic_write(source, graph.source.encode())
-        raise RuntimeError(f"save_graph: cannot render {path.name}: graphviz's 'dot' program was not "
+        raise MissingToolError(f"save_graph: cannot render {path.name}: graphviz's 'dot' program was not "
                            f"found on PATH. The graph's DOT source was written to {source}; to "
                            f"render it, {INSTALL_HINT}.") from None
     atomic_write(path, image)
