@@ -119,6 +119,38 @@ def test_a_sub_graph_that_receives_no_gradient_is_skipped_and_freed():
     np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp([1.0, 2.0]), rtol=1e-15)
 
 
+class RecordingSquare(Function):
+    """a * a that records the types its backward saw (g, self.inputs[0])."""
+    save_inputs = True
+    seen: list = []
+
+    def forward(self, a):
+        return a * a
+
+    def backward(self, g):
+        RecordingSquare.seen.append((type(g), type(self.inputs[0])))
+        return g * self.inputs[0] * 2
+
+
+class RecordingSquareOnArrays(RecordingSquare):
+    array_backward = True
+
+
+@pytest.mark.parametrize("op, plain_types", [(RecordingSquare, (tg.Tensor, tg.Tensor)),
+                                             (RecordingSquareOnArrays, (np.ndarray, np.ndarray))])
+def test_backward_sees_arrays_only_when_the_op_allows_and_no_graph_is_recorded(op, plain_types):
+    x = tg.tensor(np.array([1.0, -2.0]), requires_grad=True)
+    RecordingSquare.seen = []
+    op.apply(x).sum().backward()
+    (gx,) = tg.grad(op.apply(x).sum(), x, create_graph=True)
+    assert RecordingSquare.seen == [plain_types, (tg.Tensor, tg.Tensor)]
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, -4.0])
+    np.testing.assert_array_equal(gx.numpy(), [2.0, -4.0])
+    (ggx,) = tg.grad(gx.sum(), x)  # the Tensor-mode gradient is itself differentiable
+    np.testing.assert_array_equal(ggx.numpy(), [2.0, 2.0])
+    assert isinstance(op.apply(x)._ctx.inputs[0], np.ndarray), "nodes keep arrays between backwards"
+
+
 def test_backward_on_a_leaf_gives_the_seed_like_torch():
     x = tg.tensor(np.array([1.0, 2.0]), requires_grad=True)
     x.backward(tg.tensor(np.array([0.5, -1.0])))

@@ -106,9 +106,10 @@ def _checked_run_backward(node: Function, grad):
     finally:
         _in_backward -= 1
     for i, g in enumerate(grads):
-        if g is not None and g.data.dtype.kind == "f" and not np.isfinite(g.data).all():
-            kind = "nan" if np.isnan(g.data).any() else "inf"
-            came = ("a finite incoming gradient" if np.isfinite(grad.data).all() else
+        g = _values(g)
+        if g is not None and g.dtype.kind == "f" and not np.isfinite(g).all():
+            kind = "nan" if np.isnan(g).any() else "inf"
+            came = ("a finite incoming gradient" if np.isfinite(_values(grad)).all() else
                     "an incoming gradient that already held nan or inf (the seed, or gradients summed "
                     "from several uses that overflowed)")
             site = _created_at.get(node)
@@ -117,3 +118,8 @@ def _checked_run_backward(node: Function, grad):
             raise AnomalyError(f"detect_anomaly: {node.name} backward produced {kind} in the gradient of its "
                                f"input {i} (shape {g.shape}) from {came}; {made}")
     return grads
+
+
+def _values(grad):
+    """The array of a gradient the engine passes around (a Tensor with create_graph, else an array)."""
+    return grad.data if isinstance(grad, autograd._Tensor) else grad

@@ -66,19 +66,26 @@ _FREED = "freed"
 
 class Function:
     """One differentiable op. Subclasses define forward (ndarrays in, ndarray out) and backward
-    (output gradient Tensor in, one Tensor or None per input out, written with Tensor ops)."""
+    (output gradient in, one gradient or None per input out).
+
+    backward runs on Tensors (g, self.inputs and self.output are Tensors; with create_graph its
+    ops are recorded, so the gradient is itself differentiable). Ops that set array_backward also
+    run it on the bare ndarrays when no graph is being recorded, the usual case, which skips Tensor
+    dispatch: a rule written with arithmetic operators, reshape, .T, .mT and @ serves both."""
 
     # args: the op's arguments for draw_graph's labels (e.g. {"dim": (1,)}); never freed
     __slots__ = ("next", "inputs", "output", "saved", "shape", "dtype", "scope", "args", "__weakref__")
-    save_inputs = False   # backward reads self.inputs (the input Tensors)
-    save_output = False   # backward reads self.output (the output, as a Tensor on this node)
+    save_inputs = False     # backward reads self.inputs (the inputs' values)
+    save_output = False     # backward reads self.output (the output's value)
+    array_backward = False  # backward also runs on ndarrays (see above)
 
     @classmethod
     def apply(cls, *inputs, **params):
         node = _new(cls)
         node.saved = None
+        arrays = [t.data for t in inputs]
         try:
-            out = node.forward(*[t.data for t in inputs], **params)
+            out = node.forward(*arrays, **params)
         except ValueError as err:
             shapes = ", ".join(str(t.shape) for t in inputs)
             raise ShapeError(f"{cls.__name__.lower()}: shapes {shapes} do not fit: {err}") from None
@@ -100,7 +107,7 @@ class Function:
             node.dtype = out.dtype
             node.scope = _scope
             if cls.save_inputs:
-                node.inputs = inputs
+                node.inputs = arrays
             if cls.save_output:
                 node.output = out
             result._ctx = node
@@ -135,15 +142,37 @@ class Function:
             self.inputs = self.output = self.saved = _FREED
 
     def _run_backward(self, grad):
+        """The gradients for the inputs, as a tuple: ndarrays when grad is one, else Tensors."""
         if self.saved is _FREED:
             raise RuntimeError(
                 f"{self.name}: trying to backward through the graph a second time, but its "
                 "saved values were freed after the first backward; pass retain_graph=True "
                 "to the first backward() if you need to go through it again")
-        if self.save_output and type(self.output) is np.ndarray:
-            self.output = _make_tensor(self.output, self)
-        grads = self.backward(grad)
+        grads = self.backward(grad) if self.array_backward and not _grad_enabled else \
+            self._backward_on_tensors(grad)
         return grads if type(grads) is tuple else (grads,)
+
+    def _backward_on_tensors(self, grad):
+        """backward with Tensors for g, self.inputs and self.output (which hold arrays otherwise).
+        An input Tensor is rebuilt on the node that made it, so create_graph links through it."""
+        arrays = not isinstance(grad, _Tensor)
+        if self.save_inputs:
+            values = self.inputs
+            self.inputs = tuple(_make_tensor(a, e) if e is None or isinstance(e, Function) else e
+                                for a, e in zip(values, self.next))
+        if self.save_output:
+            value = self.output
+            self.output = _make_tensor(value, self)
+        try:
+            grads = self.backward(_make_tensor(np.asarray(grad), None) if arrays else grad)
+        finally:
+            if self.save_inputs:
+                self.inputs = values
+            if self.save_output:
+                self.output = value
+        if not arrays:
+            return grads
+        return tuple(None if g is None else g.data for g in (grads if type(grads) is tuple else (grads,)))
 
 
 _new = object.__new__
@@ -156,7 +185,11 @@ def _unbroadcast(grad, shape: tuple[int, ...]):
     lead = grad.ndim - len(shape)
     dims = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
-    return grad.sum(dim=dims, keepdim=True).reshape(shape) if dims else grad.reshape(shape)
+    if not dims:
+        return grad.reshape(shape)
+    if isinstance(grad, _Tensor):
+        return grad.sum(dim=dims, keepdim=True).reshape(shape)
+    return grad.sum(axis=dims, keepdims=True).reshape(shape)
 
 
 def _count_edges(roots: Sequence[Function]) -> dict:
@@ -179,13 +212,16 @@ def _count_edges(roots: Sequence[Function]) -> dict:
 
 def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_graph: bool,
                  inputs: Sequence | None = None) -> dict:
-    """Propagate grads from tensors through the graph. Returns {node or leaf: gradient} for the
-    leaves reached (or, when inputs is given, for those inputs, which may be non-leaves)."""
+    """Propagate grads (Tensors) from tensors through the graph. Returns {node or leaf: gradient}
+    for the leaves reached (or, when inputs is given, for those inputs, which may be non-leaves):
+    Tensors with create_graph, else ndarrays (or NumPy scalars, for 0-d)."""
     global _grad_enabled
     root_nodes = []
     node_grads: dict = {}
     leaf_grads: dict = {}
     for t, g in zip(tensors, grads):
+        if not create_graph:
+            g = g.data
         key = t._ctx if t._ctx is not None else t
         target = node_grads if t._ctx is not None else leaf_grads
         target[key] = target[key] + g if key in target else g
@@ -211,7 +247,7 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
             for e, g in zip(node.next, in_grads):
                 if e is None:
                     continue
-                if g is not None and (g.data.shape != e.shape or g.data.dtype != e.dtype):
+                if g is not None and (g.shape != e.shape or g.dtype != e.dtype):
                     g = _fit(node, g, e)
                 if isinstance(e, Function):
                     if g is not None:
@@ -254,7 +290,7 @@ def _fit(node: Function, grad, target):
     """Reduce a gradient to its input's shape (the one place broadcasting is undone) and dtype,
     and check it."""
     if grad.dtype != target.dtype:  # e.g. a float32 input of an op whose output is float64
-        grad = grad.to(target.dtype)
+        grad = grad.to(target.dtype) if isinstance(grad, _Tensor) else grad.astype(target.dtype)
     if grad.shape != target.shape:
         if np.broadcast_shapes(grad.shape, target.shape) != grad.shape:
             raise RuntimeError(f"{node.name}: backward gave a gradient of shape {grad.shape} "
@@ -287,5 +323,5 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False,
         if g is None and not allow_unused:
             raise RuntimeError("grad: one of the inputs was not used to compute the outputs; "
                                "pass allow_unused=True if this is intended")
-        result.append(g)
+        result.append(g if g is None or create_graph else _make_tensor(np.asarray(g), None))
     return tuple(result)

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from . import autograd
 from .autograd import Function
 
 
@@ -19,19 +20,35 @@ def _kept_shape(shape: tuple, dims: tuple | None) -> tuple:
     return tuple(1 if i in dims else n for i, n in enumerate(shape))
 
 
+# Two spellings that differ between ndarray and Tensor, for rules that run on both.
+def _sum_kept(x, dims):
+    """x summed over dims, which stay as size-1 dims."""
+    if isinstance(x, autograd._Tensor):
+        return x.sum(dim=dims, keepdim=True)
+    return x.sum(axis=dims, keepdims=True)
+
+
+def _expand(x, shape: tuple):
+    """x broadcast to shape, without copying."""
+    return x.expand(shape) if isinstance(x, autograd._Tensor) else np.broadcast_to(x, shape)
+
+
 # ---- elementwise arithmetic -------------------------------------------------------------------
 
 class Add(Function):
+    array_backward = True
     def forward(self, a, b): return a + b
     def backward(self, g): return g, g
 
 
 class Sub(Function):
+    array_backward = True
     def forward(self, a, b): return a - b
     def backward(self, g): return g, (-g if self.next[1] is not None else None)
 
 
 class Mul(Function):
+    array_backward = True
     save_inputs = True
     def forward(self, a, b): return a * b
 
@@ -42,6 +59,7 @@ class Mul(Function):
 
 
 class Div(Function):
+    array_backward = True
     save_inputs = True
     def forward(self, a, b): return a / b
 
@@ -52,6 +70,7 @@ class Div(Function):
 
 
 class Neg(Function):
+    array_backward = True
     def forward(self, a): return -a
     def backward(self, g): return -g
 
@@ -75,6 +94,7 @@ class Pow(Function):
 
 class PowScalar(Function):
     """a ** e for a Python number e (kept out of the graph)."""
+    array_backward = True
     save_inputs = True
     def forward(self, a, exponent):
         self.save(exponent)
@@ -89,12 +109,14 @@ class PowScalar(Function):
 # ---- unary math -------------------------------------------------------------------------------
 
 class Exp(Function):
+    array_backward = True
     save_output = True
     def forward(self, a): return np.exp(a)
     def backward(self, g): return g * self.output
 
 
 class Log(Function):
+    array_backward = True
     save_inputs = True
     def forward(self, a):
         with np.errstate(divide="ignore"):  # log(0) = -inf, silently, as in torch
@@ -103,6 +125,7 @@ class Log(Function):
 
 
 class Log1p(Function):
+    array_backward = True
     save_inputs = True
     def forward(self, a):
         with np.errstate(divide="ignore"):
@@ -111,12 +134,14 @@ class Log1p(Function):
 
 
 class Sqrt(Function):
+    array_backward = True
     save_output = True
     def forward(self, a): return np.sqrt(a)
     def backward(self, g): return g / (self.output * 2)
 
 
 class Abs(Function):
+    array_backward = True
     def forward(self, a):
         self.save(np.sign(a))
         return np.abs(a)
@@ -125,6 +150,7 @@ class Abs(Function):
 
 
 class ReLU(Function):
+    array_backward = True
     def forward(self, a):
         mask = a > 0
         self.save(mask)
@@ -134,6 +160,7 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
+    array_backward = True
     def forward(self, a, slope):
         factor = np.where(a > 0, 1, slope).astype(a.dtype)
         self.save(factor)
@@ -144,6 +171,7 @@ class LeakyReLU(Function):
 
 
 class Sigmoid(Function):
+    array_backward = True
     save_output = True
     def forward(self, a):
         with np.errstate(over="ignore"):  # exp(-a) = inf for very negative a still gives 0
@@ -157,6 +185,7 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
+    array_backward = True
     save_output = True
     def forward(self, a): return np.tanh(a)
 
@@ -175,6 +204,7 @@ def _stable_max(a: np.ndarray, dim) -> np.ndarray:
 
 
 class Softmax(Function):
+    array_backward = True
     save_output = True
     def forward(self, a, dim):
         self.save(dim)
@@ -184,7 +214,7 @@ class Softmax(Function):
 
     def backward(self, g):
         s, dim = self.output, self.saved[0]
-        return s * (g - (g * s).sum(dim=dim, keepdim=True))
+        return s * (g - _sum_kept(g * s, dim))
 
 
 class LogSoftmax(Function):
@@ -219,6 +249,7 @@ class LogSumExp(Function):
 # ---- reductions -------------------------------------------------------------------------------
 
 class Sum(Function):
+    array_backward = True
     def forward(self, a, dims, keepdim):
         self.save(a.shape, dims)
         self.args = {"dim": dims, "keepdim": keepdim}
@@ -226,10 +257,11 @@ class Sum(Function):
 
     def backward(self, g):
         shape, dims = self.saved
-        return g.reshape(_kept_shape(shape, dims)).expand(shape)
+        return _expand(g.reshape(_kept_shape(shape, dims)), shape)
 
 
 class Mean(Function):
+    array_backward = True
     def forward(self, a, dims, keepdim):
         count = a.size if dims is None else math.prod(a.shape[d] for d in dims)
         self.save(a.shape, dims, count)
@@ -238,12 +270,13 @@ class Mean(Function):
 
     def backward(self, g):
         shape, dims, count = self.saved
-        return g.reshape(_kept_shape(shape, dims)).expand(shape) / count
+        return _expand(g.reshape(_kept_shape(shape, dims)), shape) / count
 
 
 class Extreme(Function):
     """max or min over all elements (ties share the gradient equally, as torch) or over one
     dim (the gradient goes to the index returned)."""
+    array_backward = True
     def forward(self, a, dim, keepdim, largest):
         self.args = {"dim": dim, "keepdim": keepdim, "largest": largest}
         if dim is None:
@@ -261,13 +294,14 @@ class Extreme(Function):
     def backward(self, g):
         mask, dim = self.saved
         if dim is not None and g.ndim < mask.ndim:
-            g = g.unsqueeze(dim)
+            g = g.reshape(_kept_shape(mask.shape, (dim,)))
         return g * mask
 
 
 # ---- shape ops --------------------------------------------------------------------------------
 
 class Reshape(Function):
+    array_backward = True
     def forward(self, a, shape):
         self.save(a.shape)
         return a.reshape(shape)
@@ -285,6 +319,7 @@ class Permute(Function):
 
 
 class Expand(Function):
+    array_backward = True
     def forward(self, a, shape): return np.broadcast_to(a, shape)
     def backward(self, g): return g  # the engine sums it back to the input's shape
 
@@ -323,6 +358,7 @@ class ScatterAdd(Function):
 
 
 class Cat(Function):
+    array_backward = True
     def forward(self, *arrays, dim):
         sizes = [a.shape[dim] for a in arrays]
         self.save(dim, np.cumsum([0] + sizes))
@@ -350,6 +386,7 @@ class Where(Function):
 
 
 class Clamp(Function):
+    array_backward = True
     def forward(self, a, lo, hi):
         inside = np.ones(a.shape, dtype=bool)
         if lo is not None:
@@ -365,6 +402,7 @@ class Clamp(Function):
 
 class Maximum(Function):
     """Elementwise max; where a == b each side gets half the gradient (as torch)."""
+    array_backward = True
     def forward(self, a, b, largest):
         out = np.maximum(a, b) if largest else np.minimum(a, b)
         wins_a = (a > b) if largest else (a < b)
@@ -380,15 +418,14 @@ class Maximum(Function):
 
 class Copy(Function):
     """A copy, optionally to another dtype (clone, to, float, double)."""
-    def forward(self, a, dtype):
-        self.save(a.dtype)
-        return a.astype(dtype)
-
-    def backward(self, g): return g.to(self.saved[0])
+    array_backward = True
+    def forward(self, a, dtype): return a.astype(dtype)
+    def backward(self, g): return g  # the engine casts it to the input's dtype
 
 
 class MatMul(Function):
     """a @ b for a, b of at least 2 dims (batched dims broadcast); 1-D is handled in Tensor."""
+    array_backward = True
     save_inputs = True
     def forward(self, a, b): return a @ b
 

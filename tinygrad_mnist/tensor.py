@@ -129,11 +129,13 @@ class Tensor:
         grads = autograd.run_backward([self], [g], retain_graph, create_graph)
         assigned = set()
         for leaf, g in grads.items():
-            # A view (of another leaf's gradient, or read-only from broadcasting) is copied so
-            # that no two .grad arrays share memory.
-            if not create_graph and (not g.data.flags.owndata or id(g.data) in assigned):
-                g = _make_tensor(g.data.copy(), None)
-            assigned.add(id(g.data))
+            if not create_graph:
+                # A view (of another leaf's gradient, or read-only from broadcasting) is copied
+                # so that no two .grad arrays share memory.
+                if type(g) is not np.ndarray or not g.flags.owndata or id(g) in assigned:
+                    g = np.array(g)
+                assigned.add(id(g))
+                g = _make_tensor(g, None)
             leaf.grad = g if leaf.grad is None else leaf.grad + g
 
     # ---- arithmetic --------------------------------------------------------------------------

@@ -235,10 +235,10 @@ def _saved_arrays(node: Function) -> tuple[list[tuple[str, np.ndarray]], bool]:
     saved = getattr(node, "saved", None)
     for value in (inputs, output, saved):
         freed = freed or value is _FREED
-    if isinstance(inputs, tuple):
-        found += [(f"saved input {i}", t.data) for i, t in enumerate(inputs) if isinstance(t, Tensor)]
-    if isinstance(output, (Tensor, np.ndarray)):
-        found.append(("saved output", np.asarray(output)))
+    if isinstance(inputs, list):
+        found += [(f"saved input {i}", a) for i, a in enumerate(inputs)]
+    if isinstance(output, np.ndarray):
+        found.append(("saved output", output))
     if isinstance(saved, tuple):
         for i, value in enumerate(saved):  # an index may be a tuple of arrays: look one level in
             items = enumerate(value) if isinstance(value, tuple) else [(None, value)]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import autograd, rng
+from .. import rng
 from ..autograd import Function
 from ..errors import ConfigError, DataError, DTypeError, ShapeError
 from ..tensor import Tensor, _as_tensor, _make_tensor
@@ -14,6 +14,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 class Linear(Function):
     """x @ w.T + b in one node; backward is g @ w, g.T @ x and g summed over the batch."""
     save_inputs = True
+    array_backward = True
 
     def forward(self, x, w, *bias):
         out = x @ w.T
@@ -23,15 +24,11 @@ class Linear(Function):
 
     def backward(self, g):
         x, w = self.inputs[:2]
-        plain = not autograd.is_grad_enabled()
-        if plain:  # no graph to record: the same math on the bare arrays skips Tensor dispatch
-            g, x, w = g.data, x.data, w.data
         needs = self.needs
         g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
         x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-        grads = (g @ w if needs[0] else None, g2.T @ x2 if needs[1] else None,
-                 g2.sum(0) if len(needs) == 3 and needs[2] else None)[:len(needs)]
-        return tuple(_make_tensor(v, None) if v is not None else None for v in grads) if plain else grads
+        return (g @ w if needs[0] else None, g2.T @ x2 if needs[1] else None,
+                g2.sum(0) if len(needs) == 3 and needs[2] else None)[:len(needs)]
 
 
 class CrossEntropy(Function):
@@ -39,6 +36,7 @@ class CrossEntropy(Function):
     distribution (one-hot rows of the class targets, smoothed when asked, or given probabilities);
     d loss_i / dx_i = p_i * sum(q_i) - q_i with p = softmax(x)."""
     save_inputs = True
+    array_backward = True
 
     def forward(self, logits, target, smoothing, reduction):
         self.args = {"reduction": reduction}
@@ -58,19 +56,14 @@ class CrossEntropy(Function):
 
     def backward(self, g):
         probs, target, smoothing, reduction = self.saved
-        graph = autograd.is_grad_enabled()
-        if graph:  # create_graph: the softmax must be part of the new graph
-            q = _distribution(target, smoothing, probs)
-            grad = self.inputs[0].softmax(dim=1) * q.sum(axis=1, keepdims=True) - q
-        else:
-            g = g.data
-            grad = _softmax_minus_target(probs, target, smoothing)
         n = len(target)
         scale = g.reshape(-1, 1) if reduction == "none" else (g / n if reduction == "mean" else g)
-        if graph:
-            return scale * grad
+        if isinstance(g, Tensor):  # create_graph: the softmax must be part of the new graph
+            q = _distribution(target, smoothing, probs)
+            return scale * (self.inputs[0].softmax(dim=1) * q.sum(axis=1, keepdims=True) - q)
+        grad = _softmax_minus_target(probs, target, smoothing)
         grad *= scale
-        return _make_tensor(grad, None)
+        return grad
 
 
 def _distribution(target: np.ndarray, smoothing: float, like: np.ndarray) -> np.ndarray:
