@@ -195,18 +195,17 @@ def _unbroadcast(grad, shape: tuple[int, ...]):
 def _count_edges(roots: Sequence[Function]) -> dict:
     """How many edges point at each node reachable from roots (iterative, no recursion)."""
     pending = {}
-    seen = set()
     stack = list(roots)
+    seen = set(stack)
     while stack:
-        node = stack.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        for e in node.next:
+        for e in stack.pop().next:
             if isinstance(e, Function):
-                pending[e] = pending.get(e, 0) + 1
-                if e not in seen:
-                    stack.append(e)
+                if e in pending:
+                    pending[e] += 1
+                else:
+                    pending[e] = 1
+                    if e not in seen:
+                        stack.append(e)
     return pending
 
 
@@ -216,7 +215,6 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
     for the leaves reached (or, when inputs is given, for those inputs, which may be non-leaves):
     Tensors with create_graph, else ndarrays (or NumPy scalars, for 0-d)."""
     global _grad_enabled
-    root_nodes = []
     node_grads: dict = {}
     leaf_grads: dict = {}
     for t, g in zip(tensors, grads):
@@ -225,13 +223,11 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
         key = t._ctx if t._ctx is not None else t
         target = node_grads if t._ctx is not None else leaf_grads
         target[key] = target[key] + g if key in target else g
-        if t._ctx is not None:
-            root_nodes.append(t._ctx)
     wanted = None if inputs is None else {(t._ctx if t._ctx is not None else t) for t in inputs}
     captured = {}
 
-    pending = _count_edges(root_nodes)
-    ready = [n for n in dict.fromkeys(root_nodes) if n not in pending]
+    pending = _count_edges(node_grads)
+    ready = [n for n in node_grads if n not in pending]
     prev_mode = _grad_enabled
     _grad_enabled = create_graph
     try:
@@ -241,24 +237,29 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
             if wanted is not None and node in wanted:
                 captured[node] = grad
             in_grads = node._run_backward(grad)
-            if len(in_grads) != len(node.next):
+            edges = node.next
+            if len(in_grads) != len(edges):
                 raise RuntimeError(f"{node.name}.backward returned {len(in_grads)} gradients "
-                                   f"for {len(node.next)} inputs")
-            for e, g in zip(node.next, in_grads):
+                                   f"for {len(edges)} inputs")
+            for e, g in zip(edges, in_grads):
                 if e is None:
                     continue
-                if g is not None and (g.shape != e.shape or g.dtype != e.dtype):
-                    g = _fit(node, g, e)
                 if isinstance(e, Function):
                     if g is not None:
+                        if g.shape != e.shape or g.dtype != e.dtype:
+                            g = _fit(node, g, e.shape, e.dtype)
                         node_grads[e] = node_grads[e] + g if e in node_grads else g
-                    pending[e] -= 1
-                    if pending[e] == 0:
+                    left = pending[e] - 1
+                    pending[e] = left
+                    if not left:
                         if e in node_grads:
                             ready.append(e)
                         else:
                             _skip_subgraph(e, pending, ready, node_grads, not retain_graph)
                 elif g is not None:
+                    value = e.data
+                    if g.shape != value.shape or g.dtype != value.dtype:
+                        g = _fit(node, g, value.shape, value.dtype)
                     leaf_grads[e] = leaf_grads[e] + g if e in leaf_grads else g
             if not retain_graph:
                 node._release()
@@ -286,16 +287,16 @@ def _skip_subgraph(node: Function, pending: dict, ready: list, node_grads: dict,
                     (ready if e in node_grads else stack).append(e)
 
 
-def _fit(node: Function, grad, target):
+def _fit(node: Function, grad, shape: tuple, dtype: np.dtype):
     """Reduce a gradient to its input's shape (the one place broadcasting is undone) and dtype,
     and check it."""
-    if grad.dtype != target.dtype:  # e.g. a float32 input of an op whose output is float64
-        grad = grad.to(target.dtype) if isinstance(grad, _Tensor) else grad.astype(target.dtype)
-    if grad.shape != target.shape:
-        if np.broadcast_shapes(grad.shape, target.shape) != grad.shape:
+    if grad.dtype != dtype:  # e.g. a float32 input of an op whose output is float64
+        grad = grad.to(dtype) if isinstance(grad, _Tensor) else grad.astype(dtype)
+    if grad.shape != shape:
+        if np.broadcast_shapes(grad.shape, shape) != grad.shape:
             raise RuntimeError(f"{node.name}: backward gave a gradient of shape {grad.shape} "
-                               f"for an input of shape {target.shape}")
-        grad = _unbroadcast(grad, target.shape)
+                               f"for an input of shape {shape}")
+        grad = _unbroadcast(grad, shape)
     return grad
 
 

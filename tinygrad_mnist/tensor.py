@@ -414,7 +414,7 @@ def _default_grad(t: Tensor, gradient, caller: str) -> Tensor:
         if t.data.size != 1:
             raise RuntimeError(f"{caller}: grad can be implicitly created only for one-element outputs, "
                                f"got shape {t.shape}; pass gradient= of that shape")
-        return _make_tensor(np.ones(t.shape, dtype=t.dtype), None)
+        return _make_tensor(np.array(1, dtype=t.dtype).reshape(t.shape), None)
     g = _as_tensor(gradient)
     if g.shape != t.shape:
         raise ShapeError(f"{caller}: gradient has shape {g.shape} but the output has shape {t.shape}")
