@@ -9,6 +9,7 @@ the graph no longer needs them.
 from __future__ import annotations
 
 import functools
+import operator
 from typing import Callable, Sequence
 
 import numpy as np
@@ -83,7 +84,7 @@ class Function:
     def apply(cls, *inputs, **params):
         node = _new(cls)
         node.saved = None
-        arrays = [t.data for t in inputs]
+        arrays = list(map(_data, inputs))
         try:
             out = node.forward(*arrays, **params)
         except ValueError as err:
@@ -97,12 +98,17 @@ class Function:
         result._ctx = None
         result.requires_grad = False
         if _grad_enabled:
+            edges = []
+            tracked = False
             for t in inputs:
                 if t.requires_grad:
-                    break
-            else:
+                    edges.append(t._ctx or t)
+                    tracked = True
+                else:
+                    edges.append(None)
+            if not tracked:
                 return result
-            node.next = tuple([(t._ctx or t) if t.requires_grad else None for t in inputs])
+            node.next = edges
             node.shape = out.shape
             node.dtype = out.dtype
             node.scope = _scope
@@ -176,6 +182,7 @@ class Function:
 
 
 _new = object.__new__
+_data = operator.attrgetter("data")
 _Tensor = None        # set by tensor.py (the engine builds Tensors without importing tensor.py)
 _make_tensor = None   # set by tensor.py: (ndarray, node or None) -> Tensor
 

@@ -178,14 +178,18 @@ class Sigmoid(Function):
     array_backward = True
     save_output = True
     def forward(self, a):
+        out = np.asarray(np.negative(a))  # (a 0-d input gives a NumPy scalar)
         with np.errstate(over="ignore"):  # exp(-a) = inf for very negative a still gives 0
-            out = np.asarray(np.exp(-a))
+            np.exp(out, out=out)
         out += 1
         return np.reciprocal(out, out=out)
 
     def backward(self, g):
         s = self.output
-        return g * s * (1 - s)
+        d = 1 - s
+        d *= s  # in place on arrays; on Tensors (no in-place ops) a new, recorded product
+        d *= g
+        return d
 
 
 class Tanh(Function):

@@ -9,6 +9,7 @@ from ..errors import ConfigError, DataError, DTypeError, ShapeError
 from ..tensor import Tensor, _as_tensor, _make_tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
+_UNSIGNED = {n: np.dtype(f"u{n}") for n in (1, 2, 4, 8)}
 
 
 class Linear(Function):
@@ -24,11 +25,14 @@ class Linear(Function):
 
     def backward(self, g):
         x, w = self.inputs[:2]
-        needs = self.needs
+        edges = self.next
         g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
         x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-        return (g @ w if needs[0] else None, g2.T @ x2 if needs[1] else None,
-                g2.sum(0) if len(needs) == 3 and needs[2] else None)[:len(needs)]
+        gx = None if edges[0] is None else g @ w
+        gw = None if edges[1] is None else g2.T @ x2
+        if len(edges) == 2:
+            return gx, gw
+        return gx, gw, None if edges[2] is None else g2.sum(0)
 
 
 class CrossEntropy(Function):
@@ -159,9 +163,10 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor: return x.log_softmax(dim)
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight.T + bias, with weight of shape (out_features, in_features) as in PyTorch."""
     _check_float_tensor(x, "linear", "input")
-    if x.ndim == 0:
+    shape = x.data.shape
+    if not shape:
         raise ShapeError("linear: input must have at least 1 dim (features last), got a 0-d tensor")
-    if x.shape[-1] != weight.shape[-1]:
+    if shape[-1] != weight.data.shape[-1]:
         raise ShapeError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight "
                          f"expects {weight.shape[-1]} (weight shape {weight.shape})")
     return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
@@ -185,7 +190,7 @@ def one_hot(target: Tensor, num_classes: int = -1) -> Tensor:
         num_classes = int(y.max()) + 1 if y.size else 0
     _check_range(y, num_classes, "one_hot")
     out = np.zeros(y.shape + (num_classes,), dtype=np.int64)
-    np.put_along_axis(out, y[..., None], 1, axis=-1)
+    out.reshape(y.size, num_classes)[np.arange(y.size), y.ravel()] = 1
     return _make_tensor(out, None)
 
 
@@ -196,13 +201,14 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean", label_smoothin
     check_reduction(reduction, "cross_entropy")
     check_probability(label_smoothing, "cross_entropy", "label_smoothing")
     _check_float_tensor(input, "cross_entropy", "input")
-    if input.ndim != 2 or input.shape[1] == 0:
-        raise ShapeError(f"cross_entropy: expected logits of shape (N, C) with C >= 1, got {input.shape}")
+    shape = input.data.shape
+    if len(shape) != 2 or shape[1] == 0:
+        raise ShapeError(f"cross_entropy: expected logits of shape (N, C) with C >= 1, got {shape}")
     _check_not_empty(input, reduction, "cross_entropy")
-    n, c = input.shape
+    n, c = shape
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind == "f":
-        if t.shape != input.shape:
+        if t.shape != shape:
             raise ShapeError(f"cross_entropy: float targets are class probabilities and must have the "
                              f"logits' shape {input.shape}, got {t.shape}; class-index targets must be "
                              f"integers (use .long())")
@@ -272,7 +278,7 @@ def check_probability(value, op: str, name: str) -> None:
 def _check_float_tensor(x, op: str, name: str) -> None:
     if not isinstance(x, Tensor):
         raise DTypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}; wrap arrays with tg.tensor(...)")
-    if x.dtype.kind != "f":
+    if x.data.dtype.kind != "f":
         raise DTypeError(f"{op}: {name} must be floating point, got dtype {x.dtype}; convert with .float() "
                          f"(images: data.transforms.scale)")
 
@@ -298,7 +304,9 @@ def _class_indices(target, op: str) -> np.ndarray:
 
 
 def _check_range(y: np.ndarray, num_classes: int, op: str) -> None:
-    if y.size and (y.min() < 0 or y.max() >= num_classes):
+    # One reduction checks both ends: read as unsigned, negative indices become huge.
+    unsigned = y if y.dtype.kind == "u" else y.view(_UNSIGNED[y.dtype.itemsize])
+    if y.size and unsigned.max() >= num_classes:
         bad = y[(y < 0) | (y >= num_classes)][0]
         raise DataError(f"{op}: class index {bad} is out of range for {num_classes} classes "
                         f"(expected 0 to {num_classes - 1})")
