@@ -147,6 +147,17 @@ def test_cross_entropy_bad_targets_name_the_problem(target, problem):
         F.cross_entropy(tg.randn(3, 4), target)
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64])
+@pytest.mark.parametrize("bad", [-1, -4, 4, 100])
+def test_class_index_range_is_checked_for_every_integer_dtype(dtype, bad):
+    if bad < 0 and np.dtype(dtype).kind == "u":
+        bad = 200  # unsigned types have no negatives; a large value instead
+    target = np.array([0, 3, bad, 1]).astype(dtype)
+    with pytest.raises(ValueError, match=f"class index {bad} is out of range for 4 classes"):
+        F.cross_entropy(tg.randn(4, 4), target)
+    F.cross_entropy(tg.randn(4, 4), np.array([0, 3, 2, 1]).astype(dtype))  # in range: accepted
+
+
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_nll_loss_matches_torch(reduction):
     assert_matches_torch(lambda x, y: F.nll_loss(x.log_softmax(1), y, reduction),
