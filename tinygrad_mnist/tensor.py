@@ -132,7 +132,7 @@ class Tensor:
             if not create_graph:
                 # A view (of another leaf's gradient, or read-only from broadcasting) is copied
                 # so that no two .grad arrays share memory.
-                if type(g) is not np.ndarray or not g.flags.owndata or id(g) in assigned:
+                if type(g) is not np.ndarray or g.base is not None or id(g) in assigned:
                     g = np.array(g)
                 assigned.add(id(g))
                 g = _make_tensor(g, None)
@@ -411,10 +411,11 @@ def _as_tensor(x) -> Tensor:
 def _default_grad(t: Tensor, gradient, caller: str) -> Tensor:
     """The gradient to start backward from: given, or 1 for a one-element output."""
     if gradient is None:
-        if t.data.size != 1:
+        data = t.data
+        if data.size != 1:
             raise RuntimeError(f"{caller}: grad can be implicitly created only for one-element outputs, "
-                               f"got shape {t.shape}; pass gradient= of that shape")
-        return _make_tensor(np.array(1, dtype=t.dtype).reshape(t.shape), None)
+                               f"got shape {data.shape}; pass gradient= of that shape")
+        return _make_tensor(np.array(1, dtype=data.dtype).reshape(data.shape), None)
     g = _as_tensor(gradient)
     if g.shape != t.shape:
         raise ShapeError(f"{caller}: gradient has shape {g.shape} but the output has shape {t.shape}")
