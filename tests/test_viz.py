@@ -298,13 +298,13 @@ def test_the_drawing_is_the_same_before_and_after_backward():
 
 def test_show_saved_draws_each_saved_array_as_its_own_node():
     a, b = tg.tensor([1.0, -2.0], requires_grad=True), tg.tensor([3.0, 4.0], requires_grad=True)
-    c = (a * b).exp().relu()
+    c = (a * b).exp().clamp(min=0.5)
     g = draw(c, {"a": a, "b": b}, show_saved=True)
     saved = {n: g.nodes[n] for n in g.nodes if n.startswith("saved")}
     assert sorted(saved.values()) == sorted(["saved input 0\n(2,) float32", "saved input 1\n(2,) float32",
                                              "saved output\n(2,) float32", "saved[0]\n(2,) bool"])
     assert Counter(g.first(b_) for a_, b_, _ in g.edges if a_ in saved) == Counter(
-        {"Mul": 2, "Exp": 1, "ReLU": 1})
+        {"Mul": 2, "Exp": 1, "Clamp(min=0.5)": 1})
     assert all('style="dashed"' in attrs for a_, _, attrs in g.edges if a_ in saved)
     assert len(g.named("a")) == 1 and len(g.nodes) == 3 + 2 + 1 + 4  # saved copies are not leaves
     assert "array saved for backward" in g.legend and "freed" not in g.legend

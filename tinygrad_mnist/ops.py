@@ -155,12 +155,9 @@ class Abs(Function):
 
 class ReLU(Function):
     array_backward = True
-    def forward(self, a):
-        mask = a > 0
-        self.save(mask)
-        return a * mask
-
-    def backward(self, g): return g * self.saved[0]
+    save_output = True
+    def forward(self, a): return np.maximum(a, 0)
+    def backward(self, g): return g * (self.output > 0)
 
 
 class LeakyReLU(Function):
