@@ -9,6 +9,8 @@ the graph no longer needs them.
 from __future__ import annotations
 
 import functools
+import heapq
+import itertools
 import operator
 from typing import Callable, Sequence
 
@@ -74,8 +76,10 @@ class Function:
     run it on the bare ndarrays when no graph is being recorded, the usual case, which skips Tensor
     dispatch: a rule written with arithmetic operators, reshape, .T, .mT and @ serves both."""
 
-    # args: the op's arguments for draw_graph's labels (e.g. {"dim": (1,)}); never freed
-    __slots__ = ("next", "inputs", "output", "saved", "shape", "dtype", "scope", "args", "__weakref__")
+    # args: the op's arguments for draw_graph's labels (e.g. {"dim": (1,)}); never freed.
+    # seq: the order of creation, which backward runs in reverse.
+    __slots__ = ("next", "inputs", "output", "saved", "shape", "dtype", "scope", "args", "seq",
+                 "__weakref__")
     save_inputs = False     # backward reads self.inputs (the inputs' values)
     save_output = False     # backward reads self.output (the output's value)
     array_backward = False  # backward also runs on ndarrays (see above)
@@ -109,6 +113,7 @@ class Function:
             if not tracked:
                 return result
             node.next = edges
+            node.seq = _next_seq()
             node.shape = out.shape
             node.dtype = out.dtype
             node.scope = _scope
@@ -182,6 +187,7 @@ class Function:
 
 
 _new = object.__new__
+_next_seq = itertools.count().__next__
 _data = operator.attrgetter("data")
 _Tensor = None        # set by tensor.py (the engine builds Tensors without importing tensor.py)
 _make_tensor = None   # set by tensor.py: (ndarray, node or None) -> Tensor
@@ -199,28 +205,15 @@ def _unbroadcast(grad, shape: tuple[int, ...]):
     return grad.sum(axis=dims, keepdims=True).reshape(shape)
 
 
-def _count_edges(roots: Sequence[Function]) -> dict:
-    """How many edges point at each node reachable from roots (iterative, no recursion)."""
-    pending = {}
-    stack = list(roots)
-    seen = set(stack)
-    while stack:
-        for e in stack.pop().next:
-            if isinstance(e, Function):
-                if e in pending:
-                    pending[e] += 1
-                else:
-                    pending[e] = 1
-                    if e not in seen:
-                        stack.append(e)
-    return pending
-
-
 def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_graph: bool,
                  inputs: Sequence | None = None) -> dict:
     """Propagate grads (Tensors) from tensors through the graph. Returns {node or leaf: gradient}
     for the leaves reached (or, when inputs is given, for those inputs, which may be non-leaves):
-    Tensors with create_graph, else ndarrays (or NumPy scalars, for 0-d)."""
+    Tensors with create_graph, else ndarrays (or NumPy scalars, for 0-d).
+
+    Nodes run in reverse creation order, from a heap keyed by their sequence numbers: every node
+    was made after the nodes that feed it, so when one comes off the heap each of its consumers
+    has already run and its gradient is complete. No counting pass over the graph is needed."""
     global _grad_enabled
     node_grads: dict = {}
     leaf_grads: dict = {}
@@ -232,19 +225,20 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
         target[key] = target[key] + g if key in target else g
     wanted = None if inputs is None else {(t._ctx if t._ctx is not None else t) for t in inputs}
     captured = {}
-
-    pending = _count_edges(node_grads)
-    ready = [n for n in node_grads if n not in pending]
+    heap = [(-n.seq, n) for n in node_grads]
+    heapq.heapify(heap)
+    pop, push = heapq.heappop, heapq.heappush
     prev_mode = _grad_enabled
     _grad_enabled = create_graph
     try:
-        while ready:
-            node = ready.pop()
+        while heap:
+            node = pop(heap)[1]
             grad = node_grads.pop(node)
             if wanted is not None and node in wanted:
                 captured[node] = grad
-            in_grads = node._run_backward(grad)
             edges = node.next
+            # A node that received no gradient at all (every path gave None) passes None on.
+            in_grads = (None,) * len(edges) if grad is None else node._run_backward(grad)
             if len(in_grads) != len(edges):
                 raise RuntimeError(f"{node.name}.backward returned {len(in_grads)} gradients "
                                    f"for {len(edges)} inputs")
@@ -252,17 +246,14 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
                 if e is None:
                     continue
                 if isinstance(e, Function):
-                    if g is not None:
-                        if g.shape != e.shape or g.dtype != e.dtype:
-                            g = _fit(node, g, e.shape, e.dtype)
-                        node_grads[e] = node_grads[e] + g if e in node_grads else g
-                    left = pending[e] - 1
-                    pending[e] = left
-                    if not left:
-                        if e in node_grads:
-                            ready.append(e)
-                        else:
-                            _skip_subgraph(e, pending, ready, node_grads, not retain_graph)
+                    if g is not None and (g.shape != e.shape or g.dtype != e.dtype):
+                        g = _fit(node, g, e.shape, e.dtype)
+                    if e not in node_grads:
+                        node_grads[e] = g
+                        push(heap, (-e.seq, e))
+                    elif g is not None:
+                        old = node_grads[e]
+                        node_grads[e] = g if old is None else old + g
                 elif g is not None:
                     value = e.data
                     if g.shape != value.shape or g.dtype != value.dtype:
@@ -276,22 +267,6 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
         return leaf_grads
     captured.update((k, v) for k, v in leaf_grads.items() if k in wanted)
     return captured
-
-
-def _skip_subgraph(node: Function, pending: dict, ready: list, node_grads: dict,
-                   release: bool) -> None:
-    """A node that received no gradient at all (every path into it gave None): pass over it,
-    releasing its dependents in turn, without calling its backward."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if release:
-            n._release()
-        for e in n.next:
-            if isinstance(e, Function):
-                pending[e] -= 1
-                if pending[e] == 0:
-                    (ready if e in node_grads else stack).append(e)
 
 
 def _fit(node: Function, grad, shape: tuple, dtype: np.dtype):
