@@ -9,6 +9,7 @@ import tinygrad_mnist as tg
 from tinygrad_mnist import optim
 from tinygrad_mnist.errors import DTypeError, ShapeError
 from tinygrad_mnist.optim import lr_scheduler
+from tinygrad_mnist.optim.optimizer import _PIECE
 from tinygrad_mnist.serialization import load_state, save_state
 
 SHAPES = [(5, 4), (4,), (3, 2, 2), ()]
@@ -117,6 +118,31 @@ CASES = ([(optim.SGD, torch.optim.SGD, c, None) for c in SGD_CONFIGS]
                          ids=[f"{c[0].__name__}-{c[2]}-groups={c[3]}" for c in CASES])
 def test_fifty_steps_match_torch_with_state_dict_round_trip(ours_cls, torch_cls, kwargs, groups, tmp_path):
     _run_against_torch(ours_cls, torch_cls, kwargs, groups, tmp_path)
+
+
+SINGLE_GROUP_CASES = [c[:3] for c in CASES if c[3] is None]
+
+
+@pytest.mark.parametrize("ours_cls, torch_cls, kwargs", SINGLE_GROUP_CASES,
+                         ids=[f"{c[0].__name__}-{c[2]}" for c in SINGLE_GROUP_CASES])
+def test_large_parameters_updated_piece_by_piece_match_torch(ours_cls, torch_cls, kwargs):
+    # Over 2 * _PIECE elements an update runs on slices of the flat arrays: row-major and
+    # column-major parameters, and (updated whole) one whose gradient comes in the other layout.
+    rows = 3 * _PIECE // 64 + 5
+    rng = np.random.default_rng(3)
+    start = [rng.standard_normal((rows, 64)), np.asfortranarray(rng.standard_normal((64, rows))),
+             rng.standard_normal((rows, 64))]
+    ours_params = [tg.Tensor(a.copy(order="K"), requires_grad=True) for a in start]
+    torch_params = [torch.tensor(a, requires_grad=True) for a in start]
+    ours, theirs = ours_cls(ours_params, **kwargs), torch_cls(torch_params, **kwargs)
+    for step in range(4):
+        grads = [rng.standard_normal(p.shape) + 0.3 * p.data for p in ours_params]
+        grads[1], grads[2] = np.asfortranarray(grads[1]), np.asfortranarray(grads[2])
+        _set_grads(ours_params, torch_params, grads)
+        ours.step()
+        theirs.step()
+        _assert_same_params(ours_params, torch_params, step)
+    assert ours_params[1].data.flags.f_contiguous  # updated in place, in its own layout
 
 
 FLOAT32_CASES = [(optim.SGD, torch.optim.SGD, dict(lr=np.float64(0.05), momentum=0.9, dampening=0.1,

@@ -41,25 +41,27 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = np.zeros_like(p.data)
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = np.zeros_like(p.data)
-        lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
-        work, tmp = self._scratch(p)
-        g = effective_grad(grad, p.data, group["maximize"], 0 if self.decoupled_weight_decay else wd, out=work)
+        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        decoupled, maximize = self.decoupled_weight_decay, group["maximize"]
         state["step"] += 1
         t = state["step"]
-        if self.decoupled_weight_decay and wd:
-            p.data *= 1 - lr * wd
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += np.multiply(np.subtract(g, m, out=tmp), 1 - beta1, out=tmp)
-        v *= beta2
-        v += np.multiply(np.multiply(g, g, out=tmp), 1 - beta2, out=tmp)
-        if group["amsgrad"]:
-            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-        denom = np.sqrt(v, out=tmp)
-        denom /= (1 - beta2 ** t) ** 0.5
-        denom += group["eps"]
-        step = np.divide(m, denom, out=tmp)
-        step *= -lr / (1 - beta1 ** t)
-        p.data += step
+        bias_correction2_sqrt, step_size = (1 - beta2 ** t) ** 0.5, lr / (1 - beta1 ** t)
+        amsgrad = (state["max_exp_avg_sq"],) if group["amsgrad"] else ()
+        for work, tmp, param, g, m, v, *v_max in self._pieces(p, grad, state["exp_avg"], state["exp_avg_sq"], *amsgrad):
+            if decoupled and wd:
+                param *= 1 - lr * wd
+            g = effective_grad(g, param, maximize, 0 if decoupled else wd, out=work)
+            m += np.multiply(np.subtract(g, m, out=tmp), 1 - beta1, out=tmp)
+            v *= beta2
+            v += np.multiply(np.multiply(g, g, out=tmp), 1 - beta2, out=tmp)
+            if v_max:
+                v = np.maximum(v_max[0], v, out=v_max[0])
+            denom = np.sqrt(v, out=tmp)
+            denom /= bias_correction2_sqrt
+            denom += eps
+            step = np.divide(m, denom, out=tmp)
+            step *= -step_size
+            param += step
 
 
 class AdamW(Adam):

@@ -26,7 +26,7 @@ class Optimizer:
         self._check_hyperparameters(self.defaults)
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
-        self._work: dict[Tensor, tuple[np.ndarray, np.ndarray]] = {}
+        self._work: dict = {}  # scratch arrays, by parameter or (for pieces) by dtype: see _pieces
         if isinstance(params, Tensor):
             raise DTypeError(f"{self._name}: params must be an iterable of Tensors or of param-group "
                              f"dicts, got a single Tensor; pass [tensor] or model.parameters()")
@@ -106,12 +106,23 @@ class Optimizer:
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         raise NotImplementedError
 
-    def _scratch(self, p: Tensor) -> tuple[np.ndarray, np.ndarray]:
-        """Two work arrays shaped like p, kept between steps so that a step allocates nothing."""
-        work = self._work.get(p)
-        if work is None or work[0].shape != p.data.shape or work[0].dtype != p.data.dtype:
-            work = self._work[p] = (np.empty_like(p.data), np.empty_like(p.data))
-        return work
+    def _pieces(self, p: Tensor, *arrays: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+        """[(work, tmp, p.data, *arrays), ...] for an elementwise update of p.data and arrays (its
+        gradient and state): the arrays whole, or, for a large parameter whose arrays share one
+        layout, matching flat slices of _PIECE elements, so that what the update's dozen passes
+        touch stays in the core's cache. work and tmp are scratch arrays of the pieces' size, kept
+        between steps so that a step allocates nothing."""
+        data = p.data
+        if data.size <= 2 * _PIECE or not _same_layout(data, arrays):
+            scratch = self._work.get(p)
+            if scratch is None or scratch[0] is not data:  # new, or p.data was replaced
+                scratch = self._work[p] = (data, np.empty_like(data), np.empty_like(data))
+            return [(scratch[1], scratch[2], data, *arrays)]
+        work, tmp = self._work.get(data.dtype) or self._work.setdefault(
+            data.dtype, (np.empty(_PIECE, data.dtype), np.empty(_PIECE, data.dtype)))
+        flat = [a.ravel(order="K") for a in (data, *arrays)]  # views, in memory order
+        return [(work[:len(piece[0])], tmp[:len(piece[0])], *piece)
+                for piece in ([f[i:i + _PIECE] for f in flat] for i in range(0, data.size, _PIECE))]
 
     # ---- saving and loading ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -171,6 +182,17 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines.extend(f"    {k}: {group[k]}" for k in sorted(group) if k != "params")
         return "\n".join(lines) + "\n)"
+
+
+_PIECE = 65536  # elements: the pieces of the five or six arrays an update reads fit in a 2 MB L2
+
+
+def _same_layout(data: np.ndarray, arrays: tuple[np.ndarray, ...]) -> bool:
+    """Whether data is contiguous and the arrays share its shape and memory order, so that
+    their flat views line up element for element."""
+    flags = data.flags
+    return (flags.c_contiguous or flags.f_contiguous) and all(
+        a.shape == data.shape and a.strides == data.strides for a in arrays)
 
 
 def effective_grad(grad: np.ndarray, param: np.ndarray, maximize: bool, weight_decay: float,

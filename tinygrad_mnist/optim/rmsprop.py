@@ -36,26 +36,27 @@ class RMSprop(Optimizer):
                 state["momentum_buffer"] = np.zeros_like(p.data)
             if group["centered"]:
                 state["grad_avg"] = np.zeros_like(p.data)
-        alpha, lr = group["alpha"], group["lr"]
-        work, tmp = self._scratch(p)
-        g = effective_grad(grad, p.data, group["maximize"], group["weight_decay"], out=work)
+        alpha, lr, momentum, centered = group["alpha"], group["lr"], group["momentum"], group["centered"]
         state["step"] += 1
-        square_avg = state["square_avg"]
-        square_avg *= alpha
-        square_avg += np.multiply(np.multiply(g, g, out=tmp), 1 - alpha, out=tmp)
-        if group["centered"]:
-            grad_avg = state["grad_avg"]
-            grad_avg += np.multiply(np.subtract(g, grad_avg, out=tmp), 1 - alpha, out=tmp)
-            denom = np.sqrt(np.subtract(square_avg, np.multiply(grad_avg, grad_avg, out=tmp), out=tmp), out=tmp)
-        else:
-            denom = np.sqrt(square_avg, out=tmp)
-        denom += group["eps"]
-        if group["momentum"] > 0:
-            buf = state["momentum_buffer"]
-            buf *= group["momentum"]
-            buf += np.divide(g, denom, out=tmp)
-            p.data += np.multiply(buf, -lr, out=tmp)
-        else:
-            step = np.divide(g, denom, out=tmp)
-            step *= -lr
-            p.data += step
+        extra = (state["grad_avg"],) if centered else ()
+        extra += (state["momentum_buffer"],) if momentum > 0 else ()
+        for work, tmp, param, g, square_avg, *rest in self._pieces(p, grad, state["square_avg"], *extra):
+            g = effective_grad(g, param, group["maximize"], group["weight_decay"], out=work)
+            square_avg *= alpha
+            square_avg += np.multiply(np.multiply(g, g, out=tmp), 1 - alpha, out=tmp)
+            if centered:
+                grad_avg = rest[0]
+                grad_avg += np.multiply(np.subtract(g, grad_avg, out=tmp), 1 - alpha, out=tmp)
+                denom = np.sqrt(np.subtract(square_avg, np.multiply(grad_avg, grad_avg, out=tmp), out=tmp), out=tmp)
+            else:
+                denom = np.sqrt(square_avg, out=tmp)
+            denom += group["eps"]
+            if momentum > 0:
+                buf = rest[-1]
+                buf *= momentum
+                buf += np.divide(g, denom, out=tmp)
+                param += np.multiply(buf, -lr, out=tmp)
+            else:
+                step = np.divide(g, denom, out=tmp)
+                step *= -lr
+                param += step

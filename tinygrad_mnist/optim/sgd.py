@@ -31,22 +31,25 @@ class SGD(Optimizer):
                               f"momentum={group['momentum']!r}, dampening={group['dampening']!r}")
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
-        work, tmp = self._scratch(p)
-        g = effective_grad(grad, p.data, group["maximize"], group["weight_decay"], out=work)
-        momentum = group["momentum"]
-        if momentum:
-            state = self.state.setdefault(p, {})
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = np.array(g, dtype=p.data.dtype)
+        lr, momentum, wd, maximize = group["lr"], group["momentum"], group["weight_decay"], group["maximize"]
+        if not momentum:
+            for work, tmp, param, g in self._pieces(p, grad):
+                if wd or maximize:
+                    g = effective_grad(g, param, maximize, wd, out=work)
+                param += np.multiply(g, -lr, out=tmp)
+            return
+        dampening, nesterov = group["dampening"], group["nesterov"]
+        state = self.state.setdefault(p, {})
+        first_step = state.get("momentum_buffer") is None
+        if first_step:
+            state["momentum_buffer"] = np.empty_like(p.data)
+        for work, tmp, param, g, buf in self._pieces(p, grad, state["momentum_buffer"]):
+            if wd or maximize:
+                g = effective_grad(g, param, maximize, wd, out=work)
+            if first_step:
+                np.copyto(buf, g)
             else:
                 buf *= momentum
-                if group["dampening"]:
-                    buf += np.multiply(g, 1 - group["dampening"], out=tmp)
-                else:
-                    buf += g
-            if group["nesterov"]:
-                g = np.add(g, np.multiply(buf, momentum, out=tmp), out=tmp)
-            else:
-                g = buf
-        p.data += np.multiply(g, -group["lr"], out=tmp)
+                buf += np.multiply(g, 1 - dampening, out=tmp) if dampening else g
+            g = np.add(g, np.multiply(buf, momentum, out=tmp), out=tmp) if nesterov else buf
+            param += np.multiply(g, -lr, out=tmp)
