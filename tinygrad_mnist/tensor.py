@@ -127,16 +127,18 @@ class Tensor:
             retain_graph = create_graph
         g = _default_grad(self, gradient, "backward")
         grads = autograd.run_backward([self], [g], retain_graph, create_graph)
-        assigned = set()
+        if create_graph:
+            for leaf, g in grads.items():
+                leaf.grad = g if leaf.grad is None else leaf.grad + g
+            return
+        owned = set()
         for leaf, g in grads.items():
-            if not create_graph:
-                # A view (of another leaf's gradient, or read-only from broadcasting) is copied
-                # so that no two .grad arrays share memory.
-                if type(g) is not np.ndarray or g.base is not None or id(g) in assigned:
-                    g = np.array(g)
-                assigned.add(id(g))
-                g = _make_tensor(g, None)
-            leaf.grad = g if leaf.grad is None else leaf.grad + g
+            # A view (of another leaf's gradient, or read-only from broadcasting), or an array
+            # given to two leaves, is copied so that no two .grad arrays share memory.
+            if type(g) is not np.ndarray or g.base is not None or id(g) in owned:
+                g = np.array(g)
+            owned.add(id(g))
+            leaf.grad = _make_tensor(g, None) if leaf.grad is None else leaf.grad + _make_tensor(g, None)
 
     # ---- arithmetic --------------------------------------------------------------------------
     def __add__(self, other): return ops.Add.apply(*_operands(self, other))
@@ -415,7 +417,7 @@ def _default_grad(t: Tensor, gradient, caller: str) -> Tensor:
         if data.size != 1:
             raise RuntimeError(f"{caller}: grad can be implicitly created only for one-element outputs, "
                                f"got shape {data.shape}; pass gradient= of that shape")
-        return _make_tensor(np.array(1, dtype=data.dtype).reshape(data.shape), None)
+        return _make_tensor(np.ones(data.shape, data.dtype), None)
     g = _as_tensor(gradient)
     if g.shape != t.shape:
         raise ShapeError(f"{caller}: gradient has shape {g.shape} but the output has shape {t.shape}")

@@ -44,16 +44,17 @@ class CrossEntropy(Function):
 
     def forward(self, logits, target, smoothing, reduction):
         self.args = {"reduction": reduction}
-        shifted = logits - logits.max(axis=1, keepdims=True)
+        shifted = logits - np.maximum.reduce(logits, axis=1, keepdims=True)
         exp = np.exp(shifted)
-        total = exp.sum(axis=1, keepdims=True)
-        log_probs = shifted - np.log(total)
+        total = np.add.reduce(exp, axis=1, keepdims=True)
+        log_total = np.log(total)
         if target.dtype.kind == "f":
+            log_probs = shifted - log_total
             losses = -(_distribution(target, smoothing, log_probs) * log_probs).sum(axis=1)
-        else:  # class indices: gather, never building the one-hot matrix
-            losses = -log_probs[np.arange(len(target)), target]
+        else:  # class indices: -log_probs[i, y_i] = log_total[i] - shifted[i, y_i], no one-hot matrix
+            losses = log_total[:, 0] - shifted[np.arange(len(target)), target]
             if smoothing:
-                losses = (1 - smoothing) * losses - smoothing / logits.shape[1] * log_probs.sum(axis=1)
+                losses = (1 - smoothing) * losses - smoothing / logits.shape[1] * (shifted - log_total).sum(axis=1)
         np.divide(exp, total, out=exp)
         self.save(exp, target, smoothing, reduction)
         return _reduce_array(losses, reduction)
@@ -140,8 +141,8 @@ def _per_element(g, reduction: str, count: int):
 
 def _reduce_array(values: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "mean":
-        return values.sum() / values.size
-    return values.sum() if reduction == "sum" else values
+        return np.add.reduce(values, axis=None) / values.size
+    return np.add.reduce(values, axis=None) if reduction == "sum" else values
 
 
 def _reduce(values: Tensor, reduction: str) -> Tensor:
@@ -306,7 +307,7 @@ def _class_indices(target, op: str) -> np.ndarray:
 def _check_range(y: np.ndarray, num_classes: int, op: str) -> None:
     # One reduction checks both ends: read as unsigned, negative indices become huge.
     unsigned = y if y.dtype.kind == "u" else y.view(_UNSIGNED[y.dtype.itemsize])
-    if y.size and unsigned.max() >= num_classes:
+    if y.size and np.maximum.reduce(unsigned, axis=None) >= num_classes:
         bad = y[(y < 0) | (y >= num_classes)][0]
         raise DataError(f"{op}: class index {bad} is out of range for {num_classes} classes "
                         f"(expected 0 to {num_classes - 1})")
