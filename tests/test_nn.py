@@ -55,6 +55,19 @@ def test_linear_layer_grads_match_torch_with_copied_weights():
     assert report.ok, str(report)
 
 
+def test_a_large_linear_layer_is_column_major_and_its_gradients_match_torch():
+    big, small = nn.Linear(600, 300).double(), nn.Linear(60, 30)
+    assert big.weight.data.flags.f_contiguous and not big.weight.data.flags.c_contiguous
+    assert small.weight.data.flags.c_contiguous
+    report = compare_with_torch(big, torch.nn.Linear(600, 300), randn(8, 600), rng.integers(0, 300, 8))
+    assert report.ok, str(report)
+    loss = (big(tg.tensor(randn(8, 600))) ** 2).sum()
+    loss.backward()
+    grad = big.weight.grad.data
+    assert grad.flags.f_contiguous and grad.flags.owndata  # the weight's layout, no shared memory
+    assert list(big.state_dict()["weight"].strides) == [600 * 8, 8]  # a plain row-major copy
+
+
 def test_compare_with_torch_reports_a_mismatch():
     model = nn.Sequential(nn.Linear(6, 4), nn.Tanh(), nn.Linear(4, 3)).double()
     wrong = torch.nn.Sequential(torch.nn.Linear(6, 4), torch.nn.Sigmoid(), torch.nn.Linear(4, 3))

@@ -29,10 +29,20 @@ class Linear(Function):
         g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
         x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
         gx = None if edges[0] is None else g @ w
-        gw = None if edges[1] is None else g2.T @ x2
+        gw = None if edges[1] is None else _weight_grad(g2, x2, w)
         if len(edges) == 2:
             return gx, gw
         return gx, gw, None if edges[2] is None else g2.sum(0)
+
+
+def _weight_grad(g, x, w):
+    """g.T @ x, in w's memory layout: for a column-major weight BLAS writes x.T @ g, the same
+    numbers transposed, into a column-major array of its own."""
+    if type(w) is not np.ndarray or not w.flags.f_contiguous or w.flags.c_contiguous:
+        return g.T @ x
+    gw = np.empty(w.shape, w.dtype, order="F")
+    np.matmul(x.T, g, out=gw.T)
+    return gw
 
 
 class CrossEntropy(Function):

@@ -12,6 +12,9 @@ from . import init
 from .module import Module, Parameter
 
 
+_COLUMN_MAJOR_FROM = 1 << 17  # weight elements (512 kB in float32): measured in benchmarks/, config A
+
+
 class Linear(Module):
     """y = x @ weight.T + bias, weight (out_features, in_features), initialised as PyTorch does."""
 
@@ -22,7 +25,11 @@ class Linear(Module):
         if np.dtype(dtype).kind != "f":
             raise DTypeError(f"Linear: dtype must be floating point, got {np.dtype(dtype)}")
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
+        # A large weight is stored column-major, as the transpose of a C-ordered (in, out) array:
+        # OpenBLAS multiplies x @ weight.T, and forms the weight's gradient, faster that way.
+        # Small weights stay row-major, which their single-threaded updates read faster.
+        order = "F" if in_features * out_features >= _COLUMN_MAJOR_FROM else "C"
+        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype, order=order))
         if bias:
             self.bias = Parameter(np.empty(out_features, dtype=dtype))
         else:
