@@ -76,12 +76,21 @@ OPS = [  # name, fn, input specs
     ("minimum", lambda a, b: tg.minimum(a, b), [A, A]),
     ("masked_fill", lambda a: a.masked_fill(tg.tensor(MASK), 0.5), [A]),
     ("clone_double", lambda a: a.clone().double() * 2, [A]),
+    ("mse_loss", lambda a, b: tg.nn.functional.mse_loss(a, b), [A, A]),
+    ("mse_loss_none", lambda a, b: tg.nn.functional.mse_loss(a, b, "none"), [A, A]),
 ]
 
 
 @pytest.mark.parametrize("name, fn, specs", OPS, ids=[o[0] for o in OPS])
 def test_gradcheck_passes(name, fn, specs):
     assert tg.gradcheck(fn, leaves(*specs)) is True
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_gradcheck_passes_on_linear_with_a_row_or_column_major_weight(order):
+    x, w, b = leaves(((5, 3), "any"), ((4, 3), "any"), ((4,), "any"))
+    w = tg.Tensor(np.array(w.data, order=order), requires_grad=True)  # large Linear layers are "F"
+    assert w.data.flags[f"{order}_CONTIGUOUS"] and tg.gradcheck(tg.nn.functional.linear, [x, w, b]) is True
 
 
 def test_gradcheck_on_non_contiguous_and_0d_inputs():

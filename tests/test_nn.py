@@ -183,6 +183,8 @@ def test_mse_loss_matches_torch(reduction):
     target = randn(4, 3)
     assert_matches_torch(lambda x: F.mse_loss(x, tg.Tensor(target), reduction),
                          lambda x: TF.mse_loss(x, torch.tensor(target), reduction=reduction), randn(4, 3))
+    assert_matches_torch(lambda x, t: F.mse_loss(x, t, reduction),  # the target's gradient too
+                         lambda x, t: TF.mse_loss(x, t, reduction=reduction), randn(4, 3), randn(4, 3))
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])

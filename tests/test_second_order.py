@@ -131,6 +131,10 @@ OPS = [  # name, ours, torch (None: the same code), input (shape, domain) specs
     ("maximum", lambda a, b: a.maximum(b), None, [(A, "any"), ((1, 4), "any")]),
     ("minimum", lambda a, b: a.minimum(b), None, [(A, "any"), (A, "any")]),
     ("clone", lambda a: a.clone() * a, None, [(A, "any")]),
+    ("mse_loss", lambda a, b: tg.nn.functional.mse_loss(a, b), lambda a, b: F.mse_loss(a, b),
+     [(A, "any"), (A, "any")]),
+    ("mse_loss_none", lambda a, b: tg.nn.functional.mse_loss(a, b, "none"),
+     lambda a, b: F.mse_loss(a, b, reduction="none"), [(A, "any"), (A, "any")]),
 ]
 
 

@@ -102,6 +102,26 @@ def _softmax_minus_target(probs: np.ndarray, target: np.ndarray, smoothing: floa
     return grad
 
 
+class SquaredError(Function):
+    """(x - t)^2, reduced, in one node; d/dx = 2 (x - t) g (over the count for the mean) = -d/dt."""
+    save_inputs = True
+    array_backward = True
+
+    def forward(self, x, t, reduction):
+        self.save(reduction, x.size)
+        self.args = {"reduction": reduction}
+        diff = x - t
+        diff *= diff
+        return _reduce_array(diff, reduction)
+
+    def backward(self, g):
+        x, t = self.inputs
+        reduction, count = self.saved
+        grad = (x - t) * (g * (2 / count) if reduction == "mean" else g * 2)
+        need_x, need_t = self.next[0] is not None, self.next[1] is not None
+        return (grad if need_x else None), (-grad if need_t else None)
+
+
 class BinaryCrossEntropy(Function):
     """-(t log p + (1 - t) log(1 - p)) with each log clamped at -100, fused so that saturated
     probabilities (p = 0 or 1) give torch's finite gradient (p - t) / max(p (1 - p), 1e-12)."""
@@ -250,8 +270,7 @@ def nll_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
 def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """Mean squared error; input and target must have the same shape (as torch warns otherwise)."""
     target = _float_target(input, target, reduction, "mse_loss")
-    diff = input - target
-    return _reduce(diff * diff, reduction)
+    return SquaredError.apply(input, target, reduction=reduction)
 
 
 def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
