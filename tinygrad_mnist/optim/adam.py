@@ -46,8 +46,8 @@ class Adam(Optimizer):
         state["step"] += 1
         t = state["step"]
         bias_correction2_sqrt, step_size = (1 - beta2 ** t) ** 0.5, lr / (1 - beta1 ** t)
-        amsgrad = (state["max_exp_avg_sq"],) if group["amsgrad"] else ()
-        for work, tmp, param, g, m, v, *v_max in self._pieces(p, grad, state["exp_avg"], state["exp_avg_sq"], *amsgrad):
+        moments = [state["exp_avg"], state["exp_avg_sq"]] + ([state["max_exp_avg_sq"]] if group["amsgrad"] else [])
+        for work, tmp, param, g, m, v, *v_max in self._pieces(p, grad, *moments):
             if decoupled and wd:
                 param *= 1 - lr * wd
             g = effective_grad(g, param, maximize, 0 if decoupled else wd, out=work)

@@ -137,8 +137,12 @@ class Optimizer:
         work, tmp = self._work.get(data.dtype) or self._work.setdefault(
             data.dtype, (np.empty(_PIECE, data.dtype), np.empty(_PIECE, data.dtype)))
         flat = [a.ravel(order="K") for a in (data, *arrays)]  # views, in memory order
-        return [(work[:len(piece[0])], tmp[:len(piece[0])], *piece)
-                for piece in ([f[i:i + _PIECE] for f in flat] for i in range(0, data.size, _PIECE))]
+        pieces = []
+        for start in range(0, data.size, _PIECE):
+            piece = [f[start:start + _PIECE] for f in flat]
+            n = piece[0].size
+            pieces.append((work[:n], tmp[:n], *piece))
+        return pieces
 
     # ---- saving and loading ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

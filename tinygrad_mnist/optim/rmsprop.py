@@ -38,8 +38,8 @@ class RMSprop(Optimizer):
                 state["grad_avg"] = np.zeros_like(p.data)
         alpha, lr, momentum, centered = group["alpha"], group["lr"], group["momentum"], group["centered"]
         state["step"] += 1
-        extra = (state["grad_avg"],) if centered else ()
-        extra += (state["momentum_buffer"],) if momentum > 0 else ()
+        extra = [state["grad_avg"]] if centered else []  # rest[0] below
+        extra += [state["momentum_buffer"]] if momentum > 0 else []  # rest[-1]
         for work, tmp, param, g, square_avg, *rest in self._pieces(p, grad, state["square_avg"], *extra):
             g = effective_grad(g, param, group["maximize"], group["weight_decay"], out=work)
             square_avg *= alpha

@@ -31,25 +31,22 @@ class SGD(Optimizer):
                               f"momentum={group['momentum']!r}, dampening={group['dampening']!r}")
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
-        lr, momentum, wd, maximize = group["lr"], group["momentum"], group["weight_decay"], group["maximize"]
-        if not momentum:
-            for work, tmp, param, g in self._pieces(p, grad):
-                if wd or maximize:
-                    g = effective_grad(g, param, maximize, wd, out=work)
-                param += np.multiply(g, -lr, out=tmp)
-            return
-        dampening, nesterov = group["dampening"], group["nesterov"]
-        state = self.state.setdefault(p, {})
-        first_step = state.get("momentum_buffer") is None
-        if first_step:
-            state["momentum_buffer"] = np.empty_like(p.data)
-        for work, tmp, param, g, buf in self._pieces(p, grad, state["momentum_buffer"]):
-            if wd or maximize:
-                g = effective_grad(g, param, maximize, wd, out=work)
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        buffers, first_step = (), False
+        if momentum:
+            state = self.state.setdefault(p, {})
+            first_step = state.get("momentum_buffer") is None
             if first_step:
-                np.copyto(buf, g)
-            else:
-                buf *= momentum
-                buf += np.multiply(g, 1 - dampening, out=tmp) if dampening else g
-            g = np.add(g, np.multiply(buf, momentum, out=tmp), out=tmp) if nesterov else buf
+                state["momentum_buffer"] = np.empty_like(p.data)
+            buffers = (state["momentum_buffer"],)
+        for work, tmp, param, g, *buf in self._pieces(p, grad, *buffers):
+            g = effective_grad(g, param, group["maximize"], group["weight_decay"], out=work)
+            if buf:
+                (buf,) = buf
+                if first_step:
+                    np.copyto(buf, g)
+                else:
+                    buf *= momentum
+                    buf += np.multiply(g, 1 - dampening, out=tmp) if dampening else g
+                g = np.add(g, np.multiply(buf, momentum, out=tmp), out=tmp) if group["nesterov"] else buf
             param += np.multiply(g, -lr, out=tmp)
