@@ -138,7 +138,8 @@ class Tensor:
             if type(g) is not np.ndarray or g.base is not None or id(g) in owned:
                 g = np.array(g)
             owned.add(id(g))
-            leaf.grad = _make_tensor(g, None) if leaf.grad is None else leaf.grad + _make_tensor(g, None)
+            g = _make_tensor(g, None)
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
 
     # ---- arithmetic --------------------------------------------------------------------------
     def __add__(self, other): return ops.Add.apply(*_operands(self, other))
