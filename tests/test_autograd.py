@@ -500,6 +500,16 @@ def test_grad_of_intermediates_with_grad_outputs_and_several_outputs_like_torch(
         np.testing.assert_allclose(o.numpy(), t.numpy(), rtol=1e-12)
 
 
+def test_grad_of_outputs_where_one_feeds_the_other_like_torch():
+    # both are roots of the backward; y's gradient must reach h before h's node runs
+    def run(lib_grad, x):
+        h = x.exp()
+        y = (h * h).sum()
+        return lib_grad([h.sum(), y, h], [x], grad_outputs=[None, None, x * 0 + 2])
+    x, tx = tg.tensor(arr(3), requires_grad=True), torch.tensor(arr(3), requires_grad=True)
+    np.testing.assert_allclose(run(tg.grad, x)[0].numpy(), run(torch.autograd.grad, tx)[0].numpy(), rtol=1e-12)
+
+
 def test_grad_needs_inputs_that_require_grad():
     with pytest.raises(RuntimeError, match="does not require grad"):
         x = tg.tensor(arr(3), requires_grad=True)
