@@ -26,7 +26,8 @@ class Optimizer:
         self._check_hyperparameters(self.defaults)
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
-        self._work: dict = {}  # scratch arrays, by parameter or (for pieces) by dtype: see _pieces
+        self._work: dict[Tensor, tuple] = {}         # scratch arrays per parameter: see _pieces
+        self._piece_work: dict[np.dtype, tuple] = {}  # scratch arrays per dtype, for pieces
         self._steps = 0        # for _flush_subnormals; not part of the state (it changes no result)
         if isinstance(params, Tensor):
             raise DTypeError(f"{self._name}: params must be an iterable of Tensors or of param-group "
@@ -134,7 +135,7 @@ class Optimizer:
             if scratch is None or scratch[0] is not data:  # new, or p.data was replaced
                 scratch = self._work[p] = (data, np.empty_like(data), np.empty_like(data))
             return [(scratch[1], scratch[2], data, *arrays)]
-        work, tmp = self._work.get(data.dtype) or self._work.setdefault(
+        work, tmp = self._piece_work.get(data.dtype) or self._piece_work.setdefault(
             data.dtype, (np.empty(_PIECE, data.dtype), np.empty(_PIECE, data.dtype)))
         flat = [a.ravel(order="K") for a in (data, *arrays)]  # views, in memory order
         pieces = []
