@@ -131,10 +131,7 @@ class Optimizer:
         between steps so that a step allocates nothing."""
         data = p.data
         if data.size <= 2 * _PIECE or not _same_layout(data, arrays):
-            scratch = self._work.get(p)
-            if scratch is None or scratch[0] is not data:  # new, or p.data was replaced
-                scratch = self._work[p] = (data, np.empty_like(data), np.empty_like(data))
-            return [(scratch[1], scratch[2], data, *arrays)]
+            return [(*self._scratch(p), data, *arrays)]
         work, tmp = self._piece_work.get(data.dtype) or self._piece_work.setdefault(
             data.dtype, (np.empty(_PIECE, data.dtype), np.empty(_PIECE, data.dtype)))
         flat = [a.ravel(order="K") for a in (data, *arrays)]  # views, in memory order
@@ -144,6 +141,13 @@ class Optimizer:
             n = piece[0].size
             pieces.append((work[:n], tmp[:n], *piece))
         return pieces
+
+    def _scratch(self, p: Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """Two scratch arrays like p.data (work, tmp), kept between steps."""
+        scratch = self._work.get(p)
+        if scratch is None or scratch[0] is not p.data:  # new, or p.data was replaced
+            scratch = self._work[p] = (p.data, np.empty_like(p.data), np.empty_like(p.data))
+        return scratch[1], scratch[2]
 
     # ---- saving and loading ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -7,7 +7,9 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_flag, check_range, effective_grad
+from .optimizer import _PIECE, Optimizer, check_flag, check_range, effective_grad
+
+_WHOLE = 2 * _PIECE  # elements: larger parameters are updated in pieces
 
 
 class SGD(Optimizer):
@@ -32,6 +34,10 @@ class SGD(Optimizer):
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        if not (momentum or group["weight_decay"] or group["maximize"]) and p.data.size <= _WHOLE:
+            # plain SGD, the common case, without the general path's per-step bookkeeping
+            p.data += np.multiply(grad, -lr, out=self._scratch(p)[1])
+            return
         buffers, first_step = (), False
         if momentum:
             state = self.state.setdefault(p, {})
