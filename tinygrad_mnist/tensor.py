@@ -418,7 +418,9 @@ def _default_grad(t: Tensor, gradient, caller: str) -> Tensor:
         if data.size != 1:
             raise RuntimeError(f"{caller}: grad can be implicitly created only for one-element outputs, "
                                f"got shape {data.shape}; pass gradient= of that shape")
-        return _make_tensor(np.ones(data.shape, data.dtype), None)
+        seed = np.empty(data.shape, data.dtype)
+        seed.fill(1)  # np.ones goes through a Python wrapper
+        return _make_tensor(seed, None)
     g = _as_tensor(gradient)
     if g.shape != t.shape:
         raise ShapeError(f"{caller}: gradient has shape {g.shape} but the output has shape {t.shape}")
