@@ -216,6 +216,10 @@ def test_gradients_do_not_share_memory_between_leaves_or_with_the_caller():
     d = tg.tensor(arr(3), requires_grad=True)
     (c + d).sum().backward()
     assert not np.shares_memory(c.grad.numpy(), d.grad.numpy())
+    e = tg.tensor(arr(3), requires_grad=True)
+    f = tg.tensor(arr(3), requires_grad=True)
+    (e + f).backward(tg.tensor(np.ones(3)))  # Add hands the one seed array to both leaves
+    assert not np.shares_memory(e.grad.numpy(), f.grad.numpy())
 
 
 # ---- implicit gradient ------------------------------------------------------------------------
