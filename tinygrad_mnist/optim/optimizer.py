@@ -130,7 +130,7 @@ class Optimizer:
         touch stays in the core's cache. work and tmp are scratch arrays of the pieces' size, kept
         between steps so that a step allocates nothing."""
         data = p.data
-        if data.size <= 2 * _PIECE or not _same_layout(data, arrays):
+        if data.size <= _WHOLE or not _same_layout(data, arrays):
             return [(*self._scratch(p), data, *arrays)]
         work, tmp = self._piece_work.get(data.dtype) or self._piece_work.setdefault(
             data.dtype, (np.empty(_PIECE, data.dtype), np.empty(_PIECE, data.dtype)))
@@ -211,6 +211,7 @@ class Optimizer:
 
 _FLUSH_EVERY = 64  # steps between _flush_subnormals
 _PIECE = 65536  # elements: the pieces of the five or six arrays an update reads fit in a 2 MB L2
+_WHOLE = 2 * _PIECE  # elements: parameters up to this size are updated whole
 
 
 def _same_layout(data: np.ndarray, arrays: tuple[np.ndarray, ...]) -> bool:

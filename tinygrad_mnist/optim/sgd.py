@@ -7,9 +7,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..tensor import Tensor
-from .optimizer import _PIECE, Optimizer, check_flag, check_range, effective_grad
-
-_WHOLE = 2 * _PIECE  # elements: larger parameters are updated in pieces
+from .optimizer import _WHOLE, Optimizer, check_flag, check_range, effective_grad
 
 
 class SGD(Optimizer):
