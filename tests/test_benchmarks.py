@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks import train_speed
+from benchmarks import matmul_speed, train_speed
+from benchmarks.child import THREAD_VARIABLES
 from benchmarks.configs import CONFIGS, initial_weights, state_dict_keys
 from benchmarks.framework_mlp import FrameworkMLP
 from benchmarks.inputs import batch_orders, scale_images
@@ -184,6 +185,40 @@ def test_harness_rejects_unknown_config_and_impl():
         train_speed.main(["--config", "E"])
     with pytest.raises(SystemExit, match="subset of framework,numpy,torch"):
         train_speed.main(["--config", "D", "--impl", "numpy,jax"])
+
+
+def test_matmul_speed_times_every_product_of_a_step_in_numpy_and_torch():
+    lines = [json.loads(line) for line in run_module(
+        "benchmarks.matmul_speed", "--config", "D", "--repeats", "1", "--min-seconds", "0.001").splitlines()]
+    *per_product, summary = lines
+    # D is 784-20-10: the first layer's input (the images) needs no gradient
+    assert [p["product"] for p in per_product] == [
+        "layer 0 forward x @ W.T", "layer 0 weight grad g.T @ x",
+        "layer 1 forward x @ W.T", "layer 1 input grad g @ W", "layer 1 weight grad g.T @ x"]
+    assert per_product[0]["shape"] == "16x784 @ 784x20" and per_product[3]["shape"] == "16x10 @ 10x20"
+    for p in per_product:
+        assert p["numpy_us"] > 0 and p["torch_us"] > 0
+        assert p["numpy/torch"] == pytest.approx(p["numpy_us"] / p["torch_us"], rel=0.05, abs=0.02)
+    assert summary["product"] == "one training step" and summary["steps_per_epoch"] == 3750
+    numpy_total = sum(p["numpy_us"] for p in per_product) * 3750 / 1e6
+    assert summary["numpy_s_per_epoch"] == pytest.approx(numpy_total, rel=0.02, abs=0.002)
+
+
+def test_matmul_speed_without_torch_times_numpy_alone(monkeypatch, capsys):
+    for name in THREAD_VARIABLES:  # restored afterwards: matmul_speed sets them
+        monkeypatch.setenv(name, "2")
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now fails
+    matmul_speed.main(["--config", "D", "--repeats", "1", "--min-seconds", "0.001"])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 6 and all(line["numpy_us"] > 0 for line in lines[:-1])
+    assert not any(key.startswith("torch") for line in lines for key in line)
+    assert lines[-1]["numpy_s_per_epoch"] > 0 and "torch" not in lines[-1]["versions"]
+
+
+def test_matmul_speed_rejects_an_unknown_config():
+    done = subprocess.run([sys.executable, "-m", "benchmarks.matmul_speed", "--config", "E"], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "unknown config 'E'" in done.stderr
 
 
 def test_import_time_prints_one_json_line_and_loads_nothing_heavy():
