@@ -221,6 +221,22 @@ def test_matmul_speed_rejects_an_unknown_config():
     assert done.returncode == 2 and "unknown config 'E'" in done.stderr
 
 
+def test_step_overhead_counts_the_bytecodes_of_a_step_the_same_on_every_run():
+    def run():
+        out = run_module("benchmarks.step_overhead", "--config", "D", "--steps", "5", "--rounds", "1",
+                         "--traced-steps", "3")
+        return [json.loads(line) for line in out.splitlines()]
+    first, second = run(), run()
+    framework, numpy_ref, difference = first
+    assert [r["impl"] for r in first] == ["framework", "numpy", "framework - numpy"]
+    assert framework["bytecodes_per_step"] > numpy_ref["bytecodes_per_step"] > 0
+    assert framework["python_calls_per_step"] > numpy_ref["python_calls_per_step"] > 0
+    extra = framework["bytecodes_per_step"] - numpy_ref["bytecodes_per_step"]
+    assert abs(difference["bytecodes_per_step"] - extra) <= 1  # each rounded on its own
+    assert framework["us_per_step"] > 0 and numpy_ref["us_per_step"] > 0
+    assert [r["bytecodes_per_step"] for r in first] == [r["bytecodes_per_step"] for r in second]
+
+
 def test_import_time_prints_one_json_line_and_loads_nothing_heavy():
     lines = run_module("benchmarks.import_time", "--repeats", "1").splitlines()
     assert len(lines) == 1
