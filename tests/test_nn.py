@@ -56,9 +56,11 @@ def test_linear_layer_grads_match_torch_with_copied_weights():
 
 
 def test_a_large_linear_layer_is_column_major_and_its_gradients_match_torch():
-    big, small = nn.Linear(600, 300).double(), nn.Linear(60, 30)
+    big, small, widening = nn.Linear(600, 300).double(), nn.Linear(60, 30), nn.Linear(300, 600)
     assert big.weight.data.flags.f_contiguous and not big.weight.data.flags.c_contiguous
     assert small.weight.data.flags.c_contiguous
+    assert widening.weight.data.flags.c_contiguous  # out > in: row-major multiplies faster
+    assert nn.Linear(512, 512).weight.data.flags.c_contiguous  # as does out == in
     report = compare_with_torch(big, torch.nn.Linear(600, 300), randn(8, 600), rng.integers(0, 300, 8))
     assert report.ok, str(report)
     loss = (big(tg.tensor(randn(8, 600))) ** 2).sum()
