@@ -6,9 +6,9 @@ Run from the repository root: python -m benchmarks.matmul_speed [--config A] [--
 A training step of an MLP multiplies, for each Linear layer, the input by the weight (forward),
 the output gradient by the weight (the input's gradient, not needed for the first layer, whose
 input is the images) and the output gradient by the input (the weight's gradient). The NumPy
-products use the weights as nn.Linear stores them (column-major from 2^17 elements) and the
-weight gradient as Linear's backward writes it; the PyTorch ones use torch.nn.Linear's row-major
-weights. Both run in one process, alternating, with the same thread count. The summary line's
+products use the weights as nn.Linear stores them (large ones of narrowing layers column-major)
+and the weight gradient as Linear's backward writes it; the PyTorch ones use torch.nn.Linear's
+row-major weights. Both run in one process, alternating, with the same thread count. The summary line's
 seconds per epoch are what the products alone cost over 60,000 images: no implementation built
 on that library's products can train an epoch faster.
 """
