@@ -305,9 +305,11 @@ def test_bad_params_are_named():
         optim.SGD({a})
 
 
-def test_step_rejects_a_gradient_of_the_wrong_shape():
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1), lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+                                  lambda ps: optim.Adam(ps)], ids=["SGD", "SGD-momentum", "Adam"])
+def test_step_rejects_a_gradient_of_the_wrong_shape(make):
     a = tg.zeros(2, 3, requires_grad=True)
-    opt = optim.SGD([a], lr=0.1)
+    opt = make([a])
     a.grad = tg.ones(3)
     with pytest.raises(ShapeError, match=r"gradient of shape \(3,\) does not match its parameter of shape \(2, 3\)"):
         opt.step()

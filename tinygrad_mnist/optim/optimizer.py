@@ -2,7 +2,9 @@
 
 Subclasses implement `_check_hyperparameters(group)` and `_update(param, grad, group)`; the
 update writes into `param.data` in place, so the arrays held by the model and the graph stay
-the same objects and keep their dtype (float32 stays float32).
+the same objects and keep their dtype (float32 stays float32). A subclass may also override
+`_update_group(group)`, which calls `_update` for each parameter with a gradient, to take a
+common case in one loop (plain SGD does).
 """
 from __future__ import annotations
 
@@ -92,14 +94,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad = p.grad.data
-                if grad.shape != p.data.shape:
-                    raise ShapeError(f"{self._name}.step: gradient of shape {grad.shape} does not match "
-                                     f"its parameter of shape {p.data.shape}")
-                self._update(p, grad, group)
+            self._update_group(group)
         self._steps += 1
         if self._steps % _FLUSH_EVERY == 0:
             self._flush_subnormals()
@@ -116,6 +111,20 @@ class Optimizer:
             for value in state.values():
                 if isinstance(value, np.ndarray) and value.dtype.kind == "f":
                     value[np.abs(value) < np.finfo(value.dtype).tiny] = 0
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        """Update each parameter of group that has a gradient (a subclass may take a group at once)."""
+        for p in group["params"]:
+            if p.grad is not None:
+                self._update(p, self._checked_grad(p), group)
+
+    def _checked_grad(self, p: Tensor) -> np.ndarray:
+        """p's gradient array, which must have p's shape."""
+        grad = p.grad.data
+        if grad.shape != p.data.shape:
+            raise ShapeError(f"{self._name}.step: gradient of shape {grad.shape} does not match "
+                             f"its parameter of shape {p.data.shape}")
+        return grad
 
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
         raise NotImplementedError

@@ -30,12 +30,25 @@ class SGD(Optimizer):
             raise ConfigError(f"{self._name}: nesterov=True needs momentum > 0 and dampening == 0, got "
                               f"momentum={group['momentum']!r}, dampening={group['dampening']!r}")
 
+    def _update_group(self, group: dict[str, Any]) -> None:
+        if group["momentum"] or group["weight_decay"] or group["maximize"]:
+            return super()._update_group(group)
+        # Plain SGD, the common case: p -= lr * grad through a scratch array, without the general
+        # path's per-parameter bookkeeping; a large parameter goes through it, in pieces.
+        scale, work = -group["lr"], self._work
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            grad, data = p.grad.data, p.data
+            if grad.shape != data.shape or data.size > _WHOLE:
+                self._update(p, self._checked_grad(p), group)
+                continue
+            scratch = work.get(p)
+            tmp = scratch[2] if scratch is not None and scratch[0] is data else self._scratch(p)[1]
+            data += np.multiply(grad, scale, out=tmp)
+
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-        if not (momentum or group["weight_decay"] or group["maximize"]) and p.data.size <= _WHOLE:
-            # plain SGD, the common case, without the general path's per-step bookkeeping
-            p.data += np.multiply(grad, -lr, out=self._scratch(p)[1])
-            return
         buffers, first_step = (), False
         if momentum:
             state = self.state.setdefault(p, {})
