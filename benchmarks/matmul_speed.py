@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import statistics
 import time
 
 from .child import pin_threads
@@ -62,7 +63,7 @@ def measure(calls_by_library: dict, repeats: int, min_seconds: float) -> dict:
         for lib, calls in calls_by_library.items():
             for i, (_, _, call) in enumerate(calls):
                 samples[lib][i].append(seconds_per_call(call, min_seconds))
-    return {lib: [sorted(s)[len(s) // 2] for s in per_call] for lib, per_call in samples.items()}
+    return {lib: [statistics.median(s) for s in per_call] for lib, per_call in samples.items()}
 
 
 def main(argv: list[str] | None = None) -> None:

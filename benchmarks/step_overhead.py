@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
 
@@ -49,7 +50,7 @@ def microseconds_per_step(train_steps: dict, steps: int, rounds: int) -> dict:
             for _ in range(steps):
                 train_step()
             samples[name].append((time.perf_counter() - start) / steps * 1e6)
-    return {name: sorted(s)[len(s) // 2] for name, s in samples.items()}
+    return {name: statistics.median(s) for name, s in samples.items()}
 
 
 def main(argv: list[str] | None = None) -> None:

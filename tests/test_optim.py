@@ -305,6 +305,22 @@ def test_bad_params_are_named():
         optim.SGD({a})
 
 
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1), lambda ps: optim.Adam(ps, lr=0.1)],
+                         ids=["SGD", "Adam"])
+def test_step_updates_a_parameter_whose_data_was_replaced(make):
+    # The scratch arrays kept for a parameter are rebuilt for its new array (here of a new shape).
+    a = tg.zeros(2, 3, requires_grad=True)
+    opt = make([a])
+    a.grad = tg.ones(2, 3)
+    opt.step()
+    a.data = np.zeros(4, dtype=np.float32)
+    a.grad = tg.ones(4)
+    if isinstance(opt, optim.Adam):
+        opt.state.clear()  # Adam's moments belong to the old shape
+    opt.step()
+    np.testing.assert_allclose(a.data, np.full(4, -0.1, dtype=np.float32), rtol=1e-5)
+
+
 @pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1), lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
                                   lambda ps: optim.Adam(ps)], ids=["SGD", "SGD-momentum", "Adam"])
 def test_step_rejects_a_gradient_of_the_wrong_shape(make):

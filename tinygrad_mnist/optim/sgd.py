@@ -34,18 +34,16 @@ class SGD(Optimizer):
         if group["momentum"] or group["weight_decay"] or group["maximize"]:
             return super()._update_group(group)
         # Plain SGD, the common case: p -= lr * grad through a scratch array, without the general
-        # path's per-parameter bookkeeping; a large parameter goes through it, in pieces.
-        scale, work = -group["lr"], self._work
+        # path's per-parameter bookkeeping; a large parameter takes the general path, in pieces.
+        scale = -group["lr"]
         for p in group["params"]:
             if p.grad is None:
                 continue
-            grad, data = p.grad.data, p.data
-            if grad.shape != data.shape or data.size > _WHOLE:
-                self._update(p, self._checked_grad(p), group)
-                continue
-            scratch = work.get(p)
-            tmp = scratch[2] if scratch is not None and scratch[0] is data else self._scratch(p)[1]
-            data += np.multiply(grad, scale, out=tmp)
+            grad = self._checked_grad(p)
+            if p.data.size > _WHOLE:
+                self._update(p, grad, group)
+            else:
+                p.data += np.multiply(grad, scale, out=self._scratch(p)[1])
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
