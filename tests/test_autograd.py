@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import tinygrad_mnist as tg
+from tinygrad_mnist import optim
 from tinygrad_mnist.autograd import Function
 from tinygrad_mnist.testing import assert_matches_torch
 
@@ -554,3 +555,86 @@ def test_repr():
     with tg.no_grad():
         assert repr(leaf * 2) == "Tensor([2., 4.])"
     assert repr(leaf.detach()) == "Tensor([1., 2.])"
+
+
+# ---- arrays a graph saved, changed in place before its backward: an error, as in torch -------
+
+def _retained_product(lib):
+    """y = sum(w * x), backward once with retain_graph: Mul saved both w and x."""
+    w = lib.tensor([1.0, 2.0], requires_grad=True)
+    x = lib.tensor([3.0, 4.0], requires_grad=True)
+    y = (w * x).sum()
+    y.backward(retain_graph=True)
+    return w, x, y
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
+def test_an_optimizer_step_between_two_backwards_through_saved_weights_is_an_error(optimizer):
+    w, x, y = _retained_product(torch)
+    getattr(torch.optim, optimizer)([w], lr=1.0).step()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+    w, x, y = _retained_product(tg)
+    opt = getattr(optim, optimizer)([w], lr=1.0)  # kept: the check asks the optimizers that exist
+    opt.step()
+    with pytest.raises(RuntimeError, match=f"MulBackward.*changed in place.*{optimizer}.step"):
+        y.backward()  # x.grad would be [-1, 0] + [3, 4] computed from the updated w, not [2, 4] * 2
+
+
+def test_an_optimizer_step_on_other_parameters_leaves_the_retained_graph_usable():
+    w, x, y = _retained_product(tg)
+    other = tg.zeros(2, requires_grad=True)
+    other.grad = tg.ones(2)
+    opt = optim.SGD([other], lr=1.0)
+    opt.step()
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
+
+
+def test_a_saved_output_filled_under_no_grad_is_an_error_at_backward():
+    for lib in (torch, tg):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        h = x.exp()  # Exp saves its output
+        z = h.sum()
+        with lib.no_grad():
+            h.fill_(0.0)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation|changed in place"):
+            z.backward()
+
+
+def test_a_view_of_a_saved_array_zeroed_in_place_is_an_error_at_backward():
+    x = tg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    w = tg.tensor([[1.0], [1.0]])
+    y = (x @ w).sum()  # matmul saves x's and w's arrays
+    w.reshape(2)[0:1].zero_()
+    with pytest.raises(RuntimeError, match="changed in place"):
+        y.backward()
+
+
+def test_changes_made_before_the_graph_was_built_are_fine():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    w.grad = tg.ones(2)
+    optim.SGD([w], lr=1.0).step()
+    x = tg.tensor([3.0, 4.0])
+    x.fill_(5.0)
+    (w * x).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [1.0 + 5.0, 1.0 + 5.0])
+
+
+def test_fill_or_zero_on_a_tensor_that_requires_grad_is_refused_while_recording():
+    leaf = tg.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf.*requires grad.*in-place fill_"):
+        leaf.fill_(3.0)
+    with pytest.raises(RuntimeError, match="in-place zero_.*graph"):
+        (leaf * 2).zero_()  # torch records this; the library cannot, so it says so
+    with tg.no_grad():
+        leaf.zero_()  # as torch: allowed outside recording, e.g. to re-initialise a weight
+    np.testing.assert_array_equal(leaf.numpy(), [0.0, 0.0])
+
+
+def test_an_init_function_on_a_saved_weight_is_an_error_at_backward():
+    w = tg.ones(3, requires_grad=True)
+    y = (w * w).sum()
+    tg.nn.init.normal_(w)
+    with pytest.raises(RuntimeError, match="changed in place.*nn.init"):
+        y.backward()

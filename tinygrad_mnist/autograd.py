@@ -12,6 +12,7 @@ import functools
 import heapq
 import itertools
 import operator
+import weakref
 from typing import Callable, Sequence
 
 import numpy as np
@@ -159,6 +160,8 @@ class Function:
                 f"{self.name}: trying to backward through the graph a second time, but its "
                 "saved values were freed after the first backward; pass retain_graph=True "
                 "to the first backward() if you need to go through it again")
+        if self.seq < _last_change:
+            _check_unchanged(self)
         grads = self.backward(grad) if self.array_backward and not _grad_enabled else \
             self._backward_on_tensors(grad)
         return grads if type(grads) is tuple else (grads,)
@@ -191,6 +194,58 @@ _next_seq = itertools.count().__next__
 _data = operator.attrgetter("data")
 _Tensor = None        # set by tensor.py (the engine builds Tensors without importing tensor.py)
 _make_tensor = None   # set by tensor.py: (ndarray, node or None) -> Tensor
+
+
+# Arrays changed in place after a node saved them would give wrong gradients, so, as torch's
+# version counters do, backward refuses them. Each in-place change takes a sequence number from
+# the counter that numbers the nodes; a node made after the latest change (as in every training
+# step) needs no check. Optimizers, which change their parameters' arrays at every step, only
+# note when they last stepped (an optimizer that no longer exists is not asked); the rarer
+# changes (fill_, zero_, init, load_state_dict) note the arrays themselves.
+_last_change = -1
+_changed: dict = {}                 # id(owning array) -> (sequence number, how, weakref)
+_stepping = weakref.WeakSet()       # every optimizer, with .changed_at and .param_groups
+
+
+def record_step() -> int:
+    """The sequence number of an optimizer's in-place step (the optimizer keeps it in changed_at)."""
+    global _last_change
+    _last_change = _next_seq()
+    return _last_change
+
+
+def record_change(array: np.ndarray, how: str) -> None:
+    """Note that array (or the memory it views) was just changed in place by how."""
+    global _last_change
+    owner = _owner(array)
+    key = id(owner)
+    # The entry goes when the array does, so that a later array at the same address starts clean.
+    _changed[key] = (_next_seq(), how, weakref.ref(owner, lambda _, key=key: _changed.pop(key, None)))
+    _last_change = _changed[key][0]
+
+
+def _owner(array: np.ndarray) -> np.ndarray:
+    """The array that owns array's memory (array itself unless it is a view)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _check_unchanged(node: Function) -> None:
+    """Raise if an array node saved for backward was changed in place after node was made."""
+    changes = {key: how for key, (seq, how, _) in list(_changed.items()) if seq > node.seq}
+    for optimizer in _stepping:
+        if optimizer.changed_at > node.seq:
+            changes.update((id(_owner(p.data)), f"{type(optimizer).__name__}.step()")
+                           for group in optimizer.param_groups for p in group["params"])
+    saved = [*getattr(node, "inputs", ()), getattr(node, "output", None), *(node.saved or ())]
+    for array in saved:
+        how = changes.get(id(_owner(array))) if isinstance(array, np.ndarray) else None
+        if how is not None:
+            raise RuntimeError(
+                f"{node.name}Backward: an array it saved for backward was changed in place (by "
+                f"{how}) after it was saved, so the gradient would be wrong; change a copy, or "
+                "run backward before the change")
 
 
 def _unbroadcast(grad, shape: tuple[int, ...]):

@@ -82,11 +82,21 @@ class Tensor:
 
     def zero_(self) -> Tensor:
         """Fill with zeros in place (for tensors outside any graph, like .grad)."""
-        self.data[...] = 0
-        return self
+        return self._fill_in_place(0, "zero_")
 
     def fill_(self, value) -> Tensor:
+        """Fill with value in place (for tensors outside any graph)."""
+        return self._fill_in_place(value, "fill_")
+
+    def _fill_in_place(self, value, name: str) -> Tensor:
+        if self.requires_grad and autograd._grad_enabled:
+            if self._ctx is None:
+                raise RuntimeError(f"a leaf that requires grad cannot take an in-place {name} while "
+                                   "ops are recorded, as in torch; do it under tg.no_grad()")
+            raise RuntimeError(f"an in-place {name} on a tensor in a graph is not recorded by this "
+                               "library (torch records it); make a new tensor, or detach() first")
         self.data[...] = value
+        autograd.record_change(self.data, name)
         return self
 
     def __repr__(self) -> str:

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from .. import rng
+from .. import autograd, rng
 from ..tensor import Tensor
 
 _GAINS = {"linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0, "sigmoid": 1.0,
@@ -39,6 +39,7 @@ def _fan(t: Tensor, mode: str) -> int:
 
 def _fill(t: Tensor, values: np.ndarray) -> Tensor:
     t.data[...] = values
+    autograd.record_change(t.data, "an nn.init function")
     return t
 
 

@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from .. import autograd
 from ..autograd import enable_grad
 from ..errors import ConfigError, DataError, DTypeError, ShapeError
 from ..tensor import Tensor
@@ -31,6 +32,8 @@ class Optimizer:
         self._work: dict[Tensor, tuple] = {}         # scratch arrays per parameter: see _pieces
         self._piece_work: dict[np.dtype, tuple] = {}  # scratch arrays per dtype, for pieces
         self._steps = 0        # for _flush_subnormals; not part of the state (it changes no result)
+        self.changed_at = -1   # when step last changed the parameters in place (see autograd)
+        autograd._stepping.add(self)
         if isinstance(params, Tensor):
             raise DTypeError(f"{self._name}: params must be an iterable of Tensors or of param-group "
                              f"dicts, got a single Tensor; pass [tensor] or model.parameters()")
@@ -95,6 +98,7 @@ class Optimizer:
                 loss = closure()
         for group in self.param_groups:
             self._update_group(group)
+        self.changed_at = autograd.record_step()
         self._steps += 1
         if self._steps % _FLUSH_EVERY == 0:
             self._flush_subnormals()
