@@ -638,3 +638,15 @@ def test_an_init_function_on_a_saved_weight_is_an_error_at_backward():
     tg.nn.init.normal_(w)
     with pytest.raises(RuntimeError, match="changed in place.*nn.init"):
         y.backward()
+
+
+@pytest.mark.parametrize("op", [lambda t: t.sum(), lambda t: t.mean(), lambda t: t.reshape(2, 2).sum(0).sum()])
+def test_a_graph_that_saved_no_values_can_run_backward_again_without_retain_graph(op):
+    # torch frees only saved tensors; nodes that kept shapes and dims alone can run again
+    x = tg.tensor(arr(4), requires_grad=True)
+    t = torch.tensor(arr(4), requires_grad=True)
+    for lib_x in (x, t):
+        y = op(lib_x)
+        y.backward()
+        y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12)

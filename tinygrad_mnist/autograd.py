@@ -149,8 +149,10 @@ class Function:
         return f"<{self.name}Backward>"
 
     def _release(self) -> None:
-        """Drop what backward saved; `saved is _FREED` then marks the node as freed."""
-        if self.save_inputs or self.save_output or self.saved is not None:
+        """Drop the arrays backward saved; `saved is _FREED` then marks the node as freed. A node
+        that saved no arrays (only shapes or dims) can run again, as in torch."""
+        if self.save_inputs or self.save_output or (
+                self.saved is not None and any(type(a) is np.ndarray for a in self.saved)):
             self.inputs = self.output = self.saved = _FREED
 
     def _run_backward(self, grad):
