@@ -151,8 +151,7 @@ class Function:
     def _release(self) -> None:
         """Drop the arrays backward saved; `saved is _FREED` then marks the node as freed. A node
         that saved no arrays (only shapes or dims) can run again, as in torch."""
-        if self.save_inputs or self.save_output or (
-                self.saved is not None and any(type(a) is np.ndarray for a in self.saved)):
+        if self.save_inputs or self.save_output or (self.saved is not None and _holds_array(self.saved)):
             self.inputs = self.output = self.saved = _FREED
 
     def _run_backward(self, grad):
@@ -189,6 +188,11 @@ class Function:
         if not arrays:
             return grads
         return tuple(None if g is None else g.data for g in (grads if type(grads) is tuple else (grads,)))
+
+
+def _holds_array(saved: tuple) -> bool:
+    """Whether saved has an ndarray in it, or in a tuple in it (an index, for instance)."""
+    return any(type(a) is np.ndarray or type(a) is tuple and _holds_array(a) for a in saved)
 
 
 _new = object.__new__
