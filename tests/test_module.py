@@ -1,5 +1,6 @@
 """Module registration, state_dict, repr and init, against torch."""
 import math
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -110,6 +111,19 @@ def test_reassigning_and_deleting_attributes_updates_registration():
     assert "scale" not in dict(model.named_parameters())
     del model.heads
     assert [n for n, _ in model.named_children()] == ["encoder"]
+
+
+def test_replacing_a_layer_or_parameter_keeps_its_place_as_in_torch():
+    ours = nn.Sequential(OrderedDict(fc1=nn.Linear(4, 4), act=nn.ReLU(), fc2=nn.Linear(4, 4)))
+    theirs = torch.nn.Sequential(OrderedDict(fc1=torch.nn.Linear(4, 4), act=torch.nn.ReLU(), fc2=torch.nn.Linear(4, 4)))
+    ours.fc1, theirs.fc1 = nn.Linear(4, 4), torch.nn.Linear(4, 4)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    x = np.random.default_rng(2).standard_normal((3, 4)).astype(np.float32)
+    np.testing.assert_allclose(ours(tg.Tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    layer = nn.Linear(2, 2)
+    layer.weight = nn.Parameter(np.zeros((2, 2), np.float32))
+    assert [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
 
 
 def test_a_shared_parameter_is_listed_once_and_gets_both_gradients():
