@@ -126,6 +126,41 @@ def test_replacing_a_layer_or_parameter_keeps_its_place_as_in_torch():
     assert [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
 
 
+def test_a_wrong_type_over_a_parameter_or_submodule_raises_and_none_keeps_the_slot_as_in_torch():
+    for lib in (nn, torch.nn):
+        layer = lib.Linear(2, 2)
+        with pytest.raises(TypeError, match="as parameter 'weight' .*Parameter or None expected"):
+            layer.weight = (tg.ones if lib is nn else torch.ones)(2, 2)
+        with pytest.raises(TypeError, match="as parameter 'weight'"):
+            layer.weight = lib.ReLU()
+        assert [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
+        layer.weight = None
+        assert layer.weight is None and [n for n, _ in layer.named_parameters()] == ["bias"]
+        layer.weight = lib.Parameter((tg.zeros if lib is nn else torch.zeros)(2, 2))
+        assert [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
+        model = lib.Sequential(lib.Linear(2, 2), lib.ReLU())
+        with pytest.raises(TypeError, match="as child module '1' .*Module or None expected"):
+            setattr(model, "1", "relu")
+        setattr(model, "0", None)
+        assert len(model) == 2 and [n for n, _ in model.named_modules()] == ["", "1"]
+        assert list(model.state_dict()) == [] and repr(model).splitlines()[1] == "  (0): None"
+        setattr(model, "0", lib.Linear(2, 2))
+        assert list(model.state_dict()) == ["0.weight", "0.bias"]
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: nn.Sequential(nn.Linear(2, 2), nn.functional.relu), "cannot add 'function' as child module '1'"),
+    (lambda: nn.Sequential(nn.Linear(2, 2), nn.ReLU), "the class 'ReLU' \\(not an instance\\)"),
+    (lambda: nn.ModuleList().append(3), "cannot add 'int' as child module '0'"),
+    (lambda: nn.ModuleList([nn.ReLU(), "tanh"]), "cannot add 'str' as child module '1'"),
+    (lambda: nn.Module().add_module("layer", 3), "cannot add 'int' as child module 'layer'"),
+    (lambda: nn.Module().register_parameter("w", tg.ones(2)), "cannot register 'Tensor' as parameter 'w'"),
+])
+def test_containers_refuse_what_is_not_a_module_instead_of_skipping_it(build, message):
+    with pytest.raises(TypeError, match=message):
+        build()
+
+
 def test_a_shared_parameter_is_listed_once_and_gets_both_gradients():
     lin = nn.Linear(3, 3)
     model = nn.Sequential(lin, nn.Tanh(), lin)

@@ -36,34 +36,39 @@ class Module:
     def __setattr__(self, name: str, value) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
-        # A name that is already registered keeps its place (dicts keep a key's position on
-        # reassignment), so replacing a layer of a Sequential does not move it to the end.
-        if isinstance(value, Parameter):
-            self._modules.pop(name, None)
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._parameters.pop(name, None)
-            self._modules[name] = value
+        if isinstance(value, Parameter) or (value is None and name in self._parameters):
+            self.register_parameter(name, value)
+        elif name in self._parameters:
+            raise DTypeError(f"cannot assign {_type_name(value)} as parameter '{name}' (Parameter or None expected)")
+        elif isinstance(value, Module) or (value is None and name in self._modules):
+            self.add_module(name, value)
+        elif name in self._modules:
+            raise DTypeError(f"cannot assign {_type_name(value)} as child module '{name}' (Module or None expected)")
         else:
-            self._parameters.pop(name, None)
-            self._modules.pop(name, None)
-        object.__setattr__(self, name, value)
+            object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         object.__delattr__(self, name)
 
+    # A name that is already registered keeps its place (dicts keep a key's position on
+    # reassignment), so replacing a layer of a Sequential does not move it to the end. None
+    # keeps the name registered, as in torch, for an optional parameter (Linear's bias) or module.
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register param under name (None records a missing optional parameter, e.g. bias)."""
-        if param is None:
-            object.__setattr__(self, name, None)
-            self._parameters.pop(name, None)
-        else:
-            setattr(self, name, param)
+        if param is not None and not isinstance(param, Parameter):
+            raise DTypeError(f"cannot register {_type_name(param)} as parameter '{name}' (Parameter or None expected)")
+        self._modules.pop(name, None)
+        self._parameters[name] = param
+        object.__setattr__(self, name, param)
 
-    def add_module(self, name: str, module: Module) -> None:
-        setattr(self, name, module)
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register module as the child called name (None keeps the name registered, empty)."""
+        _check_module(module, name)
+        self._parameters.pop(name, None)
+        self._modules[name] = module
+        object.__setattr__(self, name, module)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
@@ -87,7 +92,7 @@ class Module:
                 continue
             seen.add(id(module))
             yield name, module
-            children = [(f"{name}.{n}" if name else n, m) for n, m in module._modules.items()]
+            children = [(f"{name}.{n}" if name else n, m) for n, m in module._modules.items() if m is not None]
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
@@ -105,7 +110,7 @@ class Module:
         modules = self.named_modules(prefix) if recurse else [(prefix, self)]
         for mod_name, module in modules:
             for name, p in module._parameters.items():
-                if id(p) not in seen:
+                if p is not None and id(p) not in seen:
                     seen.add(id(p))
                     yield (f"{mod_name}.{name}" if mod_name else name), p
 
@@ -187,6 +192,19 @@ class Module:
             return f"{type(self).__name__}({extra})"
         body = ([extra] if extra else []) + lines
         return f"{type(self).__name__}(\n  " + "\n  ".join(body) + "\n)"
+
+
+def _type_name(value) -> str:
+    """How an error names a wrong value: by its type, or for a class passed where an instance
+    belongs (nn.ReLU for nn.ReLU()) by saying so."""
+    if isinstance(value, type):
+        return f"the class '{value.__name__}' (not an instance)"
+    return f"'{type(value).__name__}'"
+
+
+def _check_module(module, name: str) -> None:
+    if module is not None and not isinstance(module, Module):
+        raise DTypeError(f"cannot add {_type_name(module)} as child module '{name}' (Module or None expected)")
 
 
 def _indent(text: str, spaces: int) -> str:
