@@ -174,6 +174,28 @@ def test_a_shared_parameter_is_listed_once_and_gets_both_gradients():
     np.testing.assert_allclose(lin.weight.grad.data, t_lin.weight.grad.numpy(), rtol=1e-10)
 
 
+def tied(lib):
+    model = lib.Module()
+    model.a, model.b = lib.Linear(3, 3), lib.Linear(3, 3)
+    model.b.weight = model.a.weight
+    shared = lib.Linear(3, 2)
+    model.c = lib.Sequential(shared, lib.ReLU(), shared)
+    return model
+
+
+def test_state_dict_keeps_every_name_of_a_tied_parameter_and_loads_torchs():
+    ours, theirs = tied(nn), tied(torch.nn)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == [
+        "a.weight", "a.bias", "b.weight", "b.bias", "c.0.weight", "c.0.bias", "c.2.weight", "c.2.bias"]
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()] == [
+        "a.weight", "a.bias", "b.bias", "c.0.weight", "c.0.bias"]
+    ours.load_state_dict(theirs.state_dict())
+    assert ours.b.weight is ours.a.weight
+    np.testing.assert_array_equal(ours.a.weight.data, theirs.a.weight.detach().numpy())
+    np.testing.assert_array_equal(ours.c[2].bias.data, theirs.c[0].bias.detach().numpy())
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in tied(nn).state_dict().items()})
+
+
 def test_sequential_indexing_slicing_and_iteration():
     model = mlp()
     assert len(model) == 4 and isinstance(model[0], nn.Linear) and isinstance(model[-1], nn.Linear)
