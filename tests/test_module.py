@@ -196,6 +196,19 @@ def test_state_dict_keeps_every_name_of_a_tied_parameter_and_loads_torchs():
     theirs.load_state_dict({k: torch.from_numpy(v) for k, v in tied(nn).state_dict().items()})
 
 
+def test_children_list_a_module_registered_twice_once_as_in_torch():
+    names = []
+    for lib in (nn, torch.nn):
+        model = lib.Module()
+        model.a = lib.Linear(2, 2)
+        model.add_module("empty", None)
+        model.b = lib.ReLU()
+        model.c = model.a
+        names.append([n for n, _ in model.named_children()])
+        assert list(model.children()) == [model.a, model.b]
+    assert names[0] == names[1] == ["a", "b"]
+
+
 def test_sequential_indexing_slicing_and_iteration():
     model = mlp()
     assert len(model) == 4 and isinstance(model[0], nn.Linear) and isinstance(model[-1], nn.Linear)
