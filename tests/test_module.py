@@ -219,6 +219,68 @@ def test_sequential_indexing_slicing_and_iteration():
     assert len(model) == 5
 
 
+def layout(container):
+    return [(name, type(m).__name__) for name, m in container._modules.items()]
+
+
+@pytest.mark.parametrize("container", ["Sequential", "ModuleList"])
+def test_list_operations_renumber_the_children_as_in_torch(container):
+    libs = (nn, torch.nn)
+    seqs = [getattr(lib, container)([lib.Linear(2, 2), lib.ReLU(), lib.Tanh()]) if container == "ModuleList"
+            else lib.Sequential(lib.Linear(2, 2), lib.ReLU(), lib.Tanh()) for lib in libs]
+    steps = [
+        lambda lib, s: s.__setitem__(-1, lib.Sigmoid()),
+        lambda lib, s: s.insert(0, lib.Identity()),
+        lambda lib, s: s.insert(2, lib.Tanh()),
+        lambda lib, s: s.insert(len(s), lib.ReLU()),
+        lambda lib, s: s.extend([lib.ReLU(), lib.Tanh()]),
+        lambda lib, s: s.__delitem__(0),
+        lambda lib, s: s.__delitem__(slice(1, 6, 2)),
+        lambda lib, s: s.__delitem__(-1),
+    ]
+    for step in steps:
+        for lib, s in zip(libs, seqs):
+            step(lib, s)
+        assert layout(seqs[0]) == layout(seqs[1])
+    ours, theirs = seqs
+    assert type(ours.pop(0)).__name__ == type(theirs.pop(0)).__name__
+    assert layout(ours.pop(slice(0, 1))) == layout(theirs.pop(slice(0, 1))) and layout(ours) == layout(theirs)
+    assert len(ours) == 1 and not hasattr(ours, "1") and all(getattr(ours, str(i)) is m for i, m in enumerate(ours))
+    for lib, s in zip(libs, seqs):
+        for bad in (lambda: s.__setitem__(5, lib.ReLU()), lambda: s.__delitem__(5), lambda: s.pop(-5)):
+            with pytest.raises(IndexError, match="index -?5 is out of range"):
+                bad()
+    with pytest.raises(IndexError, match="insert: index 9 is out of range"):
+        ours.insert(9, nn.ReLU())
+    with pytest.raises(TypeError, match="cannot add 'int' as child module '0'"):
+        ours.insert(-1, 3)
+    with pytest.raises(TypeError, match="expected an iterable of Modules, got 'int'"):
+        ours.extend(3)
+    assert layout(ours) == layout(theirs)
+
+
+def test_a_sequential_keeps_running_its_layers_in_order_after_list_operations():
+    model = nn.Sequential(OrderedDict(fc1=nn.Linear(3, 4), act=nn.ReLU(), fc2=nn.Linear(4, 2)))
+    theirs = torch.nn.Sequential(OrderedDict(fc1=torch.nn.Linear(3, 4), act=torch.nn.ReLU(), fc2=torch.nn.Linear(4, 2)))
+    for s, lib in ((model, nn), (theirs, torch.nn)):
+        del s[1]
+        s.insert(1, lib.Tanh())
+        s.append(lib.Sigmoid())
+    assert list(model.state_dict()) == list(theirs.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    x = np.random.default_rng(3).standard_normal((5, 3)).astype(np.float32)
+    np.testing.assert_allclose(model(tg.Tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_module_list_starts_empty_from_none_and_grows_with_plus_equals():
+    for lib in (nn, torch.nn):
+        modules = lib.ModuleList(None)
+        same = modules
+        modules += [lib.ReLU(), lib.Tanh()]
+        assert modules is same and layout(modules) == [("0", "ReLU"), ("1", "Tanh")]
+        assert len(lib.ModuleList()) == 0
+
+
 def test_to_double_runs_the_model_in_float64():
     model = mlp().double()
     assert all(p.dtype == np.float64 for p in model.parameters())

@@ -1,8 +1,9 @@
 """Module, Parameter, Sequential, ModuleList: registration, state_dict and repr as in PyTorch."""
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict, namedtuple
-from typing import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -224,7 +225,7 @@ def _indent(text: str, spaces: int) -> str:
 
 
 class _ModuleSequence(Module):
-    """Children registered under '0', '1', ...: length, iteration and append."""
+    """Children registered under '0', '1', ...: length, iteration and torch's list operations."""
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -235,6 +236,55 @@ class _ModuleSequence(Module):
     def append(self, module: Module):
         self.add_module(str(len(self)), module)
         return self
+
+    def extend(self, modules):
+        if not isinstance(modules, Iterable):
+            raise DTypeError(f"{type(self).__name__}.extend: expected an iterable of Modules, got {_type_name(modules)}")
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module):
+        """Put module before position index (-len <= index <= len) and number the children 0, 1, ... again."""
+        n = len(self)
+        index = operator.index(index)
+        if not -n <= index <= n:
+            raise IndexError(f"{type(self).__name__}.insert: index {index} is out of range for {n} modules")
+        if index < 0:
+            index += n
+        _check_module(module, str(index))
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._renumber(modules)
+        return self
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        setattr(self, self._name_at(index), module)
+
+    def __delitem__(self, index) -> None:
+        """Remove a child or a slice of them; the rest are numbered 0, 1, ... again, as in torch
+        (a Sequential built from an OrderedDict loses its names)."""
+        doomed = list(self._modules)[index] if isinstance(index, slice) else [self._name_at(index)]
+        self._renumber([m for name, m in self._modules.items() if name not in doomed])
+
+    def pop(self, index):
+        """Remove and return the child at index (or a slice of them, as a container of the same type)."""
+        module = self[index]
+        del self[index]
+        return module
+
+    def _name_at(self, index: int) -> str:
+        n = len(self)
+        index = operator.index(index)
+        if not -n <= index < n:
+            raise IndexError(f"{type(self).__name__}: index {index} is out of range for {n} modules")
+        return list(self._modules)[index]
+
+    def _renumber(self, modules) -> None:
+        for name in list(self._modules):
+            delattr(self, name)
+        for i, m in enumerate(modules):
+            self.add_module(str(i), m)
 
 
 class Sequential(_ModuleSequence):
@@ -255,24 +305,23 @@ class Sequential(_ModuleSequence):
         return x
 
     def __getitem__(self, index):
-        items = list(self._modules.items())
         if isinstance(index, slice):
-            return Sequential(OrderedDict(items[index]))
-        return items[index][1]
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        return self._modules[self._name_at(index)]
 
 
 class ModuleList(_ModuleSequence):
     """A list of modules, registered so their parameters are found."""
 
-    def __init__(self, modules=()):
+    def __init__(self, modules=None):
         super().__init__()
-        self.extend(modules)
+        if modules is not None:
+            self.extend(modules)
 
     def __getitem__(self, index):
-        values = list(self._modules.values())
-        return ModuleList(values[index]) if isinstance(index, slice) else values[index]
+        if isinstance(index, slice):
+            return ModuleList(list(self._modules.values())[index])
+        return self._modules[self._name_at(index)]
 
-    def extend(self, modules) -> ModuleList:
-        for m in modules:
-            self.append(m)
-        return self
+    def __iadd__(self, modules) -> ModuleList:
+        return self.extend(modules)
