@@ -288,6 +288,49 @@ def test_to_double_runs_the_model_in_float64():
     assert all(p.dtype == np.float32 for p in model.float().parameters())
 
 
+def test_to_takes_the_cpu_device_and_floating_dtypes_and_names_anything_else():
+    model = nn.Linear(2, 2)
+    assert model.to("cpu") is model and model.weight.dtype == np.float32
+    assert model.to("cpu", np.float64).weight.dtype == np.float64
+    assert model.to(dtype=np.float16).weight.dtype == np.float16 and model.to(np.float32).weight.dtype == np.float32
+    for args, error, message in [
+        ((np.int64,), TypeError, "only be converted to floating-point dtypes, got int64"),
+        ((torch.float64,), TypeError, "expected a NumPy floating dtype .*got torch.float64"),
+        (("cuda",), TypeError, "or the device 'cpu', got 'cuda'"),
+        (("cuda", np.float64), ValueError, "the only device is 'cpu', got 'cuda'"),
+    ]:
+        with pytest.raises(error, match=message):
+            model.to(*args)
+    assert model.weight.dtype == np.float32
+    with pytest.raises(TypeError, match="floating"):
+        torch.nn.Linear(2, 2).to(torch.int64)
+
+
+def test_apply_visits_children_first_then_self_as_in_torch():
+    def build(lib):
+        model = lib.Module()
+        model.first = lib.Linear(1, 1)
+        model.seq = lib.Sequential(lib.ReLU(), model.first)
+        return model
+
+    visits = [[], []]
+    for lib, seen in zip((nn, torch.nn), visits):
+        model = build(lib)
+        assert model.apply(lambda m: seen.append(type(m).__name__)) is model
+    assert visits[0] == visits[1] == ["Linear", "ReLU", "Linear", "Sequential", "Module"]
+    model = nn.Sequential(nn.Linear(3, 3), nn.ReLU())
+    model.apply(lambda m: nn.init.zeros_(m.weight) if isinstance(m, nn.Linear) else None)
+    assert not model[0].weight.data.any()
+
+
+def test_requires_grad_freezes_and_unfreezes_every_parameter():
+    model = Net()
+    assert model.requires_grad_(False) is model
+    assert not any(p.requires_grad for p in model.parameters())
+    model.heads.requires_grad_()
+    assert [n for n, p in model.named_parameters() if p.requires_grad] == ["heads.0.weight", "heads.0.bias", "heads.1.weight"]
+
+
 def test_module_without_super_init_gets_a_clear_error():
     class Broken(nn.Module):
         def __init__(self):

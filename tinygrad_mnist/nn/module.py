@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from .. import autograd
-from ..errors import DTypeError, ShapeError
+from ..errors import ConfigError, DTypeError, ShapeError
 from ..tensor import Tensor, _as_array
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -145,9 +145,30 @@ class Module:
             elif p.grad is not None:
                 p.grad = Tensor(np.zeros_like(p.data))
 
-    def to(self, dtype) -> Module:
-        """Convert every floating-point parameter to dtype (e.g. float64 for exact comparisons)."""
-        dtype = np.dtype(dtype)
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set requires_grad on every parameter (False freezes the module, e.g. for fine-tuning)."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def apply(self, fn) -> Module:
+        """Call fn on every submodule, children first, then on this module (e.g. a custom init)."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def to(self, device=None, dtype=None) -> Module:
+        """Convert every floating-point parameter to a floating dtype (e.g. np.float64 for exact
+        comparisons). Takes torch's forms to(dtype), to(device) and to(device, dtype); the CPU is
+        the only device, so to('cpu') changes nothing."""
+        if dtype is None and device is not None and not _is_cpu(device):  # to(dtype)
+            device, dtype = None, device
+        if device is not None and not _is_cpu(device):
+            raise ConfigError(f"Module.to: the only device is 'cpu', got {device!r}")
+        if dtype is None:
+            return self
+        dtype = _floating_dtype(dtype)
         for p in self.parameters():
             if p.data.dtype.kind == "f" and p.data.dtype != dtype:
                 p.data = p.data.astype(dtype)
@@ -204,6 +225,21 @@ class Module:
             return f"{type(self).__name__}({extra})"
         body = ([extra] if extra else []) + lines
         return f"{type(self).__name__}(\n  " + "\n  ".join(body) + "\n)"
+
+
+def _is_cpu(device) -> bool:
+    return isinstance(device, str) and device in ("cpu", "cpu:0")
+
+
+def _floating_dtype(dtype) -> np.dtype:
+    try:
+        dtype = np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise DTypeError(f"Module.to: expected a NumPy floating dtype such as np.float64, or the device "
+                         f"'cpu', got {dtype!r}") from None
+    if dtype.kind != "f":
+        raise DTypeError(f"Module.to: parameters can only be converted to floating-point dtypes, got {dtype}")
+    return dtype
 
 
 def _type_name(value) -> str:
