@@ -1,4 +1,5 @@
 """Module registration, state_dict, repr and init, against torch."""
+import inspect
 import math
 from collections import OrderedDict
 
@@ -396,7 +397,15 @@ def test_constant_inits_and_dtype_is_kept():
     t = tg.zeros(3, 4)
     assert np.all(nn.init.ones_(t).data == 1) and t.dtype == np.float32
     assert np.all(nn.init.constant_(t, 0.5).data == 0.5)
+    assert np.all(nn.init.constant_(tensor=t, val=0.25).data == 0.25)
     assert np.all(nn.init.zeros_(t).data == 0)
+
+
+@pytest.mark.parametrize("name", ["uniform_", "normal_", "constant_", "zeros_", "ones_", "xavier_uniform_",
+                                  "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "calculate_gain"])
+def test_init_functions_take_torchs_argument_names(name):
+    theirs = [p for p in inspect.signature(getattr(torch.nn.init, name)).parameters if p != "generator"]
+    assert list(inspect.signature(getattr(nn.init, name)).parameters) == theirs
 
 
 def test_linear_default_init_matches_torch_bounds():
