@@ -1,5 +1,7 @@
 """Module registration, state_dict, repr and init, against torch."""
+import inspect
 import math
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -112,6 +114,54 @@ def test_reassigning_and_deleting_attributes_updates_registration():
     assert [n for n, _ in model.named_children()] == ["encoder"]
 
 
+def test_replacing_a_layer_or_parameter_keeps_its_place_as_in_torch():
+    ours = nn.Sequential(OrderedDict(fc1=nn.Linear(4, 4), act=nn.ReLU(), fc2=nn.Linear(4, 4)))
+    theirs = torch.nn.Sequential(OrderedDict(fc1=torch.nn.Linear(4, 4), act=torch.nn.ReLU(), fc2=torch.nn.Linear(4, 4)))
+    ours.fc1, theirs.fc1 = nn.Linear(4, 4), torch.nn.Linear(4, 4)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    x = np.random.default_rng(2).standard_normal((3, 4)).astype(np.float32)
+    np.testing.assert_allclose(ours(tg.Tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    layer = nn.Linear(2, 2)
+    layer.weight = nn.Parameter(np.zeros((2, 2), np.float32))
+    assert [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
+
+
+def test_a_wrong_type_over_a_parameter_or_submodule_raises_and_none_keeps_the_slot_as_in_torch():
+    for lib in (nn, torch.nn):
+        layer = lib.Linear(2, 2)
+        with pytest.raises(TypeError, match="as parameter 'weight' .*Parameter or None expected"):
+            layer.weight = (tg.ones if lib is nn else torch.ones)(2, 2)
+        with pytest.raises(TypeError, match="as parameter 'weight'"):
+            layer.weight = lib.ReLU()
+        assert [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
+        layer.weight = None
+        assert layer.weight is None and [n for n, _ in layer.named_parameters()] == ["bias"]
+        layer.weight = lib.Parameter((tg.zeros if lib is nn else torch.zeros)(2, 2))
+        assert [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
+        model = lib.Sequential(lib.Linear(2, 2), lib.ReLU())
+        with pytest.raises(TypeError, match="as child module '1' .*Module or None expected"):
+            setattr(model, "1", "relu")
+        setattr(model, "0", None)
+        assert len(model) == 2 and [n for n, _ in model.named_modules()] == ["", "1"]
+        assert list(model.state_dict()) == [] and repr(model).splitlines()[1] == "  (0): None"
+        setattr(model, "0", lib.Linear(2, 2))
+        assert list(model.state_dict()) == ["0.weight", "0.bias"]
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: nn.Sequential(nn.Linear(2, 2), nn.functional.relu), "cannot add 'function' as child module '1'"),
+    (lambda: nn.Sequential(nn.Linear(2, 2), nn.ReLU), "the class 'ReLU' \\(not an instance\\)"),
+    (lambda: nn.ModuleList().append(3), "cannot add 'int' as child module '0'"),
+    (lambda: nn.ModuleList([nn.ReLU(), "tanh"]), "cannot add 'str' as child module '1'"),
+    (lambda: nn.Module().add_module("layer", 3), "cannot add 'int' as child module 'layer'"),
+    (lambda: nn.Module().register_parameter("w", tg.ones(2)), "cannot register 'Tensor' as parameter 'w'"),
+])
+def test_containers_refuse_what_is_not_a_module_instead_of_skipping_it(build, message):
+    with pytest.raises(TypeError, match=message):
+        build()
+
+
 def test_a_shared_parameter_is_listed_once_and_gets_both_gradients():
     lin = nn.Linear(3, 3)
     model = nn.Sequential(lin, nn.Tanh(), lin)
@@ -125,6 +175,41 @@ def test_a_shared_parameter_is_listed_once_and_gets_both_gradients():
     np.testing.assert_allclose(lin.weight.grad.data, t_lin.weight.grad.numpy(), rtol=1e-10)
 
 
+def tied(lib):
+    model = lib.Module()
+    model.a, model.b = lib.Linear(3, 3), lib.Linear(3, 3)
+    model.b.weight = model.a.weight
+    shared = lib.Linear(3, 2)
+    model.c = lib.Sequential(shared, lib.ReLU(), shared)
+    return model
+
+
+def test_state_dict_keeps_every_name_of_a_tied_parameter_and_loads_torchs():
+    ours, theirs = tied(nn), tied(torch.nn)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == [
+        "a.weight", "a.bias", "b.weight", "b.bias", "c.0.weight", "c.0.bias", "c.2.weight", "c.2.bias"]
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()] == [
+        "a.weight", "a.bias", "b.bias", "c.0.weight", "c.0.bias"]
+    ours.load_state_dict(theirs.state_dict())
+    assert ours.b.weight is ours.a.weight
+    np.testing.assert_array_equal(ours.a.weight.data, theirs.a.weight.detach().numpy())
+    np.testing.assert_array_equal(ours.c[2].bias.data, theirs.c[0].bias.detach().numpy())
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in tied(nn).state_dict().items()})
+
+
+def test_children_list_a_module_registered_twice_once_as_in_torch():
+    names = []
+    for lib in (nn, torch.nn):
+        model = lib.Module()
+        model.a = lib.Linear(2, 2)
+        model.add_module("empty", None)
+        model.b = lib.ReLU()
+        model.c = model.a
+        names.append([n for n, _ in model.named_children()])
+        assert list(model.children()) == [model.a, model.b]
+    assert names[0] == names[1] == ["a", "b"]
+
+
 def test_sequential_indexing_slicing_and_iteration():
     model = mlp()
     assert len(model) == 4 and isinstance(model[0], nn.Linear) and isinstance(model[-1], nn.Linear)
@@ -135,11 +220,116 @@ def test_sequential_indexing_slicing_and_iteration():
     assert len(model) == 5
 
 
+def layout(container):
+    return [(name, type(m).__name__) for name, m in container._modules.items()]
+
+
+@pytest.mark.parametrize("container", ["Sequential", "ModuleList"])
+def test_list_operations_renumber_the_children_as_in_torch(container):
+    libs = (nn, torch.nn)
+    seqs = [getattr(lib, container)([lib.Linear(2, 2), lib.ReLU(), lib.Tanh()]) if container == "ModuleList"
+            else lib.Sequential(lib.Linear(2, 2), lib.ReLU(), lib.Tanh()) for lib in libs]
+    steps = [
+        lambda lib, s: s.__setitem__(-1, lib.Sigmoid()),
+        lambda lib, s: s.insert(0, lib.Identity()),
+        lambda lib, s: s.insert(2, lib.Tanh()),
+        lambda lib, s: s.insert(len(s), lib.ReLU()),
+        lambda lib, s: s.extend([lib.ReLU(), lib.Tanh()]),
+        lambda lib, s: s.__delitem__(0),
+        lambda lib, s: s.__delitem__(slice(1, 6, 2)),
+        lambda lib, s: s.__delitem__(-1),
+    ]
+    for step in steps:
+        for lib, s in zip(libs, seqs):
+            step(lib, s)
+        assert layout(seqs[0]) == layout(seqs[1])
+    ours, theirs = seqs
+    assert type(ours.pop(0)).__name__ == type(theirs.pop(0)).__name__
+    assert layout(ours.pop(slice(0, 1))) == layout(theirs.pop(slice(0, 1))) and layout(ours) == layout(theirs)
+    assert len(ours) == 1 and not hasattr(ours, "1") and all(getattr(ours, str(i)) is m for i, m in enumerate(ours))
+    for lib, s in zip(libs, seqs):
+        for bad in (lambda: s.__setitem__(5, lib.ReLU()), lambda: s.__delitem__(5), lambda: s.pop(-5)):
+            with pytest.raises(IndexError, match="index -?5 is out of range"):
+                bad()
+    with pytest.raises(IndexError, match="insert: index 9 is out of range"):
+        ours.insert(9, nn.ReLU())
+    with pytest.raises(TypeError, match="cannot add 'int' as child module '0'"):
+        ours.insert(-1, 3)
+    with pytest.raises(TypeError, match="expected an iterable of Modules, got 'int'"):
+        ours.extend(3)
+    assert layout(ours) == layout(theirs)
+
+
+def test_a_sequential_keeps_running_its_layers_in_order_after_list_operations():
+    model = nn.Sequential(OrderedDict(fc1=nn.Linear(3, 4), act=nn.ReLU(), fc2=nn.Linear(4, 2)))
+    theirs = torch.nn.Sequential(OrderedDict(fc1=torch.nn.Linear(3, 4), act=torch.nn.ReLU(), fc2=torch.nn.Linear(4, 2)))
+    for s, lib in ((model, nn), (theirs, torch.nn)):
+        del s[1]
+        s.insert(1, lib.Tanh())
+        s.append(lib.Sigmoid())
+    assert list(model.state_dict()) == list(theirs.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    x = np.random.default_rng(3).standard_normal((5, 3)).astype(np.float32)
+    np.testing.assert_allclose(model(tg.Tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_module_list_starts_empty_from_none_and_grows_with_plus_equals():
+    for lib in (nn, torch.nn):
+        modules = lib.ModuleList(None)
+        same = modules
+        modules += [lib.ReLU(), lib.Tanh()]
+        assert modules is same and layout(modules) == [("0", "ReLU"), ("1", "Tanh")]
+        assert len(lib.ModuleList()) == 0
+
+
 def test_to_double_runs_the_model_in_float64():
     model = mlp().double()
     assert all(p.dtype == np.float64 for p in model.parameters())
     assert model(tg.randn(2, 784, dtype=tg.float64)).dtype == np.float64
     assert all(p.dtype == np.float32 for p in model.float().parameters())
+
+
+def test_to_takes_the_cpu_device_and_floating_dtypes_and_names_anything_else():
+    model = nn.Linear(2, 2)
+    assert model.to("cpu") is model and model.weight.dtype == np.float32
+    assert model.to("cpu", np.float64).weight.dtype == np.float64
+    assert model.to(dtype=np.float16).weight.dtype == np.float16 and model.to(np.float32).weight.dtype == np.float32
+    for args, error, message in [
+        ((np.int64,), TypeError, "only be converted to floating-point dtypes, got int64"),
+        ((torch.float64,), TypeError, "expected a NumPy floating dtype .*got torch.float64"),
+        (("cuda",), TypeError, "or the device 'cpu', got 'cuda'"),
+        (("cuda", np.float64), ValueError, "the only device is 'cpu', got 'cuda'"),
+    ]:
+        with pytest.raises(error, match=message):
+            model.to(*args)
+    assert model.weight.dtype == np.float32
+    with pytest.raises(TypeError, match="floating"):
+        torch.nn.Linear(2, 2).to(torch.int64)
+
+
+def test_apply_visits_children_first_then_self_as_in_torch():
+    def build(lib):
+        model = lib.Module()
+        model.first = lib.Linear(1, 1)
+        model.seq = lib.Sequential(lib.ReLU(), model.first)
+        return model
+
+    visits = [[], []]
+    for lib, seen in zip((nn, torch.nn), visits):
+        model = build(lib)
+        assert model.apply(lambda m: seen.append(type(m).__name__)) is model
+    assert visits[0] == visits[1] == ["Linear", "ReLU", "Linear", "Sequential", "Module"]
+    model = nn.Sequential(nn.Linear(3, 3), nn.ReLU())
+    model.apply(lambda m: nn.init.zeros_(m.weight) if isinstance(m, nn.Linear) else None)
+    assert not model[0].weight.data.any()
+
+
+def test_requires_grad_freezes_and_unfreezes_every_parameter():
+    model = Net()
+    assert model.requires_grad_(False) is model
+    assert not any(p.requires_grad for p in model.parameters())
+    model.heads.requires_grad_()
+    assert [n for n, p in model.named_parameters() if p.requires_grad] == ["heads.0.weight", "heads.0.bias", "heads.1.weight"]
 
 
 def test_module_without_super_init_gets_a_clear_error():
@@ -207,7 +397,15 @@ def test_constant_inits_and_dtype_is_kept():
     t = tg.zeros(3, 4)
     assert np.all(nn.init.ones_(t).data == 1) and t.dtype == np.float32
     assert np.all(nn.init.constant_(t, 0.5).data == 0.5)
+    assert np.all(nn.init.constant_(tensor=t, val=0.25).data == 0.25)
     assert np.all(nn.init.zeros_(t).data == 0)
+
+
+@pytest.mark.parametrize("name", ["uniform_", "normal_", "constant_", "zeros_", "ones_", "xavier_uniform_",
+                                  "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "calculate_gain"])
+def test_init_functions_take_torchs_argument_names(name):
+    theirs = [p for p in inspect.signature(getattr(torch.nn.init, name)).parameters if p != "generator"]
+    assert list(inspect.signature(getattr(nn.init, name)).parameters) == theirs
 
 
 def test_linear_default_init_matches_torch_bounds():

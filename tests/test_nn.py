@@ -49,6 +49,19 @@ def test_parameterless_layers_match_torch(layer, torch_layer):
     assert repr(layer) == repr(torch_layer)
 
 
+@pytest.mark.parametrize("layer, torch_layer", [
+    (nn.ReLU(inplace=True), torch.nn.ReLU(inplace=True)), (nn.ReLU(False), torch.nn.ReLU(False)),
+    (nn.LeakyReLU(0.2, inplace=True), torch.nn.LeakyReLU(0.2, inplace=True)),
+    (nn.LeakyReLU(inplace=False), torch.nn.LeakyReLU(inplace=False)),
+    (nn.Dropout(0.3, inplace=True).eval(), torch.nn.Dropout(0.3, inplace=True).eval()),
+    (nn.Dropout(p=0.3, inplace=False).eval(), torch.nn.Dropout(p=0.3, inplace=False).eval()),
+])
+def test_inplace_layers_take_torchs_argument_and_give_its_values_and_gradients(layer, torch_layer):
+    assert repr(layer) == repr(torch_layer)
+    # torch refuses an in-place op on a leaf that requires grad, hence the x * 1
+    assert_matches_torch(layer, lambda x: torch_layer(x * 1), randn(4, 3, 2, scale=3))
+
+
 def test_linear_layer_grads_match_torch_with_copied_weights():
     model = nn.Linear(6, 3).double()
     report = compare_with_torch(model, torch.nn.Linear(6, 3), randn(5, 6), rng.integers(0, 3, 5))

@@ -62,20 +62,33 @@ def _check_size(value, name: str) -> None:
 
 
 class ReLU(Module):
+    """max(x, 0). inplace is accepted so torch code runs unchanged; the result is computed out of
+    place, which gives the same values and gradients."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, x: Tensor) -> Tensor:
         return x.relu()
 
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
 
 class LeakyReLU(Module):
-    def __init__(self, negative_slope: float = 0.01):
+    """x for x >= 0, negative_slope * x below; inplace is accepted and computed out of place, as
+    in ReLU."""
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, x: Tensor) -> Tensor:
         return x.leaky_relu(self.negative_slope)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class Sigmoid(Module):
@@ -106,18 +119,19 @@ class LogSoftmax(Softmax):
 
 
 class Dropout(Module):
-    """Inverted dropout: active in training mode only, seeded by tg.manual_seed."""
+    """Inverted dropout: active in training mode only, seeded by tg.manual_seed; inplace is
+    accepted and computed out of place, as in ReLU."""
 
-    def __init__(self, p: float = 0.5):
+    def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
         F.check_probability(p, "Dropout", "p")
-        self.p = p
+        self.p, self.inplace = p, inplace
 
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.p, self.training)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}, inplace=False"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Flatten(Module):

@@ -1,13 +1,14 @@
 """Module, Parameter, Sequential, ModuleList: registration, state_dict and repr as in PyTorch."""
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict, namedtuple
-from typing import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
 from .. import autograd
-from ..errors import DTypeError, ShapeError
+from ..errors import ConfigError, DTypeError, ShapeError
 from ..tensor import Tensor, _as_array
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -36,29 +37,39 @@ class Module:
     def __setattr__(self, name: str, value) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
-        if isinstance(value, Parameter):
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._modules[name] = value
-        object.__setattr__(self, name, value)
+        if isinstance(value, Parameter) or (value is None and name in self._parameters):
+            self.register_parameter(name, value)
+        elif name in self._parameters:
+            raise DTypeError(f"cannot assign {_type_name(value)} as parameter '{name}' (Parameter or None expected)")
+        elif isinstance(value, Module) or (value is None and name in self._modules):
+            self.add_module(name, value)
+        elif name in self._modules:
+            raise DTypeError(f"cannot assign {_type_name(value)} as child module '{name}' (Module or None expected)")
+        else:
+            object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         object.__delattr__(self, name)
 
+    # A name that is already registered keeps its place (dicts keep a key's position on
+    # reassignment), so replacing a layer of a Sequential does not move it to the end. None
+    # keeps the name registered, as in torch, for an optional parameter (Linear's bias) or module.
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register param under name (None records a missing optional parameter, e.g. bias)."""
-        if param is None:
-            object.__setattr__(self, name, None)
-            self._parameters.pop(name, None)
-        else:
-            setattr(self, name, param)
+        if param is not None and not isinstance(param, Parameter):
+            raise DTypeError(f"cannot register {_type_name(param)} as parameter '{name}' (Parameter or None expected)")
+        self._modules.pop(name, None)
+        self._parameters[name] = param
+        object.__setattr__(self, name, param)
 
-    def add_module(self, name: str, module: Module) -> None:
-        setattr(self, name, module)
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register module as the child called name (None keeps the name registered, empty)."""
+        _check_module(module, name)
+        self._parameters.pop(name, None)
+        self._modules[name] = module
+        object.__setattr__(self, name, module)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
@@ -72,37 +83,47 @@ class Module:
             autograd._scope = outer
 
     # ---- traversal ---------------------------------------------------------------------------
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module and every descendant, with dotted names ('' for self)."""
+    def named_modules(self, prefix: str = "", remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """This module and every descendant, with dotted names ('' for self); a module reached by
+        several paths comes once unless remove_duplicate is False."""
         stack = [(prefix, self)]
         seen = set()
         while stack:
             name, module = stack.pop()
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
+            if remove_duplicate:
+                if id(module) in seen:
+                    continue
+                seen.add(id(module))
             yield name, module
-            children = [(f"{name}.{n}" if name else n, m) for n, m in module._modules.items()]
+            children = [(f"{name}.{n}" if name else n, m) for n, m in module._modules.items() if m is not None]
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
         return (m for _, m in self.named_modules())
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
-        return iter(self._modules.items())
+        """The direct submodules, a module registered under several names once (under its first)."""
+        seen = set()
+        for name, module in self._modules.items():
+            if module is not None and id(module) not in seen:
+                seen.add(id(module))
+                yield name, module
 
     def children(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        return (m for _, m in self.named_children())
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
-        """(dotted name, parameter) pairs in registration order, each parameter once."""
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) pairs in registration order, each parameter once unless
+        remove_duplicate is False (then a shared one comes under each of its names)."""
         seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
         for mod_name, module in modules:
             for name, p in module._parameters.items():
-                if id(p) not in seen:
-                    seen.add(id(p))
-                    yield (f"{mod_name}.{name}" if mod_name else name), p
+                if p is None or (remove_duplicate and id(p) in seen):
+                    continue
+                seen.add(id(p))
+                yield (f"{mod_name}.{name}" if mod_name else name), p
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         return (p for _, p in self.named_parameters(recurse=recurse))
@@ -124,9 +145,30 @@ class Module:
             elif p.grad is not None:
                 p.grad = Tensor(np.zeros_like(p.data))
 
-    def to(self, dtype) -> Module:
-        """Convert every floating-point parameter to dtype (e.g. float64 for exact comparisons)."""
-        dtype = np.dtype(dtype)
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set requires_grad on every parameter (False freezes the module, e.g. for fine-tuning)."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def apply(self, fn) -> Module:
+        """Call fn on every submodule, children first, then on this module (e.g. a custom init)."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def to(self, device=None, dtype=None) -> Module:
+        """Convert every floating-point parameter to a floating dtype (e.g. np.float64 for exact
+        comparisons). Takes torch's forms to(dtype), to(device) and to(device, dtype); the CPU is
+        the only device, so to('cpu') changes nothing."""
+        if dtype is None and device is not None and not _is_cpu(device):  # to(dtype)
+            device, dtype = None, device
+        if device is not None and not _is_cpu(device):
+            raise ConfigError(f"Module.to: the only device is 'cpu', got {device!r}")
+        if dtype is None:
+            return self
+        dtype = _floating_dtype(dtype)
         for p in self.parameters():
             if p.data.dtype.kind == "f" and p.data.dtype != dtype:
                 p.data = p.data.astype(dtype)
@@ -141,14 +183,15 @@ class Module:
 
     # ---- state -------------------------------------------------------------------------------
     def state_dict(self) -> OrderedDict:
-        """Copies of every parameter as NumPy arrays, under PyTorch's key names and layouts."""
-        return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+        """Copies of every parameter as NumPy arrays, under PyTorch's key names and layouts; a tied
+        (shared) parameter appears under each of its names, as in torch."""
+        return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters(remove_duplicate=False))
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
         """Copy arrays (or torch tensors) into the parameters in place, checking keys and shapes."""
         if not hasattr(state_dict, "keys"):
             raise DTypeError(f"load_state_dict: expected a mapping of names to arrays, got {type(state_dict).__name__}")
-        own = dict(self.named_parameters())
+        own = dict(self.named_parameters(remove_duplicate=False))
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
@@ -184,13 +227,41 @@ class Module:
         return f"{type(self).__name__}(\n  " + "\n  ".join(body) + "\n)"
 
 
+def _is_cpu(device) -> bool:
+    return isinstance(device, str) and device in ("cpu", "cpu:0")
+
+
+def _floating_dtype(dtype) -> np.dtype:
+    try:
+        dtype = np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise DTypeError(f"Module.to: expected a NumPy floating dtype such as np.float64, or the device "
+                         f"'cpu', got {dtype!r}") from None
+    if dtype.kind != "f":
+        raise DTypeError(f"Module.to: parameters can only be converted to floating-point dtypes, got {dtype}")
+    return dtype
+
+
+def _type_name(value) -> str:
+    """How an error names a wrong value: by its type, or for a class passed where an instance
+    belongs (nn.ReLU for nn.ReLU()) by saying so."""
+    if isinstance(value, type):
+        return f"the class '{value.__name__}' (not an instance)"
+    return f"'{type(value).__name__}'"
+
+
+def _check_module(module, name: str) -> None:
+    if module is not None and not isinstance(module, Module):
+        raise DTypeError(f"cannot add {_type_name(module)} as child module '{name}' (Module or None expected)")
+
+
 def _indent(text: str, spaces: int) -> str:
     """Indent every line but the first (PyTorch's layout for nested module reprs)."""
     return text.replace("\n", "\n" + " " * spaces)
 
 
 class _ModuleSequence(Module):
-    """Children registered under '0', '1', ...: length, iteration and append."""
+    """Children registered under '0', '1', ...: length, iteration and torch's list operations."""
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -201,6 +272,55 @@ class _ModuleSequence(Module):
     def append(self, module: Module):
         self.add_module(str(len(self)), module)
         return self
+
+    def extend(self, modules):
+        if not isinstance(modules, Iterable):
+            raise DTypeError(f"{type(self).__name__}.extend: expected an iterable of Modules, got {_type_name(modules)}")
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module):
+        """Put module before position index (-len <= index <= len) and number the children 0, 1, ... again."""
+        n = len(self)
+        index = operator.index(index)
+        if not -n <= index <= n:
+            raise IndexError(f"{type(self).__name__}.insert: index {index} is out of range for {n} modules")
+        if index < 0:
+            index += n
+        _check_module(module, str(index))
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._renumber(modules)
+        return self
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        setattr(self, self._name_at(index), module)
+
+    def __delitem__(self, index) -> None:
+        """Remove a child or a slice of them; the rest are numbered 0, 1, ... again, as in torch
+        (a Sequential built from an OrderedDict loses its names)."""
+        doomed = list(self._modules)[index] if isinstance(index, slice) else [self._name_at(index)]
+        self._renumber([m for name, m in self._modules.items() if name not in doomed])
+
+    def pop(self, index):
+        """Remove and return the child at index (or a slice of them, as a container of the same type)."""
+        module = self[index]
+        del self[index]
+        return module
+
+    def _name_at(self, index: int) -> str:
+        n = len(self)
+        index = operator.index(index)
+        if not -n <= index < n:
+            raise IndexError(f"{type(self).__name__}: index {index} is out of range for {n} modules")
+        return list(self._modules)[index]
+
+    def _renumber(self, modules) -> None:
+        for name in list(self._modules):
+            delattr(self, name)
+        for i, m in enumerate(modules):
+            self.add_module(str(i), m)
 
 
 class Sequential(_ModuleSequence):
@@ -221,24 +341,23 @@ class Sequential(_ModuleSequence):
         return x
 
     def __getitem__(self, index):
-        items = list(self._modules.items())
         if isinstance(index, slice):
-            return Sequential(OrderedDict(items[index]))
-        return items[index][1]
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        return self._modules[self._name_at(index)]
 
 
 class ModuleList(_ModuleSequence):
     """A list of modules, registered so their parameters are found."""
 
-    def __init__(self, modules=()):
+    def __init__(self, modules=None):
         super().__init__()
-        self.extend(modules)
+        if modules is not None:
+            self.extend(modules)
 
     def __getitem__(self, index):
-        values = list(self._modules.values())
-        return ModuleList(values[index]) if isinstance(index, slice) else values[index]
+        if isinstance(index, slice):
+            return ModuleList(list(self._modules.values())[index])
+        return self._modules[self._name_at(index)]
 
-    def extend(self, modules) -> ModuleList:
-        for m in modules:
-            self.append(m)
-        return self
+    def __iadd__(self, modules) -> ModuleList:
+        return self.extend(modules)
