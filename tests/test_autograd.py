@@ -650,3 +650,11 @@ def test_a_graph_that_saved_no_values_can_run_backward_again_without_retain_grap
         y.backward()
         y.backward()
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+
+
+def test_load_state_dict_into_a_saved_weight_is_an_error_at_backward():
+    layer = tg.nn.Linear(3, 2)
+    y = layer(tg.ones(1, 3)).sum()  # linear saved the weight's array
+    layer.load_state_dict({"weight": np.zeros((2, 3), np.float32), "bias": np.zeros(2, np.float32)})
+    with pytest.raises(RuntimeError, match="LinearBackward.*changed in place.*load_state_dict"):
+        y.backward()

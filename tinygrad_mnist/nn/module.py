@@ -212,6 +212,7 @@ class Module:
             raise ShapeError(f"load_state_dict into {type(self).__name__}: " + "; ".join(problems))
         for name, value in values.items():
             own[name].data[...] = value
+            autograd.record_change(own[name].data, "load_state_dict")
         return IncompatibleKeys(missing, unexpected)
 
     # ---- repr --------------------------------------------------------------------------------
