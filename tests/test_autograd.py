@@ -658,3 +658,25 @@ def test_load_state_dict_into_a_saved_weight_is_an_error_at_backward():
     layer.load_state_dict({"weight": np.zeros((2, 3), np.float32), "bias": np.zeros(2, np.float32)})
     with pytest.raises(RuntimeError, match="LinearBackward.*changed in place.*load_state_dict"):
         y.backward()
+
+
+def test_backward_adds_to_an_existing_grad_in_place_as_torch():
+    x = tg.tensor(arr(3), requires_grad=True)
+    t = torch.tensor(arr(3), requires_grad=True)
+    held = []
+    for lib_x in (x, t):
+        (lib_x * lib_x).sum().backward()
+        held.append(lib_x.grad)
+        (lib_x * 3.0).sum().backward()
+        assert lib_x.grad is held[-1]  # the same tensor, now holding the sum
+    np.testing.assert_allclose(held[0].numpy(), held[1].numpy(), rtol=1e-12)
+
+
+def test_accumulating_into_a_grad_a_graph_saved_is_an_error_at_that_backward():
+    x = tg.tensor(arr(3), requires_grad=True)
+    (x * x).sum().backward()
+    w = tg.ones(3, requires_grad=True)
+    uses_grad = (w * x.grad).sum()  # Mul saved x.grad's array
+    (x * 3.0).sum().backward()      # adds into that array
+    with pytest.raises(RuntimeError, match="changed in place.*gradient accumulation"):
+        uses_grad.backward()

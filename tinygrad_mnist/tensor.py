@@ -143,13 +143,16 @@ class Tensor:
             return
         owned = set()
         for leaf, g in grads.items():
+            old = leaf.grad
+            if old is not None:
+                _accumulate(leaf, g)
+                continue
             # A view (of another leaf's gradient, or read-only from broadcasting), or an array
             # given to two leaves, is copied so that no two .grad arrays share memory.
             if type(g) is not np.ndarray or g.base is not None or id(g) in owned:
                 g = np.array(g)
             owned.add(id(g))
-            g = _make_tensor(g, None)
-            leaf.grad = g if leaf.grad is None else leaf.grad + g
+            leaf.grad = _make_tensor(g, None)
 
     # ---- arithmetic --------------------------------------------------------------------------
     def __add__(self, other): return ops.Add.apply(*_operands(self, other))
@@ -419,6 +422,17 @@ autograd._Tensor = Tensor
 
 def _as_tensor(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _accumulate(leaf: Tensor, g) -> None:
+    """Add g to leaf.grad in place, as torch does (a reference to .grad sees the sum), unless
+    .grad is in a graph, read-only, or of another shape or dtype: then leaf.grad + g."""
+    old = leaf.grad.data
+    if leaf.grad.requires_grad or not old.flags.writeable or old.shape != g.shape or old.dtype != g.dtype:
+        leaf.grad = leaf.grad + _make_tensor(np.asarray(g), None)
+        return
+    old += g
+    autograd.record_change(old, "gradient accumulation")
 
 
 def _default_grad(t: Tensor, gradient, caller: str) -> Tensor:
