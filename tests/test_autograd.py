@@ -371,6 +371,40 @@ def test_bool_tensor_with_python_numbers_like_torch():
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
+NUMPY_SCALAR_CASES = [  # name, f(lib) -> tensor
+    ("i64*np.float32", lambda L: L.tensor([1, 2]) * np.float32(2.5)),
+    ("np.float16*i64", lambda L: np.float16(2.5) * L.tensor([1, 2])),
+    ("i64/np.float32", lambda L: L.tensor([1, 2]) / np.float32(2.5)),
+    ("i64**np.float32", lambda L: L.tensor([4]) ** np.float32(0.5)),
+    ("f32**np.float64", lambda L: L.tensor([4.0]) ** np.float64(0.5)),
+    ("f32*np.float64", lambda L: L.tensor([4.0]) * np.float64(0.5)),
+    ("bool+np.int64", lambda L: L.tensor([True]) + np.int64(2)),
+    ("i32+np.int64", lambda L: L.tensor([1], dtype=L.int32) + np.int64(2)),
+    ("full(np.float32)", lambda L: L.full((2,), np.float32(2.5))),
+    ("full(np.int64)", lambda L: L.full((2,), np.int64(3))),
+    ("full(True)", lambda L: L.full((2,), True)),
+    ("where(i64, np.float32)", lambda L: L.where(L.tensor([True, False]), L.tensor([1, 2]), np.float32(0.5))),
+    ("arange(np.float32)", lambda L: L.arange(np.float32(2.5))),
+    ("arange(np.int64)", lambda L: L.arange(np.int64(3))),
+]
+
+
+@pytest.mark.parametrize("name, make", NUMPY_SCALAR_CASES, ids=[c[0] for c in NUMPY_SCALAR_CASES])
+def test_numpy_scalars_promote_like_python_numbers_as_in_torch(name, make):
+    ours, theirs = make(tg), make(torch)
+    assert dtype_name(ours) == dtype_name(theirs), name
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_numpy_bools_promote_like_python_bools():
+    # torch takes np.bool_ for a float (tensor([1]) * np.bool_(True) is float32); here it is a bool.
+    for make in (lambda v: tg.tensor([1, 2]) * v, lambda v: tg.tensor([True]) + v,
+                 lambda v: tg.full((2,), v), lambda v: tg.where(tg.tensor([True]), tg.tensor([True]), v)):
+        ours, python = make(np.bool_(True)), make(True)
+        assert ours.dtype == python.dtype and ours.tolist() == python.tolist()
+    assert tg.full((2,), np.bool_(True)).dtype == tg.bool_
+
+
 def test_float32_stays_float32_through_a_model_and_its_gradients():
     ops = lambda x, w: ((x @ w).tanh() * 0.5 + 1).log_softmax(1).clamp(min=-3.0).mean() ** 2 / 3
     x, w = arr(4, 3).astype(np.float32), arr(3, 5, seed=1).astype(np.float32)

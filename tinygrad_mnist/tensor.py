@@ -155,6 +155,8 @@ class Tensor:
     def __rmatmul__(self, other): return matmul(_as_tensor(other), self)
 
     def __pow__(self, exponent):
+        if isinstance(exponent, np.generic):  # as a Python number, so float32 ** np.float64 stays float32
+            exponent = exponent.item()
         if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
             # as torch: an integer tensor to a float power is float32, not NumPy's float64
             to_float = self.data.dtype.kind != "f" and isinstance(exponent, float)
@@ -349,12 +351,22 @@ def _as_array(data, dtype=None) -> np.ndarray:
 
 
 def _const_dtype(value, like: np.dtype) -> np.dtype:
-    """The dtype a Python number takes next to a tensor of dtype like (as torch)."""
-    if like.kind == "f" or (like.kind in "iu" and not isinstance(value, float)):
+    """The dtype a Python or NumPy number takes next to a tensor of dtype like (as torch)."""
+    if like.kind == "f":
         return like
-    if isinstance(value, bool):
-        return bool_
-    return int64 if isinstance(value, int) else default_float
+    kind = _number_kind(value)
+    return like if like.kind in "iu" and kind != "f" else _NUMBER_DTYPES[kind]
+
+
+def _number_kind(value) -> str:
+    """"b", "i" or "f": a number's category. torch treats a NumPy scalar as the Python number of
+    its kind, but only np.float64 subclasses a Python type (float), so test NumPy's types too."""
+    if isinstance(value, (bool, np.bool_)):
+        return "b"
+    return "i" if isinstance(value, (int, np.integer)) else "f"
+
+
+_NUMBER_DTYPES = {"b": bool_, "i": int64, "f": default_float}  # a lone number's dtype, as torch
 
 
 def _operands(a, b, true_div: bool = False) -> tuple[Tensor, Tensor]:
@@ -554,7 +566,7 @@ def ones(*shape, dtype=float32, requires_grad: bool = False) -> Tensor:
 
 def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     shape = _shape_args((shape,)) if not isinstance(shape, int) else (shape,)
-    dtype = dtype or (_const_dtype(fill_value, int64) if not isinstance(fill_value, float) else float32)
+    dtype = dtype or _NUMBER_DTYPES[_number_kind(fill_value)]
     return _factory(np.full(shape, fill_value, dtype), requires_grad)
 
 
@@ -563,7 +575,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     if end is None:
         start, end = 0, start
     if dtype is None:
-        dtype = float32 if any(isinstance(v, float) for v in (start, end, step)) else int64
+        dtype = float32 if any(_number_kind(v) == "f" for v in (start, end, step)) else int64
     return _factory(np.arange(start, end, step, dtype=dtype), requires_grad)
 
 
