@@ -456,6 +456,19 @@ def test_int_and_bool_tensors_cannot_require_grad():
         torch.tensor([1, 2], requires_grad=True)
 
 
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+def test_casts_to_integer_or_bool_leave_the_graph_like_torch(dtype):
+    x, tx = tg.tensor([1.3, 2.7], requires_grad=True), torch.tensor([1.3, 2.7], requires_grad=True)
+    y, ty = (x * 10).to(np.dtype(dtype)), (tx * 10).to(getattr(torch, dtype))
+    assert y.requires_grad is ty.requires_grad is False
+    assert y.grad_fn is None and ty.grad_fn is None and y.tolist() == ty.tolist()
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        y.float().sum().backward()
+    assert (x * 10).long().grad_fn is None
+    half, thalf = (x * 10).to(tg.float16), (tx * 10).to(torch.float16)
+    assert half.requires_grad is thalf.requires_grad is True  # a floating-point cast stays in the graph
+
+
 def test_mean_of_an_integer_tensor_is_refused_like_torch():
     with pytest.raises(tg.DTypeError, match="int64"):
         tg.arange(4).mean()

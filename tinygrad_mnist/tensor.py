@@ -214,9 +214,14 @@ class Tensor:
         return _make_tensor(np.sign(self.data), None)
 
     def to(self, dtype) -> Tensor:
-        """A copy in another dtype (self when it already has it); gradients flow back."""
+        """A copy in another dtype (self when it already has it). Gradients flow back through a
+        floating-point result; an integer or bool one is outside the graph, as in torch."""
         dtype = np.dtype(dtype)
-        return self if dtype == self.data.dtype else ops.Copy.apply(self, dtype=dtype)
+        if dtype == self.data.dtype:
+            return self
+        if dtype.kind != "f":
+            return _make_tensor(self.data.astype(dtype), None)
+        return ops.Copy.apply(self, dtype=dtype)
 
     def float(self) -> Tensor: return self.to(float32)
     def double(self) -> Tensor: return self.to(float64)
