@@ -325,6 +325,26 @@ def test_default_dtypes_match_torch():
         assert dtype_name(ours) == dtype_name(theirs), (ours, theirs)
 
 
+RANDINT_CALLS = [  # args, kwargs, the range [low, high) they name
+    ((10, (3,)), {}, 0, 10), ((2, 5, (2, 3)), {}, 2, 5), ((10,), {"size": (4,)}, 0, 10),
+    ((), {"low": 2, "high": 4, "size": [3]}, 2, 4), ((-3, 0, ()), {}, -3, 0),
+]
+
+
+@pytest.mark.parametrize("args, kwargs, low, high", RANDINT_CALLS, ids=repr)
+def test_randint_takes_torchs_argument_forms(args, kwargs, low, high):
+    ours, theirs = tg.randint(*args, **kwargs), torch.randint(*args, **kwargs)
+    assert ours.shape == tuple(theirs.shape) and dtype_name(ours) == dtype_name(theirs)
+    assert ((ours.numpy() >= low) & (ours.numpy() < high)).all()
+
+
+def test_randint_with_an_empty_range_names_the_bounds():
+    with pytest.raises(ValueError, match="low must be less than high.*low=3 and high=2"):
+        tg.randint(3, 2, (2,))
+    with pytest.raises(RuntimeError, match="less than"):
+        torch.randint(3, 2, (2,))
+
+
 PROMOTIONS = [  # name, a, b (arrays become tensors of each library; Python numbers stay numbers)
     ("f32+python_float", np.ones(3, np.float32), 2.5),
     ("python_float*f32", 2.5, np.ones(3, np.float32)),

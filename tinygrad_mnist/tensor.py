@@ -598,10 +598,14 @@ def randn(*shape, dtype=float32, requires_grad: bool = False) -> Tensor:
     return _factory(rng.generator().standard_normal(_shape_args(shape), dtype=dtype), requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: Iterable[int] = (), dtype=int64) -> Tensor:
-    """Integers in [low, high) (or [0, low) when high is omitted)."""
+def randint(low: int, high=None, size: Iterable[int] = (), dtype=int64) -> Tensor:
+    """Integers in [low, high), called as torch.randint(low, high, size) or randint(high, size)."""
+    if isinstance(high, (tuple, list)):  # randint(high, size)
+        high, size = None, high
     if high is None:
         low, high = 0, low
+    if low >= high:
+        raise ValueError(f"randint: low must be less than high, got low={low} and high={high}")
     return _factory(rng.generator().integers(low, high, size=tuple(size), dtype=dtype), False)
 
 
