@@ -621,3 +621,29 @@ def test_repr():
     with tg.no_grad():
         assert repr(leaf * 2) == "Tensor([2., 4.])"
     assert repr(leaf.detach()) == "Tensor([1., 2.])"
+
+
+@pytest.mark.parametrize("value, spec", [(1.5, ".2f"), (1.5, ""), (2, ">4"), (2, ".1f"), (True, ""),
+                                         ([1.5, 2.0], "")], ids=repr)
+def test_format_like_torch(value, spec):
+    ours, theirs = tg.tensor(value), torch.tensor(value)
+    expected = format(theirs, spec) if theirs.ndim == 0 else format(str(ours), spec)
+    assert format(ours, spec) == expected
+
+
+def test_format_of_a_tensor_with_dims_needs_an_empty_spec_like_torch():
+    for lib in (tg, torch):
+        with pytest.raises(TypeError, match="unsupported format string"):
+            f"{lib.tensor([1.5]):.2f}"
+
+
+def test_index_like_torch():
+    items = [10, 20, 30]
+    for make in (lambda L: L.tensor(1), lambda L: L.tensor([[2]]), lambda L: L.tensor(True),
+                 lambda L: L.tensor(1, dtype=L.uint8)):
+        assert items[make(tg)] == items[make(torch)]
+    assert list(range(tg.tensor(3))) == [0, 1, 2]
+    for make in (lambda L: L.tensor(1.0), lambda L: L.tensor([1, 2])):
+        for lib in (tg, torch):
+            with pytest.raises(TypeError, match="only integer tensors of a single element"):
+                items[make(lib)]

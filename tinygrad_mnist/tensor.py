@@ -115,6 +115,19 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
+    def __index__(self) -> int:
+        """A one-element integer (or bool) tensor as a Python int, so it can index a list."""
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to an index, "
+                            f"got dtype {self.data.dtype} and shape {self.shape}")
+        return int(self.item())
+
+    def __format__(self, format_spec: str) -> str:
+        """A 0-d tensor formats as its Python number (f"{loss:.4f}"); others as str(), as torch."""
+        if self.data.ndim == 0:
+            return format(self.item(), format_spec)
+        return object.__format__(self, format_spec)
+
     __hash__ = object.__hash__
 
     # ---- autograd ----------------------------------------------------------------------------
