@@ -304,6 +304,52 @@ def test_grad_mode_is_restored_after_an_exception_and_when_nested():
     assert tg.is_grad_enabled()
 
 
+def test_set_grad_enabled_as_a_plain_call_sets_the_mode_like_torch():
+    results = []
+    for lib in (tg, torch):
+        try:
+            lib.set_grad_enabled(False)
+            results.append(((lib.ones(2, requires_grad=True) * 2).requires_grad, lib.is_grad_enabled()))
+        finally:
+            lib.set_grad_enabled(True)
+        assert lib.is_grad_enabled()
+    assert results[0] == results[1] == (False, False)
+
+
+def test_set_grad_enabled_as_a_block_and_a_decorator_restores_the_mode_like_torch():
+    for lib in (tg, torch):
+        with lib.no_grad():
+            with lib.set_grad_enabled(True):
+                assert lib.is_grad_enabled()
+            assert not lib.is_grad_enabled()
+
+        @lib.set_grad_enabled(False)
+        def frozen(v):
+            return v * 2
+
+        assert lib.is_grad_enabled()  # decorating does not change the mode outside
+        assert not frozen(lib.ones(2, requires_grad=True)).requires_grad
+        assert lib.is_grad_enabled()
+
+
+def test_bare_no_grad_and_enable_grad_decorators_like_torch():
+    for lib in (tg, torch):
+        @lib.no_grad
+        def frozen(v):
+            return v * 2
+
+        @lib.enable_grad
+        def recorded(v):
+            return v * 2
+
+        x = lib.ones(2, requires_grad=True)
+        assert not frozen(x).requires_grad and frozen.__name__ == "frozen"
+        with lib.no_grad():
+            assert recorded(x).requires_grad
+            assert not lib.is_grad_enabled()
+        assert lib.is_grad_enabled()
+
+
 def test_no_input_requiring_grad_records_nothing():
     y = tg.tensor(arr(3)).exp() * 2
     assert not y.requires_grad and y.grad_fn is None

@@ -44,19 +44,42 @@ class _GradMode:
         return wrapper
 
 
-def no_grad() -> _GradMode:
-    """Stop recording ops (context manager or decorator), as torch.no_grad."""
-    return _GradMode(False)
+def no_grad(fn: Callable | None = None):
+    """Stop recording ops: a context manager, or a decorator with or without parentheses
+    (@no_grad() or @no_grad), as torch.no_grad."""
+    mode = _GradMode(False)
+    return mode if fn is None else mode(fn)
 
 
-def enable_grad() -> _GradMode:
-    """Record ops again inside a no_grad block (context manager or decorator)."""
-    return _GradMode(True)
+def enable_grad(fn: Callable | None = None):
+    """Record ops again inside a no_grad block (context manager, or decorator as no_grad)."""
+    mode = _GradMode(True)
+    return mode if fn is None else mode(fn)
 
 
-def set_grad_enabled(mode: bool) -> _GradMode:
-    """Set grad mode for a block (context manager or decorator)."""
-    return _GradMode(mode)
+class _SetGradEnabled(_GradMode):
+    """What set_grad_enabled returns. The call itself sets the mode, as in torch, so a plain call
+    works too; leaving a with block restores the mode from before the call."""
+
+    def __init__(self, enabled: bool):
+        global _grad_enabled
+        super().__init__(enabled)
+        self.prev = _grad_enabled
+        _grad_enabled = enabled
+
+    def __enter__(self):
+        pass
+
+    def __call__(self, fn: Callable) -> Callable:
+        global _grad_enabled
+        _grad_enabled = self.prev  # as a decorator it sets the mode only inside fn
+        return super().__call__(fn)
+
+
+def set_grad_enabled(mode: bool) -> _SetGradEnabled:
+    """Set grad mode now (a plain call), for a block (context manager) or inside a function
+    (decorator), as torch.set_grad_enabled."""
+    return _SetGradEnabled(mode)
 
 
 def is_grad_enabled() -> bool:
