@@ -85,6 +85,31 @@ def test_sigmoid_saturates_like_torch():
     check(lambda x: x.sigmoid(), np.array([-800.0, -40.0, -1e-8, 0.0, 1e-8, 40.0, 800.0]))
 
 
+FLOAT_ONLY_UNARY = [  # name, op (same code for both libraries)
+    ("exp", lambda x: x.exp()), ("log", lambda x: x.log()), ("log1p", lambda x: x.log1p()),
+    ("sqrt", lambda x: x.sqrt()), ("sigmoid", lambda x: x.sigmoid()), ("tanh", lambda x: x.tanh()),
+    ("logsumexp", lambda x: x.logsumexp(0)),
+]
+
+
+@pytest.mark.parametrize("values", [np.arange(1, 4), np.array([True, False]), np.array([1, 20], np.uint8),
+                                    np.array([3], np.int32)], ids=lambda v: v.dtype.name)
+@pytest.mark.parametrize("name, op", FLOAT_ONLY_UNARY, ids=[u[0] for u in FLOAT_ONLY_UNARY])
+def test_float_only_ops_of_integer_and_bool_tensors_give_float32_like_torch(name, op, values):
+    check(op, values, rtol=1e-6, atol=1e-7)  # also compares the dtypes: float32 in both
+
+
+@pytest.mark.parametrize("ours, theirs", [(lambda x: x.softmax(0), lambda x: x.softmax(0)),
+                                          (lambda x: x.log_softmax(0), lambda x: x.log_softmax(0)),
+                                          (lambda x: x.leaky_relu(), F.leaky_relu)],
+                         ids=["softmax", "log_softmax", "leaky_relu"])
+def test_softmax_and_leaky_relu_of_integer_tensors_are_refused_like_torch(ours, theirs):
+    with pytest.raises(tg.DTypeError, match="needs a floating-point tensor, got dtype int64"):
+        ours(tg.arange(1, 4))
+    with pytest.raises(NotImplementedError):
+        theirs(torch.arange(1, 4))
+
+
 BINARY_PAIRS = [
     ((), ()), ((5,), (5,)), ((3, 4), (3, 4)), ((3, 1), (1, 4)), ((4,), (2, 3, 4)),
     ((2, 3, 4), (4,)), ((), (2, 3)), ((1,), (3,)), ((2, 1, 3), (4, 1)),

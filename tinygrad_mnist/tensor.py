@@ -182,26 +182,29 @@ class Tensor:
     add, sub, mul, div, pow, matmul = __add__, __sub__, __mul__, __truediv__, __pow__, __matmul__
 
     def neg(self) -> Tensor: return ops.Neg.apply(self)
-    def exp(self) -> Tensor: return ops.Exp.apply(self)
-    def log(self) -> Tensor: return ops.Log.apply(self)
-    def log1p(self) -> Tensor: return ops.Log1p.apply(self)
-    def sqrt(self) -> Tensor: return ops.Sqrt.apply(self)
+    def exp(self) -> Tensor: return ops.Exp.apply(_float_input(self))
+    def log(self) -> Tensor: return ops.Log.apply(_float_input(self))
+    def log1p(self) -> Tensor: return ops.Log1p.apply(_float_input(self))
+    def sqrt(self) -> Tensor: return ops.Sqrt.apply(_float_input(self))
     def abs(self) -> Tensor: return ops.Abs.apply(self)
     def relu(self) -> Tensor: return ops.ReLU.apply(self)
-    def sigmoid(self) -> Tensor: return ops.Sigmoid.apply(self)
-    def tanh(self) -> Tensor: return ops.Tanh.apply(self)
+    def sigmoid(self) -> Tensor: return ops.Sigmoid.apply(_float_input(self))
+    def tanh(self) -> Tensor: return ops.Tanh.apply(_float_input(self))
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        _need_float(self, "leaky_relu")
         return ops.LeakyReLU.apply(self, slope=negative_slope)
 
     def softmax(self, dim: int) -> Tensor:
+        _need_float(self, "softmax")
         return ops.Softmax.apply(self, dim=_dim(dim, self.ndim))
 
     def log_softmax(self, dim: int) -> Tensor:
+        _need_float(self, "log_softmax")
         return ops.LogSoftmax.apply(self, dim=_dim(dim, self.ndim))
 
     def logsumexp(self, dim=None, keepdim: bool = False) -> Tensor:
-        return ops.LogSumExp.apply(self, dims=_dims(dim, self.ndim), keepdim=keepdim)
+        return ops.LogSumExp.apply(_float_input(self), dims=_dims(dim, self.ndim), keepdim=keepdim)
 
     def clamp(self, min=None, max=None) -> Tensor:
         """Limit values to [min, max]; the gradient passes where min <= x <= max."""
@@ -415,6 +418,12 @@ def _category(dtype: np.dtype) -> int:
 
 def _is_number(x) -> bool:
     return isinstance(x, (int, float, np.number, np.bool_))
+
+
+def _float_input(t: Tensor) -> Tensor:
+    """t for a float-only op: integer and bool tensors become the default float, as in torch
+    (NumPy would give float64)."""
+    return t if t.data.dtype.kind == "f" else t.to(default_float)
 
 
 def _need_float(t: Tensor, op: str) -> None:
