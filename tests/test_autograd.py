@@ -429,6 +429,16 @@ def test_type_promotion_matches_torch(name, a, b):
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("a, b", [(np.array([True, False]), np.array([3.0, 4.0])), (np.array([True]), np.array(3.0)),
+                                  (np.array(True), np.array([3.0, 4.0])), (np.array([True]), np.ones(1, np.float16)),
+                                  (np.array([3.0, 4.0]), np.array([True, True])), (np.array([True]), np.array([3]))],
+                         ids=repr)
+def test_true_division_with_a_bool_operand_like_torch(a, b):
+    ours, theirs = tg.from_numpy(a) / tg.from_numpy(b), torch.from_numpy(a) / torch.from_numpy(b)
+    assert dtype_name(ours) == dtype_name(theirs)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
 def test_bool_tensor_with_python_numbers_like_torch():
     mask = np.array([True, False])
     for op in (lambda a: a + 1, lambda a: a * 2, lambda a: 1.5 * a, lambda a: a / 2):

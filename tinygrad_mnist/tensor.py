@@ -207,10 +207,19 @@ class Tensor:
         return ops.LogSumExp.apply(_float_input(self), dims=_dims(dim, self.ndim), keepdim=keepdim)
 
     def clamp(self, min=None, max=None) -> Tensor:
-        """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+        """Limit values to [min, max] (numbers); the gradient passes where min <= x <= max."""
         if min is None and max is None:
             raise ValueError("clamp: give at least one of min and max")
-        return ops.Clamp.apply(self, lo=min, hi=max)
+        dtype, bounds = self.data.dtype, []
+        for name, bound in (("min", min), ("max", max)):
+            if bound is not None:
+                if not _is_number(bound):
+                    raise DTypeError(f"clamp: {name} must be a number, got {type(bound).__name__}")
+                dtype = _const_dtype(bound, dtype)  # as torch: an integer tensor clamped to 1.5 is float32
+                if isinstance(bound, np.generic):  # so np.float64 does not widen a float32 tensor
+                    bound = bound.item()
+            bounds.append(bound)
+        return ops.Clamp.apply(self.to(dtype), lo=bounds[0], hi=bounds[1])
 
     clip = clamp
 
@@ -246,7 +255,8 @@ class Tensor:
 
     # ---- reductions --------------------------------------------------------------------------
     def sum(self, dim=None, keepdim: bool = False) -> Tensor:
-        return ops.Sum.apply(self, dims=_dims(dim, self.ndim), keepdim=keepdim)
+        source = self.long() if self.data.dtype.kind == "u" else self  # torch: int64; NumPy: uint64
+        return ops.Sum.apply(source, dims=_dims(dim, self.ndim), keepdim=keepdim)
 
     def mean(self, dim=None, keepdim: bool = False) -> Tensor:
         _need_float(self, "mean")
@@ -302,9 +312,17 @@ class Tensor:
     def __gt__(self, other): return self._compare(other, np.greater)
     def __ge__(self, other): return self._compare(other, np.greater_equal)
     def __invert__(self): return _make_tensor(~self.data, None)
-    def __and__(self, other): return self._compare(other, np.logical_and)
-    def __or__(self, other): return self._compare(other, np.logical_or)
+    def __and__(self, other): return self._bitwise(other, np.bitwise_and)
+    def __or__(self, other): return self._bitwise(other, np.bitwise_or)
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def _bitwise(self, other, op) -> Tensor:
+        """& or |: logical on bool tensors, bitwise on integer ones, as torch (no gradient)."""
+        a, b = _operands(self, other)
+        if a.data.dtype.kind not in "biu" or b.data.dtype.kind not in "biu":
+            other_type = other.dtype if isinstance(other, Tensor) else type(other).__name__
+            raise DTypeError(f"{op.__name__}: needs bool or integer operands, got {self.dtype} and {other_type}")
+        return _make_tensor(np.asarray(op(a.data, b.data)), None)
 
     # ---- shapes ------------------------------------------------------------------------------
     def reshape(self, *shape) -> Tensor:
@@ -406,7 +424,7 @@ def _operands(a, b, true_div: bool = False) -> tuple[Tensor, Tensor]:
             b = b.to(da)
         elif db.kind == "f" and da.kind in "iu":
             a = a.to(db)
-    if true_div and a.data.dtype.kind != "f":
+    if true_div and a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
         a, b = a.to(default_float), b.to(default_float)
     return a, b
 
@@ -538,12 +556,21 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     dim = _dim(dim, tensors[0].ndim)
+    dtype = _cat_dtype([t.data.dtype for t in tensors])
+    tensors = [t.to(dtype) for t in tensors]
     first = tensors[0].shape
     for i, t in enumerate(tensors[1:], 1):
         if t.ndim != len(first) or t.shape[:dim] + t.shape[dim + 1:] != first[:dim] + first[dim + 1:]:
             raise ShapeError(f"cat: tensor {i} has shape {t.shape}, which does not match tensor 0's "
                              f"{first} outside dim {dim}")
     return ops.Cat.apply(*tensors, dim=dim)
+
+
+def _cat_dtype(dtypes: list[np.dtype]) -> np.dtype:
+    """The dtype of a cat, as torch: the widest float when there is one (int64 with float32 is
+    float32, where NumPy gives float64), else NumPy's promotion, which agrees with torch there."""
+    floats = [d for d in dtypes if d.kind == "f"]
+    return np.result_type(*(floats or dtypes))
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
