@@ -160,6 +160,31 @@ def test_backward_on_a_leaf_gives_the_seed_like_torch():
     assert s.grad.item() == 1.0 and s.grad.dtype == tg.float32
 
 
+NO_OP_VIEWS = [("reshape", lambda t: t.reshape(2, 3)), ("view", lambda t: t.view(2, 3)),
+               ("squeeze", lambda t: t.squeeze()), ("expand", lambda t: t.expand(2, -1)),
+               ("flatten", lambda t: t.flatten(1))]
+
+
+@pytest.mark.parametrize("name, view", NO_OP_VIEWS, ids=[v[0] for v in NO_OP_VIEWS])
+def test_a_view_that_changes_nothing_is_a_new_tensor_in_the_graph(name, view):
+    # As torch for all but flatten, which torch documents may return its input itself.
+    x = tg.ones(2, 3, requires_grad=True)
+    y = view(x)
+    assert y is not x and not y.is_leaf and y.grad_fn is not None
+    if name != "flatten":
+        tx = torch.ones(2, 3, requires_grad=True)
+        assert view(tx) is not tx and not view(tx).is_leaf
+    (y * 2).sum().backward()
+    assert y.grad is None and x.grad.tolist() == [[2.0] * 3] * 2
+    with pytest.raises(RuntimeError, match="only leaves"):
+        y.requires_grad_(False)
+    assert x.requires_grad
+    with tg.no_grad():
+        z = view(x)
+    z.fill_(5.0)  # a view shares memory, as in torch
+    assert z is not x and x.data[0, 0] == 5.0
+
+
 # ---- accumulation, retain_graph, freed graphs -------------------------------------------------
 
 def test_leaf_gradients_accumulate_across_backward_calls_like_torch():

@@ -326,8 +326,9 @@ class Tensor:
 
     # ---- shapes ------------------------------------------------------------------------------
     def reshape(self, *shape) -> Tensor:
-        shape = _shape_args(shape)
-        return self if shape == self.shape else ops.Reshape.apply(self, shape=shape)
+        """A view with another shape: a new tensor in the graph even when the shape is the same,
+        as torch."""
+        return ops.Reshape.apply(self, shape=_shape_args(shape))
 
     view = reshape
 
@@ -366,7 +367,9 @@ class Tensor:
         if lead < 0:
             raise ShapeError(f"expand: cannot expand shape {self.shape} to fewer dims {sizes}")
         shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
-        return self if shape == self.shape else ops.Expand.apply(self, shape=shape)
+        if shape == self.shape:  # a writable view (np.broadcast_to's is read-only), not self
+            return self.reshape(shape)
+        return ops.Expand.apply(self, shape=shape)
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
