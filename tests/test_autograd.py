@@ -689,6 +689,43 @@ def test_broadcast_mismatch_names_the_op_and_both_shapes():
         tg.cat([tg.randn(2, 3), tg.randn(2, 2)], 0)
 
 
+def test_a_numpy_error_that_is_not_about_shapes_keeps_its_message_like_torch():
+    for power in (lambda: tg.tensor([1, 2]) ** -1, lambda: tg.tensor([1, 2]) ** tg.tensor([-1, 2])):
+        with pytest.raises(ValueError, match="Integers to negative integer powers are not allowed") as info:
+            power()
+        assert not isinstance(info.value, tg.ShapeError) and "shapes" not in str(info.value)
+    with pytest.raises(RuntimeError, match="Integers to negative integer powers are not allowed"):
+        torch.tensor([1, 2]) ** -1
+
+
+def test_cat_of_zero_dimensional_tensors_says_so_like_torch():
+    for lib in (tg, torch):
+        with pytest.raises((tg.ShapeError, RuntimeError),
+                           match=r"zero-dimensional tensor \(at position 1\) cannot be concatenated"):
+            lib.cat([lib.tensor([1.0]), lib.tensor(2.0)])
+
+
+def test_arange_with_step_zero_says_so_like_torch():
+    for lib in (tg, torch):
+        with pytest.raises((ValueError, RuntimeError), match="step must be nonzero"):
+            lib.arange(0, 5, 0)
+
+
+def test_max_min_of_another_tensor_are_elementwise_like_torch():
+    a, b = arr(2, 3), arr(3, seed=1)
+    for name in ("max", "min"):
+        assert_matches_torch(lambda x, y: getattr(x, name)(y), lambda x, y: getattr(x, name)(y), a, b)
+
+
+def test_bool_of_a_tensor_without_exactly_one_value_is_ambiguous_like_torch():
+    for values, which in (([1.0, 2.0], "more than one value"), ([], "no values")):
+        with pytest.raises(tg.ShapeError, match=f"Boolean value of Tensor with {which} is ambiguous"):
+            bool(tg.tensor(values) > 0)
+        with pytest.raises(RuntimeError, match=f"Boolean value of Tensor with {which} is ambiguous"):
+            bool(torch.tensor(values) > 0)
+    assert bool(tg.tensor([[True]])) is bool(torch.tensor([[True]])) is True
+
+
 def test_repr():
     leaf = tg.tensor([1.0, 2.0], requires_grad=True)
     assert repr(leaf) == "Tensor([1., 2.], requires_grad=True)"

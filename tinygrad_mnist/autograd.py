@@ -12,6 +12,7 @@ import functools
 import heapq
 import itertools
 import operator
+import re
 from typing import Callable, Sequence
 
 import numpy as np
@@ -115,8 +116,7 @@ class Function:
         try:
             out = node.forward(*arrays, **params)
         except ValueError as err:
-            shapes = ", ".join(str(t.shape) for t in inputs)
-            raise ShapeError(f"{cls.__name__.lower()}: shapes {shapes} do not fit: {err}") from None
+            raise _forward_error(cls, inputs, err) from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         result = _new(_Tensor)
@@ -207,6 +207,20 @@ class Function:
         if not arrays:
             return grads
         return tuple(None if g is None else g.data for g in (grads if type(grads) is tuple else (grads,)))
+
+
+_SHAPE_WORDS = re.compile("shape|dimension|broadcast", re.IGNORECASE)
+
+
+def _forward_error(cls: type, inputs: Sequence, err: ValueError) -> ValueError:
+    """What to raise for a ValueError from cls.forward: NumPy's message after the op's name, as a
+    ShapeError naming the input shapes when the message is about shapes. (NumPy raises plain
+    ValueErrors for both, e.g. for broadcasting and for integers to negative powers.)"""
+    op = cls.__name__.lower()
+    if _SHAPE_WORDS.search(str(err)):
+        shapes = ", ".join(str(t.shape) for t in inputs)
+        return ShapeError(f"{op}: shapes {shapes} do not fit: {err}")
+    return ValueError(f"{op}: {err}")
 
 
 _new = object.__new__

@@ -107,6 +107,9 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __bool__(self) -> bool:
+        if self.data.size != 1:
+            values = "no values" if self.data.size == 0 else "more than one value"
+            raise ShapeError(f"Boolean value of Tensor with {values} is ambiguous (shape {self.shape})")
         return bool(self.item())
 
     def __float__(self) -> float:
@@ -277,15 +280,19 @@ class Tensor:
         nonzero = v.data != 0
         return v.where(nonzero, 1.0).sqrt().where(nonzero, 0.0)
 
-    def max(self, dim: int | None = None, keepdim: bool = False):
-        """The largest value, or (values, indices) along dim, as torch.max."""
+    def max(self, dim=None, keepdim: bool = False):
+        """The largest value, (values, indices) along dim, or for a Tensor dim the elementwise
+        maximum, as torch.max."""
         return self._extreme(dim, keepdim, largest=True)
 
-    def min(self, dim: int | None = None, keepdim: bool = False):
-        """The smallest value, or (values, indices) along dim, as torch.min."""
+    def min(self, dim=None, keepdim: bool = False):
+        """The smallest value, (values, indices) along dim, or for a Tensor dim the elementwise
+        minimum, as torch.min."""
         return self._extreme(dim, keepdim, largest=False)
 
     def _extreme(self, dim, keepdim, largest):
+        if isinstance(dim, Tensor):
+            return self.maximum(dim) if largest else self.minimum(dim)
         if dim is None:
             return ops.Extreme.apply(self, dim=None, keepdim=False, largest=largest)
         dim = _dim(dim, self.ndim)
@@ -558,6 +565,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise ShapeError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated; "
+                             "use stack")
     dim = _dim(dim, tensors[0].ndim)
     dtype = _cat_dtype([t.data.dtype for t in tensors])
     tensors = [t.to(dtype) for t in tensors]
@@ -631,6 +642,8 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     """Like torch.arange: integers give int64, any float argument gives float32."""
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
     if dtype is None:
         dtype = float32 if any(_number_kind(v) == "f" for v in (start, end, step)) else int64
     return _factory(np.arange(start, end, step, dtype=dtype), requires_grad)
