@@ -281,13 +281,13 @@ class Tensor:
         return v.where(nonzero, 1.0).sqrt().where(nonzero, 0.0)
 
     def max(self, dim=None, keepdim: bool = False):
-        """The largest value, (values, indices) along dim, or for a Tensor dim the elementwise
-        maximum, as torch.max."""
+        """The largest value, (values, indices) along dim, or, given a Tensor instead of dim, the
+        elementwise maximum, as torch.max."""
         return self._extreme(dim, keepdim, largest=True)
 
     def min(self, dim=None, keepdim: bool = False):
-        """The smallest value, (values, indices) along dim, or for a Tensor dim the elementwise
-        minimum, as torch.min."""
+        """The smallest value, (values, indices) along dim, or, given a Tensor instead of dim, the
+        elementwise minimum, as torch.min."""
         return self._extreme(dim, keepdim, largest=False)
 
     def _extreme(self, dim, keepdim, largest):
