@@ -161,6 +161,31 @@ def test_backward_on_a_leaf_gives_the_seed_like_torch():
     assert s.grad.item() == 1.0 and s.grad.dtype == tg.float32
 
 
+NO_OP_VIEWS = [("reshape", lambda t: t.reshape(2, 3)), ("view", lambda t: t.view(2, 3)),
+               ("squeeze", lambda t: t.squeeze()), ("expand", lambda t: t.expand(2, -1)),
+               ("flatten", lambda t: t.flatten(1))]
+
+
+@pytest.mark.parametrize("name, view", NO_OP_VIEWS, ids=[v[0] for v in NO_OP_VIEWS])
+def test_a_view_that_changes_nothing_is_a_new_tensor_in_the_graph(name, view):
+    # As torch for all but flatten, which torch documents may return its input itself.
+    x = tg.ones(2, 3, requires_grad=True)
+    y = view(x)
+    assert y is not x and not y.is_leaf and y.grad_fn is not None
+    if name != "flatten":
+        tx = torch.ones(2, 3, requires_grad=True)
+        assert view(tx) is not tx and not view(tx).is_leaf
+    (y * 2).sum().backward()
+    assert y.grad is None and x.grad.tolist() == [[2.0] * 3] * 2
+    with pytest.raises(RuntimeError, match="only leaves"):
+        y.requires_grad_(False)
+    assert x.requires_grad
+    with tg.no_grad():
+        z = view(x)
+    z.fill_(5.0)  # a view shares memory, as in torch
+    assert z is not x and x.data[0, 0] == 5.0
+
+
 # ---- accumulation, retain_graph, freed graphs -------------------------------------------------
 
 def test_leaf_gradients_accumulate_across_backward_calls_like_torch():
@@ -305,6 +330,52 @@ def test_grad_mode_is_restored_after_an_exception_and_when_nested():
     assert tg.is_grad_enabled()
 
 
+def test_set_grad_enabled_as_a_plain_call_sets_the_mode_like_torch():
+    results = []
+    for lib in (tg, torch):
+        try:
+            lib.set_grad_enabled(False)
+            results.append(((lib.ones(2, requires_grad=True) * 2).requires_grad, lib.is_grad_enabled()))
+        finally:
+            lib.set_grad_enabled(True)
+        assert lib.is_grad_enabled()
+    assert results[0] == results[1] == (False, False)
+
+
+def test_set_grad_enabled_as_a_block_and_a_decorator_restores_the_mode_like_torch():
+    for lib in (tg, torch):
+        with lib.no_grad():
+            with lib.set_grad_enabled(True):
+                assert lib.is_grad_enabled()
+            assert not lib.is_grad_enabled()
+
+        @lib.set_grad_enabled(False)
+        def frozen(v):
+            return v * 2
+
+        assert lib.is_grad_enabled()  # decorating does not change the mode outside
+        assert not frozen(lib.ones(2, requires_grad=True)).requires_grad
+        assert lib.is_grad_enabled()
+
+
+def test_bare_no_grad_and_enable_grad_decorators_like_torch():
+    for lib in (tg, torch):
+        @lib.no_grad
+        def frozen(v):
+            return v * 2
+
+        @lib.enable_grad
+        def recorded(v):
+            return v * 2
+
+        x = lib.ones(2, requires_grad=True)
+        assert not frozen(x).requires_grad and frozen.__name__ == "frozen"
+        with lib.no_grad():
+            assert recorded(x).requires_grad
+            assert not lib.is_grad_enabled()
+        assert lib.is_grad_enabled()
+
+
 def test_no_input_requiring_grad_records_nothing():
     y = tg.tensor(arr(3)).exp() * 2
     assert not y.requires_grad and y.grad_fn is None
@@ -324,6 +395,26 @@ def test_default_dtypes_match_torch():
     ]
     for ours, theirs in pairs:
         assert dtype_name(ours) == dtype_name(theirs), (ours, theirs)
+
+
+RANDINT_CALLS = [  # args, kwargs, the range [low, high) they name
+    ((10, (3,)), {}, 0, 10), ((2, 5, (2, 3)), {}, 2, 5), ((10,), {"size": (4,)}, 0, 10),
+    ((), {"low": 2, "high": 4, "size": [3]}, 2, 4), ((-3, 0, ()), {}, -3, 0),
+]
+
+
+@pytest.mark.parametrize("args, kwargs, low, high", RANDINT_CALLS, ids=repr)
+def test_randint_takes_torchs_argument_forms(args, kwargs, low, high):
+    ours, theirs = tg.randint(*args, **kwargs), torch.randint(*args, **kwargs)
+    assert ours.shape == tuple(theirs.shape) and dtype_name(ours) == dtype_name(theirs)
+    assert ((ours.numpy() >= low) & (ours.numpy() < high)).all()
+
+
+def test_randint_with_an_empty_range_names_the_bounds():
+    with pytest.raises(ValueError, match="low must be less than high.*low=3 and high=2"):
+        tg.randint(3, 2, (2,))
+    with pytest.raises(RuntimeError, match="less than"):
+        torch.randint(3, 2, (2,))
 
 
 PROMOTIONS = [  # name, a, b (arrays become tensors of each library; Python numbers stay numbers)
@@ -364,12 +455,56 @@ def test_type_promotion_matches_torch(name, a, b):
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("a, b", [(np.array([True, False]), np.array([3.0, 4.0])), (np.array([True]), np.array(3.0)),
+                                  (np.array(True), np.array([3.0, 4.0])), (np.array([True]), np.ones(1, np.float16)),
+                                  (np.array([3.0, 4.0]), np.array([True, True])), (np.array([True]), np.array([3]))],
+                         ids=repr)
+def test_true_division_with_a_bool_operand_like_torch(a, b):
+    ours, theirs = tg.from_numpy(a) / tg.from_numpy(b), torch.from_numpy(a) / torch.from_numpy(b)
+    assert dtype_name(ours) == dtype_name(theirs)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
 def test_bool_tensor_with_python_numbers_like_torch():
     mask = np.array([True, False])
     for op in (lambda a: a + 1, lambda a: a * 2, lambda a: 1.5 * a, lambda a: a / 2):
         ours, theirs = op(tg.from_numpy(mask)), op(torch.from_numpy(mask))
         assert dtype_name(ours) == dtype_name(theirs)
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+NUMPY_SCALAR_CASES = [  # name, f(lib) -> tensor
+    ("i64*np.float32", lambda L: L.tensor([1, 2]) * np.float32(2.5)),
+    ("np.float16*i64", lambda L: np.float16(2.5) * L.tensor([1, 2])),
+    ("i64/np.float32", lambda L: L.tensor([1, 2]) / np.float32(2.5)),
+    ("i64**np.float32", lambda L: L.tensor([4]) ** np.float32(0.5)),
+    ("f32**np.float64", lambda L: L.tensor([4.0]) ** np.float64(0.5)),
+    ("f32*np.float64", lambda L: L.tensor([4.0]) * np.float64(0.5)),
+    ("bool+np.int64", lambda L: L.tensor([True]) + np.int64(2)),
+    ("i32+np.int64", lambda L: L.tensor([1], dtype=L.int32) + np.int64(2)),
+    ("full(np.float32)", lambda L: L.full((2,), np.float32(2.5))),
+    ("full(np.int64)", lambda L: L.full((2,), np.int64(3))),
+    ("full(True)", lambda L: L.full((2,), True)),
+    ("where(i64, np.float32)", lambda L: L.where(L.tensor([True, False]), L.tensor([1, 2]), np.float32(0.5))),
+    ("arange(np.float32)", lambda L: L.arange(np.float32(2.5))),
+    ("arange(np.int64)", lambda L: L.arange(np.int64(3))),
+]
+
+
+@pytest.mark.parametrize("name, make", NUMPY_SCALAR_CASES, ids=[c[0] for c in NUMPY_SCALAR_CASES])
+def test_numpy_scalars_promote_like_python_numbers_as_in_torch(name, make):
+    ours, theirs = make(tg), make(torch)
+    assert dtype_name(ours) == dtype_name(theirs), name
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_numpy_bools_promote_like_python_bools():
+    # torch takes np.bool_ for a float (tensor([1]) * np.bool_(True) is float32); here it is a bool.
+    for make in (lambda v: tg.tensor([1, 2]) * v, lambda v: tg.tensor([True]) + v,
+                 lambda v: tg.full((2,), v), lambda v: tg.where(tg.tensor([True]), tg.tensor([True]), v)):
+        ours, python = make(np.bool_(True)), make(True)
+        assert ours.dtype == python.dtype and ours.tolist() == python.tolist()
+    assert tg.full((2,), np.bool_(True)).dtype == tg.bool_
 
 
 def test_float32_stays_float32_through_a_model_and_its_gradients():
@@ -421,6 +556,19 @@ def test_int_and_bool_tensors_cannot_require_grad():
     assert issubclass(tg.DTypeError, TypeError)
     with pytest.raises(RuntimeError):  # torch refuses too
         torch.tensor([1, 2], requires_grad=True)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+def test_casts_to_integer_or_bool_leave_the_graph_like_torch(dtype):
+    x, tx = tg.tensor([1.3, 2.7], requires_grad=True), torch.tensor([1.3, 2.7], requires_grad=True)
+    y, ty = (x * 10).to(np.dtype(dtype)), (tx * 10).to(getattr(torch, dtype))
+    assert y.requires_grad is ty.requires_grad is False
+    assert y.grad_fn is None and ty.grad_fn is None and y.tolist() == ty.tolist()
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        y.float().sum().backward()
+    assert (x * 10).long().grad_fn is None
+    half, thalf = (x * 10).to(tg.float16), (tx * 10).to(torch.float16)
+    assert half.requires_grad is thalf.requires_grad is True  # a floating-point cast stays in the graph
 
 
 def test_mean_of_an_integer_tensor_is_refused_like_torch():
@@ -540,6 +688,43 @@ def test_broadcast_mismatch_names_the_op_and_both_shapes():
         tg.randn(3, requires_grad=True) * tg.randn(2)
     with pytest.raises(tg.ShapeError, match=r"cat: tensor 1 has shape \(2, 2\).*\(2, 3\)"):
         tg.cat([tg.randn(2, 3), tg.randn(2, 2)], 0)
+
+
+def test_a_numpy_error_that_is_not_about_shapes_keeps_its_message_like_torch():
+    for power in (lambda: tg.tensor([1, 2]) ** -1, lambda: tg.tensor([1, 2]) ** tg.tensor([-1, 2])):
+        with pytest.raises(ValueError, match="Integers to negative integer powers are not allowed") as info:
+            power()
+        assert not isinstance(info.value, tg.ShapeError) and "shapes" not in str(info.value)
+    with pytest.raises(RuntimeError, match="Integers to negative integer powers are not allowed"):
+        torch.tensor([1, 2]) ** -1
+
+
+def test_cat_of_zero_dimensional_tensors_says_so_like_torch():
+    for lib in (tg, torch):
+        with pytest.raises((tg.ShapeError, RuntimeError),
+                           match=r"zero-dimensional tensor \(at position 1\) cannot be concatenated"):
+            lib.cat([lib.tensor([1.0]), lib.tensor(2.0)])
+
+
+def test_arange_with_step_zero_says_so_like_torch():
+    for lib in (tg, torch):
+        with pytest.raises((ValueError, RuntimeError), match="step must be nonzero"):
+            lib.arange(0, 5, 0)
+
+
+def test_max_min_of_another_tensor_are_elementwise_like_torch():
+    a, b = arr(2, 3), arr(3, seed=1)
+    for name in ("max", "min"):
+        assert_matches_torch(lambda x, y: getattr(x, name)(y), lambda x, y: getattr(x, name)(y), a, b)
+
+
+def test_bool_of_a_tensor_without_exactly_one_value_is_ambiguous_like_torch():
+    for values, which in (([1.0, 2.0], "more than one value"), ([], "no values")):
+        with pytest.raises(tg.ShapeError, match=f"Boolean value of Tensor with {which} is ambiguous"):
+            bool(tg.tensor(values) > 0)
+        with pytest.raises(RuntimeError, match=f"Boolean value of Tensor with {which} is ambiguous"):
+            bool(torch.tensor(values) > 0)
+    assert bool(tg.tensor([[True]])) is bool(torch.tensor([[True]])) is True
 
 
 def test_repr():
@@ -680,3 +865,29 @@ def test_accumulating_into_a_grad_a_graph_saved_is_an_error_at_that_backward():
     (x * 3.0).sum().backward()      # adds into that array
     with pytest.raises(RuntimeError, match="changed in place.*gradient accumulation"):
         uses_grad.backward()
+
+
+@pytest.mark.parametrize("value, spec", [(1.5, ".2f"), (1.5, ""), (2, ">4"), (2, ".1f"), (True, ""),
+                                         ([1.5, 2.0], "")], ids=repr)
+def test_format_like_torch(value, spec):
+    ours, theirs = tg.tensor(value), torch.tensor(value)
+    expected = format(theirs, spec) if theirs.ndim == 0 else format(str(ours), spec)
+    assert format(ours, spec) == expected
+
+
+def test_format_of_a_tensor_with_dims_needs_an_empty_spec_like_torch():
+    for lib in (tg, torch):
+        with pytest.raises(TypeError, match="unsupported format string"):
+            f"{lib.tensor([1.5]):.2f}"
+
+
+def test_index_like_torch():
+    items = [10, 20, 30]
+    for make in (lambda L: L.tensor(1), lambda L: L.tensor([[2]]), lambda L: L.tensor(True),
+                 lambda L: L.tensor(1, dtype=L.uint8)):
+        assert items[make(tg)] == items[make(torch)]
+    assert list(range(tg.tensor(3))) == [0, 1, 2]
+    for make in (lambda L: L.tensor(1.0), lambda L: L.tensor([1, 2])):
+        for lib in (tg, torch):
+            with pytest.raises(TypeError, match="only integer tensors of a single element"):
+                items[make(lib)]

@@ -85,6 +85,31 @@ def test_sigmoid_saturates_like_torch():
     check(lambda x: x.sigmoid(), np.array([-800.0, -40.0, -1e-8, 0.0, 1e-8, 40.0, 800.0]))
 
 
+FLOAT_ONLY_UNARY = [  # name, op (same code for both libraries)
+    ("exp", lambda x: x.exp()), ("log", lambda x: x.log()), ("log1p", lambda x: x.log1p()),
+    ("sqrt", lambda x: x.sqrt()), ("sigmoid", lambda x: x.sigmoid()), ("tanh", lambda x: x.tanh()),
+    ("logsumexp", lambda x: x.logsumexp(0)),
+]
+
+
+@pytest.mark.parametrize("values", [np.arange(1, 4), np.array([True, False]), np.array([1, 20], np.uint8),
+                                    np.array([3], np.int32)], ids=lambda v: v.dtype.name)
+@pytest.mark.parametrize("name, op", FLOAT_ONLY_UNARY, ids=[u[0] for u in FLOAT_ONLY_UNARY])
+def test_float_only_ops_of_integer_and_bool_tensors_give_float32_like_torch(name, op, values):
+    check(op, values, rtol=1e-6, atol=1e-7)  # also compares the dtypes: float32 in both
+
+
+@pytest.mark.parametrize("ours, theirs", [(lambda x: x.softmax(0), lambda x: x.softmax(0)),
+                                          (lambda x: x.log_softmax(0), lambda x: x.log_softmax(0)),
+                                          (lambda x: x.leaky_relu(), F.leaky_relu)],
+                         ids=["softmax", "log_softmax", "leaky_relu"])
+def test_softmax_and_leaky_relu_of_integer_tensors_are_refused_like_torch(ours, theirs):
+    with pytest.raises(tg.DTypeError, match="needs a floating-point tensor, got dtype int64"):
+        ours(tg.arange(1, 4))
+    with pytest.raises(NotImplementedError):
+        theirs(torch.arange(1, 4))
+
+
 BINARY_PAIRS = [
     ((), ()), ((5,), (5,)), ((3, 4), (3, 4)), ((3, 1), (1, 4)), ((4,), (2, 3, 4)),
     ((2, 3, 4), (4,)), ((), (2, 3)), ((1,), (3,)), ((2, 1, 3), (4, 1)),
@@ -256,6 +281,13 @@ def _reduce(name, dim, keepdim, **kw):
 @pytest.mark.parametrize("name", ["sum", "mean"])
 def test_sum_mean(name, shape, dim, keepdim):
     check(_reduce(name, dim, keepdim), arr(shape))
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int32", "int64", "bool"])
+def test_sum_of_integer_and_bool_tensors_is_int64_like_torch(dtype):
+    values = np.array([[200, 100], [1, 0]]).astype(dtype)
+    for dim in (None, 0, 1):
+        check(lambda t: t.sum(dim), values)
 
 
 @pytest.mark.parametrize("shape, dim, keepdim", [c for c in REDUCE_CASES if c[0] not in [(), (1,), (1, 4)]],
@@ -454,6 +486,22 @@ def test_cat(shapes, dim):
     check(lambda *ts: tg.cat(ts, dim=dim), *arrays, torch_fn=lambda *ts: torch.cat(ts, dim=dim))
 
 
+CAT_DTYPES = [("int64", "float32"), ("float32", "int64"), ("bool", "int64"), ("uint8", "int8"),
+              ("float16", "float32"), ("int32", "float64"), ("bool", "float16")]
+
+
+@pytest.mark.parametrize("dtypes", CAT_DTYPES, ids=repr)
+def test_cat_and_stack_promote_mixed_dtypes_like_torch(dtypes):
+    arrays = [np.array([1, 0]).astype(d) for d in dtypes]
+    for join in ("cat", "stack"):
+        check(lambda *ts: getattr(tg, join)(ts), *arrays, torch_fn=lambda *ts: getattr(torch, join)(ts))
+
+
+def test_cat_of_an_integer_and_a_float_tensor_keeps_the_float_gradient_like_torch():
+    check(lambda t: tg.cat([tg.tensor([1, 2]), t * 2]), arr((3,)).astype(np.float32),
+          torch_fn=lambda t: torch.cat([torch.tensor([1, 2]), t * 2]))
+
+
 @pytest.mark.parametrize("shape, dim", [((2, 3), 0), ((2, 3), 1), ((2, 3), 2), ((2, 3), -1),
                                         ((), 0), (T(3, 4), 1)], ids=repr)
 def test_stack(shape, dim):
@@ -501,6 +549,19 @@ def test_clamp_passes_the_gradient_at_the_bounds_like_torch():
     x = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
     check(lambda t: t.clamp(-1.0, 1.0), x)
     check(lambda t: t.clamp(min=0.0), x)
+
+
+@pytest.mark.parametrize("values", [np.array([1, 2, 3]), np.array([1.0, 2.0, 3.0], np.float32),
+                                    np.array([True, False])], ids=lambda v: v.dtype.name)
+@pytest.mark.parametrize("bounds", [dict(min=1.5), dict(max=2), dict(min=np.float32(1.5)), dict(min=np.float64(1.5)),
+                                    dict(min=np.int64(2)), dict(min=1, max=2.5)], ids=repr)
+def test_clamp_dtypes_with_python_and_numpy_bounds_like_torch(bounds, values):
+    check(lambda t: t.clamp(**bounds), values)
+
+
+def test_clamp_with_a_tensor_bound_names_the_problem():
+    with pytest.raises(tg.DTypeError, match="clamp: min must be a number, got Tensor"):
+        tg.tensor([1.0, 5.0]).clamp(min=tg.tensor([2.0, 2.0]))
 
 
 MASKED_FILL_CASES = [((3, 4), (3, 4)), ((3, 4), (1, 4)), ((3, 4), (3, 1)), ((2, 3, 4), (4,)),
@@ -551,6 +612,31 @@ def test_comparisons_of_integer_tensors():
     for _, op in COMPARISONS:
         check(op, a, b)
         check(lambda a: op(a, 2.5), a)
+
+
+BITWISE_OPERANDS = [  # a, b (arrays become tensors of each library; numbers stay numbers)
+    (np.array([1, 2, 6]), np.array([3, 1, 4])), (np.array([True, False, True]), np.array([True, True, False])),
+    (np.array([1, 2, 6]), np.array([True, False, True])), (np.array([5, 0], np.uint8), 1),
+    (np.array([True, False]), 1), (np.array([1, 2, 6]), 4), (np.array([5, 7], np.uint8), np.array(3)),
+]
+
+
+@pytest.mark.parametrize("a, b", BITWISE_OPERANDS, ids=repr)
+@pytest.mark.parametrize("op", [lambda a, b: a & b, lambda a, b: a | b], ids=["and", "or"])
+def test_and_or_are_bitwise_on_integers_and_logical_on_bools_like_torch(op, a, b):
+    if isinstance(b, np.ndarray):
+        check(op, a, b)
+    else:
+        check(lambda t: op(t, b), a)
+
+
+def test_and_or_of_float_tensors_are_refused():
+    with pytest.raises(tg.DTypeError, match="bitwise_and: needs bool or integer operands, got float32 and int64"):
+        tg.tensor([1.0]) & tg.tensor([1])
+    with pytest.raises(tg.DTypeError, match="bitwise_or: .*got int64 and float"):
+        tg.tensor([1]) | 1.5
+    with pytest.raises(NotImplementedError):
+        torch.tensor([1.0]) & torch.tensor([1])
 
 
 ARG_CASES = [((2, 3, 4), None, False), ((2, 3, 4), 0, False), ((2, 3, 4), -1, True),

@@ -12,6 +12,7 @@ import functools
 import heapq
 import itertools
 import operator
+import re
 import weakref
 from typing import Callable, Sequence
 
@@ -45,19 +46,42 @@ class _GradMode:
         return wrapper
 
 
-def no_grad() -> _GradMode:
-    """Stop recording ops (context manager or decorator), as torch.no_grad."""
-    return _GradMode(False)
+def no_grad(fn: Callable | None = None):
+    """Stop recording ops: a context manager, or a decorator with or without parentheses
+    (@no_grad() or @no_grad), as torch.no_grad."""
+    mode = _GradMode(False)
+    return mode if fn is None else mode(fn)
 
 
-def enable_grad() -> _GradMode:
-    """Record ops again inside a no_grad block (context manager or decorator)."""
-    return _GradMode(True)
+def enable_grad(fn: Callable | None = None):
+    """Record ops again inside a no_grad block (context manager, or decorator as no_grad)."""
+    mode = _GradMode(True)
+    return mode if fn is None else mode(fn)
 
 
-def set_grad_enabled(mode: bool) -> _GradMode:
-    """Set grad mode for a block (context manager or decorator)."""
-    return _GradMode(mode)
+class _SetGradEnabled(_GradMode):
+    """What set_grad_enabled returns. The call itself sets the mode, as in torch, so a plain call
+    works too; leaving a with block restores the mode from before the call."""
+
+    def __init__(self, enabled: bool):
+        global _grad_enabled
+        super().__init__(enabled)
+        self.prev = _grad_enabled
+        _grad_enabled = enabled
+
+    def __enter__(self):
+        pass
+
+    def __call__(self, fn: Callable) -> Callable:
+        global _grad_enabled
+        _grad_enabled = self.prev  # as a decorator it sets the mode only inside fn
+        return super().__call__(fn)
+
+
+def set_grad_enabled(mode: bool) -> _SetGradEnabled:
+    """Set grad mode now (a plain call), for a block (context manager) or inside a function
+    (decorator), as torch.set_grad_enabled."""
+    return _SetGradEnabled(mode)
 
 
 def is_grad_enabled() -> bool:
@@ -93,8 +117,7 @@ class Function:
         try:
             out = node.forward(*arrays, **params)
         except ValueError as err:
-            shapes = ", ".join(str(t.shape) for t in inputs)
-            raise ShapeError(f"{cls.__name__.lower()}: shapes {shapes} do not fit: {err}") from None
+            raise _forward_error(cls, inputs, err) from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         result = _new(_Tensor)
@@ -193,6 +216,20 @@ class Function:
 def _holds_array(saved: tuple) -> bool:
     """Whether saved has an ndarray in it, or in a tuple in it (an index, for instance)."""
     return any(type(a) is np.ndarray or type(a) is tuple and _holds_array(a) for a in saved)
+
+
+_SHAPE_WORDS = re.compile("shape|dimension|broadcast", re.IGNORECASE)
+
+
+def _forward_error(cls: type, inputs: Sequence, err: ValueError) -> ValueError:
+    """What to raise for a ValueError from cls.forward: NumPy's message after the op's name, as a
+    ShapeError naming the input shapes when the message is about shapes. (NumPy raises plain
+    ValueErrors for both, e.g. for broadcasting and for integers to negative powers.)"""
+    op = cls.__name__.lower()
+    if _SHAPE_WORDS.search(str(err)):
+        shapes = ", ".join(str(t.shape) for t in inputs)
+        return ShapeError(f"{op}: shapes {shapes} do not fit: {err}")
+    return ValueError(f"{op}: {err}")
 
 
 _new = object.__new__

@@ -117,6 +117,9 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __bool__(self) -> bool:
+        if self.data.size != 1:
+            values = "no values" if self.data.size == 0 else "more than one value"
+            raise ShapeError(f"Boolean value of Tensor with {values} is ambiguous (shape {self.shape})")
         return bool(self.item())
 
     def __float__(self) -> float:
@@ -124,6 +127,19 @@ class Tensor:
 
     def __int__(self) -> int:
         return int(self.item())
+
+    def __index__(self) -> int:
+        """A one-element integer (or bool) tensor as a Python int, so it can index a list."""
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to an index, "
+                            f"got dtype {self.data.dtype} and shape {self.shape}")
+        return int(self.item())
+
+    def __format__(self, format_spec: str) -> str:
+        """A 0-d tensor formats as its Python number (f"{loss:.4f}"); others as str(), as torch."""
+        if self.data.ndim == 0:
+            return format(self.item(), format_spec)
+        return object.__format__(self, format_spec)
 
     __hash__ = object.__hash__
 
@@ -168,6 +184,8 @@ class Tensor:
     def __rmatmul__(self, other): return matmul(_as_tensor(other), self)
 
     def __pow__(self, exponent):
+        if isinstance(exponent, np.generic):  # as a Python number, so float32 ** np.float64 stays float32
+            exponent = exponent.item()
         if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
             # as torch: an integer tensor to a float power is float32, not NumPy's float64
             to_float = self.data.dtype.kind != "f" and isinstance(exponent, float)
@@ -180,32 +198,44 @@ class Tensor:
     add, sub, mul, div, pow, matmul = __add__, __sub__, __mul__, __truediv__, __pow__, __matmul__
 
     def neg(self) -> Tensor: return ops.Neg.apply(self)
-    def exp(self) -> Tensor: return ops.Exp.apply(self)
-    def log(self) -> Tensor: return ops.Log.apply(self)
-    def log1p(self) -> Tensor: return ops.Log1p.apply(self)
-    def sqrt(self) -> Tensor: return ops.Sqrt.apply(self)
+    def exp(self) -> Tensor: return ops.Exp.apply(_float_input(self))
+    def log(self) -> Tensor: return ops.Log.apply(_float_input(self))
+    def log1p(self) -> Tensor: return ops.Log1p.apply(_float_input(self))
+    def sqrt(self) -> Tensor: return ops.Sqrt.apply(_float_input(self))
     def abs(self) -> Tensor: return ops.Abs.apply(self)
     def relu(self) -> Tensor: return ops.ReLU.apply(self)
-    def sigmoid(self) -> Tensor: return ops.Sigmoid.apply(self)
-    def tanh(self) -> Tensor: return ops.Tanh.apply(self)
+    def sigmoid(self) -> Tensor: return ops.Sigmoid.apply(_float_input(self))
+    def tanh(self) -> Tensor: return ops.Tanh.apply(_float_input(self))
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        _need_float(self, "leaky_relu")
         return ops.LeakyReLU.apply(self, slope=negative_slope)
 
     def softmax(self, dim: int) -> Tensor:
+        _need_float(self, "softmax")
         return ops.Softmax.apply(self, dim=_dim(dim, self.ndim))
 
     def log_softmax(self, dim: int) -> Tensor:
+        _need_float(self, "log_softmax")
         return ops.LogSoftmax.apply(self, dim=_dim(dim, self.ndim))
 
     def logsumexp(self, dim=None, keepdim: bool = False) -> Tensor:
-        return ops.LogSumExp.apply(self, dims=_dims(dim, self.ndim), keepdim=keepdim)
+        return ops.LogSumExp.apply(_float_input(self), dims=_dims(dim, self.ndim), keepdim=keepdim)
 
     def clamp(self, min=None, max=None) -> Tensor:
-        """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+        """Limit values to [min, max] (numbers); the gradient passes where min <= x <= max."""
         if min is None and max is None:
             raise ValueError("clamp: give at least one of min and max")
-        return ops.Clamp.apply(self, lo=min, hi=max)
+        dtype, bounds = self.data.dtype, []
+        for name, bound in (("min", min), ("max", max)):
+            if bound is not None:
+                if not _is_number(bound):
+                    raise DTypeError(f"clamp: {name} must be a number, got {type(bound).__name__}")
+                dtype = _const_dtype(bound, dtype)  # as torch: an integer tensor clamped to 1.5 is float32
+                if isinstance(bound, np.generic):  # so np.float64 does not widen a float32 tensor
+                    bound = bound.item()
+            bounds.append(bound)
+        return ops.Clamp.apply(self.to(dtype), lo=bounds[0], hi=bounds[1])
 
     clip = clamp
 
@@ -225,9 +255,14 @@ class Tensor:
         return _make_tensor(np.sign(self.data), None)
 
     def to(self, dtype) -> Tensor:
-        """A copy in another dtype (self when it already has it); gradients flow back."""
+        """A copy in another dtype (self when it already has it). Gradients flow back through a
+        floating-point result; an integer or bool one is outside the graph, as in torch."""
         dtype = np.dtype(dtype)
-        return self if dtype == self.data.dtype else ops.Copy.apply(self, dtype=dtype)
+        if dtype == self.data.dtype:
+            return self
+        if dtype.kind != "f":
+            return _make_tensor(self.data.astype(dtype), None)
+        return ops.Copy.apply(self, dtype=dtype)
 
     def float(self) -> Tensor: return self.to(float32)
     def double(self) -> Tensor: return self.to(float64)
@@ -236,7 +271,8 @@ class Tensor:
 
     # ---- reductions --------------------------------------------------------------------------
     def sum(self, dim=None, keepdim: bool = False) -> Tensor:
-        return ops.Sum.apply(self, dims=_dims(dim, self.ndim), keepdim=keepdim)
+        source = self.long() if self.data.dtype.kind == "u" else self  # torch: int64; NumPy: uint64
+        return ops.Sum.apply(source, dims=_dims(dim, self.ndim), keepdim=keepdim)
 
     def mean(self, dim=None, keepdim: bool = False) -> Tensor:
         _need_float(self, "mean")
@@ -257,15 +293,19 @@ class Tensor:
         nonzero = v.data != 0
         return v.where(nonzero, 1.0).sqrt().where(nonzero, 0.0)
 
-    def max(self, dim: int | None = None, keepdim: bool = False):
-        """The largest value, or (values, indices) along dim, as torch.max."""
+    def max(self, dim=None, keepdim: bool = False):
+        """The largest value, (values, indices) along dim, or, given a Tensor instead of dim, the
+        elementwise maximum, as torch.max."""
         return self._extreme(dim, keepdim, largest=True)
 
-    def min(self, dim: int | None = None, keepdim: bool = False):
-        """The smallest value, or (values, indices) along dim, as torch.min."""
+    def min(self, dim=None, keepdim: bool = False):
+        """The smallest value, (values, indices) along dim, or, given a Tensor instead of dim, the
+        elementwise minimum, as torch.min."""
         return self._extreme(dim, keepdim, largest=False)
 
     def _extreme(self, dim, keepdim, largest):
+        if isinstance(dim, Tensor):
+            return self.maximum(dim) if largest else self.minimum(dim)
         if dim is None:
             return ops.Extreme.apply(self, dim=None, keepdim=False, largest=largest)
         dim = _dim(dim, self.ndim)
@@ -292,14 +332,23 @@ class Tensor:
     def __gt__(self, other): return self._compare(other, np.greater)
     def __ge__(self, other): return self._compare(other, np.greater_equal)
     def __invert__(self): return _make_tensor(~self.data, None)
-    def __and__(self, other): return self._compare(other, np.logical_and)
-    def __or__(self, other): return self._compare(other, np.logical_or)
+    def __and__(self, other): return self._bitwise(other, np.bitwise_and)
+    def __or__(self, other): return self._bitwise(other, np.bitwise_or)
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def _bitwise(self, other, op) -> Tensor:
+        """& or |: logical on bool tensors, bitwise on integer ones, as torch (no gradient)."""
+        a, b = _operands(self, other)
+        if a.data.dtype.kind not in "biu" or b.data.dtype.kind not in "biu":
+            other_type = other.dtype if isinstance(other, Tensor) else type(other).__name__
+            raise DTypeError(f"{op.__name__}: needs bool or integer operands, got {self.dtype} and {other_type}")
+        return _make_tensor(np.asarray(op(a.data, b.data)), None)
 
     # ---- shapes ------------------------------------------------------------------------------
     def reshape(self, *shape) -> Tensor:
-        shape = _shape_args(shape)
-        return self if shape == self.shape else ops.Reshape.apply(self, shape=shape)
+        """A view with another shape: a new tensor in the graph even when the shape is the same,
+        as torch."""
+        return ops.Reshape.apply(self, shape=_shape_args(shape))
 
     view = reshape
 
@@ -338,7 +387,9 @@ class Tensor:
         if lead < 0:
             raise ShapeError(f"expand: cannot expand shape {self.shape} to fewer dims {sizes}")
         shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
-        return self if shape == self.shape else ops.Expand.apply(self, shape=shape)
+        if shape == self.shape:  # a writable view (np.broadcast_to's is read-only), not self
+            return self.reshape(shape)
+        return ops.Expand.apply(self, shape=shape)
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
@@ -362,12 +413,22 @@ def _as_array(data, dtype=None) -> np.ndarray:
 
 
 def _const_dtype(value, like: np.dtype) -> np.dtype:
-    """The dtype a Python number takes next to a tensor of dtype like (as torch)."""
-    if like.kind == "f" or (like.kind in "iu" and not isinstance(value, float)):
+    """The dtype a Python or NumPy number takes next to a tensor of dtype like (as torch)."""
+    if like.kind == "f":
         return like
-    if isinstance(value, bool):
-        return bool_
-    return int64 if isinstance(value, int) else default_float
+    kind = _number_kind(value)
+    return like if like.kind in "iu" and kind != "f" else _NUMBER_DTYPES[kind]
+
+
+def _number_kind(value) -> str:
+    """"b", "i" or "f": a number's category. torch treats a NumPy scalar as the Python number of
+    its kind, but only np.float64 subclasses a Python type (float), so test NumPy's types too."""
+    if isinstance(value, (bool, np.bool_)):
+        return "b"
+    return "i" if isinstance(value, (int, np.integer)) else "f"
+
+
+_NUMBER_DTYPES = {"b": bool_, "i": int64, "f": default_float}  # a lone number's dtype, as torch
 
 
 def _operands(a, b, true_div: bool = False) -> tuple[Tensor, Tensor]:
@@ -386,7 +447,7 @@ def _operands(a, b, true_div: bool = False) -> tuple[Tensor, Tensor]:
             b = b.to(da)
         elif db.kind == "f" and da.kind in "iu":
             a = a.to(db)
-    if true_div and a.data.dtype.kind != "f":
+    if true_div and a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
         a, b = a.to(default_float), b.to(default_float)
     return a, b
 
@@ -398,6 +459,12 @@ def _category(dtype: np.dtype) -> int:
 
 def _is_number(x) -> bool:
     return isinstance(x, (int, float, np.number, np.bool_))
+
+
+def _float_input(t: Tensor) -> Tensor:
+    """t for a float-only op: integer and bool tensors become the default float, as in torch
+    (NumPy would give float64)."""
+    return t if t.data.dtype.kind == "f" else t.to(default_float)
 
 
 def _need_float(t: Tensor, op: str) -> None:
@@ -522,13 +589,26 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise ShapeError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated; "
+                             "use stack")
     dim = _dim(dim, tensors[0].ndim)
+    dtype = _cat_dtype([t.data.dtype for t in tensors])
+    tensors = [t.to(dtype) for t in tensors]
     first = tensors[0].shape
     for i, t in enumerate(tensors[1:], 1):
         if t.ndim != len(first) or t.shape[:dim] + t.shape[dim + 1:] != first[:dim] + first[dim + 1:]:
             raise ShapeError(f"cat: tensor {i} has shape {t.shape}, which does not match tensor 0's "
                              f"{first} outside dim {dim}")
     return ops.Cat.apply(*tensors, dim=dim)
+
+
+def _cat_dtype(dtypes: list[np.dtype]) -> np.dtype:
+    """The dtype of a cat, as torch: the widest float when there is one (int64 with float32 is
+    float32, where NumPy gives float64), else NumPy's promotion, which agrees with torch there."""
+    floats = [d for d in dtypes if d.kind == "f"]
+    return np.result_type(*(floats or dtypes))
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -578,7 +658,7 @@ def ones(*shape, dtype=float32, requires_grad: bool = False) -> Tensor:
 
 def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     shape = _shape_args((shape,)) if not isinstance(shape, int) else (shape,)
-    dtype = dtype or (_const_dtype(fill_value, int64) if not isinstance(fill_value, float) else float32)
+    dtype = dtype or _NUMBER_DTYPES[_number_kind(fill_value)]
     return _factory(np.full(shape, fill_value, dtype), requires_grad)
 
 
@@ -586,8 +666,10 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     """Like torch.arange: integers give int64, any float argument gives float32."""
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
     if dtype is None:
-        dtype = float32 if any(isinstance(v, float) for v in (start, end, step)) else int64
+        dtype = float32 if any(_number_kind(v) == "f" for v in (start, end, step)) else int64
     return _factory(np.arange(start, end, step, dtype=dtype), requires_grad)
 
 
@@ -605,10 +687,14 @@ def randn(*shape, dtype=float32, requires_grad: bool = False) -> Tensor:
     return _factory(rng.generator().standard_normal(_shape_args(shape), dtype=dtype), requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: Iterable[int] = (), dtype=int64) -> Tensor:
-    """Integers in [low, high) (or [0, low) when high is omitted)."""
+def randint(low: int, high=None, size: Iterable[int] = (), dtype=int64) -> Tensor:
+    """Integers in [low, high), called as torch.randint(low, high, size) or randint(high, size)."""
+    if isinstance(high, (tuple, list)):  # randint(high, size)
+        high, size = None, high
     if high is None:
         low, high = 0, low
+    if low >= high:
+        raise ValueError(f"randint: low must be less than high, got low={low} and high={high}")
     return _factory(rng.generator().integers(low, high, size=tuple(size), dtype=dtype), False)
 
 
