@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -84,3 +85,50 @@ def test_help_explains_each_command():
     for command in ("train", "evaluate", "graph"):
         proc = cli(command, "--help")
         assert proc.returncode == 0 and "usage: tinygrad-mnist " + command in proc.stdout
+
+
+RESUMABLE = ["--limit", "600", "--layers", "784,16,10", "--epochs", "3", "--early-stopping", "0", "--lr", "0.003",
+             "--batch-size", "64", "--no-plots", "--quiet"]
+
+
+@pytest.fixture
+def interrupted_run(tmp_path, monkeypatch, capsys):
+    """A RESUMABLE run stopped by Ctrl-C right after its first checkpoint; returns the checkpoint."""
+    from tinygrad_mnist import cli as cli_module, train
+    save = train.save_checkpoint
+
+    def save_then_interrupt(*args, **kwargs):
+        save(*args, **kwargs)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(train, "save_checkpoint", save_then_interrupt)
+    ckpt = tmp_path / "run" / "checkpoint.npz"
+    assert cli_module.main(["train", *RESUMABLE, "--out", str(tmp_path / "run")]) == 130
+    assert f"continue with --resume {ckpt}" in capsys.readouterr().err
+    monkeypatch.undo()
+    return ckpt
+
+
+def test_resume_with_only_the_checkpoint_continues_its_run(interrupted_run, tmp_path):
+    from tinygrad_mnist import cli as cli_module, train
+    assert cli_module.main(["train", *RESUMABLE, "--out", str(tmp_path / "straight")]) == 0
+    assert cli_module.main(["train", "--resume", str(interrupted_run), "--no-plots", "--quiet"]) == 0
+    resumed, straight = (train.load_checkpoint(str(p)) for p in (interrupted_run, tmp_path / "straight" / "checkpoint.npz"))
+    assert resumed["epoch"] == straight["epoch"] == 3
+    for name, weights in straight["model"].items():
+        np.testing.assert_array_equal(resumed["model"][name], weights, err_msg=name)
+    del resumed["history"]["seconds"], straight["history"]["seconds"]
+    assert resumed["history"] == straight["history"]
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["config"]["limit"] == 600
+
+
+def test_resume_takes_more_epochs_but_refuses_other_changed_options(interrupted_run, capsys):
+    from tinygrad_mnist import cli as cli_module
+    assert cli_module.main(["train", "--resume", str(interrupted_run), "--lr", "0.01", "--limit", "600",
+                            "--seed", "0", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "options differ from the run being resumed: --lr 0.01 (the checkpoint has 0.003)." in err
+    assert "--limit" not in err.split("differ")[1] and "--seed" not in err.split("differ")[1]
+    assert len(err.strip().splitlines()) == 1
+    assert cli_module.main(["train", "--resume", str(interrupted_run), "--epochs", "4", "--no-plots",
+                            "--quiet"]) == 0
+    assert "epochs: 4" in capsys.readouterr().out
