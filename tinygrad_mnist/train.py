@@ -88,11 +88,13 @@ class EarlyStopping:
 
     def state_dict(self) -> dict:
         return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
-                "best_weights": dict(self.best_weights) if self.best_weights is not None else None}
+                "best_weights": dict(self.best_weights) if self.best_weights is not None else None,
+                "stopped_epoch": self.stopped_epoch}
 
     def load_state_dict(self, state: dict) -> None:
         self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
         self.best_weights = state["best_weights"]
+        self.stopped_epoch = state.get("stopped_epoch")  # absent from checkpoints older than the field
 
 
 def _isnan(v) -> bool:
