@@ -331,3 +331,18 @@ def test_cli_reports_a_bad_file_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "tinygrad-mnist experiment: error:" in err and "run 'adam': lr must be a finite number > 0, got -1" in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(limit=3), "val_fraction 0.1 of 3 samples leaves the validation split empty (3 training, 0 validation)"),
+    (dict(limit=50, val_fraction=0.999), "val_fraction 0.999 of 50 samples leaves the training split empty"),
+    (dict(test_fraction=0.0001), "test_fraction 0.0001 of 800 samples leaves the test split empty"),
+])
+def test_a_split_that_would_be_empty_is_a_config_error(small_data, settings, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        run_module.load_splits(RunConfig(**settings))
+
+
+def test_small_limits_give_validation_splits_of_the_exact_share(small_data):
+    splits = run_module.load_splits(RunConfig(limit=20))
+    assert (len(splits["train"][1]), len(splits["val"][1])) == (18, 2)

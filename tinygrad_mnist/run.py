@@ -100,16 +100,28 @@ def load_splits(cfg: RunConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     split = data.stratified_split if cfg.stratify else data.random_split
     if cfg.test_fraction is not None:
         pooled = tuple(np.concatenate(parts) for parts in zip(splits["train"], splits["test"]))
-        splits["train"], splits["test"] = split(pooled, [1 - cfg.test_fraction, cfg.test_fraction], gen)
+        splits["train"], splits["test"] = _split_off(split, pooled, "test_fraction", cfg.test_fraction, gen)
     x, y = splits["train"]
     if cfg.limit is not None and cfg.limit < len(y):
         keep = gen.permutation(len(y))[:cfg.limit]
         x, y = x[keep], y[keep]
     if cfg.val_fraction:
-        (x, y), (vx, vy) = split((x, y), [1 - cfg.val_fraction, cfg.val_fraction], gen)
-        splits["val"] = (vx, vy)
+        (x, y), splits["val"] = _split_off(split, (x, y), "val_fraction", cfg.val_fraction, gen)
     splits["train"] = (x, y)
     return _preprocess(splits, cfg.preprocess)
+
+
+def _split_off(split, arrays: tuple, setting: str, fraction: float, gen) -> list:
+    """arrays split into the rest and a `fraction` share; ConfigError when either part would be empty."""
+    parts = split(arrays, [1 - fraction, fraction], gen)
+    sizes = [len(y) for _, y in parts]
+    if 0 in sizes:
+        held_out = "test" if setting == "test_fraction" else "validation"
+        empty = "training" if sizes[0] == 0 else held_out
+        raise ConfigError(f"{setting} {fraction:g} of {len(arrays[-1])} samples leaves the {empty} split empty "
+                          f"({sizes[0]} training, {sizes[1]} {held_out}); use more samples (a larger limit) "
+                          f"or another {setting}")
+    return parts
 
 
 def _preprocess(splits: dict, how: str) -> dict:
