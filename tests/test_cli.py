@@ -54,6 +54,9 @@ def test_evaluate_reproduces_the_test_accuracy(run_dir, tmp_path):
     (["train", "--model", "nosuch"], "invalid choice: 'nosuch'"),
     (["train", "--layers", "100,10", "--epochs", "1"], "model sizes [100, 10] do not fit the data"),
     (["evaluate", "/nonexistent/ckpt.npz"], "no such file"),
+    (["train", "--limit", "3", "--epochs", "1", "--out", os.devnull],
+     "--out /dev/null: is a file, not a folder"),
+    (["train", "--limit", "3", "--epochs", "1", "--out", "/proc/no-run-folder"], "--out /proc/no-run-folder: cannot write"),
 ])
 def test_bad_arguments_give_a_one_line_error(args, message):
     proc = cli(*args)

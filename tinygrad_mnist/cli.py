@@ -5,6 +5,7 @@ import argparse
 import dataclasses
 import os
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -180,16 +181,19 @@ def _saved_run(path: str):
     return state, cfg, config["model"]
 
 
-def _checked_out_folder(out: str) -> None:
-    """Create the run folder now, so that a bad --out fails before any training."""
+def _check_out_folder(out: str) -> None:
+    """Fail now, before any training, if the run folder cannot be created or written; create nothing."""
     if os.path.exists(out) and not os.path.isdir(out):
         raise ConfigError(f"--out {out}: is a file, not a folder; give a folder for the run's files")
-    try:
-        os.makedirs(out, exist_ok=True)
+    existing = os.path.abspath(out)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ConfigError(f"--out {out}: {existing} is a file, so the folder cannot be created there")
+    try:  # os.access says yes to root even where mkdir fails (/proc), so try it
+        os.rmdir(tempfile.mkdtemp(dir=existing, prefix=".tinygrad-mnist-check-"))
     except OSError as err:
-        raise ConfigError(f"--out {out}: cannot create the folder ({err.strerror})") from None
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise ConfigError(f"--out {out}: the folder is not writable")
+        raise ConfigError(f"--out {out}: cannot write in {existing} ({err.strerror})") from None
 
 
 def cmd_train(args) -> int:
@@ -207,7 +211,7 @@ def cmd_train(args) -> int:
         cfg = _config_from_args(args)
         out = args.out or os.path.join("runs", f"{cfg.dataset}-{time.strftime('%Y%m%d-%H%M%S')}")
     cfg.validate()
-    _checked_out_folder(out)
+    _check_out_folder(out)
     resuming = f" (resuming after epoch {state['epoch']} of {args.resume})" if args.resume else ""
     print(f"training {cfg.model or cfg.layers} on {cfg.dataset} -> {out}{resuming}", flush=True)
     try:
