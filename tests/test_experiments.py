@@ -169,7 +169,15 @@ def test_a_loss_that_does_not_fit_the_output_layer_is_refused(small_data, fields
 
 
 @pytest.mark.parametrize("fields, message", [
-    (dict(batch_size="half"), "batch_size must be a positive integer or 'full'"),
+    (dict(batch_size="half"), "batch_size must be an integer or 'full', got 'half'"),
+    (dict(lr="abc"), "lr must be a number, got 'abc'"),
+    (dict(stratify="no"), "stratify must be true or false, got 'no'"),
+    (dict(early_stopping=1.5), "early_stopping must be an integer or none, got 1.5"),
+    (dict(epochs=1.5), "epochs must be an integer, got 1.5"),
+    (dict(classes=5), "classes must be a list of integers or none, got 5"),
+    (dict(layers="784,10"), "layers must be a list of integers or none, got '784,10'"),
+    (dict(dropout="x"), "dropout must be a number or none, got 'x'"),
+    (dict(seed=-1), "seed must be an integer >= 0, got -1"),
     (dict(iterations=0), "iterations must be a finite number > 0"),
     (dict(eval_every=10), "eval_every needs iterations"),
     (dict(test_fraction=1.0), "test_fraction must be in (0, 1)"),
@@ -240,10 +248,24 @@ def test_grid_expands_to_every_combination_named_by_its_template(tmp_path):
     (('name = "tiny"', 'nom = "tiny"'), "needs an \\[experiment\\] table with a name"),
     (("[[grid]]", "[[grids]]"), "unknown top-level tables grids"),
     (("epochs = 2", "epochs = [2"), "not valid TOML"),
+    (("lr = 0.01", 'lr = "0.01"'), "tiny.toml: run 'adam': lr must be a number, got '0.01'"),
+    (("lr = [0.1, 0.001]", 'lr = [0.1, "x"]'), "run 'relu-lrx': lr must be a number, got 'x'"),
+    (('name = "{activation}-lr{lr}"', 'name = "g-{lr"'), "name template 'g-{lr' is malformed"),
+    (("test_accuracy = 0.5", 'test_accuracy = "high"'), r"\[\[claim\]\] #1 \(adam\): test_accuracy must be a number"),
+    (('name = "adam"', "name = 5"), r"\[\[run\]\] #1 needs a name \(a string\), got 5"),
 ])
 def test_file_mistakes_are_config_errors_naming_the_entry(tmp_path, edit, message):
     with pytest.raises(ConfigError, match=message):
         experiments.load_experiment(write(tmp_path, TINY.replace(*edit)))
+
+
+def test_unreadable_experiment_files_are_config_errors(tmp_path):
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes(TINY.replace("Tiny", "Caf\xe9").encode("latin-1"))
+    with pytest.raises(ConfigError, match="latin1.toml: not a TOML file"):
+        experiments.load_experiment(latin1)
+    with pytest.raises(ConfigError, match="is a folder"):
+        experiments.load_experiment(tmp_path)
 
 
 def test_only_selects_by_name_experiment_and_pattern(tmp_path):

@@ -98,6 +98,10 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
             doc = tomllib.load(f)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a TOML file (not UTF-8 text)") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder; give an experiment .toml file") from None
     known = {"experiment", "defaults", "run", "grid", "claim"}
     _no_unknown(path, "top-level tables", doc, known)
     head = doc.get("experiment")
@@ -107,12 +111,17 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
     exp = Experiment(name=str(head["name"]), path=path, title=head.get("title", ""),
                      description=head.get("description", ""))
     defaults = doc.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise ConfigError(f"{path}: defaults must be a table ([defaults]), got {defaults!r}")
     _check_fields(path, "[defaults]", defaults)
+    for key in ("run", "grid", "claim"):
+        if not isinstance(doc.get(key, []), list) or not all(isinstance(e, dict) for e in doc.get(key, [])):
+            raise ConfigError(f"{path}: {key} must be tables written [[{key}]]")
     for i, entry in enumerate(doc.get("run", [])):
         where = f"[[run]] #{i + 1}"
         name = entry.get("name")
-        if not name:
-            raise ConfigError(f"{path}: {where} needs a name")
+        if not name or not isinstance(name, str):
+            raise ConfigError(f"{path}: {where} needs a name (a string), got {name!r}")
         fields = {k: v for k, v in entry.items() if k != "name"}
         _check_fields(path, f"{where} ({name})", fields)
         _add_run(exp, name, {**defaults, **fields})
@@ -128,7 +137,7 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
 def _expand_grid(exp: Experiment, path: str, index: int, entry: dict, defaults: dict) -> dict:
     where = f"[[grid]] #{index + 1}"
     template, vary = entry.get("name"), entry.get("vary")
-    if not template or not isinstance(vary, dict) or not vary:
+    if not template or not isinstance(template, str) or not isinstance(vary, dict) or not vary:
         raise ConfigError(f"{path}: {where} needs a name template and a vary table of lists")
     for key, values in vary.items():
         if not isinstance(values, list) or not values:
@@ -143,6 +152,8 @@ def _expand_grid(exp: Experiment, path: str, index: int, entry: dict, defaults: 
         except (KeyError, IndexError) as err:
             raise ConfigError(f"{path}: {where}: name template {template!r} uses {err}, which is not in vary "
                               f"({', '.join(vary)})") from None
+        except ValueError as err:
+            raise ConfigError(f"{path}: {where}: name template {template!r} is malformed: {err}") from None
         _add_run(exp, name, {**defaults, **fixed, **chosen})
         names.append(name)
     return {"template": template, "vary": vary, "runs": names}
@@ -154,7 +165,11 @@ def _parse_claim(exp: Experiment, path: str, index: int, entry: dict) -> Claim:
     name = entry.get("run")
     if name not in exp.runs:
         raise ConfigError(f"{path}: {where} is about run {name!r}, which the file does not define")
-    values = {k: float(entry[k]) for k in CLAIM_METRICS if k in entry}
+    values = {k: entry[k] for k in CLAIM_METRICS if k in entry}
+    for key, value in values.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise ConfigError(f"{path}: {where} ({name}): {key} must be a number, got {value!r}")
+    values = {k: float(v) for k, v in values.items()}
     if not values and not entry.get("text"):
         raise ConfigError(f"{path}: {where} ({name}) gives neither a metric ({', '.join(CLAIM_METRICS)}) nor text")
     return Claim(name, values, entry.get("text", ""), entry.get("note", ""))
