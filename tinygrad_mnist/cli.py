@@ -269,6 +269,9 @@ def cmd_graph(args) -> int:
     if model.sizes[0] != 784:
         raise ConfigError(f"graph draws an MNIST batch, so the first layer must have 784 inputs, got {model.sizes[0]}")
     mnist = data.MNIST()
+    if not 1 <= args.batch_size <= len(mnist):
+        raise ConfigError(f"--batch-size must be between 1 and {len(mnist)} (the MNIST training images), "
+                          f"got {args.batch_size}")
     x = data.transforms.scale(data.transforms.flatten(mnist.data[:args.batch_size]))
     y = mnist.targets[:args.batch_size] % model.sizes[-1]
     loss = "bce" if model.sizes[-1] == 1 else "cross_entropy"
