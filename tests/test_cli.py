@@ -140,3 +140,23 @@ def test_resume_takes_more_epochs_but_refuses_other_changed_options(interrupted_
     assert cli_module.main(["train", "--resume", str(interrupted_run), "--epochs", "4", "--no-plots",
                             "--quiet"]) == 0
     assert "epochs: 4" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [["evaluate"], ["train", "--resume"]])
+def test_checkpoints_that_cannot_say_how_they_were_made_give_a_one_line_error(run_dir, tmp_path, command):
+    from tinygrad_mnist import cli as cli_module, train
+    from tinygrad_mnist.serialization import save_state
+    out, _ = run_dir
+    good = train.load_checkpoint(str(out / "checkpoint.npz"))
+    newer = {**good, "config": {**good["config"], "run": {**good["config"]["run"], "warmup": 5}}}
+    cases = {"newer.npz": (newer, "run configuration has settings this version does not know: warmup"),
+             "no-model.npz": ({k: v for k, v in good.items() if k != "model"}, "damaged or incomplete, it has no model"),
+             "bad-limit.npz": ({**good, "config": {**good["config"], "run": {**good["config"]["run"], "limit": "x"}}},
+                               "run configuration is invalid: limit must be an integer or none, got 'x'")}
+    for name, (state, message) in cases.items():
+        save_state(tmp_path / name, state)
+        proc = cli(*command, str(tmp_path / name))
+        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    (tmp_path / "notes.npz").write_text("not a checkpoint\n")
+    proc = cli(*command, str(tmp_path / "notes.npz"))
+    assert proc.returncode == 2 and "notes.npz: not an .npz file" in proc.stderr and "pickle" not in proc.stderr

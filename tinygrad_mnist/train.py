@@ -230,6 +230,9 @@ def _progress_bar(loader, epoch: int, epochs: int):
 
 # ---- checkpoints --------------------------------------------------------------------------------
 
+CHECKPOINT_KEYS = ("format", "epoch", "config", "model", "optimizer", "scheduler", "callbacks", "history", "rng")
+
+
 def save_checkpoint(path: str, model: nn.Module, optimizer=None, epoch: int = 0, history: History | None = None,
                     scheduler=None, callbacks: Iterable = (), loader=None, config: dict | None = None) -> str:
     """Everything needed to resume, in one .npz (no pickle), written atomically."""
@@ -251,6 +254,9 @@ def load_checkpoint(path: str) -> dict:
     state = load_state(path)
     if not isinstance(state, dict) or state.get("format") != 1:
         raise DataError(f"checkpoint {path}: not a tinygrad_mnist checkpoint")
+    missing = [key for key in CHECKPOINT_KEYS if key not in state]
+    if missing:
+        raise DataError(f"checkpoint {path}: damaged or incomplete, it has no {', '.join(missing)}")
     return state
 
 
