@@ -182,6 +182,12 @@ def test_history_csv(tmp_path):
     assert text[1] == "1,0.5,0.9,,,0.1,1.0"
 
 
+def test_history_csv_writes_numpy_scalars_and_none_as_plain_cells(tmp_path):
+    h = train.History()
+    h.append(epoch=np.int64(1), train_loss=np.float32(0.5), val_loss=None, lr=np.float32(0.01), seconds=np.float64(2.5))
+    assert open(h.to_csv(str(tmp_path / "h.csv"))).read().splitlines()[1] == "1,0.5,,,,0.01,2.5"
+
+
 def test_evaluate_binary_outputs_threshold_by_loss_kind():
     probs = np.array([[0.2], [0.7], [0.6]], dtype=np.float32)
     assert list(train.default_predict(probs, probabilities=True)) == [0, 1, 1]

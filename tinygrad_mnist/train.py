@@ -40,7 +40,8 @@ class History:
 
 
 def _fmt(value) -> str:
-    return "" if isinstance(value, float) and math.isnan(value) else repr(value)
+    """A cell: empty for a missing value; str(), not repr(), so NumPy scalars read 0.01, not np.float32(0.01)."""
+    return "" if value is None or math.isnan(value) else str(value)
 
 
 class EarlyStopping:
