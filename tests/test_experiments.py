@@ -295,6 +295,10 @@ def test_runner_writes_tables_and_plots_then_skips_finished_runs(small_data, tmp
     adam = rows[0]
     assert float(adam["test_accuracy"]) == metrics["test_accuracy"] and adam["lr"] == "0.01"
     assert int(adam["epochs"]) == 2 and float(adam["seconds"]) > 0 and adam["layers"] == "[784, 8, 10]"
+    with open(folder / "results.csv") as f:
+        header = next(csv.reader(f))
+    assert len(header) == len(set(header)) and {"epochs_ran", "iterations_ran"} <= set(header)
+    assert int(adam["epochs_ran"]) == metrics["epochs"]
 
     table = (folder / "results.md").read_text()
     ours = metrics["test_accuracy"]

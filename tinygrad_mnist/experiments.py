@@ -465,13 +465,15 @@ def experiment_markdown(exp: Experiment, outcomes: Sequence[Outcome], level: int
 
 
 def results_csv(exp: Experiment, outcomes: Sequence[Outcome]) -> str:
-    """Every run's full config and metrics, one CSV row each."""
+    """Every run's full config and metrics, one CSV row each. The metrics' epochs and iterations (what
+    the run did) are the columns epochs_ran and iterations_ran, beside the config's epochs and iterations."""
     fields = [f.name for f in dataclasses.fields(RunConfig)]
     numbers = ("train_accuracy", "val_accuracy", "test_accuracy", "macro_f1", "macro_precision", "macro_recall",
                "train_loss", "val_loss", "test_loss", "epochs", "iterations", "seconds")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["experiment", "run", "status", "error", *fields, *numbers])
+    writer.writerow(["experiment", "run", "status", "error", *fields,
+                     *(f"{k}_ran" if k in fields else k for k in numbers)])
     for o in outcomes:
         config = dataclasses.asdict(o.config)
         cells = [json.dumps(config[k]) if isinstance(config[k], (list, dict)) else config[k] for k in fields]
