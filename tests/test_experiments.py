@@ -237,6 +237,16 @@ def test_grid_expands_to_every_combination_named_by_its_template(tmp_path):
     assert exp.claims[0].values == {"test_accuracy": 0.5} and exp.claims[1].text == "the best"
 
 
+def test_runs_and_grids_keep_the_order_of_the_file(tmp_path):
+    grid_first = TINY.replace('[[run]]\nname = "adam"\nlr = 0.01\n', "") + '\n[[run]]  # last\nname = "adam"\nlr = 0.01\n'
+    exp = experiments.load_experiment(write(tmp_path, grid_first))
+    assert list(exp.runs) == ["relu-lr0.1", "relu-lr0.001", "tanh-lr0.1", "tanh-lr0.001", "adam"]
+    # an inline array has no header lines, and as a top-level key it comes before every table
+    inline = 'run = [{name = "adam", lr = 0.01}]\n' + TINY.replace('[[run]]\nname = "adam"\nlr = 0.01\n', "")
+    assert list(experiments.load_experiment(write(tmp_path, inline, "inline.toml")).runs) == list(
+        experiments.load_experiment(write(tmp_path, TINY)).runs)
+
+
 @pytest.mark.parametrize("edit, message", [
     (("lr = 0.01", "learning_rate = 0.01"), "unknown .*settings learning_rate"),
     (("lr = 0.01", 'optimizer = "adagrad"'), "run 'adam': unknown optimizer 'adagrad'"),

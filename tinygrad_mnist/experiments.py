@@ -41,6 +41,7 @@ import itertools
 import json
 import math
 import os
+import re
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -95,7 +96,8 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
-            doc = tomllib.load(f)
+            text = f.read().decode()
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
     except UnicodeDecodeError:
@@ -117,7 +119,10 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
     for key in ("run", "grid", "claim"):
         if not isinstance(doc.get(key, []), list) or not all(isinstance(e, dict) for e in doc.get(key, [])):
             raise ConfigError(f"{path}: {key} must be tables written [[{key}]]")
-    for i, entry in enumerate(doc.get("run", [])):
+    for kind, i, entry in _runs_and_grids_in_file_order(text, doc):
+        if kind == "grid":
+            exp.grids.append(_expand_grid(exp, path, i, entry, defaults))
+            continue
         where = f"[[run]] #{i + 1}"
         name = entry.get("name")
         if not name or not isinstance(name, str):
@@ -125,13 +130,29 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
         fields = {k: v for k, v in entry.items() if k != "name"}
         _check_fields(path, f"{where} ({name})", fields)
         _add_run(exp, name, {**defaults, **fields})
-    for i, entry in enumerate(doc.get("grid", [])):
-        exp.grids.append(_expand_grid(exp, path, i, entry, defaults))
     for i, entry in enumerate(doc.get("claim", [])):
         exp.claims.append(_parse_claim(exp, path, i, entry))
     if not exp.runs:
         raise ConfigError(f"{path}: lists no [[run]] or [[grid]]")
     return exp
+
+
+RUN_OR_GRID_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*(run|grid)[ \t]*\]\]", re.MULTILINE)
+
+
+def _runs_and_grids_in_file_order(text: str, doc: dict) -> list[tuple[str, int, dict]]:
+    """(kind, index, entry) of every [[run]] and [[grid]] table, in the order of the file.
+
+    tomllib keeps each array in order but not how the two interleave, so that is read from the
+    header lines. If those do not match the arrays, the runs come first, then the grids: right for
+    an array written inline (`run = [{...}]`, a top-level key, so before every table), a guess for a
+    header line inside a multi-line string."""
+    runs, grids = doc.get("run", []), doc.get("grid", [])
+    kinds = RUN_OR_GRID_HEADER.findall(text)
+    if kinds.count("run") != len(runs) or kinds.count("grid") != len(grids):
+        kinds = ["run"] * len(runs) + ["grid"] * len(grids)
+    entries = {"run": iter(enumerate(runs)), "grid": iter(enumerate(grids))}
+    return [(kind, *next(entries[kind])) for kind in kinds]
 
 
 def _expand_grid(exp: Experiment, path: str, index: int, entry: dict, defaults: dict) -> dict:
