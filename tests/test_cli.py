@@ -36,6 +36,16 @@ def test_train_writes_every_promised_file(run_dir):
     assert len((out / "history.csv").read_text().splitlines()) == 3
 
 
+def test_a_binary_run_lists_the_files_it_wrote(tmp_path):
+    out = tmp_path / "binary"
+    proc = cli("train", "--classes", "5,8", "--layers", "784,8,2", "--limit", "300", "--epochs", "1", "--out", str(out),
+               "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert f"outputs: {out}/ (checkpoint.npz, metrics.json, history.csv, classification_report.txt, curves.png, " \
+           "confusion_matrix.png, predictions.png)" in proc.stdout
+    assert not (out / "pr_curves.png").exists()
+
+
 def test_evaluate_reproduces_the_test_accuracy(run_dir, tmp_path):
     out, _ = run_dir
     proc = cli("evaluate", str(out / "checkpoint.npz"), "--out", str(tmp_path / "eval"))

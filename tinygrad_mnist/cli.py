@@ -118,6 +118,9 @@ TRAIN_FIELDS = ("dataset", "data_dir", "preprocess", "classes", "val_fraction", 
                 "activation", "output", "init", "dropout", "loss", "optimizer", "lr", "momentum", "weight_decay",
                 "batch_size", "epochs", "early_stopping", "seed")
 CHANGEABLE_ON_RESUME = ("epochs", "data_dir")
+# What a run folder can hold; pr_curves.png only for more than two classes.
+RUN_FILES = ("checkpoint.npz", "metrics.json", "history.csv", "classification_report.txt", "curves.png",
+             "confusion_matrix.png", "predictions.png", "pr_curves.png")
 
 
 def _given_options(args) -> dict:
@@ -225,8 +228,8 @@ def cmd_train(args) -> int:
         return 130
     print(f"epochs: {result['epochs']}   test accuracy: {result['test_accuracy']:.2%}   "
           f"macro F1: {result['macro_f1']:.4f}   time: {result['seconds']:.1f} s")
-    print(f"outputs: {out}/ (checkpoint.npz, metrics.json, history.csv, classification_report.txt"
-          f"{'' if args.no_plots else ', curves.png, confusion_matrix.png, predictions.png, pr_curves.png'})")
+    written = [name for name in RUN_FILES if os.path.exists(os.path.join(out, name))]
+    print(f"outputs: {out}/ ({', '.join(written)})")
     return 0
 
 
