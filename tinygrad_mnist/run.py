@@ -96,7 +96,8 @@ class RunConfig:
             if (value is None and name in MAY_BE_NONE) or (name == "batch_size" and value == "full") \
                     or KINDS[kind](value):
                 continue
-            expected = kind + (" or 'full'" if name == "batch_size" else "") + (" or none" if name in MAY_BE_NONE else "")
+            expected = (kind + (" or 'full'" if name == "batch_size" else "")
+                        + (" or none" if name in MAY_BE_NONE else ""))
             raise ConfigError(f"{name} must be {expected}, got {value!r}")
         for name, value, options in [("dataset", self.dataset, DATASETS), ("preprocess", self.preprocess, PREPROCESS),
                                      ("loss", self.loss, LOSSES), ("optimizer", self.optimizer, OPTIMIZERS)]:

@@ -103,7 +103,7 @@ def save_graph(graph: "graphviz.Digraph", path: str | os.PathLike) -> Path:
     suffix = path.suffix.lower()
     if suffix not in RENDER_FORMATS:
         raise ConfigError(f"save_graph: cannot tell the format of {str(path)!r} from its suffix; "
-                         f"expected one of {', '.join(RENDER_FORMATS)}")
+                          f"expected one of {', '.join(RENDER_FORMATS)}")
     fmt = RENDER_FORMATS[suffix]
     if fmt is None:
         atomic_write(path, graph.source.encode())
