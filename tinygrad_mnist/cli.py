@@ -76,9 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     o = t.add_argument_group("output")
     o.add_argument("--out", help="run folder (default runs/<dataset>-<time>; with --resume, the checkpoint's folder)")
     o.add_argument("--resume", metavar="CHECKPOINT",
-                   help="continue the run of CHECKPOINT with the configuration saved in it. Only --epochs "
-                        "(to train longer), --data-dir, --out and the output options may differ; any other "
-                        "option given must equal the saved one")
+                   help="continue the run of CHECKPOINT with the configuration saved in it, exactly as if it "
+                        "had not been interrupted. Only --epochs (to train longer), --data-dir, --out and the "
+                        "output options may differ; any other option given must equal the saved one. A finished "
+                        "run trains on from the weights it kept (the best ones, with early stopping); one that "
+                        "early stopping ended stays ended")
     o.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     o.add_argument("--quiet", action="store_true", help="no progress bars")
 
