@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -35,6 +36,16 @@ def test_train_writes_every_promised_file(run_dir):
     assert len((out / "history.csv").read_text().splitlines()) == 3
 
 
+def test_a_binary_run_lists_the_files_it_wrote(tmp_path):
+    out = tmp_path / "binary"
+    proc = cli("train", "--classes", "5,8", "--layers", "784,8,2", "--limit", "300", "--epochs", "1", "--out", str(out),
+               "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert f"outputs: {out}/ (checkpoint.npz, metrics.json, history.csv, classification_report.txt, curves.png, " \
+           "confusion_matrix.png, predictions.png)" in proc.stdout
+    assert not (out / "pr_curves.png").exists()
+
+
 def test_evaluate_reproduces_the_test_accuracy(run_dir, tmp_path):
     out, _ = run_dir
     proc = cli("evaluate", str(out / "checkpoint.npz"), "--out", str(tmp_path / "eval"))
@@ -53,6 +64,14 @@ def test_evaluate_reproduces_the_test_accuracy(run_dir, tmp_path):
     (["train", "--model", "nosuch"], "invalid choice: 'nosuch'"),
     (["train", "--layers", "100,10", "--epochs", "1"], "model sizes [100, 10] do not fit the data"),
     (["evaluate", "/nonexistent/ckpt.npz"], "no such file"),
+    (["graph", "--batch-size", "0"], "--batch-size must be between 1 and 60000 (the MNIST training images), got 0"),
+    (["graph", "--batch-size", "-1"], "--batch-size must be between 1 and 60000"),
+    (["graph", "--batch-size", "60001"], "--batch-size must be between 1 and 60000"),
+    (["graph", "--out", "graph"], "save_graph: cannot tell the format of 'graph' from its suffix"),
+    (["graph", "--max-depth", "-1", "--out", "g.gv"], "max_depth must be None or an integer >= 0, got -1"),
+    (["train", "--limit", "3", "--epochs", "1", "--out", os.devnull],
+     "--out /dev/null: is a file, not a folder"),
+    (["train", "--limit", "3", "--epochs", "1", "--out", "/proc/no-run-folder"], "--out /proc/no-run-folder: cannot write"),
 ])
 def test_bad_arguments_give_a_one_line_error(args, message):
     proc = cli(*args)
@@ -84,3 +103,70 @@ def test_help_explains_each_command():
     for command in ("train", "evaluate", "graph"):
         proc = cli(command, "--help")
         assert proc.returncode == 0 and "usage: tinygrad-mnist " + command in proc.stdout
+
+
+RESUMABLE = ["--limit", "600", "--layers", "784,16,10", "--epochs", "3", "--early-stopping", "0", "--lr", "0.003",
+             "--batch-size", "64", "--no-plots", "--quiet"]
+
+
+@pytest.fixture
+def interrupted_run(tmp_path, monkeypatch, capsys):
+    """A RESUMABLE run stopped by Ctrl-C right after its first checkpoint; returns the checkpoint."""
+    from tinygrad_mnist import cli as cli_module, train
+    save = train.save_checkpoint
+
+    def save_then_interrupt(*args, **kwargs):
+        save(*args, **kwargs)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(train, "save_checkpoint", save_then_interrupt)
+    ckpt = tmp_path / "run" / "checkpoint.npz"
+    assert cli_module.main(["train", *RESUMABLE, "--out", str(tmp_path / "run")]) == 130
+    assert f"continue with --resume {ckpt}" in capsys.readouterr().err
+    monkeypatch.undo()
+    return ckpt
+
+
+def test_resume_with_only_the_checkpoint_continues_its_run(interrupted_run, tmp_path):
+    from tinygrad_mnist import cli as cli_module, train
+    assert cli_module.main(["train", *RESUMABLE, "--out", str(tmp_path / "straight")]) == 0
+    assert cli_module.main(["train", "--resume", str(interrupted_run), "--no-plots", "--quiet"]) == 0
+    resumed, straight = (train.load_checkpoint(str(p)) for p in (interrupted_run, tmp_path / "straight" / "checkpoint.npz"))
+    assert resumed["epoch"] == straight["epoch"] == 3
+    for name, weights in straight["model"].items():
+        np.testing.assert_array_equal(resumed["model"][name], weights, err_msg=name)
+    del resumed["history"]["seconds"], straight["history"]["seconds"]
+    assert resumed["history"] == straight["history"]
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["config"]["limit"] == 600
+
+
+def test_resume_takes_more_epochs_but_refuses_other_changed_options(interrupted_run, capsys):
+    from tinygrad_mnist import cli as cli_module
+    assert cli_module.main(["train", "--resume", str(interrupted_run), "--lr", "0.01", "--limit", "600",
+                            "--seed", "0", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "options differ from the run being resumed: --lr 0.01 (the checkpoint has 0.003)." in err
+    assert "--limit" not in err.split("differ")[1] and "--seed" not in err.split("differ")[1]
+    assert len(err.strip().splitlines()) == 1
+    assert cli_module.main(["train", "--resume", str(interrupted_run), "--epochs", "4", "--no-plots",
+                            "--quiet"]) == 0
+    assert "epochs: 4" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [["evaluate"], ["train", "--resume"]])
+def test_checkpoints_that_cannot_say_how_they_were_made_give_a_one_line_error(run_dir, tmp_path, command):
+    from tinygrad_mnist import cli as cli_module, train
+    from tinygrad_mnist.serialization import save_state
+    out, _ = run_dir
+    good = train.load_checkpoint(str(out / "checkpoint.npz"))
+    newer = {**good, "config": {**good["config"], "run": {**good["config"]["run"], "warmup": 5}}}
+    cases = {"newer.npz": (newer, "run configuration has settings this version does not know: warmup"),
+             "no-model.npz": ({k: v for k, v in good.items() if k != "model"}, "damaged or incomplete, it has no model"),
+             "bad-limit.npz": ({**good, "config": {**good["config"], "run": {**good["config"]["run"], "limit": "x"}}},
+                               "run configuration is invalid: limit must be an integer or none, got 'x'")}
+    for name, (state, message) in cases.items():
+        save_state(tmp_path / name, state)
+        proc = cli(*command, str(tmp_path / name))
+        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    (tmp_path / "notes.npz").write_text("not a checkpoint\n")
+    proc = cli(*command, str(tmp_path / "notes.npz"))
+    assert proc.returncode == 2 and "notes.npz: not an .npz file" in proc.stderr and "pickle" not in proc.stderr

@@ -96,6 +96,29 @@ def test_stratified_split_within_one_sample_for_any_labels(labels, weights, seed
     parts = stratified_split(labels, fractions, generator=seed)
     assert_within_one_sample(labels, parts, fractions)
     assert sorted(np.concatenate(parts).tolist()) == sorted(labels.tolist())
+    assert_part_sizes_are_the_wholes_shares(len(labels), parts, fractions)
+
+
+def assert_part_sizes_are_the_wholes_shares(n, parts, fractions):
+    sizes = [len(p) for p in parts]
+    assert sum(sizes) == n and all(abs(size - n * f) < 1 for size, f in zip(sizes, fractions))
+
+
+@pytest.mark.parametrize("labels, fractions, sizes", [
+    (np.arange(20) % 10, [0.9, 0.1], [18, 2]),     # each class alone would round 1.8/0.2 to 2/0
+    (np.arange(4), [0.5, 0.5], [2, 2]),
+    (np.arange(1000) % 10, [0.9, 0.1], [900, 100]),
+    (np.array([0, 0, 1, 1, 1]), [0.25, 0.25, 0.5], [1, 1, 3]),  # needs an augmenting path
+])
+def test_stratified_split_part_sizes_are_exact(labels, fractions, sizes):
+    parts = stratified_split(labels, fractions, generator=0)
+    assert [len(p) for p in parts] == sizes
+    assert_within_one_sample(labels, parts, fractions)
+
+
+def test_stratified_split_of_mnist_gives_the_exact_validation_size(mnist_train):
+    train, val = stratified_split((mnist_train.data, mnist_train.targets), (0.9, 0.1), generator=0)
+    assert (len(train[1]), len(val[1])) == (54000, 6000)
 
 
 def test_stratified_split_is_seeded_and_indices_are_disjoint():

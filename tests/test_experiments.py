@@ -169,7 +169,15 @@ def test_a_loss_that_does_not_fit_the_output_layer_is_refused(small_data, fields
 
 
 @pytest.mark.parametrize("fields, message", [
-    (dict(batch_size="half"), "batch_size must be a positive integer or 'full'"),
+    (dict(batch_size="half"), "batch_size must be an integer or 'full', got 'half'"),
+    (dict(lr="abc"), "lr must be a number, got 'abc'"),
+    (dict(stratify="no"), "stratify must be true or false, got 'no'"),
+    (dict(early_stopping=1.5), "early_stopping must be an integer or none, got 1.5"),
+    (dict(epochs=1.5), "epochs must be an integer, got 1.5"),
+    (dict(classes=5), "classes must be a list of integers or none, got 5"),
+    (dict(layers="784,10"), "layers must be a list of integers or none, got '784,10'"),
+    (dict(dropout="x"), "dropout must be a number or none, got 'x'"),
+    (dict(seed=-1), "seed must be an integer >= 0, got -1"),
     (dict(iterations=0), "iterations must be a finite number > 0"),
     (dict(eval_every=10), "eval_every needs iterations"),
     (dict(test_fraction=1.0), "test_fraction must be in (0, 1)"),
@@ -229,6 +237,16 @@ def test_grid_expands_to_every_combination_named_by_its_template(tmp_path):
     assert exp.claims[0].values == {"test_accuracy": 0.5} and exp.claims[1].text == "the best"
 
 
+def test_runs_and_grids_keep_the_order_of_the_file(tmp_path):
+    grid_first = TINY.replace('[[run]]\nname = "adam"\nlr = 0.01\n', "") + '\n[[run]]  # last\nname = "adam"\nlr = 0.01\n'
+    exp = experiments.load_experiment(write(tmp_path, grid_first))
+    assert list(exp.runs) == ["relu-lr0.1", "relu-lr0.001", "tanh-lr0.1", "tanh-lr0.001", "adam"]
+    # an inline array has no header lines, and as a top-level key it comes before every table
+    inline = 'run = [{name = "adam", lr = 0.01}]\n' + TINY.replace('[[run]]\nname = "adam"\nlr = 0.01\n', "")
+    assert list(experiments.load_experiment(write(tmp_path, inline, "inline.toml")).runs) == list(
+        experiments.load_experiment(write(tmp_path, TINY)).runs)
+
+
 @pytest.mark.parametrize("edit, message", [
     (("lr = 0.01", "learning_rate = 0.01"), "unknown .*settings learning_rate"),
     (("lr = 0.01", 'optimizer = "adagrad"'), "run 'adam': unknown optimizer 'adagrad'"),
@@ -240,10 +258,24 @@ def test_grid_expands_to_every_combination_named_by_its_template(tmp_path):
     (('name = "tiny"', 'nom = "tiny"'), "needs an \\[experiment\\] table with a name"),
     (("[[grid]]", "[[grids]]"), "unknown top-level tables grids"),
     (("epochs = 2", "epochs = [2"), "not valid TOML"),
+    (("lr = 0.01", 'lr = "0.01"'), "tiny.toml: run 'adam': lr must be a number, got '0.01'"),
+    (("lr = [0.1, 0.001]", 'lr = [0.1, "x"]'), "run 'relu-lrx': lr must be a number, got 'x'"),
+    (('name = "{activation}-lr{lr}"', 'name = "g-{lr"'), "name template 'g-{lr' is malformed"),
+    (("test_accuracy = 0.5", 'test_accuracy = "high"'), r"\[\[claim\]\] #1 \(adam\): test_accuracy must be a number"),
+    (('name = "adam"', "name = 5"), r"\[\[run\]\] #1 needs a name \(a string\), got 5"),
 ])
 def test_file_mistakes_are_config_errors_naming_the_entry(tmp_path, edit, message):
     with pytest.raises(ConfigError, match=message):
         experiments.load_experiment(write(tmp_path, TINY.replace(*edit)))
+
+
+def test_unreadable_experiment_files_are_config_errors(tmp_path):
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes(TINY.replace("Tiny", "Caf\xe9").encode("latin-1"))
+    with pytest.raises(ConfigError, match="latin1.toml: not a TOML file"):
+        experiments.load_experiment(latin1)
+    with pytest.raises(ConfigError, match="is a folder"):
+        experiments.load_experiment(tmp_path)
 
 
 def test_only_selects_by_name_experiment_and_pattern(tmp_path):
@@ -273,6 +305,10 @@ def test_runner_writes_tables_and_plots_then_skips_finished_runs(small_data, tmp
     adam = rows[0]
     assert float(adam["test_accuracy"]) == metrics["test_accuracy"] and adam["lr"] == "0.01"
     assert int(adam["epochs"]) == 2 and float(adam["seconds"]) > 0 and adam["layers"] == "[784, 8, 10]"
+    with open(folder / "results.csv") as f:
+        header = next(csv.reader(f))
+    assert len(header) == len(set(header)) and {"epochs_ran", "iterations_ran"} <= set(header)
+    assert int(adam["epochs_ran"]) == metrics["epochs"]
 
     table = (folder / "results.md").read_text()
     ours = metrics["test_accuracy"]
@@ -331,3 +367,18 @@ def test_cli_reports_a_bad_file_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "tinygrad-mnist experiment: error:" in err and "run 'adam': lr must be a finite number > 0, got -1" in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(limit=3), "val_fraction 0.1 of 3 samples leaves the validation split empty (3 training, 0 validation)"),
+    (dict(limit=50, val_fraction=0.999), "val_fraction 0.999 of 50 samples leaves the training split empty"),
+    (dict(test_fraction=0.0001), "test_fraction 0.0001 of 800 samples leaves the test split empty"),
+])
+def test_a_split_that_would_be_empty_is_a_config_error(small_data, settings, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        run_module.load_splits(RunConfig(**settings))
+
+
+def test_small_limits_give_validation_splits_of_the_exact_share(small_data):
+    splits = run_module.load_splits(RunConfig(limit=20))
+    assert (len(splits["train"][1]), len(splits["val"][1])) == (18, 2)

@@ -113,6 +113,29 @@ def test_resume_gives_identical_weights_and_history(tmp_path):
         assert straight[key] == resumed[key], key
 
 
+def test_resume_after_early_stopping_fired_trains_no_further(tmp_path):
+    ckpt = str(tmp_path / "ckpt.npz")
+    model, opt, loader, val = setup()
+    stopper = train.EarlyStopping("val_loss", patience=1)
+    history = train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=5.0), loader, val,
+                        epochs=30, callbacks=[stopper], checkpoint=ckpt, progress=False)
+    assert stopper.stopped_epoch == len(history) < 30
+
+    model2, _, loader2, val2 = setup(seed=1)
+    stopper2 = train.EarlyStopping("val_loss", patience=1)
+    resumed = train.fit(model2, nn.CrossEntropyLoss(), optim.SGD(model2.parameters(), lr=5.0), loader2, val2,
+                        epochs=30, callbacks=[stopper2], resume=ckpt, progress=False)
+    assert stopper2.stopped_epoch == stopper.stopped_epoch and resumed.data == history.data
+    for (name, a), b in zip(model.state_dict().items(), model2.state_dict().values()):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def test_early_stopping_loads_state_saved_before_stopped_epoch_was():
+    stopper = train.EarlyStopping(patience=2)
+    stopper.load_state_dict({"best": 0.5, "best_epoch": 3, "wait": 1, "best_weights": None})
+    assert stopper.stopped_epoch is None and stopper.wait == 1
+
+
 def test_checkpoint_round_trip_and_no_pickle(tmp_path):
     model, opt, loader, val = setup()
     history = train.fit(model, nn.CrossEntropyLoss(), opt, loader, val, epochs=1, progress=False)
@@ -157,6 +180,12 @@ def test_history_csv(tmp_path):
     text = open(h.to_csv(str(tmp_path / "h.csv"))).read().splitlines()
     assert text[0] == "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds"
     assert text[1] == "1,0.5,0.9,,,0.1,1.0"
+
+
+def test_history_csv_writes_numpy_scalars_and_none_as_plain_cells(tmp_path):
+    h = train.History()
+    h.append(epoch=np.int64(1), train_loss=np.float32(0.5), val_loss=None, lr=np.float32(0.01), seconds=np.float64(2.5))
+    assert open(h.to_csv(str(tmp_path / "h.csv"))).read().splitlines()[1] == "1,0.5,,,,0.01,2.5"
 
 
 def test_evaluate_binary_outputs_threshold_by_loss_kind():

@@ -5,6 +5,7 @@ import argparse
 import dataclasses
 import os
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -34,13 +35,13 @@ def _model_options(p: argparse.ArgumentParser) -> None:
 def _data_options(p: argparse.ArgumentParser) -> None:
     from .run import DATASETS, PREPROCESS
     g = p.add_argument_group("data")
-    g.add_argument("--dataset", default="mnist", choices=sorted(DATASETS),
-                   help="mnist is bundled; the others download once into the data dir")
+    g.add_argument("--dataset", choices=sorted(DATASETS),
+                   help="mnist (default) is bundled; the others download once into the data dir")
     g.add_argument("--data-dir", help="where datasets live (default ~/.cache/tinygrad_mnist or $TINYGRAD_MNIST_DATA)")
-    g.add_argument("--preprocess", default="scale01", choices=PREPROCESS,
-                   help="pixels to [0,1], to [-1,1], or standardized with training statistics")
+    g.add_argument("--preprocess", choices=PREPROCESS,
+                   help="pixels to [0,1] (default), to [-1,1], or standardized with training statistics")
     g.add_argument("--classes", type=_ints, help="keep only these classes, relabelled 0..k-1 (e.g. 5,8)")
-    g.add_argument("--val-fraction", type=float, default=0.1, help="stratified validation share of train (default 0.1)")
+    g.add_argument("--val-fraction", type=float, help="stratified validation share of train (default 0.1)")
     g.add_argument("--limit", type=int, help="train on this many samples only (for quick runs)")
 
 
@@ -51,27 +52,35 @@ def build_parser() -> argparse.ArgumentParser:
                     "with the tinygrad_mnist autograd.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    # The train options default to None (not given); RunConfig's defaults fill them in, and --resume
+    # can tell which ones were given.
     t = sub.add_parser("train", help="train a model and write a run folder (checkpoint, history, metrics, plots)",
                        description="Train an MLP and report test accuracy. With no options: the default "
                                    "784-256-128-10 ReLU net with dropout 0.2, Adam 1e-3, batch 128, up to 20 epochs with early "
-                                   "stopping (patience 3) on a 10%% validation split of MNIST.")
+                                   "stopping (patience 3) on a 10% validation split of MNIST.")
     _model_options(t)
     _data_options(t)
     g = t.add_argument_group("training")
-    g.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "mse", "nll", "bce", "bce_with_logits"])
-    g.add_argument("--optimizer", default="adam", choices=["adam", "adamw", "sgd", "rmsprop"])
-    g.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
-    g.add_argument("--momentum", type=float, default=0.0, help="for sgd and rmsprop")
-    g.add_argument("--weight-decay", type=float, default=0.0, help="L2 penalty (decoupled for adamw)")
-    g.add_argument("--batch-size", type=int, default=128)
-    g.add_argument("--epochs", type=int, default=20, help="at most this many epochs (default 20)")
-    g.add_argument("--early-stopping", type=int, default=3, metavar="PATIENCE",
+    g.add_argument("--loss", choices=["cross_entropy", "mse", "nll", "bce", "bce_with_logits"],
+                   help="default cross_entropy")
+    g.add_argument("--optimizer", choices=["adam", "adamw", "sgd", "rmsprop"], help="default adam")
+    g.add_argument("--lr", type=float, help="learning rate (default 1e-3)")
+    g.add_argument("--momentum", type=float, help="for sgd and rmsprop (default 0)")
+    g.add_argument("--weight-decay", type=float, help="L2 penalty (decoupled for adamw; default 0)")
+    g.add_argument("--batch-size", type=int, help="default 128")
+    g.add_argument("--epochs", type=int, help="at most this many epochs in all (default 20)")
+    g.add_argument("--early-stopping", type=int, metavar="PATIENCE",
                    help="stop after PATIENCE epochs without a better validation loss and keep the best "
                         "weights (0 turns it off; default 3)")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--seed", type=int, help="default 0")
     o = t.add_argument_group("output")
-    o.add_argument("--out", help="run folder (default runs/<dataset>-<time>)")
-    o.add_argument("--resume", metavar="CHECKPOINT", help="continue an interrupted run from its checkpoint.npz")
+    o.add_argument("--out", help="run folder (default runs/<dataset>-<time>; with --resume, the checkpoint's folder)")
+    o.add_argument("--resume", metavar="CHECKPOINT",
+                   help="continue the run of CHECKPOINT with the configuration saved in it, exactly as if it "
+                        "had not been interrupted. Only --epochs (to train longer), --data-dir, --out and the "
+                        "output options may differ; any other option given must equal the saved one. A finished "
+                        "run trains on from the weights it kept (the best ones, with early stopping); one that "
+                        "early stopping ended stays ended")
     o.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     o.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -106,26 +115,110 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The train options that set the RunConfig field of the same name, and those that may change on resume.
+TRAIN_FIELDS = ("dataset", "data_dir", "preprocess", "classes", "val_fraction", "limit", "model", "layers",
+                "activation", "output", "init", "dropout", "loss", "optimizer", "lr", "momentum", "weight_decay",
+                "batch_size", "epochs", "early_stopping", "seed")
+CHANGEABLE_ON_RESUME = ("epochs", "data_dir")
+# What a run folder can hold; pr_curves.png only for more than two classes.
+RUN_FILES = ("checkpoint.npz", "metrics.json", "history.csv", "classification_report.txt", "curves.png",
+             "confusion_matrix.png", "predictions.png", "pr_curves.png")
+
+
+def _given_options(args) -> dict:
+    """The RunConfig fields set by the train options given on the command line, with their values."""
+    given = {name: getattr(args, name) for name in TRAIN_FIELDS if getattr(args, name) is not None}
+    if given.get("early_stopping") == 0:
+        given["early_stopping"] = None
+    return given
+
+
 def _config_from_args(args):
-    """The RunConfig that the train options describe."""
+    """The RunConfig that the train options describe (RunConfig's defaults for the ones not given)."""
     from .run import RunConfig
-    model = args.model if args.model or args.layers else "default"
-    return RunConfig(
-        dataset=args.dataset, data_dir=args.data_dir, preprocess=args.preprocess, classes=args.classes,
-        val_fraction=args.val_fraction, limit=args.limit, model=None if args.layers else model,
-        layers=args.layers, activation=args.activation, output=args.output, init=args.init, dropout=args.dropout,
-        loss=args.loss, optimizer=args.optimizer, lr=args.lr, momentum=args.momentum,
-        weight_decay=args.weight_decay, batch_size=args.batch_size, epochs=args.epochs,
-        early_stopping=args.early_stopping or None, seed=args.seed)
+    given = _given_options(args)
+    if "layers" in given:
+        given["model"] = None
+    return RunConfig(**given)
+
+
+def _resumed_config(args, saved):
+    """The checkpoint's RunConfig with --epochs and --data-dir applied; any other option given must
+    equal the saved value, since changing it would make a different run."""
+    given = _given_options(args)
+    differing = [f"--{name.replace('_', '-')} {_option_text(value)} (the checkpoint has "
+                 f"{_option_text(getattr(saved, name))})"
+                 for name, value in given.items()
+                 if name not in CHANGEABLE_ON_RESUME and value != getattr(saved, name)]
+    if differing:
+        raise ConfigError(f"--resume {args.resume}: options differ from the run being resumed: "
+                          f"{'; '.join(differing)}. Leave them out to continue the run as it was "
+                          "(only --epochs and --data-dir may change), or start a new run without --resume")
+    return dataclasses.replace(saved, **{name: given[name] for name in CHANGEABLE_ON_RESUME if name in given})
+
+
+def _option_text(value) -> str:
+    if value is None:
+        return "none"
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _saved_run(path: str):
+    """(checkpoint state, its RunConfig, its model config); DataError when the checkpoint cannot
+    say how it was made."""
+    from . import train
+    from .run import RunConfig
+    state = train.load_checkpoint(path)
+    config = state["config"]
+    if not isinstance(config, dict) or not isinstance(config.get("run"), dict) \
+            or not isinstance(config.get("model"), dict):
+        raise DataError(f"{path}: this checkpoint has no run configuration to rebuild the model from")
+    known = {f.name for f in dataclasses.fields(RunConfig)}
+    unknown = sorted(set(config["run"]) - known)
+    if unknown:
+        raise DataError(f"{path}: the checkpoint's run configuration has settings this version does not know: "
+                        f"{', '.join(unknown)} (written by another version?)")
+    cfg = RunConfig(**config["run"])
+    try:
+        cfg.validate()
+    except ConfigError as err:
+        raise DataError(f"{path}: the checkpoint's run configuration is invalid: {err}") from None
+    return state, cfg, config["model"]
+
+
+def _check_out_folder(out: str) -> None:
+    """Fail now, before any training, if the run folder cannot be created or written; create nothing."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ConfigError(f"--out {out}: is a file, not a folder; give a folder for the run's files")
+    existing = os.path.abspath(out)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ConfigError(f"--out {out}: {existing} is a file, so the folder cannot be created there")
+    try:  # os.access says yes to root even where mkdir fails (/proc), so try it
+        os.rmdir(tempfile.mkdtemp(dir=existing, prefix=".tinygrad-mnist-check-"))
+    except OSError as err:
+        raise ConfigError(f"--out {out}: cannot write in {existing} ({err.strerror})") from None
 
 
 def cmd_train(args) -> int:
     from .run import run
-    cfg = _config_from_args(args)
-    out = args.out or os.path.join("runs", f"{cfg.dataset}-{time.strftime('%Y%m%d-%H%M%S')}")
-    if args.resume and not os.path.exists(args.resume):
-        raise DataError(f"--resume: no checkpoint at {args.resume}")
-    print(f"training {cfg.model or cfg.layers} on {cfg.dataset} -> {out}", flush=True)
+    if args.resume:
+        if not os.path.exists(args.resume):
+            raise DataError(f"--resume: no checkpoint at {args.resume}")
+        state, saved, _ = _saved_run(args.resume)
+        cfg = _resumed_config(args, saved)
+        if cfg.epochs < state["epoch"]:
+            raise ConfigError(f"--epochs {cfg.epochs}: the checkpoint has already trained {state['epoch']} epochs; "
+                              "give at least that many")
+        out = args.out or os.path.dirname(args.resume) or "."
+    else:
+        cfg = _config_from_args(args)
+        out = args.out or os.path.join("runs", f"{cfg.dataset}-{time.strftime('%Y%m%d-%H%M%S')}")
+    cfg.validate()
+    _check_out_folder(out)
+    resuming = f" (resuming after epoch {state['epoch']} of {args.resume})" if args.resume else ""
+    print(f"training {cfg.model or cfg.layers} on {cfg.dataset} -> {out}{resuming}", flush=True)
     try:
         result = run(cfg, out=out, resume=args.resume, progress=False if args.quiet else None,
                      plots=not args.no_plots)
@@ -137,23 +230,22 @@ def cmd_train(args) -> int:
         return 130
     print(f"epochs: {result['epochs']}   test accuracy: {result['test_accuracy']:.2%}   "
           f"macro F1: {result['macro_f1']:.4f}   time: {result['seconds']:.1f} s")
-    print(f"outputs: {out}/ (checkpoint.npz, metrics.json, history.csv, classification_report.txt"
-          f"{'' if args.no_plots else ', curves.png, confusion_matrix.png, predictions.png, pr_curves.png'})")
+    written = [name for name in RUN_FILES if os.path.exists(os.path.join(out, name))]
+    print(f"outputs: {out}/ ({', '.join(written)})")
     return 0
 
 
 def cmd_evaluate(args) -> int:
     from . import data, train
     from .models import MLP
-    from .run import RunConfig, load_splits, make_loss, evaluation_scores, write_run_folder
-    state = train.load_checkpoint(args.checkpoint)
-    config = state.get("config") or {}
-    if "run" not in config or "model" not in config:
-        raise DataError(f"{args.checkpoint}: this checkpoint has no run configuration to rebuild the model from")
-    cfg = RunConfig(**config["run"])
+    from .run import load_splits, make_loss, evaluation_scores, write_run_folder
+    state, cfg, model_config = _saved_run(args.checkpoint)
     if args.data_dir:
         cfg.data_dir = args.data_dir
-    model = MLP(**config["model"])
+    try:
+        model = MLP(**model_config)
+    except (TypeError, ValueError) as err:
+        raise DataError(f"{args.checkpoint}: the checkpoint's model configuration is invalid: {err}") from None
     model.load_state_dict(state["model"])
     splits = load_splits(cfg)
     n_classes = len(cfg.classes) if cfg.classes else 10
@@ -182,6 +274,9 @@ def cmd_graph(args) -> int:
     if model.sizes[0] != 784:
         raise ConfigError(f"graph draws an MNIST batch, so the first layer must have 784 inputs, got {model.sizes[0]}")
     mnist = data.MNIST()
+    if not 1 <= args.batch_size <= len(mnist):
+        raise ConfigError(f"--batch-size must be between 1 and {len(mnist)} (the MNIST training images), "
+                          f"got {args.batch_size}")
     x = data.transforms.scale(data.transforms.flatten(mnist.data[:args.batch_size]))
     y = mnist.targets[:args.batch_size] % model.sizes[-1]
     loss = "bce" if model.sizes[-1] == 1 else "cross_entropy"

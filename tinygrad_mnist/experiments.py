@@ -41,6 +41,7 @@ import itertools
 import json
 import math
 import os
+import re
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -95,9 +96,14 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
-            doc = tomllib.load(f)
+            text = f.read().decode()
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a TOML file (not UTF-8 text)") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder; give an experiment .toml file") from None
     known = {"experiment", "defaults", "run", "grid", "claim"}
     _no_unknown(path, "top-level tables", doc, known)
     head = doc.get("experiment")
@@ -107,17 +113,23 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
     exp = Experiment(name=str(head["name"]), path=path, title=head.get("title", ""),
                      description=head.get("description", ""))
     defaults = doc.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise ConfigError(f"{path}: defaults must be a table ([defaults]), got {defaults!r}")
     _check_fields(path, "[defaults]", defaults)
-    for i, entry in enumerate(doc.get("run", [])):
+    for key in ("run", "grid", "claim"):
+        if not isinstance(doc.get(key, []), list) or not all(isinstance(e, dict) for e in doc.get(key, [])):
+            raise ConfigError(f"{path}: {key} must be tables written [[{key}]]")
+    for kind, i, entry in _runs_and_grids_in_file_order(text, doc):
+        if kind == "grid":
+            exp.grids.append(_expand_grid(exp, path, i, entry, defaults))
+            continue
         where = f"[[run]] #{i + 1}"
         name = entry.get("name")
-        if not name:
-            raise ConfigError(f"{path}: {where} needs a name")
+        if not name or not isinstance(name, str):
+            raise ConfigError(f"{path}: {where} needs a name (a string), got {name!r}")
         fields = {k: v for k, v in entry.items() if k != "name"}
         _check_fields(path, f"{where} ({name})", fields)
         _add_run(exp, name, {**defaults, **fields})
-    for i, entry in enumerate(doc.get("grid", [])):
-        exp.grids.append(_expand_grid(exp, path, i, entry, defaults))
     for i, entry in enumerate(doc.get("claim", [])):
         exp.claims.append(_parse_claim(exp, path, i, entry))
     if not exp.runs:
@@ -125,10 +137,28 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
     return exp
 
 
+RUN_OR_GRID_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*(run|grid)[ \t]*\]\]", re.MULTILINE)
+
+
+def _runs_and_grids_in_file_order(text: str, doc: dict) -> list[tuple[str, int, dict]]:
+    """(kind, index, entry) of every [[run]] and [[grid]] table, in the order of the file.
+
+    tomllib keeps each array in order but not how the two interleave, so that is read from the
+    header lines. If those do not match the arrays, the runs come first, then the grids: right for
+    an array written inline (`run = [{...}]`, a top-level key, so before every table), a guess for a
+    header line inside a multi-line string."""
+    runs, grids = doc.get("run", []), doc.get("grid", [])
+    kinds = RUN_OR_GRID_HEADER.findall(text)
+    if kinds.count("run") != len(runs) or kinds.count("grid") != len(grids):
+        kinds = ["run"] * len(runs) + ["grid"] * len(grids)
+    entries = {"run": iter(enumerate(runs)), "grid": iter(enumerate(grids))}
+    return [(kind, *next(entries[kind])) for kind in kinds]
+
+
 def _expand_grid(exp: Experiment, path: str, index: int, entry: dict, defaults: dict) -> dict:
     where = f"[[grid]] #{index + 1}"
     template, vary = entry.get("name"), entry.get("vary")
-    if not template or not isinstance(vary, dict) or not vary:
+    if not template or not isinstance(template, str) or not isinstance(vary, dict) or not vary:
         raise ConfigError(f"{path}: {where} needs a name template and a vary table of lists")
     for key, values in vary.items():
         if not isinstance(values, list) or not values:
@@ -143,6 +173,8 @@ def _expand_grid(exp: Experiment, path: str, index: int, entry: dict, defaults: 
         except (KeyError, IndexError) as err:
             raise ConfigError(f"{path}: {where}: name template {template!r} uses {err}, which is not in vary "
                               f"({', '.join(vary)})") from None
+        except ValueError as err:
+            raise ConfigError(f"{path}: {where}: name template {template!r} is malformed: {err}") from None
         _add_run(exp, name, {**defaults, **fixed, **chosen})
         names.append(name)
     return {"template": template, "vary": vary, "runs": names}
@@ -154,7 +186,11 @@ def _parse_claim(exp: Experiment, path: str, index: int, entry: dict) -> Claim:
     name = entry.get("run")
     if name not in exp.runs:
         raise ConfigError(f"{path}: {where} is about run {name!r}, which the file does not define")
-    values = {k: float(entry[k]) for k in CLAIM_METRICS if k in entry}
+    values = {k: entry[k] for k in CLAIM_METRICS if k in entry}
+    for key, value in values.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise ConfigError(f"{path}: {where} ({name}): {key} must be a number, got {value!r}")
+    values = {k: float(v) for k, v in values.items()}
     if not values and not entry.get("text"):
         raise ConfigError(f"{path}: {where} ({name}) gives neither a metric ({', '.join(CLAIM_METRICS)}) nor text")
     return Claim(name, values, entry.get("text", ""), entry.get("note", ""))
@@ -450,13 +486,15 @@ def experiment_markdown(exp: Experiment, outcomes: Sequence[Outcome], level: int
 
 
 def results_csv(exp: Experiment, outcomes: Sequence[Outcome]) -> str:
-    """Every run's full config and metrics, one CSV row each."""
+    """Every run's full config and metrics, one CSV row each. The metrics' epochs and iterations (what
+    the run did) are the columns epochs_ran and iterations_ran, beside the config's epochs and iterations."""
     fields = [f.name for f in dataclasses.fields(RunConfig)]
     numbers = ("train_accuracy", "val_accuracy", "test_accuracy", "macro_f1", "macro_precision", "macro_recall",
                "train_loss", "val_loss", "test_loss", "epochs", "iterations", "seconds")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["experiment", "run", "status", "error", *fields, *numbers])
+    writer.writerow(["experiment", "run", "status", "error", *fields,
+                     *(f"{k}_ran" if k in fields else k for k in numbers)])
     for o in outcomes:
         config = dataclasses.asdict(o.config)
         cells = [json.dumps(config[k]) if isinstance(config[k], (list, dict)) else config[k] for k in fields]

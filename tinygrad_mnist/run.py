@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import numbers
 import os
 import time
 from dataclasses import dataclass, field
@@ -25,6 +26,31 @@ DEFAULT_EVAL_EVERY = 100  # steps between evaluations of an iterations run
 # The output layer each loss expects: cross_entropy and bce_with_logits take logits, nll log-probabilities.
 LOSS_OUTPUTS = {"cross_entropy": ("none",), "bce_with_logits": ("none",), "nll": ("log_softmax",),
                 "bce": ("sigmoid",)}
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+# What each RunConfig field holds, as validate() checks it, and the fields that may also be None.
+KINDS = {"a string": lambda v: isinstance(v, str),
+         "true or false": lambda v: isinstance(v, bool),
+         "an integer": _is_int,
+         "a number": lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool),
+         "a list of integers": lambda v: isinstance(v, (list, tuple)) and all(map(_is_int, v)),
+         "a table": lambda v: isinstance(v, dict)}
+FIELD_KINDS = {
+    **dict.fromkeys(("dataset", "data_dir", "preprocess", "model", "activation", "output", "init", "loss",
+                     "optimizer", "scheduler"), "a string"),
+    **dict.fromkeys(("stratify", "nesterov"), "true or false"),
+    **dict.fromkeys(("limit", "lr_step", "batch_size", "epochs", "iterations", "eval_every", "early_stopping",
+                     "seed"), "an integer"),
+    **dict.fromkeys(("test_fraction", "val_fraction", "init_scale", "dropout", "lr", "momentum", "weight_decay",
+                     "lr_gamma"), "a number"),
+    **dict.fromkeys(("classes", "layers"), "a list of integers"),
+    "extra": "a table"}
+MAY_BE_NONE = ("data_dir", "classes", "test_fraction", "limit", "model", "layers", "activation", "output", "init",
+               "init_scale", "dropout", "scheduler", "iterations", "eval_every", "early_stopping")
 
 
 @dataclass
@@ -64,19 +90,27 @@ class RunConfig:
     extra: dict = field(default_factory=dict)
 
     def validate(self) -> None:
-        """Raise ConfigError naming the first setting that is unknown or out of range."""
+        """Raise ConfigError naming the first setting of the wrong type, unknown or out of range."""
+        for name, kind in FIELD_KINDS.items():
+            value = getattr(self, name)
+            if (value is None and name in MAY_BE_NONE) or (name == "batch_size" and value == "full") \
+                    or KINDS[kind](value):
+                continue
+            expected = (kind + (" or 'full'" if name == "batch_size" else "")
+                        + (" or none" if name in MAY_BE_NONE else ""))
+            raise ConfigError(f"{name} must be {expected}, got {value!r}")
         for name, value, options in [("dataset", self.dataset, DATASETS), ("preprocess", self.preprocess, PREPROCESS),
                                      ("loss", self.loss, LOSSES), ("optimizer", self.optimizer, OPTIMIZERS)]:
             if value not in options:
                 raise ConfigError(f"unknown {name} {value!r}; expected one of {', '.join(options)}")
         if self.scheduler is not None and self.scheduler not in SCHEDULERS:
             raise ConfigError(f"unknown scheduler {self.scheduler!r}; expected one of {', '.join(SCHEDULERS)}")
-        if self.batch_size != "full" and (isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int)):
-            raise ConfigError(f"batch_size must be a positive integer or 'full', got {self.batch_size!r}")
         for name in ("lr", "batch_size", "epochs", "iterations", "eval_every", "lr_step", "lr_gamma", "limit"):
             value = getattr(self, name)
             if value is not None and value != "full" and not 0 < value < math.inf:
                 raise ConfigError(f"{name} must be a finite number > 0, got {value}")
+        if self.seed < 0:
+            raise ConfigError(f"seed must be an integer >= 0, got {self.seed}")
         if not 0 <= self.val_fraction < 1:
             raise ConfigError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if self.test_fraction is not None and not 0 < self.test_fraction < 1:
@@ -100,16 +134,28 @@ def load_splits(cfg: RunConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     split = data.stratified_split if cfg.stratify else data.random_split
     if cfg.test_fraction is not None:
         pooled = tuple(np.concatenate(parts) for parts in zip(splits["train"], splits["test"]))
-        splits["train"], splits["test"] = split(pooled, [1 - cfg.test_fraction, cfg.test_fraction], gen)
+        splits["train"], splits["test"] = _split_off(split, pooled, "test_fraction", cfg.test_fraction, gen)
     x, y = splits["train"]
     if cfg.limit is not None and cfg.limit < len(y):
         keep = gen.permutation(len(y))[:cfg.limit]
         x, y = x[keep], y[keep]
     if cfg.val_fraction:
-        (x, y), (vx, vy) = split((x, y), [1 - cfg.val_fraction, cfg.val_fraction], gen)
-        splits["val"] = (vx, vy)
+        (x, y), splits["val"] = _split_off(split, (x, y), "val_fraction", cfg.val_fraction, gen)
     splits["train"] = (x, y)
     return _preprocess(splits, cfg.preprocess)
+
+
+def _split_off(split, arrays: tuple, setting: str, fraction: float, gen) -> list:
+    """arrays split into the rest and a `fraction` share; ConfigError when either part would be empty."""
+    parts = split(arrays, [1 - fraction, fraction], gen)
+    sizes = [len(y) for _, y in parts]
+    if 0 in sizes:
+        held_out = "test" if setting == "test_fraction" else "validation"
+        empty = "training" if sizes[0] == 0 else held_out
+        raise ConfigError(f"{setting} {fraction:g} of {len(arrays[-1])} samples leaves the {empty} split empty "
+                          f"({sizes[0]} training, {sizes[1]} {held_out}); use more samples (a larger limit) "
+                          f"or another {setting}")
+    return parts
 
 
 def _preprocess(splits: dict, how: str) -> dict:

@@ -71,11 +71,16 @@ def save_state(path: str | os.PathLike, state: Any) -> str:
 def load_state(path: str | os.PathLike) -> Any:
     """Read what save_state wrote; a missing, damaged or foreign file raises DataError naming it."""
     try:
+        with open(path, "rb") as f:
+            if f.read(4) != b"PK\x03\x04":  # else np.load takes it for a pickle and suggests allow_pickle
+                raise DataError(f"{path}: not an .npz file written by tinygrad_mnist")
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
         meta = json.loads(str(arrays.pop("__meta__"))) if "__meta__" in arrays else None
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
+    except DataError:
+        raise
     except Exception as err:  # a damaged zip fails in many ways: BadZipFile, a bad CRC, NotImplementedError
         # (a flipped compression method), RuntimeError (a flipped "encrypted" bit), struct.error, ...
         raise DataError(f"{path}: unreadable or damaged ({type(err).__name__}: {err})") from None

@@ -40,7 +40,8 @@ class History:
 
 
 def _fmt(value) -> str:
-    return "" if isinstance(value, float) and math.isnan(value) else repr(value)
+    """A cell: empty for a missing value; str(), not repr(), so NumPy scalars read 0.01, not np.float32(0.01)."""
+    return "" if value is None or math.isnan(value) else str(value)
 
 
 class EarlyStopping:
@@ -88,11 +89,13 @@ class EarlyStopping:
 
     def state_dict(self) -> dict:
         return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
-                "best_weights": dict(self.best_weights) if self.best_weights is not None else None}
+                "best_weights": dict(self.best_weights) if self.best_weights is not None else None,
+                "stopped_epoch": self.stopped_epoch}
 
     def load_state_dict(self, state: dict) -> None:
         self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
         self.best_weights = state["best_weights"]
+        self.stopped_epoch = state.get("stopped_epoch")  # absent from checkpoints older than the field
 
 
 def _isnan(v) -> bool:
@@ -228,6 +231,9 @@ def _progress_bar(loader, epoch: int, epochs: int):
 
 # ---- checkpoints --------------------------------------------------------------------------------
 
+CHECKPOINT_KEYS = ("format", "epoch", "config", "model", "optimizer", "scheduler", "callbacks", "history", "rng")
+
+
 def save_checkpoint(path: str, model: nn.Module, optimizer=None, epoch: int = 0, history: History | None = None,
                     scheduler=None, callbacks: Iterable = (), loader=None, config: dict | None = None) -> str:
     """Everything needed to resume, in one .npz (no pickle), written atomically."""
@@ -249,6 +255,9 @@ def load_checkpoint(path: str) -> dict:
     state = load_state(path)
     if not isinstance(state, dict) or state.get("format") != 1:
         raise DataError(f"checkpoint {path}: not a tinygrad_mnist checkpoint")
+    missing = [key for key in CHECKPOINT_KEYS if key not in state]
+    if missing:
+        raise DataError(f"checkpoint {path}: damaged or incomplete, it has no {', '.join(missing)}")
     return state
 
 

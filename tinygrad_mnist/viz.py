@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 import numpy as np
 
 from .autograd import _FREED, Function
-from .errors import MissingToolError
+from .errors import ConfigError, MissingToolError
 from .nn.module import Module
 from .tensor import Tensor
 
@@ -58,7 +58,7 @@ def draw_graph(root: Tensor | Sequence[Tensor],
     _check_choice("rankdir", rankdir, RANKDIRS)
     if max_depth is not None and (not isinstance(max_depth, int) or isinstance(max_depth, bool)
                                   or max_depth < 0):
-        raise ValueError(f"draw_graph: max_depth must be None or an integer >= 0, got {max_depth!r}")
+        raise ConfigError(f"draw_graph: max_depth must be None or an integer >= 0, got {max_depth!r}")
     tensor_names, model_names = _names_from(params)
     nodes, leaves = _walk([t._ctx for t in roots if t._ctx is not None])
     drawing = _Drawing(graphviz, rankdir, group_modules, max_depth, tensor_names, model_names,
@@ -102,8 +102,8 @@ def save_graph(graph: "graphviz.Digraph", path: str | os.PathLike) -> Path:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in RENDER_FORMATS:
-        raise ValueError(f"save_graph: cannot tell the format of {str(path)!r} from its suffix; "
-                         f"expected one of {', '.join(RENDER_FORMATS)}")
+        raise ConfigError(f"save_graph: cannot tell the format of {str(path)!r} from its suffix; "
+                          f"expected one of {', '.join(RENDER_FORMATS)}")
     fmt = RENDER_FORMATS[suffix]
     if fmt is None:
         atomic_write(path, graph.source.encode())
