@@ -77,7 +77,7 @@ OPS = [  # name, fn, input specs
     ("masked_fill", lambda a: a.masked_fill(tg.tensor(MASK), 0.5), [A]),
     ("clone_double", lambda a: a.clone().double() * 2, [A]),
     ("mse_loss", lambda a, b: tg.nn.functional.mse_loss(a, b), [A, A]),
-    ("mse_loss_none", lambda a, b: tg.nn.functional.mse_loss(a, b, "none"), [A, A]),
+    ("mse_loss_none", lambda a, b: tg.nn.functional.mse_loss(a, b, reduction="none"), [A, A]),
 ]
 
 

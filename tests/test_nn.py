@@ -132,7 +132,7 @@ def test_dropout_rejects_bad_p():
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 def test_cross_entropy_class_targets_match_torch(reduction, smoothing):
     y = rng.integers(0, 5, 8)
-    assert_matches_torch(lambda x, y: F.cross_entropy(x, y, reduction, smoothing),
+    assert_matches_torch(lambda x, y: F.cross_entropy(x, y, reduction=reduction, label_smoothing=smoothing),
                          lambda x, y: TF.cross_entropy(x, y, reduction=reduction, label_smoothing=smoothing),
                          randn(8, 5, scale=3), y)
 
@@ -159,7 +159,7 @@ def test_cross_entropy_unusual_but_valid_arguments_give_the_usual_result(target,
 def test_cross_entropy_probability_targets_match_torch(reduction):
     q = rng.random((6, 4))
     q /= q.sum(1, keepdims=True)
-    assert_matches_torch(lambda x: F.cross_entropy(x, tg.Tensor(q), reduction, 0.2),
+    assert_matches_torch(lambda x: F.cross_entropy(x, tg.Tensor(q), reduction=reduction, label_smoothing=0.2),
                          lambda x: TF.cross_entropy(x, torch.tensor(q), reduction=reduction, label_smoothing=0.2),
                          randn(6, 4))
 
@@ -206,7 +206,7 @@ def test_class_index_range_is_checked_for_every_integer_dtype(dtype, bad):
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_nll_loss_matches_torch(reduction):
-    assert_matches_torch(lambda x, y: F.nll_loss(x.log_softmax(1), y, reduction),
+    assert_matches_torch(lambda x, y: F.nll_loss(x.log_softmax(1), y, reduction=reduction),
                          lambda x, y: TF.nll_loss(x.log_softmax(1), y, reduction=reduction),
                          randn(7, 3), rng.integers(0, 3, 7))
 
@@ -214,9 +214,9 @@ def test_nll_loss_matches_torch(reduction):
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_mse_loss_matches_torch(reduction):
     target = randn(4, 3)
-    assert_matches_torch(lambda x: F.mse_loss(x, tg.Tensor(target), reduction),
+    assert_matches_torch(lambda x: F.mse_loss(x, tg.Tensor(target), reduction=reduction),
                          lambda x: TF.mse_loss(x, torch.tensor(target), reduction=reduction), randn(4, 3))
-    assert_matches_torch(lambda x, t: F.mse_loss(x, t, reduction),  # the target's gradient too
+    assert_matches_torch(lambda x, t: F.mse_loss(x, t, reduction=reduction),  # the target's gradient too
                          lambda x, t: TF.mse_loss(x, t, reduction=reduction), randn(4, 3), randn(4, 3))
 
 
@@ -224,11 +224,11 @@ def test_mse_loss_matches_torch(reduction):
 def test_bce_matches_torch_including_saturated_probabilities(reduction):
     p = np.array([[0.0, 0.3], [1.0, 0.999999], [0.5, 1e-12]])
     t = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
-    ours = F.binary_cross_entropy(tg.Tensor(p), tg.Tensor(t), reduction).data
+    ours = F.binary_cross_entropy(tg.Tensor(p), tg.Tensor(t), reduction=reduction).data
     theirs = TF.binary_cross_entropy(torch.tensor(p), torch.tensor(t), reduction=reduction).numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-10)
     inner = rng.uniform(0.05, 0.95, (3, 2))
-    assert_matches_torch(lambda x: F.binary_cross_entropy(x, tg.Tensor(t), reduction),
+    assert_matches_torch(lambda x: F.binary_cross_entropy(x, tg.Tensor(t), reduction=reduction),
                          lambda x: TF.binary_cross_entropy(x, torch.tensor(t), reduction=reduction), inner)
 
 
@@ -236,7 +236,7 @@ def test_bce_matches_torch_including_saturated_probabilities(reduction):
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_bce_with_logits_matches_torch_for_large_inputs(scale, reduction):
     t = rng.integers(0, 2, (5, 3)).astype(np.float64)
-    assert_matches_torch(lambda x: F.binary_cross_entropy_with_logits(x, tg.Tensor(t), reduction),
+    assert_matches_torch(lambda x: F.binary_cross_entropy_with_logits(x, tg.Tensor(t), reduction=reduction),
                          lambda x: TF.binary_cross_entropy_with_logits(x, torch.tensor(t), reduction=reduction),
                          randn(5, 3, scale=scale))
 
@@ -270,3 +270,16 @@ def test_one_hot_matches_torch():
     y = rng.integers(0, 6, (3, 4))
     np.testing.assert_array_equal(F.one_hot(tg.Tensor(y), 7).data, TF.one_hot(torch.tensor(y), 7).numpy())
     np.testing.assert_array_equal(F.one_hot(tg.Tensor(y)).data, TF.one_hot(torch.tensor(y)).numpy())
+
+
+@pytest.mark.parametrize("call", [
+    lambda x, y: F.cross_entropy(x, y, np.ones(3, np.float32)),      # torch: weight
+    lambda x, y: F.nll_loss(x.log_softmax(dim=1), y, None),          # torch: weight
+    lambda x, y: nn.CrossEntropyLoss(np.ones(3, np.float32))(x, y),  # torch: weight
+    lambda x, y: nn.MSELoss(True)(x, x),                             # torch: size_average
+])
+def test_loss_options_are_keyword_only_so_torchs_positional_weight_is_refused(call):
+    x = tg.randn(4, 3)
+    y = tg.tensor([0, 1, 2, 0])
+    with pytest.raises(TypeError, match="positional argument"):
+        call(x, y)

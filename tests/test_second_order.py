@@ -133,7 +133,7 @@ OPS = [  # name, ours, torch (None: the same code), input (shape, domain) specs
     ("clone", lambda a: a.clone() * a, None, [(A, "any")]),
     ("mse_loss", lambda a, b: tg.nn.functional.mse_loss(a, b), lambda a, b: F.mse_loss(a, b),
      [(A, "any"), (A, "any")]),
-    ("mse_loss_none", lambda a, b: tg.nn.functional.mse_loss(a, b, "none"),
+    ("mse_loss_none", lambda a, b: tg.nn.functional.mse_loss(a, b, reduction="none"),
      lambda a, b: F.mse_loss(a, b, reduction="none"), [(A, "any"), (A, "any")]),
 ]
 

@@ -63,7 +63,7 @@ def test_bce_gradient_is_finite_at_saturated_probabilities_like_torch(dtype):
     p = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 1e-30]], dtype)
     t = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]], dtype)
     for reduction in ("mean", "sum", "none"):
-        assert_matches_torch(lambda x: F.binary_cross_entropy(x, tg.tensor(t), reduction),
+        assert_matches_torch(lambda x: F.binary_cross_entropy(x, tg.tensor(t), reduction=reduction),
                              lambda x: TF.binary_cross_entropy(x, torch.tensor(t), reduction=reduction),
                              p, **TOLERANCE[dtype])
 
@@ -71,7 +71,7 @@ def test_bce_gradient_is_finite_at_saturated_probabilities_like_torch(dtype):
 def test_bce_with_logits_gradient_at_zero_is_sigmoid_minus_target():
     # a zero-initialised output layer gives logits of exactly 0, where max(x, 0) and |x| have kinks
     t = np.array([0.0, 1.0, 0.5])
-    assert_matches_torch(lambda x: F.binary_cross_entropy_with_logits(x, tg.tensor(t), "sum"),
+    assert_matches_torch(lambda x: F.binary_cross_entropy_with_logits(x, tg.tensor(t), reduction="sum"),
                          lambda x: TF.binary_cross_entropy_with_logits(x, torch.tensor(t), reduction="sum"),
                          np.zeros(3))
 

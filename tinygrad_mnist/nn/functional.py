@@ -235,7 +235,7 @@ def one_hot(target: Tensor, num_classes: int = -1) -> Tensor:
 
 # ---- losses --------------------------------------------------------------------------------------
 
-def cross_entropy(input: Tensor, target, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(input: Tensor, target, *, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits (N, C) against class indices (N,) or probabilities (N, C)."""
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     x = input.data if isinstance(input, Tensor) else None
@@ -273,7 +273,7 @@ def _check_cross_entropy_args(input: Tensor, t: np.ndarray, reduction: str, labe
         _check_range(y, c, "cross_entropy")
 
 
-def nll_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+def nll_loss(input: Tensor, target, *, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C) at class indices (N,)."""
     check_reduction(reduction, "nll_loss")
     _check_float_tensor(input, "nll_loss", "input")
@@ -287,13 +287,13 @@ def nll_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     return _reduce(-input[np.arange(len(y)), y], reduction)
 
 
-def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+def mse_loss(input: Tensor, target, *, reduction: str = "mean") -> Tensor:
     """Mean squared error; input and target must have the same shape (as torch warns otherwise)."""
     target = _float_target(input, target, reduction, "mse_loss")
     return SquaredError.apply(input, target, reduction=reduction)
 
 
-def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(input: Tensor, target, *, reduction: str = "mean") -> Tensor:
     """BCE of probabilities in [0, 1]; each log is clamped at -100, as PyTorch does."""
     target = _binary_target(input, target, reduction, "binary_cross_entropy")
     outside = (input.data < 0) | (input.data > 1)  # NaN is let through, so that fit() reports it
@@ -303,7 +303,7 @@ def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tens
     return BinaryCrossEntropy.apply(input, target, reduction=reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy_with_logits(input: Tensor, target, *, reduction: str = "mean") -> Tensor:
     """Sigmoid + BCE in one stable op: max(x, 0) - x*t + log1p(exp(-|x|))."""
     target = _binary_target(input, target, reduction, "binary_cross_entropy_with_logits")
     return BinaryCrossEntropyWithLogits.apply(input, target, reduction=reduction)
