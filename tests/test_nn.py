@@ -283,3 +283,13 @@ def test_loss_options_are_keyword_only_so_torchs_positional_weight_is_refused(ca
     y = tg.tensor([0, 1, 2, 0])
     with pytest.raises(TypeError, match="positional argument"):
         call(x, y)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+def test_cross_entropy_gives_probability_targets_that_require_grad_their_gradient(reduction, smoothing):
+    q = rng.random((5, 4))
+    q /= q.sum(1, keepdims=True)
+    assert_matches_torch(lambda x, t: F.cross_entropy(x, t, reduction=reduction, label_smoothing=smoothing),
+                         lambda x, t: TF.cross_entropy(x, t, reduction=reduction, label_smoothing=smoothing),
+                         randn(5, 4), q)

@@ -247,7 +247,16 @@ def cross_entropy(input: Tensor, target, *, reduction: str = "mean", label_smoot
         _check_range(t, x.shape[1], "cross_entropy")
     else:
         _check_cross_entropy_args(input, t, reduction, label_smoothing)
+        if isinstance(target, Tensor) and target.requires_grad:
+            return _cross_entropy_with_target_grad(input, target, reduction, label_smoothing)
     return CrossEntropy.apply(input, target=t, smoothing=label_smoothing, reduction=reduction)
+
+
+def _cross_entropy_with_target_grad(input: Tensor, target: Tensor, reduction: str, smoothing: float) -> Tensor:
+    """cross_entropy against probabilities that want a gradient (d loss / d q = -log_softmax(x),
+    scaled), from differentiable ops: the fused CrossEntropy holds its target as a constant."""
+    q = target * (1 - smoothing) + smoothing / input.shape[1] if smoothing else target
+    return _reduce(-(q * input.log_softmax(dim=1)).sum(dim=1), reduction)
 
 
 def _check_cross_entropy_args(input: Tensor, t: np.ndarray, reduction: str, label_smoothing: float) -> None:
