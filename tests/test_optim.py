@@ -459,3 +459,26 @@ def test_scheduler_load_state_dict_rejects_unknown_keys():
     sched = lr_scheduler.StepLR(optim.SGD([tg.zeros(2, requires_grad=True)], lr=0.1), step_size=2)
     with pytest.raises(ValueError, match=r"unexpected keys \['bogus'\]"):
         sched.load_state_dict({"bogus": 1})
+
+
+@pytest.mark.parametrize("name, kwargs", [("Adam", {"lr": 0.1}), ("SGD", {"lr": 0.1, "momentum": 0.9}),
+                                          ("RMSprop", {"lr": 0.01, "momentum": 0.5})])
+def test_a_torch_optimizers_state_dict_loads_and_training_continues_as_in_torch(name, kwargs):
+    w0 = np.random.default_rng(0).standard_normal((3, 2))
+    tw = torch.tensor(w0, requires_grad=True)
+    topt = getattr(torch.optim, name)([tw], **kwargs)
+    for _ in range(3):
+        topt.zero_grad()
+        (tw ** 3).sum().backward()
+        topt.step()
+    w = tg.tensor(tw.detach().numpy(), requires_grad=True)
+    opt = getattr(optim, name)([w], **kwargs)
+    opt.load_state_dict(topt.state_dict())  # torch tensors in its state are read as arrays
+    for _ in range(2):
+        topt.zero_grad()
+        (tw ** 3).sum().backward()
+        topt.step()
+        opt.zero_grad()
+        (w ** 3).sum().backward()
+        opt.step()
+    np.testing.assert_allclose(w.numpy(), tw.detach().numpy(), rtol=1e-12)

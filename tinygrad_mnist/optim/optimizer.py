@@ -276,8 +276,11 @@ def _ordered(owner: str, params: Iterable) -> list:
 
 
 def _restored(value, p: Tensor, what: str, owner: str):
-    """A loaded state entry: arrays are copied with the parameter's dtype, numbers made plain."""
-    if not isinstance(value, np.ndarray):
+    """A loaded state entry: arrays are copied with the parameter's dtype, numbers made plain.
+    Other array-likes (torch's tensors, in a torch optimizer's state_dict) are read as arrays."""
+    if not isinstance(value, np.ndarray) and hasattr(value, "__array__"):
+        value = np.asarray(value)
+    if not isinstance(value, np.ndarray) or value.ndim == 0 and p.data.ndim != 0:
         return _plain(value)
     if value.shape != p.data.shape:
         raise ShapeError(f"{owner}.load_state_dict: {what} has shape {value.shape}, the parameter "
