@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 import tinygrad_mnist as tg
+from tinygrad_mnist.errors import DTypeError
 from tinygrad_mnist.testing import assert_matches_torch
 
 
@@ -656,3 +657,20 @@ def test_argmax_argmin_ties_pick_the_first_like_torch(name):
     for dim in (None, 0, 1):
         check(lambda t: getattr(t, name)(dim), TIES)
     check(lambda t: getattr(t, name)(), np.array([[1, 7, 7], [7, 0, 0]]))  # integer tensors too
+
+
+def test_float16_mean_and_var_accumulate_in_float32_like_torch():
+    values = np.random.default_rng(0).normal(3, 2, 100_000).astype(np.float16)  # sum beyond 65504
+    for reduce in ("mean", "var", "std"):
+        ours = getattr(tg.tensor(values), reduce)()
+        theirs = getattr(torch.tensor(values), reduce)()
+        assert ours.dtype == tg.float16
+        np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-3)
+
+
+@pytest.mark.parametrize("factory", ["rand", "randn"])
+def test_random_factories_make_float16_and_refuse_integer_dtypes(factory):
+    t = getattr(tg, factory)(3, 4, dtype=tg.float16)
+    assert t.dtype == tg.float16 and t.shape == (3, 4) and np.isfinite(t.numpy()).all()
+    with pytest.raises(DTypeError, match="floating-point dtype"):
+        getattr(tg, factory)(3, dtype=tg.int64)

@@ -271,6 +271,8 @@ class Mean(Function):
         count = a.size if dims is None else math.prod(a.shape[d] for d in dims)
         self.save(a.shape, dims, count)
         self.args = {"dim": dims, "keepdim": keepdim}
+        if a.dtype == np.float16:  # summed in float32, as torch does: float16 overflows at 65504
+            return (a.sum(axis=dims, keepdims=keepdim, dtype=np.float32) / count).astype(np.float16)
         return a.sum(axis=dims, keepdims=keepdim) / count  # ndarray.mean's Python wrapper costs more
 
     def backward(self, g):

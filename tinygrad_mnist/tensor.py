@@ -282,6 +282,8 @@ class Tensor:
         """Variance with Bessel's correction by default, as torch.var."""
         if unbiased is not None:
             correction = int(unbiased)
+        if self.dtype == float16:  # in float32, as torch accumulates it: float16 overflows at 65504
+            return self.float().var(dim, keepdim, correction).to(float16)
         dims = _dims(dim, self.ndim)
         count = self.data.size if dims is None else int(np.prod([self.shape[d] for d in dims]))
         centred = self - self.mean(dim, keepdim=True)
@@ -679,12 +681,23 @@ def eye(n: int, m: int | None = None, dtype=float32, requires_grad: bool = False
 
 def rand(*shape, dtype=float32, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1) from the seeded global generator."""
-    return _factory(rng.generator().random(_shape_args(shape), dtype=dtype), requires_grad)
+    return _factory(_draw(rng.generator().random, _shape_args(shape), dtype), requires_grad)
 
 
 def randn(*shape, dtype=float32, requires_grad: bool = False) -> Tensor:
     """Standard normal from the seeded global generator."""
-    return _factory(rng.generator().standard_normal(_shape_args(shape), dtype=dtype), requires_grad)
+    return _factory(_draw(rng.generator().standard_normal, _shape_args(shape), dtype), requires_grad)
+
+
+def _draw(method, shape: tuple, dtype) -> np.ndarray:
+    """method(shape, dtype=dtype); NumPy's generators make only float32 and float64, so float16
+    is drawn in float32 and rounded."""
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise DTypeError(f"random floats need a floating-point dtype, got {dtype}")
+    if dtype == np.float16:
+        return method(shape, dtype=np.float32).astype(np.float16)
+    return method(shape, dtype=dtype)
 
 
 def randint(low: int, high=None, size: Iterable[int] = (), dtype=int64) -> Tensor:
