@@ -674,3 +674,16 @@ def test_random_factories_make_float16_and_refuse_integer_dtypes(factory):
     assert t.dtype == tg.float16 and t.shape == (3, 4) and np.isfinite(t.numpy()).all()
     with pytest.raises(DTypeError, match="floating-point dtype"):
         getattr(tg, factory)(3, dtype=tg.int64)
+
+
+@pytest.mark.parametrize("reduce", ["max", "min"])
+def test_a_nan_takes_the_gradient_of_a_max_or_min_as_in_torch(reduce):
+    values = np.array([1.0, np.nan, 3.0, np.nan])
+    assert_matches_torch(lambda x: getattr(x, reduce)(), lambda x: getattr(x, reduce)(), values)
+
+
+@pytest.mark.parametrize("op", ["maximum", "minimum"])
+def test_elementwise_max_min_give_both_sides_the_gradient_where_one_is_nan_as_in_torch(op):
+    a = np.array([1.0, np.nan, 3.0, 2.0, np.nan])
+    b = np.array([2.0, 1.0, np.nan, 2.0, np.nan])
+    assert_matches_torch(lambda x, y: getattr(tg, op)(x, y), lambda x, y: getattr(torch, op)(x, y), a, b)

@@ -288,7 +288,7 @@ class Extreme(Function):
         self.args = {"dim": dim, "keepdim": keepdim, "largest": largest}
         if dim is None:
             out = a.max() if largest else a.min()
-            mask = a == out
+            mask = a == out if out == out else np.isnan(a)  # a NaN result: the NaNs share it, as torch
             self.save(mask / mask.sum(dtype=a.dtype), None)
             return out
         idx = np.expand_dims((a.argmax if largest else a.argmin)(axis=dim), dim)
@@ -408,19 +408,20 @@ class Clamp(Function):
 
 
 class Maximum(Function):
-    """Elementwise max; where a == b each side gets half the gradient (as torch)."""
+    """Elementwise max; where a == b each side gets half the gradient, and where either is NaN
+    (the result is NaN) both get all of it, as torch."""
     array_backward = True
     def forward(self, a, b, largest):
         out = np.maximum(a, b) if largest else np.minimum(a, b)
-        wins_a = (a > b) if largest else (a < b)
-        share_a = wins_a + 0.5 * (a == b)
-        self.save(share_a.astype(out.dtype))
+        a_loses, b_loses = (a < b, a > b) if largest else (a > b, a < b)
+        tie = 0.5 * (a == b)
+        self.save((1 - a_loses - tie).astype(out.dtype), (1 - b_loses - tie).astype(out.dtype))
         return out
 
     def backward(self, g):
-        share_a = self.saved[0]
+        share_a, share_b = self.saved
         need_a, need_b = self.needs
-        return (g * share_a if need_a else None), (g * (1 - share_a) if need_b else None)
+        return (g * share_a if need_a else None), (g * share_b if need_b else None)
 
 
 class Copy(Function):
