@@ -247,7 +247,9 @@ class Tensor:
         return where(condition, self, other)
 
     def masked_fill(self, mask, value) -> Tensor:
-        """value where mask is true, self elsewhere."""
+        """value where mask is true, self elsewhere, in self's dtype (a number is cast to it, as torch)."""
+        if not isinstance(value, Tensor):
+            value = np.asarray(value).astype(self.dtype)
         return where(mask, value, self)
 
     def sign(self) -> Tensor:
