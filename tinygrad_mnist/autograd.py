@@ -242,29 +242,47 @@ _make_tensor = None   # set by tensor.py: (ndarray, node or None) -> Tensor
 # Arrays changed in place after a node saved them would give wrong gradients, so, as torch's
 # version counters do, backward refuses them. Each in-place change takes a sequence number from
 # the counter that numbers the nodes; a node made after the latest change (as in every training
-# step) needs no check. Optimizers, which change their parameters' arrays at every step, only
-# note when they last stepped (an optimizer that no longer exists is not asked); the rarer
-# changes (fill_, zero_, init, load_state_dict) note the arrays themselves.
+# step) needs no check. An optimizer's step is noted in its StepRecord (kept with the other
+# changes once the optimizer is gone); the rarer changes (fill_, zero_, init, load_state_dict,
+# gradient accumulation) note their arrays in _changed.
 _last_change = -1
-_changed: dict = {}                 # id(owning array) -> (sequence number, how, weakref)
-_stepping = weakref.WeakSet()       # every optimizer, with .changed_at and .param_groups
+_changed: dict = {}            # id(owning array) -> (sequence number, how, weakref to the array)
+_steps = weakref.WeakSet()     # the StepRecord of every optimizer
 
 
-def record_step() -> int:
-    """The sequence number of an optimizer's in-place step (the optimizer keeps it in changed_at)."""
-    global _last_change
-    _last_change = _next_seq()
-    return _last_change
+class StepRecord:
+    """What an optimizer's latest step changed in place: its sequence number and the arrays."""
+    __slots__ = ("how", "seq", "arrays", "__weakref__")
+
+    def __init__(self, how: str):
+        self.how, self.seq, self.arrays = how, -1, ()
+        _steps.add(self)
+
+    def record(self, arrays: list) -> None:
+        global _last_change
+        self.seq = _last_change = _next_seq()
+        self.arrays = arrays
+
+    def retire(self) -> None:
+        """Keep the latest step with the other changes (for when the optimizer is garbage)."""
+        for array in self.arrays:
+            _note(array, self.how, self.seq)
 
 
 def record_change(array: np.ndarray, how: str) -> None:
     """Note that array (or the memory it views) was just changed in place by how."""
     global _last_change
+    _last_change = _next_seq()
+    _note(array, how, _last_change)
+
+
+def _note(array: np.ndarray, how: str, seq: int) -> None:
     owner = _owner(array)
     key = id(owner)
+    if key in _changed and _changed[key][0] > seq:  # a retired step older than a later change
+        return
     # The entry goes when the array does, so that a later array at the same address starts clean.
-    _changed[key] = (_next_seq(), how, weakref.ref(owner, lambda _, key=key: _changed.pop(key, None)))
-    _last_change = _changed[key][0]
+    _changed[key] = (seq, how, weakref.ref(owner, lambda _, key=key: _changed.pop(key, None)))
 
 
 def _owner(array: np.ndarray) -> np.ndarray:
@@ -277,10 +295,9 @@ def _owner(array: np.ndarray) -> np.ndarray:
 def _check_unchanged(node: Function) -> None:
     """Raise if an array node saved for backward was changed in place after node was made."""
     changes = {key: how for key, (seq, how, _) in list(_changed.items()) if seq > node.seq}
-    for optimizer in _stepping:
-        if optimizer.changed_at > node.seq:
-            changes.update((id(_owner(p.data)), f"{type(optimizer).__name__}.step()")
-                           for group in optimizer.param_groups for p in group["params"])
+    for step in list(_steps):
+        if step.seq > node.seq:
+            changes.update((id(_owner(array)), step.how) for array in step.arrays)
     saved = [*getattr(node, "inputs", ()), getattr(node, "output", None), *(node.saved or ())]
     for array in saved:
         how = changes.get(id(_owner(array))) if isinstance(array, np.ndarray) else None

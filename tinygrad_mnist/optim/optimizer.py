@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import weakref
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -32,8 +33,9 @@ class Optimizer:
         self._work: dict[Tensor, tuple] = {}         # scratch arrays per parameter: see _pieces
         self._piece_work: dict[np.dtype, tuple] = {}  # scratch arrays per dtype, for pieces
         self._steps = 0        # for _flush_subnormals; not part of the state (it changes no result)
-        self.changed_at = -1   # when step last changed the parameters in place (see autograd)
-        autograd._stepping.add(self)
+        # What the latest step changed, for backward's check of saved arrays (see autograd).
+        self._step_record = autograd.StepRecord(f"{type(self).__name__}.step()")
+        weakref.finalize(self, self._step_record.retire).atexit = False
         if isinstance(params, Tensor):
             raise DTypeError(f"{self._name}: params must be an iterable of Tensors or of param-group "
                              f"dicts, got a single Tensor; pass [tensor] or model.parameters()")
@@ -87,6 +89,7 @@ class Optimizer:
                     p.grad = None
                 elif p.grad.is_leaf and p.grad.data.flags.writeable:
                     p.grad.data[...] = 0
+                    autograd.record_change(p.grad.data, "zero_grad")
                 else:  # a gradient recorded with create_graph, or a read-only view: start afresh
                     p.grad = Tensor(np.zeros_like(p.grad.data))
 
@@ -98,7 +101,8 @@ class Optimizer:
                 loss = closure()
         for group in self.param_groups:
             self._update_group(group)
-        self.changed_at = autograd.record_step()
+        self._step_record.record([p.data for group in self.param_groups for p in group["params"]
+                                  if p.grad is not None])
         self._steps += 1
         if self._steps % _FLUSH_EVERY == 0:
             self._flush_subnormals()
