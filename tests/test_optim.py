@@ -482,3 +482,14 @@ def test_a_torch_optimizers_state_dict_loads_and_training_continues_as_in_torch(
         (w ** 3).sum().backward()
         opt.step()
     np.testing.assert_allclose(w.numpy(), tw.detach().numpy(), rtol=1e-12)
+
+
+def test_a_state_entry_of_the_wrong_shape_is_refused_even_when_0_d():
+    w = tg.ones((3, 2), requires_grad=True)
+    opt = optim.Adam([w])
+    w.grad = tg.ones((3, 2))
+    opt.step()
+    state = opt.state_dict()
+    state["state"][0]["exp_avg"] = np.array(0.0)
+    with pytest.raises(ShapeError, match="exp_avg.*shape"):
+        optim.Adam([w]).load_state_dict(state)

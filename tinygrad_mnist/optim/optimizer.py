@@ -207,7 +207,7 @@ class Optimizer:
                 raise DataError(f"{self._name}.load_state_dict: state for parameter {key}, which "
                                 f"no parameter group lists")
             p = by_index[int(key)]
-            state[p] = {name: _restored(value, p, f"state '{name}' of parameter {key}", self._name)
+            state[p] = {name: _restored(value, p, name, f"state '{name}' of parameter {key}", self._name)
                         for name, value in values.items()}
         restored = []
         for group, saved in zip(self.param_groups, saved_groups):
@@ -279,12 +279,13 @@ def _ordered(owner: str, params: Iterable) -> list:
     return list(params)
 
 
-def _restored(value, p: Tensor, what: str, owner: str):
+def _restored(value, p: Tensor, name: str, what: str, owner: str):
     """A loaded state entry: arrays are copied with the parameter's dtype, numbers made plain.
-    Other array-likes (torch's tensors, in a torch optimizer's state_dict) are read as arrays."""
+    Other array-likes (torch's tensors, in a torch optimizer's state_dict) are read as arrays,
+    and the step count, a 0-d tensor in torch's, as a number."""
     if not isinstance(value, np.ndarray) and hasattr(value, "__array__"):
         value = np.asarray(value)
-    if not isinstance(value, np.ndarray) or value.ndim == 0 and p.data.ndim != 0:
+    if not isinstance(value, np.ndarray) or name == "step":
         return _plain(value)
     if value.shape != p.data.shape:
         raise ShapeError(f"{owner}.load_state_dict: {what} has shape {value.shape}, the parameter "
