@@ -5,6 +5,7 @@ input's shape. Rules only compute the gradients an input needs (`self.needs`).
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -367,15 +368,14 @@ class ScatterAdd(Function):
 class Cat(Function):
     array_backward = True
     def forward(self, *arrays, dim):
-        sizes = [a.shape[dim] for a in arrays]
-        self.save(dim, np.cumsum([0] + sizes))
+        self.save(dim, tuple(itertools.accumulate((a.shape[dim] for a in arrays), initial=0)))
         self.args = {"dim": dim}
         return np.concatenate(arrays, axis=dim)
 
     def backward(self, g):
         dim, bounds = self.saved
         lead = (slice(None),) * (dim % g.ndim)
-        return tuple(g[lead + (slice(int(lo), int(hi)),)] if need else None
+        return tuple(g[lead + (slice(lo, hi),)] if need else None
                      for lo, hi, need in zip(bounds[:-1], bounds[1:], self.needs))
 
 
