@@ -297,7 +297,8 @@ def test_to_takes_the_cpu_device_and_floating_dtypes_and_names_anything_else():
     for args, error, message in [
         ((np.int64,), TypeError, "only be converted to floating-point dtypes, got int64"),
         ((torch.float64,), TypeError, "expected a NumPy floating dtype .*got torch.float64"),
-        (("cuda",), TypeError, "or the device 'cpu', got 'cuda'"),
+        (("cuda",), ValueError, "the only device is 'cpu', got 'cuda'"),
+        (("mps:0",), ValueError, "the only device is 'cpu', got 'mps:0'"),
         (("cuda", np.float64), ValueError, "the only device is 'cpu', got 'cuda'"),
     ]:
         with pytest.raises(error, match=message):

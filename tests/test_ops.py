@@ -689,10 +689,11 @@ def test_elementwise_max_min_give_both_sides_the_gradient_where_one_is_nan_as_in
     assert_matches_torch(lambda x, y: getattr(tg, op)(x, y), lambda x, y: getattr(torch, op)(x, y), a, b)
 
 
+@pytest.mark.parametrize("as_tensor", [False, True], ids=["number", "0-d tensor"])
 @pytest.mark.parametrize("values, fill", [([1, 2], 2.5), ([1.5, 2.5], 7), ([True, False], 0), ([1.0, 2.0], 2.5)])
-def test_masked_fill_keeps_the_tensors_dtype_as_in_torch(values, fill):
+def test_masked_fill_keeps_the_tensors_dtype_as_in_torch(values, fill, as_tensor):
     mask = [True, False]
-    ours = tg.tensor(values).masked_fill(tg.tensor(mask), fill)
-    theirs = torch.tensor(values).masked_fill(torch.tensor(mask), fill)
+    ours = tg.tensor(values).masked_fill(tg.tensor(mask), tg.tensor(fill) if as_tensor else fill)
+    theirs = torch.tensor(values).masked_fill(torch.tensor(mask), torch.tensor(fill) if as_tensor else fill)
     assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

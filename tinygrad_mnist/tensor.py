@@ -119,7 +119,7 @@ class Tensor:
     def __bool__(self) -> bool:
         if self.data.size != 1:
             values = "no values" if self.data.size == 0 else "more than one value"
-            raise ShapeError(f"Boolean value of Tensor with {values} is ambiguous (shape {self.shape})")
+            raise RuntimeError(f"Boolean value of Tensor with {values} is ambiguous (shape {self.shape})")
         return bool(self.item())
 
     def __float__(self) -> float:
@@ -247,9 +247,8 @@ class Tensor:
         return where(condition, self, other)
 
     def masked_fill(self, mask, value) -> Tensor:
-        """value where mask is true, self elsewhere, in self's dtype (a number is cast to it, as torch)."""
-        if not isinstance(value, Tensor):
-            value = np.asarray(value).astype(self.dtype)
+        """value where mask is true, self elsewhere, in self's dtype (value is cast to it, as torch)."""
+        value = value.to(self.dtype) if isinstance(value, Tensor) else np.asarray(value).astype(self.dtype)
         return where(mask, value, self)
 
     def sign(self) -> Tensor:

@@ -162,7 +162,7 @@ class Module:
         """Convert every floating-point parameter to a floating dtype (e.g. np.float64 for exact
         comparisons). Takes torch's forms to(dtype), to(device) and to(device, dtype); the CPU is
         the only device, so to('cpu') changes nothing."""
-        if dtype is None and device is not None and not _is_cpu(device):  # to(dtype)
+        if dtype is None and device is not None and not _is_device(device):  # to(dtype)
             device, dtype = None, device
         if device is not None and not _is_cpu(device):
             raise ConfigError(f"Module.to: the only device is 'cpu', got {device!r}")
@@ -230,6 +230,11 @@ class Module:
 
 def _is_cpu(device) -> bool:
     return isinstance(device, str) and device in ("cpu", "cpu:0")
+
+
+def _is_device(device) -> bool:
+    """Whether device names one of torch's devices, e.g. 'cuda' or 'mps:0'."""
+    return isinstance(device, str) and device.split(":")[0] in ("cpu", "cuda", "mps", "xpu", "hip", "meta")
 
 
 def _floating_dtype(dtype) -> np.dtype:
