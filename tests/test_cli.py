@@ -44,6 +44,10 @@ def test_a_binary_run_lists_the_files_it_wrote(tmp_path):
     assert f"outputs: {out}/ (checkpoint.npz, metrics.json, history.csv, classification_report.txt, curves.png, " \
            "confusion_matrix.png, predictions.png)" in proc.stdout
     assert not (out / "pr_curves.png").exists()
+    proc = cli("train", "--classes", "5,8", "--layers", "784,8,2", "--limit", "300", "--epochs", "1", "--out", str(out),
+               "--quiet", "--no-plots")  # into the same folder: its older plots are not this run's outputs
+    assert proc.returncode == 0, proc.stderr
+    assert f"outputs: {out}/ (checkpoint.npz, metrics.json, history.csv, classification_report.txt)" in proc.stdout
 
 
 def test_evaluate_reproduces_the_test_accuracy(run_dir, tmp_path):
@@ -150,6 +154,15 @@ def test_resume_takes_more_epochs_but_refuses_other_changed_options(interrupted_
     assert cli_module.main(["train", "--resume", str(interrupted_run), "--epochs", "4", "--no-plots",
                             "--quiet"]) == 0
     assert "epochs: 4" in capsys.readouterr().out
+
+
+def test_a_refused_resume_option_is_quoted_as_typed():
+    from tinygrad_mnist import cli as cli_module
+    from tinygrad_mnist.errors import ConfigError
+    from tinygrad_mnist.run import RunConfig
+    args = cli_module.build_parser().parse_args(["train", "--resume", "x.npz", "--early-stopping", "0"])
+    with pytest.raises(ConfigError, match=r"--early-stopping 0 \(the checkpoint has 3\)"):
+        cli_module._resumed_config(args, RunConfig(early_stopping=3))
 
 
 @pytest.mark.parametrize("command", [["evaluate"], ["train", "--resume"]])

@@ -146,7 +146,7 @@ def _resumed_config(args, saved):
     """The checkpoint's RunConfig with --epochs and --data-dir applied; any other option given must
     equal the saved value, since changing it would make a different run."""
     given = _given_options(args)
-    differing = [f"--{name.replace('_', '-')} {_option_text(value)} (the checkpoint has "
+    differing = [f"--{name.replace('_', '-')} {_option_text(getattr(args, name))} (the checkpoint has "
                  f"{_option_text(getattr(saved, name))})"
                  for name, value in given.items()
                  if name not in CHANGEABLE_ON_RESUME and value != getattr(saved, name)]
@@ -219,6 +219,7 @@ def cmd_train(args) -> int:
     _check_out_folder(out)
     resuming = f" (resuming after epoch {state['epoch']} of {args.resume})" if args.resume else ""
     print(f"training {cfg.model or cfg.layers} on {cfg.dataset} -> {out}{resuming}", flush=True)
+    before = {name: _modified_time(os.path.join(out, name)) for name in RUN_FILES}
     try:
         result = run(cfg, out=out, resume=args.resume, progress=False if args.quiet else None,
                      plots=not args.no_plots)
@@ -230,9 +231,14 @@ def cmd_train(args) -> int:
         return 130
     print(f"epochs: {result['epochs']}   test accuracy: {result['test_accuracy']:.2%}   "
           f"macro F1: {result['macro_f1']:.4f}   time: {result['seconds']:.1f} s")
-    written = [name for name in RUN_FILES if os.path.exists(os.path.join(out, name))]
+    written = [name for name in RUN_FILES  # not the older files of a reused folder
+               if _modified_time(os.path.join(out, name)) not in (None, before[name])]
     print(f"outputs: {out}/ ({', '.join(written)})")
     return 0
+
+
+def _modified_time(path: str) -> int | None:
+    return os.stat(path).st_mtime_ns if os.path.exists(path) else None
 
 
 def cmd_evaluate(args) -> int:
