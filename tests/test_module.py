@@ -432,3 +432,9 @@ def test_init_rejects_bad_arguments():
         nn.init.kaiming_uniform_(tg.zeros(3, 3), mode="fan_avg")
     with pytest.raises(ValueError, match="unsupported nonlinearity"):
         nn.init.calculate_gain("swish")
+
+
+def test_train_mode_must_be_a_bool_as_in_torch():
+    for module in (tg.nn.Linear(2, 2), torch.nn.Linear(2, 2)):
+        with pytest.raises((TypeError, ValueError), match="training mode is expected to be"):
+            module.train("no")

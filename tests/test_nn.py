@@ -293,3 +293,14 @@ def test_cross_entropy_gives_probability_targets_that_require_grad_their_gradien
     assert_matches_torch(lambda x, t: F.cross_entropy(x, t, reduction=reduction, label_smoothing=smoothing),
                          lambda x, t: TF.cross_entropy(x, t, reduction=reduction, label_smoothing=smoothing),
                          randn(5, 4), q)
+
+
+def test_calculate_gain_knows_torchs_nonlinearities_and_refuses_a_bool_slope():
+    import torch.nn.init as tinit
+    for name in ("linear", "conv1d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "sigmoid",
+                 "tanh", "relu", "selu", "leaky_relu"):
+        assert nn.init.calculate_gain(name) == pytest.approx(tinit.calculate_gain(name))
+    assert nn.init.calculate_gain("leaky_relu", 0.2) == pytest.approx(tinit.calculate_gain("leaky_relu", 0.2))
+    for lib in (nn.init, tinit):
+        with pytest.raises(ValueError, match="not a valid number"):
+            lib.calculate_gain("leaky_relu", True)
