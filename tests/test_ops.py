@@ -697,3 +697,12 @@ def test_masked_fill_keeps_the_tensors_dtype_as_in_torch(values, fill, as_tensor
     theirs = torch.tensor(values).masked_fill(torch.tensor(mask), torch.tensor(fill) if as_tensor else fill)
     assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_sign_is_recorded_with_a_zero_gradient_as_in_torch():
+    values = np.array([-2.0, 0.0, 3.0])
+    assert_matches_torch(lambda x: x.sign() * x, lambda x: x.sign() * x, values)  # d/dx = sign(x)
+    assert tg.tensor(values, requires_grad=True).sign().requires_grad
+    x = tg.tensor(values, requires_grad=True)
+    x.sign().backward(tg.tensor([np.inf, np.nan, 1.0]))
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0])

@@ -154,6 +154,14 @@ class Abs(Function):
     def backward(self, g): return g * self.saved[0]
 
 
+class Sign(Function):
+    array_backward = True
+    def forward(self, a): return np.sign(a)
+    def backward(self, g):  # zeros even where g is inf or nan, as torch
+        return autograd._make_tensor(np.zeros_like(g.data), None) if isinstance(g, autograd._Tensor) \
+            else np.zeros_like(g)
+
+
 class ReLU(Function):
     array_backward = True
     save_output = True

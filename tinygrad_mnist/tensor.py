@@ -252,8 +252,8 @@ class Tensor:
         return where(mask, value, self)
 
     def sign(self) -> Tensor:
-        """-1, 0 or 1 per element (no gradient: its derivative is zero)."""
-        return _make_tensor(np.sign(self.data), None)
+        """-1, 0 or 1 per element; recorded, as torch, with a zero gradient."""
+        return ops.Sign.apply(self)
 
     def to(self, dtype) -> Tensor:
         """A copy in another dtype (self when it already has it). Gradients flow back through a
