@@ -194,3 +194,73 @@ def test_evaluate_binary_outputs_threshold_by_loss_kind():
     assert list(train.default_predict(probs - 0.65, probabilities=False)) == [0, 1, 0]
     assert math.isclose(train.evaluate(nn.Identity(), [(tg.Tensor(probs), tg.tensor([[0.0], [1.0], [0.0]]))],
                                        nn.BCELoss())["accuracy"], 2 / 3)
+
+
+def test_a_sigmoid_output_is_scored_as_a_probability_whatever_the_loss():
+    x, y = synthetic(classes=2)
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(12, 8), nn.ReLU(), nn.Linear(8, 1), nn.Sigmoid())
+    mse = lambda out, t: nn.functional.mse_loss(out.reshape(-1), tg.Tensor(t.data.astype(np.float32)))
+    history = train.fit(model, mse, optim.Adam(model.parameters(), lr=1e-2),
+                        data.DataLoader((x, y), batch_size=40), epochs=20, progress=False)
+    result = train.evaluate(model, data.DataLoader((x, y), batch_size=100))  # no loss given at all
+    scores = model(tg.Tensor(x)).numpy().reshape(-1)
+    expected = float(((scores > 0.5) == y).mean())
+    assert result["accuracy"] == expected > 0.9  # thresholded at 0, every sample would be class 1
+    assert history["train_acc"][-1] > 0.9
+
+
+def test_probability_targets_are_scored_by_their_most_likely_class():
+    x, y = synthetic()
+    soft = np.eye(3, dtype=np.float32)[y] * 0.8 + 0.2 / 3
+    model, opt, _, _ = setup(dropout=0.0)
+    loader = data.DataLoader((x, soft), batch_size=32)
+    history = train.fit(model, nn.CrossEntropyLoss(), opt, loader, epochs=3, progress=False)
+    result = train.evaluate(model, data.DataLoader((x, soft), batch_size=100), nn.CrossEntropyLoss())
+    assert result["accuracy"] == float((result["predictions"] == y).mean()) and history["train_acc"][-1] > 0.5
+
+
+def test_a_validation_loss_that_is_not_finite_stops_training_with_a_clear_error():
+    model, _, loader, val = setup()
+    stopper = train.EarlyStopping()
+    with pytest.raises(TrainingError, match="validation loss became nan in epoch 1"):
+        train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=1e30), data.DataLoader(
+            (synthetic()[0][:200], synthetic()[1][:200]), batch_size=200), val, epochs=2, callbacks=[stopper],
+            progress=False)
+
+
+def test_every_callback_sees_the_epoch_training_stops_at():
+    seen = []
+
+    class Logger:
+        def on_epoch_end(self, epoch, logs, model):
+            seen.append(epoch)
+
+        def on_train_end(self, model):
+            pass
+
+    model, opt, loader, val = setup()
+    stopper = train.EarlyStopping(patience=0)  # stops at the first epoch that does not improve
+    history = train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=5.0), loader, val,
+                        epochs=30, callbacks=[stopper, Logger()], progress=False)
+    assert seen == history["epoch"] and seen[-1] == stopper.stopped_epoch
+
+
+def test_an_early_stopping_kept_from_an_earlier_fit_starts_afresh():
+    model, opt, loader, val = setup()
+    stopper = train.EarlyStopping(patience=0)
+    train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=5.0), loader, val, epochs=30,
+              callbacks=[stopper], progress=False)
+    assert stopper.stopped_epoch is not None
+    again = train.fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=1e-3), loader, val,
+                      epochs=2, callbacks=[stopper], progress=False)
+    assert len(again) >= 1 and stopper.best_epoch is not None and stopper.best_epoch <= len(again)
+
+
+def test_a_non_finite_loss_names_the_batch_it_came_from():
+    x, y = synthetic(n=100)
+    x[-1] = np.nan  # in the last, shorter batch: 100 = 3 * 32 + 4
+    model, opt, _, _ = setup()
+    with pytest.raises(TrainingError, match=r"epoch 1 \(batch 4\)"):
+        train.fit(model, nn.CrossEntropyLoss(), opt, data.DataLoader((x, y), batch_size=32), epochs=1,
+                  progress=False)

@@ -58,13 +58,17 @@ class EarlyStopping:
             raise ConfigError(f"EarlyStopping: patience must be >= 0, got {patience}")
         self.monitor, self.patience, self.min_delta, self.mode = monitor, patience, abs(min_delta), mode
         self.restore_best_weights = restore_best_weights
-        self.best, self.best_epoch, self.wait, self.best_weights = None, None, 0, None
-        self.stopped_epoch = None
+        self.on_train_begin()
 
     def improved(self, value: float) -> bool:
         if self.best is None:
             return True
         return value < self.best - self.min_delta if self.mode == "min" else value > self.best + self.min_delta
+
+    def on_train_begin(self) -> None:
+        """Forget an earlier training run (fit calls it unless it resumes)."""
+        self.best, self.best_epoch, self.wait, self.best_weights = None, None, 0, None
+        self.stopped_epoch = None
 
     def on_epoch_end(self, epoch: int, logs: dict, model: nn.Module) -> bool:
         """Record this epoch; return True when training should stop."""
@@ -112,9 +116,22 @@ def default_predict(output: np.ndarray, probabilities: bool = False) -> np.ndarr
     return (output.reshape(len(output)) > (0.5 if probabilities else 0.0)).astype(np.int64)
 
 
-def _outputs_probabilities(loss_fn) -> bool:
-    """Whether the model's outputs are probabilities (BCELoss) rather than logits."""
+def _outputs_probabilities(model: nn.Module, loss_fn) -> bool:
+    """Whether the model's outputs are probabilities rather than logits: its last layer is a
+    sigmoid (models.MLP's output='sigmoid', or an nn.Sigmoid ending a Sequential), or its loss
+    takes probabilities (BCELoss)."""
+    last = model[-1] if isinstance(model, nn.Sequential) and len(model) else None
+    if getattr(model, "output", None) == "sigmoid" or isinstance(last, nn.Sigmoid):
+        return True
     return getattr(loss_fn, "outputs_probabilities", isinstance(loss_fn, nn.BCELoss))
+
+
+def _class_targets(targets: np.ndarray, outputs: np.ndarray) -> np.ndarray:
+    """The class of each target, to score predictions against: class indices as they are, the
+    most likely class of probability targets (a row per sample, like the outputs)."""
+    if targets.dtype.kind == "f" and targets.ndim == 2 and targets.shape == outputs.shape and targets.shape[1] > 1:
+        return targets.argmax(axis=1)
+    return targets.reshape(len(targets)) if targets.ndim else targets
 
 
 @autograd.no_grad()
@@ -136,9 +153,9 @@ def evaluate(model: nn.Module, loader: Iterable, loss_fn: Callable | None = None
     if count == 0:
         raise DataError("evaluate: the loader yielded no samples")
     outputs, targets = np.concatenate(outputs), np.concatenate(targets)
-    predictions = default_predict(outputs, _outputs_probabilities(loss_fn))
+    predictions = default_predict(outputs, _outputs_probabilities(model, loss_fn))
     return {"loss": total / count if loss_fn is not None else math.nan,
-            "accuracy": float((predictions == targets.reshape(predictions.shape)).mean()),
+            "accuracy": float((predictions == _class_targets(targets, outputs)).mean()),
             "outputs": outputs, "predictions": predictions, "targets": targets}
 
 
@@ -158,9 +175,12 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer, train_loader, val_loader
         state = load_checkpoint(resume)
         _restore(state, model, optimizer, scheduler, callbacks, train_loader)
         history, start = History(state["history"]), state["epoch"]
+    else:
+        for c in callbacks:  # a callback kept from an earlier fit starts afresh, as in Keras
+            getattr(c, "on_train_begin", lambda: None)()
     if progress is None:
         progress = sys.stderr.isatty()
-    probabilities = _outputs_probabilities(loss_fn)
+    probabilities = _outputs_probabilities(model, loss_fn)
     stop = any(getattr(c, "stopped_epoch", None) is not None for c in callbacks)
     for epoch in range(start + 1, epochs + 1):
         if stop:
@@ -172,10 +192,14 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer, train_loader, val_loader
                 "lr": optimizer.param_groups[0]["lr"]}
         if val_loader is not None:
             result = evaluate(model, val_loader, loss_fn)
+            if not math.isfinite(result["loss"]):
+                raise TrainingError(f"the validation loss became {result['loss']} in epoch {epoch}; training "
+                                    "stopped. Lower the learning rate or check the inputs for NaN; the last "
+                                    "checkpoint (if any) holds the last good epoch")
             logs.update(val_loss=result["loss"], val_acc=result["accuracy"])
         if scheduler is not None:
             _step_scheduler(scheduler, logs)
-        stop = any(c.on_epoch_end(epoch, logs, model) for c in callbacks)
+        stop = any([c.on_epoch_end(epoch, logs, model) for c in callbacks])  # every callback sees the epoch
         logs["seconds"] = time.perf_counter() - began
         history.append(**logs)
         if checkpoint is not None:
@@ -199,12 +223,12 @@ def _train_epoch(model, loss_fn, optimizer, loader, epoch, epochs, progress, pro
     model.train()
     total, correct, count = 0.0, 0, 0
     bar = _progress_bar(loader, epoch, epochs) if progress else None
-    for x, y in (bar if bar is not None else loader):
+    for batch, (x, y) in enumerate(bar if bar is not None else loader, 1):
         out = model(x)
         loss = loss_fn(out, y)
         value = loss.item()
         if not math.isfinite(value):
-            raise TrainingError(f"the loss became {value} in epoch {epoch} (batch {count // max(len(y), 1) + 1}); "
+            raise TrainingError(f"the loss became {value} in epoch {epoch} (batch {batch}); "
                                 "training stopped. Lower the learning rate or check the inputs for NaN; "
                                 "the last checkpoint (if any) holds the last good epoch")
         optimizer.zero_grad()
@@ -213,7 +237,7 @@ def _train_epoch(model, loss_fn, optimizer, loader, epoch, epochs, progress, pro
         n = len(y)
         total += value * n
         targets = y.data if isinstance(y, Tensor) else np.asarray(y)
-        correct += int((default_predict(out.data, probabilities) == targets.reshape(-1)).sum())
+        correct += int((default_predict(out.data, probabilities) == _class_targets(targets, out.data)).sum())
         count += n
         if bar is not None:
             bar.set_postfix(loss=f"{total / count:.4f}", acc=f"{correct / count:.4f}", refresh=False)
