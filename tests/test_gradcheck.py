@@ -182,3 +182,28 @@ def test_gradcheck_rejects_float32_and_inputs_without_grad():
         tg.gradcheck(lambda t: t * 2, [tg.randn(3, requires_grad=True)])
     with pytest.raises(ValueError, match="no input requires grad"):
         tg.gradcheck(lambda t: t * 2, [tg.randn(3, dtype=tg.float64)])
+
+
+def test_gradcheck_takes_a_lone_tensor_and_keeps_its_shape():
+    w = tg.randn(1, 4, dtype=tg.float64, requires_grad=True)
+    shapes = []
+    assert tg.gradcheck(lambda a: shapes.append(a.shape) or (a * a).sum(), w)
+    assert set(shapes) == {(1, 4)}
+
+
+def test_gradcheck_of_a_function_that_takes_a_gradient():
+    x = tg.randn(3, dtype=tg.float64, requires_grad=True)
+    assert tg.gradcheck(lambda a: tg.grad((a ** 3).sum(), a, create_graph=True)[0], [x])
+
+
+def test_gradcheck_with_an_empty_input_and_without_raising():
+    empty = tg.zeros(0, dtype=tg.float64, requires_grad=True)
+    x = tg.randn(3, dtype=tg.float64, requires_grad=True)
+    assert tg.gradcheck(lambda a, b: a.sum() + b, [empty, x])
+
+    class WrongBackward(Function):
+        def forward(self, a): return a * 2
+        def backward(self, g): return g * 3
+    assert tg.gradcheck(WrongBackward.apply, [x], raise_exception=False) is False
+    with pytest.raises(GradcheckError):
+        tg.gradcheck(WrongBackward.apply, [x])

@@ -87,8 +87,26 @@ def test_compare_with_torch_reports_a_mismatch():
     model = nn.Sequential(nn.Linear(6, 4), nn.Tanh(), nn.Linear(4, 3)).double()
     wrong = torch.nn.Sequential(torch.nn.Linear(6, 4), torch.nn.Sigmoid(), torch.nn.Linear(4, 3))
     report = compare_with_torch(model, wrong, randn(5, 6), rng.integers(0, 3, 5))
-    assert not report.ok
+    assert not report.ok and not report  # so `assert compare_with_torch(...)` fails on a mismatch
     assert "MISMATCH" in str(report)
+
+
+def test_compare_with_torch_passes_a_float32_model_and_a_frozen_parameter():
+    model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))  # float32, as by default
+    model[0].bias.requires_grad_(False)
+    theirs = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    images = rng.random((32, 784)).astype(np.float32)
+    report = compare_with_torch(model, theirs, images, rng.integers(0, 10, 32).astype(np.int32))
+    assert report, str(report)
+    assert report.rtol == 1.3e-6 and not theirs[0].bias.requires_grad
+
+
+def test_assert_matches_torch_takes_float32_rounding_and_still_catches_errors():
+    x = rng.standard_normal((64, 300)).astype(np.float32)
+    w = rng.standard_normal((300, 200)).astype(np.float32)
+    assert_matches_torch(lambda a, b: (a @ b).softmax(dim=1), lambda a, b: (a @ b).softmax(dim=1), x, w)
+    with pytest.raises(AssertionError, match="mismatch"):
+        assert_matches_torch(lambda a, b: (a @ b) * 1.0001, lambda a, b: a @ b, x, w)
 
 
 # ---- dropout -----------------------------------------------------------------------------------

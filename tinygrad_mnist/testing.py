@@ -17,6 +17,17 @@ def _torch():
     return torch
 
 
+# torch.testing.assert_close's tolerances for the dtypes below float64, where one rounding in a
+# long sum already exceeds float64's: (rtol, atol).
+_LOW_PRECISION = {np.dtype(np.float32): (1.3e-6, 1e-5), np.dtype(np.float16): (1e-3, 1e-5)}
+
+
+def _tolerances(dtype: np.dtype, rtol: float | None, atol: float | None, float64: tuple) -> tuple:
+    """rtol and atol as given, else float64's for float64 (and non-float) values, else torch.testing's."""
+    default = _LOW_PRECISION.get(np.dtype(dtype), float64)
+    return (default[0] if rtol is None else rtol), (default[1] if atol is None else atol)
+
+
 def _first_mismatch(what: str, ours: np.ndarray, theirs: np.ndarray, rtol: float, atol: float) -> None:
     if ours.shape != theirs.shape:
         raise AssertionError(f"{what}: shape {ours.shape} here, {theirs.shape} in torch")
@@ -29,15 +40,18 @@ def _first_mismatch(what: str, ours: np.ndarray, theirs: np.ndarray, rtol: float
                              f"{theirs[idx]!r} in torch ({int(bad.sum())} of {bad.size} differ)")
 
 
-def assert_matches_torch(fn: Callable, torch_fn: Callable, *arrays: np.ndarray, rtol: float = 1e-10,
-                         atol: float = 1e-12, seed: int = 0) -> None:
+def assert_matches_torch(fn: Callable, torch_fn: Callable, *arrays: np.ndarray, rtol: float | None = None,
+                         atol: float | None = None, seed: int = 0) -> None:
     """Run fn on Tensors and torch_fn on torch tensors made from the same arrays; compare the
     outputs, then backpropagate the same random output gradient through both and compare the
-    gradient of every floating-point input. Raises AssertionError naming the first mismatch."""
+    gradient of every floating-point input. Raises AssertionError naming the first mismatch.
+    Tolerances default to rtol=1e-10, atol=1e-12 for float64 outputs and to torch.testing's for
+    float32 and float16 ones."""
     torch = _torch()
     ours_in = [Tensor(np.array(a), requires_grad=np.asarray(a).dtype.kind == "f") for a in arrays]
     theirs_in = [torch.tensor(np.array(a), requires_grad=np.asarray(a).dtype.kind == "f") for a in arrays]
     ours, theirs = fn(*ours_in), torch_fn(*theirs_in)
+    rtol, atol = _tolerances(ours.dtype, rtol, atol, (1e-10, 1e-12))
     _first_mismatch("output", ours.data, theirs.detach().numpy(), rtol, atol)
     if not (ours.requires_grad and theirs.requires_grad):
         if ours.requires_grad != theirs.requires_grad:
@@ -63,6 +77,9 @@ class TorchComparison:
     def __init__(self, loss: tuple[float, float], rows: list[tuple[str, tuple, float, float]], rtol: float, atol: float):
         self.loss, self.rows, self.rtol, self.atol = loss, rows, rtol, atol
 
+    def __bool__(self) -> bool:  # so that `assert compare_with_torch(...)` asserts agreement
+        return self.ok
+
     @property
     def ok(self) -> bool:
         """Whether the loss and every gradient agree within rtol/atol."""
@@ -79,19 +96,26 @@ class TorchComparison:
 
 
 def compare_with_torch(model, torch_model, x: np.ndarray, y: np.ndarray, loss="cross_entropy",
-                       rtol: float = 1e-7, atol: float = 1e-10) -> TorchComparison:
-    """Copy model's weights into torch_model, run one forward/backward of loss in both (eval mode,
-    so dropout is off; both models' modes are restored) and report per-parameter gradient
-    differences. loss is a name in both nn.functional modules ('cross_entropy', 'mse_loss', ...)
-    or a pair (our_loss_fn, torch_loss_fn). Both run in the dtype of model's parameters."""
+                       rtol: float | None = None, atol: float | None = None) -> TorchComparison:
+    """Copy model's weights (and which of them require grad) into torch_model, run one
+    forward/backward of loss in both (eval mode, so dropout is off; both models' modes are
+    restored) and report per-parameter gradient differences. loss is a name in both
+    nn.functional modules ('cross_entropy', 'mse_loss', ...) or a pair (our_loss_fn,
+    torch_loss_fn). Both run in the dtype of model's parameters; integer targets go to torch as
+    int64. Tolerances default to rtol=1e-7, atol=1e-10 in float64 and to torch.testing's in
+    float32 and float16. The report is true when everything agrees."""
     torch = _torch()
     from .nn import functional as F
     ours_loss, theirs_loss = ((getattr(F, loss), getattr(torch.nn.functional, loss))
                               if isinstance(loss, str) else loss)
     params = dict(model.named_parameters())
     dtype = next(iter(params.values())).dtype
+    rtol, atol = _tolerances(dtype, rtol, atol, (1e-7, 1e-10))
     torch_model.to(getattr(torch, dtype.name))
     torch_model.load_state_dict({k: torch.tensor(v) for k, v in model.state_dict().items()})
+    for name, p in torch_model.named_parameters():
+        if name in params:
+            p.requires_grad_(params[name].requires_grad)
     modes = model.training, torch_model.training
     model.eval(), torch_model.eval()
     try:
@@ -99,7 +123,8 @@ def compare_with_torch(model, torch_model, x: np.ndarray, y: np.ndarray, loss="c
         x = np.asarray(x, dtype=dtype)
         target = np.asarray(y, dtype=dtype) if np.asarray(y).dtype.kind == "f" else np.asarray(y)
         ours = ours_loss(model(Tensor(x)), Tensor(target))
-        theirs = theirs_loss(torch_model(torch.tensor(x)), torch.tensor(target))
+        theirs = theirs_loss(torch_model(torch.tensor(x)),
+                             torch.tensor(target if target.dtype.kind == "f" else target.astype(np.int64)))
         ours.backward()
         theirs.backward()
     finally:
