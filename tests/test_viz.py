@@ -248,6 +248,14 @@ def test_max_depth_collapses_deeper_modules_into_one_node_each():
     assert draw(loss, model, max_depth=2).source == draw(loss, model).source
 
 
+def test_max_depth_draws_an_input_that_requires_grad_instead_of_counting_it_as_a_parameter():
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
+    x = tg.randn(4, 3, requires_grad=True)
+    g = draw(model(x).sum(), model, max_depth=1)
+    assert "0: Linear\n1 op, 2 parameters\n(4, 2) float32" in g.nodes.values()
+    assert "(4, 3) float32" in g.nodes.values()  # x, drawn as a leaf
+
+
 def test_max_depth_keeps_a_leaf_used_outside_the_collapsed_module():
     tg.manual_seed(0)
     lin = nn.Linear(3, 3)

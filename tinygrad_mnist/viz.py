@@ -15,7 +15,7 @@ import numpy as np
 
 from .autograd import _FREED, Function
 from .errors import ConfigError, MissingToolError
-from .nn.module import Module
+from .nn.module import Module, Parameter
 from .tensor import Tensor
 
 if TYPE_CHECKING:
@@ -373,7 +373,8 @@ class _Drawing:
 
     def add_leaves(self, nodes: list[Function], leaves: list[Tensor]) -> None:
         """A box per leaf that requires grad, in the innermost module box holding all its users;
-        a leaf used only inside one collapsed module is counted there instead."""
+        a Parameter used only inside one collapsed module is counted there instead (an input that
+        requires grad is still drawn)."""
         users: dict[int, set[str]] = {}
         for node in nodes:
             for e in node.next:
@@ -382,7 +383,7 @@ class _Drawing:
         for i, leaf in enumerate(leaves):
             used_by = users[id(leaf)]
             only = next(iter(used_by)) if len(used_by) == 1 else None
-            if only in self.groups:
+            if only in self.groups and isinstance(leaf, Parameter):
                 self.groups[only]["params"] += 1
                 self.unit[id(leaf)] = None
                 continue
