@@ -3,7 +3,7 @@ import pytest
 
 import tinygrad_mnist as tg
 from tinygrad_mnist.data import DataLoader, Subset, TensorDataset
-from tinygrad_mnist.errors import ShapeError
+from tinygrad_mnist.errors import DTypeError, ShapeError
 
 
 def arrays(n=10, features=3):
@@ -150,3 +150,30 @@ def test_mismatched_lengths_and_wrong_types():
         DataLoader((x, y[:9]))
     with pytest.raises(TypeError, match="expected a dataset"):
         DataLoader(42)
+
+
+def test_a_list_is_a_dataset_of_samples_as_in_torch():
+    import torch.utils.data as tud
+    samples = [(np.float32(i), i % 2) for i in range(5)]
+    vectors = [[np.full(3, i, np.float32), i] for i in range(5)]  # items may be lists too
+    for items in (samples, vectors):
+        ours = [[b.numpy() for b in batch] for batch in DataLoader(items, batch_size=2)]
+        theirs = [[b.numpy() for b in batch] for batch in tud.DataLoader(items, batch_size=2)]
+        assert len(ours) == len(theirs) == 3
+        for a, b in zip(ours, theirs):
+            for x, y in zip(a, b):
+                np.testing.assert_array_equal(x, y)
+
+
+def test_items_that_are_not_numbers_or_do_not_stack_are_named():
+    with pytest.raises(DTypeError, match="items hold object values"):
+        next(iter(DataLoader([{"x": 1}, {"x": 2}], batch_size=2)))
+    with pytest.raises(ShapeError, match="do not stack into a batch"):
+        next(iter(DataLoader([(np.zeros(2), 0), (np.zeros(3), 1)], batch_size=2)))
+
+
+def test_a_negative_seed_and_fractional_subset_indices_are_refused():
+    with pytest.raises(DTypeError, match="generator must be .* seed >= 0"):
+        DataLoader((np.zeros(4),), shuffle=True, generator=-1)
+    with pytest.raises(DTypeError, match="Subset: indices must be integers"):
+        Subset(TensorDataset(np.zeros(4)), [0.9, 1.9])

@@ -133,7 +133,7 @@ CASES = [
     ("DataLoader with shuffle='yes'", lambda: data.DataLoader(np.ones(3), shuffle="yes"),
      DTypeError, r"DataLoader: shuffle must be True or False, got 'yes'"),
     ("DataLoader with a float generator", lambda: data.DataLoader(np.ones(3), shuffle=True, generator=0.5),
-     DTypeError, r"generator must be a np.random.Generator or an integer seed, got 0.5"),
+     DTypeError, r"generator must be a np.random.Generator or an integer seed >= 0, got 0.5"),
     ("DataLoader of labels and images that differ in length", lambda: data.DataLoader((np.ones((5, 2)), np.ones(4))),
      ShapeError, r"arrays must share their first dimension, got shapes \[\(5, 2\), \(4,\)\]"),
     ("DataLoader of string labels", lambda: data.DataLoader((np.ones((3, 2)), np.array(["a", "b", "c"]))),

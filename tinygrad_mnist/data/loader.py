@@ -43,7 +43,10 @@ class Subset:
 
     def __init__(self, dataset, indices: Sequence[int]):
         self.dataset = dataset
-        self.indices = np.asarray(indices, dtype=np.int64)
+        given = np.asarray(indices)
+        if given.size and given.dtype.kind not in "iu":
+            raise DTypeError(f"Subset: indices must be integers, got dtype {given.dtype}")
+        self.indices = given.astype(np.int64)
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -65,16 +68,29 @@ def fetch(dataset, indices: np.ndarray) -> tuple[np.ndarray, ...]:
     if hasattr(dataset, "__getitems__"):
         return tuple(dataset.__getitems__(indices))
     items = [dataset[int(i)] for i in indices]
-    if not isinstance(items[0], tuple):
-        return (np.stack(items),)
-    return tuple(np.stack([np.asarray(item[k]) for item in items]) for k in range(len(items[0])))
+    if not isinstance(items[0], (tuple, list)):
+        return (_stacked(items),)
+    return tuple(_stacked([item[k] for item in items]) for k in range(len(items[0])))
+
+
+def _stacked(values: list) -> np.ndarray:
+    """One field of a batch of items, stacked; the items must hold numbers of one shape."""
+    try:
+        batch = np.stack([np.asarray(v) for v in values])
+    except ValueError as err:
+        raise ShapeError(f"DataLoader: the dataset's items do not stack into a batch: {err}") from None
+    if batch.dtype.kind not in "biuf":
+        raise DTypeError(f"DataLoader: the dataset's items hold {batch.dtype} values; expected numbers "
+                         "(arrays, Tensors or tuples of them)")
+    return batch
 
 
 class DataLoader:
     """Minibatches over a dataset or a tuple of arrays, as Tensors.
 
-    `DataLoader((X, y), batch_size=64, shuffle=True, generator=0)` yields `(X_batch, y_batch)`; a
-    single array (or a dataset of single arrays) yields single Tensors. Arrays keep their dtype,
+    `DataLoader((X, y), batch_size=64, shuffle=True, generator=0)` yields `(X_batch, y_batch)`: a
+    tuple is arrays side by side. A list is a dataset of items, as in torch (`[(x0, y0), (x1, y1),
+    ...]`). A single array (or a dataset of single arrays) yields single Tensors. Arrays keep their dtype,
     except integer labels (the last of two or more arrays), which become int64. Without shuffling,
     batches are views of the arrays; with it, each batch is one gather. `generator` is a
     np.random.Generator or a seed; by default each epoch's permutation comes from the global
@@ -89,13 +105,14 @@ class DataLoader:
             if not isinstance(flag, (bool, np.bool_)):
                 raise DTypeError(f"DataLoader: {name} must be True or False, got {flag!r}")
         seed_or_generator = (np.random.Generator, int, np.integer)
-        if isinstance(generator, bool) or not (generator is None or isinstance(generator, seed_or_generator)):
-            raise DTypeError(f"DataLoader: generator must be a np.random.Generator or an integer seed, "
+        if isinstance(generator, bool) or not (generator is None or isinstance(generator, seed_or_generator)) \
+                or isinstance(generator, (int, np.integer)) and generator < 0:
+            raise DTypeError(f"DataLoader: generator must be a np.random.Generator or an integer seed >= 0, "
                              f"got {generator!r}")
-        self.single = not isinstance(data, (tuple, list))  # yield lone Tensors, not 1-tuples
+        self.single = not isinstance(data, tuple)  # yield lone Tensors, not 1-tuples
         if isinstance(data, (np.ndarray, Tensor)):
             data = TensorDataset(data)
-        elif isinstance(data, (tuple, list)):
+        elif isinstance(data, tuple):
             data = TensorDataset(*data)
         elif not (hasattr(data, "__len__") and hasattr(data, "__getitem__")):
             raise DTypeError(f"DataLoader: expected a dataset (with __len__ and __getitem__), an array or "
