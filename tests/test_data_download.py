@@ -3,6 +3,7 @@ import gzip
 import hashlib
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
@@ -26,14 +27,16 @@ REAL_MIRRORS = {cls: cls.mirrors for cls in (MNIST, FashionMNIST, KMNIST)}  # be
 
 
 class Handler(BaseHTTPRequestHandler):
-    """/good/, /recompressed/, /corrupt/ serve those files; /partial/ stops halfway; others 404."""
+    """/good/, /recompressed/, /corrupt/ serve those files; /partial/ stops halfway; /trickle/
+    sends the good files slowly; others 404."""
 
     requests: list = []
 
     def do_GET(self):
         Handler.requests.append(self.path)
         kind, _, name = self.path.strip("/").partition("/")
-        source = {"good": GOOD, "recompressed": RECOMPRESSED, "corrupt": CORRUPT, "partial": GOOD}.get(kind, {})
+        source = {"good": GOOD, "recompressed": RECOMPRESSED, "corrupt": CORRUPT, "partial": GOOD,
+                  "trickle": GOOD}.get(kind, {})
         if name not in source:
             self.send_error(404)
             return
@@ -41,7 +44,16 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body[: len(body) // 2] if kind == "partial" else body)
+        if kind == "trickle":  # a piece every 0.3 s: each wait is short, the whole is slow
+            try:
+                for i in range(0, len(body), len(body) // 8 + 1):
+                    self.wfile.write(body[i:i + len(body) // 8 + 1])
+                    self.wfile.flush()
+                    time.sleep(0.3)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up, as it should
+                pass
+        else:
+            self.wfile.write(body[: len(body) // 2] if kind == "partial" else body)
         self.close_connection = True
 
     def log_message(self, *args):
@@ -187,3 +199,13 @@ def test_every_dataset_has_several_real_mirrors():
     for mirrors in REAL_MIRRORS.values():
         assert len(mirrors) >= 2 and all(m.startswith(("http://", "https://")) for m in mirrors)
     assert len(set(REAL_MIRRORS[MNIST]) | set(REAL_MIRRORS[FashionMNIST]) | set(REAL_MIRRORS[KMNIST])) == 8
+
+
+def test_a_mirror_that_sends_a_trickle_times_out_and_the_next_is_tried(tmp_path, server, monkeypatch):
+    monkeypatch.setattr(FashionMNIST, "timeout", 1.0)  # the trickle takes about 2.4 s per file
+    started = time.monotonic()
+    ds = FashionMNIST(root=tmp_path, train=False, mirrors=[f"{server}/trickle", f"{server}/good"])
+    np.testing.assert_array_equal(ds.data, IMAGES)
+    assert Handler.requests == [f"/trickle/{NAMES[0]}", f"/good/{NAMES[0]}", f"/trickle/{NAMES[1]}",
+                                f"/good/{NAMES[1]}"]
+    assert time.monotonic() - started < 4.0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -44,17 +45,22 @@ def download(urls: Sequence[str], dest: Path, checksum: Checksum, timeout: float
 
 
 def _fetch(url: str, timeout: float) -> bytes:
-    """The body at url; OSError if it cannot be had in full."""
+    """The body at url; OSError if it cannot be had in full within about timeout seconds (the
+    socket's timeout bounds each wait, the deadline the whole attempt: a mirror that sends a
+    trickle must not hold the download forever)."""
     import http.client
     import urllib.request
 
+    deadline = time.monotonic() + timeout
     request = urllib.request.Request(url, headers={"User-Agent": "tinygrad_mnist"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             announced = response.headers.get("Content-Length")
             chunks = []
-            while chunk := response.read(CHUNK):
+            while chunk := response.read1(CHUNK):  # what has arrived, so the deadline is checked often
                 chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise OSError(f"timed out: not complete after {timeout:g} s")
     except http.client.HTTPException as err:  # e.g. IncompleteRead: not an OSError
         raise OSError(f"interrupted download ({err!r})") from None
     body = b"".join(chunks)
