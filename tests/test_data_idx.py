@@ -174,3 +174,9 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
             raise RuntimeError("disk full")
     assert os.listdir(tmp_path) == ["kept.gz"]
     np.testing.assert_array_equal(read_idx(path), [0, 1, 2])
+
+
+def test_a_header_with_more_dims_than_numpy_allows_names_the_file():
+    payload = bytes([0, 0, 0x08, 65]) + (1).to_bytes(4, "big") * 65 + b"\x00"
+    with pytest.raises(DataError, match="labels.idx: the header claims 65 dims"):
+        parse_idx(payload, "labels.idx")

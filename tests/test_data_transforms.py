@@ -79,3 +79,7 @@ def test_standardizer_errors():
         s.transform(np.zeros((4, 28, 28)))
     with pytest.raises(ShapeError, match="non-empty"):
         Standardizer().fit(np.zeros((0, 3)))
+
+
+def test_flatten_of_an_empty_batch():
+    assert flatten(np.zeros((0, 28, 28), np.uint8)).shape == (0, 784)

@@ -238,3 +238,11 @@ def test_bad_input_errors_name_the_problem(call, error, words):
         call()
     for word in words:
         assert word in str(info.value)
+
+
+def test_labels_mixing_bytes_and_strings_or_holding_inf_are_refused():
+    with pytest.raises(DTypeError, match="mix label types"):
+        metrics.confusion_matrix(np.array([b"a", b"b"]), np.array(["a", "b"]))
+    with pytest.raises(DTypeError, match="class labels"):
+        metrics.accuracy([np.inf, 1.0], [np.inf, 1.0])
+    assert metrics.accuracy(np.array([b"a", b"b"]), np.array([b"a", b"a"])) == 0.5  # bytes on both sides

@@ -43,7 +43,8 @@ def _labels_1d(fn: str, name: str, values: ArrayLike) -> np.ndarray:
         raise ShapeError(f"{fn}: {name} must be 1-D class labels, got shape {arr.shape}{hint}")
     if arr.size == 0:
         raise ShapeError(f"{fn}: {name} is empty (shape {arr.shape}); need at least one sample")
-    if arr.dtype.kind not in "biuUSO" and not (arr.dtype.kind == "f" and np.all(arr == np.round(arr))):
+    if arr.dtype.kind not in "biuUSO" and not (arr.dtype.kind == "f" and np.all(np.isfinite(arr))
+                                                and np.all(arr == np.round(arr))):
         raise DTypeError(f"{fn}: {name} must hold class labels (integers, bools or strings), got "
                          f"dtype {arr.dtype}" + (" with non-integer values" if arr.dtype.kind == "f" else ""))
     return arr
@@ -55,9 +56,9 @@ def _label_pair(fn: str, y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarr
     if t.shape != p.shape:
         raise ShapeError(f"{fn}: y_true and y_pred must have the same length, got y_true shape "
                          f"{t.shape} and y_pred shape {p.shape}")
-    if _is_text(t) != _is_text(p):
+    if _is_text(t) != _is_text(p) or (t.dtype.kind == "S") != (p.dtype.kind == "S"):
         raise DTypeError(f"{fn}: y_true and y_pred mix label types (dtype {t.dtype} and {p.dtype}); "
-                         f"use numbers for both or strings for both")
+                         f"use numbers for both, strings for both or bytes for both")
     return t, p
 
 

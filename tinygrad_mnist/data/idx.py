@@ -22,6 +22,7 @@ DTYPE_CODES = {
 }
 _CODE_OF = {dtype.newbyteorder("="): code for code, dtype in DTYPE_CODES.items()}
 _KNOWN = ", ".join(f"0x{code:02x} {dtype.name}" for code, dtype in DTYPE_CODES.items())
+_MAX_DIMS = 64  # NumPy's limit (IDX's byte would allow 255)
 
 
 def parse_idx(payload: bytes, name: str = "<bytes>") -> np.ndarray:
@@ -34,6 +35,8 @@ def parse_idx(payload: bytes, name: str = "<bytes>") -> np.ndarray:
                         f"two zero bytes (MNIST's are 0x00000801 for labels, 0x00000803 for images)")
     if code not in DTYPE_CODES:
         raise DataError(f"{name}: unknown IDX dtype code 0x{code:02x} (known: {_KNOWN})")
+    if ndim > _MAX_DIMS:
+        raise DataError(f"{name}: the header claims {ndim} dims; NumPy arrays have at most {_MAX_DIMS}")
     header_len = 4 + 4 * ndim
     if len(payload) < header_len:
         raise DataError(f"{name}: truncated header: {ndim} dims need {header_len} header bytes, "
@@ -69,8 +72,6 @@ def encode_idx(array: np.ndarray) -> bytes:
     if native not in _CODE_OF:
         raise DTypeError(f"write_idx: IDX cannot store dtype {array.dtype}; expected one of "
                          f"uint8, int8, int16, int32, float32, float64 (cast with .astype first)")
-    if array.ndim > 255:
-        raise DataError(f"write_idx: IDX stores at most 255 dims, got {array.ndim}")
     if any(n >= 2**32 for n in array.shape):
         raise DataError(f"write_idx: IDX dims must be below 2**32, got shape {array.shape}")
     header = bytes([0, 0, _CODE_OF[native], array.ndim]) + b"".join(n.to_bytes(4, "big") for n in array.shape)

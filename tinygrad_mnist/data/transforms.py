@@ -4,6 +4,8 @@ All of them take NumPy arrays (e.g. `MNIST().data`) and return new float32 array
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import ConfigError, DTypeError, ShapeError
@@ -29,7 +31,7 @@ def flatten(images: np.ndarray) -> np.ndarray:
     images = np.asarray(images)
     if images.ndim < 2:
         raise ShapeError(f"flatten: expected a batch of images (N, ...), got shape {images.shape}")
-    return images.reshape(len(images), -1)
+    return images.reshape(len(images), math.prod(images.shape[1:]))  # -1 cannot be solved for 0 images
 
 
 class Standardizer:
