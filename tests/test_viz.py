@@ -455,3 +455,11 @@ def test_save_graph_names_an_unknown_suffix(tmp_path):
     graph = tg.draw_graph(tg.tensor([1.0], requires_grad=True) * 2)
     with pytest.raises(ValueError, match=r"'.*g\.jpeg' from its suffix; expected one of .svg, .png"):
         save_graph(graph, tmp_path / "g.jpeg")
+
+
+def test_a_name_that_is_not_a_string_and_a_graph_that_is_not_one_are_named(tmp_path):
+    loss = (tg.ones(2, requires_grad=True) * 2).sum()
+    with pytest.raises(ValueError, match="name must give one string per root"):
+        tg.draw_graph(loss, name=5)
+    with pytest.raises(TypeError, match="save_graph: expected the graph draw_graph returns, got str"):
+        save_graph("digraph {}", tmp_path / "x.svg")

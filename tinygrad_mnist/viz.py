@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 import numpy as np
 
 from .autograd import _FREED, Function
-from .errors import ConfigError, MissingToolError
+from .errors import ConfigError, DTypeError, MissingToolError
 from .nn.module import Module, Parameter
 from .tensor import Tensor
 
@@ -99,6 +99,8 @@ def save_graph(graph: "graphviz.Digraph", path: str | os.PathLike) -> Path:
 
     from .serialization import atomic_write
 
+    if not hasattr(graph, "source") or not hasattr(graph, "pipe"):
+        raise DTypeError(f"save_graph: expected the graph draw_graph returns, got {type(graph).__name__}")
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in RENDER_FORMATS:
@@ -135,7 +137,7 @@ def _check_names(name, roots: list[Tensor]) -> list[str]:
         if len(roots) == 1:
             return ["loss" if roots[0].data.size == 1 else "output"]
         return [f"output {i}" for i in range(len(roots))]
-    names = [name] if isinstance(name, str) else list(name)
+    names = [name] if isinstance(name, str) else list(name) if isinstance(name, Iterable) else [name]
     if len(names) != len(roots) or not all(isinstance(n, str) for n in names):
         raise ValueError(f"draw_graph: name must give one string per root ({len(roots)}), got {name!r}")
     return names
