@@ -220,6 +220,7 @@ def test_probability_targets_are_scored_by_their_most_likely_class():
     assert result["accuracy"] == float((result["predictions"] == y).mean()) and history["train_acc"][-1] > 0.5
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow that makes the loss nan
 def test_a_validation_loss_that_is_not_finite_stops_training_with_a_clear_error():
     model, _, loader, val = setup()
     stopper = train.EarlyStopping()
