@@ -223,3 +223,16 @@ def test_mlp_double_backward_matches_torch():
     close(xs.grad.numpy(), tx.grad.numpy(), "penalty gradient for x")
     for i, (p, tp) in enumerate(zip(ps, tps)):
         close(p.grad.numpy(), tp.grad.numpy(), f"penalty gradient for parameter {i}")
+
+
+@pytest.mark.parametrize("op", ["relu", "abs"])
+def test_the_second_derivative_of_a_kinked_op_alone_is_zero_as_in_torch(op):
+    x = arr((5,))
+    t = torch.tensor(x, requires_grad=True)
+    (g,) = torch.autograd.grad(getattr(t, op)().sum(), t, create_graph=True)
+    (theirs,) = torch.autograd.grad(g.sum(), t)
+    ours_x = tg.tensor(x, requires_grad=True)
+    (ours_g,) = tg.grad(getattr(ours_x, op)().sum(), ours_x, create_graph=True)
+    (ours,) = tg.grad(ours_g.sum(), ours_x)
+    close(ours.numpy(), theirs.numpy(force=True), op)  # torch gives abs a ZeroTensor here
+    close(ours_g.numpy(), g.detach().numpy(), op)

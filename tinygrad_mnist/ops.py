@@ -145,13 +145,17 @@ class Sqrt(Function):
     def backward(self, g): return g / (self.output * 2)
 
 
+# Under create_graph, the masks of abs and relu are taken with the recorded sign(), whose
+# derivative is zero: the gradient then depends on x, as torch's does, so a second derivative
+# through them is zero instead of an input the graph does not reach.
 class Abs(Function):
     array_backward = True
-    def forward(self, a):
-        self.save(np.sign(a))
-        return np.abs(a)
+    save_inputs = True
+    def forward(self, a): return np.abs(a)
 
-    def backward(self, g): return g * self.saved[0]
+    def backward(self, g):
+        a = self.inputs[0]
+        return g * (np.sign(a) if type(a) is np.ndarray else a.sign())
 
 
 class Sign(Function):
@@ -166,7 +170,9 @@ class ReLU(Function):
     array_backward = True
     save_output = True
     def forward(self, a): return np.maximum(a, 0)
-    def backward(self, g): return g * (self.output > 0)
+    def backward(self, g):
+        out = self.output
+        return g * (out > 0) if type(out) is np.ndarray else g * out.sign()  # sign(out) is out > 0
 
 
 class LeakyReLU(Function):
