@@ -706,3 +706,13 @@ def test_sign_is_recorded_with_a_zero_gradient_as_in_torch():
     x = tg.tensor(values, requires_grad=True)
     x.sign().backward(tg.tensor([np.inf, np.nan, 1.0]))
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8"])
+def test_an_integer_outside_the_tensors_range_wraps_around_as_in_torch(dtype):
+    values = np.array([0, 5, 100], dtype=dtype)
+    for number in (-1, 300):
+        ours = tg.tensor(values) + number
+        theirs = torch.tensor(values) + number
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

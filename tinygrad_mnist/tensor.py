@@ -434,13 +434,23 @@ def _number_kind(value) -> str:
 _NUMBER_DTYPES = {"b": bool_, "i": int64, "f": default_float}  # a lone number's dtype, as torch
 
 
+def _constant(value, like: np.dtype) -> np.ndarray:
+    """A number as a 0-d array in the dtype it takes beside a tensor of dtype like; an integer
+    outside that dtype's range wraps around, as in torch (a uint8 tensor - 1 gives 255 for 0)."""
+    dtype = _const_dtype(value, like)
+    try:
+        return np.asarray(value, dtype)
+    except OverflowError:
+        return np.asarray(value).astype(dtype)
+
+
 def _operands(a, b, true_div: bool = False) -> tuple[Tensor, Tensor]:
     """Two Tensors for a binary op: numbers take the tensor's dtype; an integer tensor meeting a
     float one takes the float's dtype (torch's rule; NumPy would give float64)."""
     if not isinstance(a, Tensor):
-        a = _make_tensor(np.asarray(a, _const_dtype(a, b.data.dtype)) if _is_number(a) else _as_array(a), None)
+        a = _make_tensor(_constant(a, b.data.dtype) if _is_number(a) else _as_array(a), None)
     elif not isinstance(b, Tensor):
-        b = _make_tensor(np.asarray(b, _const_dtype(b, a.data.dtype)) if _is_number(b) else _as_array(b), None)
+        b = _make_tensor(_constant(b, a.data.dtype) if _is_number(b) else _as_array(b), None)
     da, db = a.data.dtype, b.data.dtype
     if da is not db and da != db:
         if (a.ndim == 0) != (b.ndim == 0) and _category(da) == _category(db):
