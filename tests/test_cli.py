@@ -76,6 +76,8 @@ def test_evaluate_reproduces_the_test_accuracy(run_dir, tmp_path):
     (["train", "--limit", "3", "--epochs", "1", "--out", os.devnull],
      "--out /dev/null: is a file, not a folder"),
     (["train", "--limit", "3", "--epochs", "1", "--out", "/proc/no-run-folder"], "--out /proc/no-run-folder: cannot write"),
+    (["train", "--limit", "3", "--epochs", "1", "--out", os.path.join(os.devnull, "run")],
+     "/dev/null is a file, so the folder cannot be created there"),
 ])
 def test_bad_arguments_give_a_one_line_error(args, message):
     proc = cli(*args)
@@ -151,6 +153,8 @@ def test_resume_takes_more_epochs_but_refuses_other_changed_options(interrupted_
     assert "options differ from the run being resumed: --lr 0.01 (the checkpoint has 0.003)." in err
     assert "--limit" not in err.split("differ")[1] and "--seed" not in err.split("differ")[1]
     assert len(err.strip().splitlines()) == 1
+    assert cli_module.main(["train", "--resume", str(interrupted_run), "--epochs", "0", "--quiet"]) == 2
+    assert "the checkpoint has already trained 1 epochs" in capsys.readouterr().err
     assert cli_module.main(["train", "--resume", str(interrupted_run), "--epochs", "4", "--no-plots",
                             "--quiet"]) == 0
     assert "epochs: 4" in capsys.readouterr().out
@@ -165,6 +169,17 @@ def test_a_refused_resume_option_is_quoted_as_typed():
         cli_module._resumed_config(args, RunConfig(early_stopping=3))
 
 
+def test_evaluate_names_a_checkpoint_whose_model_configuration_is_invalid(run_dir, tmp_path):
+    from tinygrad_mnist import train
+    from tinygrad_mnist.serialization import save_state
+    out, _ = run_dir
+    good = train.load_checkpoint(str(out / "checkpoint.npz"))
+    save_state(tmp_path / "bad-model.npz", {**good, "config": {**good["config"], "model": {"widths": [1]}}})
+    proc = cli("evaluate", str(tmp_path / "bad-model.npz"))
+    assert proc.returncode == 2 and "model configuration is invalid" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 @pytest.mark.parametrize("command", [["evaluate"], ["train", "--resume"]])
 def test_checkpoints_that_cannot_say_how_they_were_made_give_a_one_line_error(run_dir, tmp_path, command):
     from tinygrad_mnist import cli as cli_module, train
@@ -175,7 +190,8 @@ def test_checkpoints_that_cannot_say_how_they_were_made_give_a_one_line_error(ru
     cases = {"newer.npz": (newer, "run configuration has settings this version does not know: warmup"),
              "no-model.npz": ({k: v for k, v in good.items() if k != "model"}, "damaged or incomplete, it has no model"),
              "bad-limit.npz": ({**good, "config": {**good["config"], "run": {**good["config"]["run"], "limit": "x"}}},
-                               "run configuration is invalid: limit must be an integer or none, got 'x'")}
+                               "run configuration is invalid: limit must be an integer or none, got 'x'"),
+             "no-config.npz": ({**good, "config": {}}, "has no run configuration to rebuild the model from")}
     for name, (state, message) in cases.items():
         save_state(tmp_path / name, state)
         proc = cli(*command, str(tmp_path / name))

@@ -269,6 +269,15 @@ def test_file_mistakes_are_config_errors_naming_the_entry(tmp_path, edit, messag
         experiments.load_experiment(write(tmp_path, TINY.replace(*edit)))
 
 
+def test_defaults_runs_and_claims_that_are_not_tables_are_config_errors(tmp_path):
+    without_defaults = TINY.replace("[defaults]\nlayers = [784, 8, 10]\nepochs = 2\nbatch_size = 64\n"
+                                    "early_stopping = 0\n", "")
+    with pytest.raises(ConfigError, match=r"defaults must be a table \(\[defaults\]\), got 5"):
+        experiments.load_experiment(write(tmp_path, "defaults = 5\n" + without_defaults))
+    with pytest.raises(ConfigError, match=r"claim must be tables written \[\[claim\]\]"):
+        experiments.load_experiment(write(tmp_path, "claim = [1, 2]\n" + TINY.split("[[claim]]")[0], "c.toml"))
+
+
 def test_unreadable_experiment_files_are_config_errors(tmp_path):
     latin1 = tmp_path / "latin1.toml"
     latin1.write_bytes(TINY.replace("Tiny", "Caf\xe9").encode("latin-1"))

@@ -159,8 +159,7 @@ class Tensor:
             return
         owned = set()
         for leaf, g in grads.items():
-            old = leaf.grad
-            if old is not None:
+            if leaf.grad is not None:
                 _accumulate(leaf, g)
                 continue
             # A view (of another leaf's gradient, or read-only from broadcasting), or an array
