@@ -21,6 +21,19 @@ def _kept_shape(shape: tuple, dims: tuple | None) -> tuple:
     return tuple(1 if i in dims else n for i, n in enumerate(shape))
 
 
+_ZEROS: dict = {}
+
+
+def _zero(dtype: np.dtype) -> np.ndarray:
+    """A read-only 0-d zero of dtype. A ufunc takes a Python number through a slower path than
+    an array of its operand's dtype: np.maximum(a, 0) on a 16x20 array takes 0.2 us longer."""
+    zero = _ZEROS.get(dtype)
+    if zero is None:
+        zero = _ZEROS[dtype] = np.zeros((), dtype)
+        zero.flags.writeable = False
+    return zero
+
+
 # Two spellings that differ between ndarray and Tensor, for rules that run on both.
 def _sum_kept(x, dims):
     """x summed over dims, which stay as size-1 dims."""
@@ -169,10 +182,12 @@ class Sign(Function):
 class ReLU(Function):
     array_backward = True
     save_output = True
-    def forward(self, a): return np.maximum(a, 0)
+    def forward(self, a): return np.maximum(a, _zero(a.dtype))
     def backward(self, g):
         out = self.output
-        return g * (out > 0) if type(out) is np.ndarray else g * out.sign()  # sign(out) is out > 0
+        if type(out) is np.ndarray:
+            return g * (out > _zero(out.dtype))
+        return g * out.sign()  # sign(out) is out > 0
 
 
 class LeakyReLU(Function):

@@ -35,15 +35,18 @@ class SGD(Optimizer):
             return super()._update_group(group)
         # Plain SGD, the common case: p -= lr * grad through a scratch array, without the general
         # path's per-parameter bookkeeping; a large parameter takes the general path, in pieces.
-        scale = -group["lr"]
+        scales = {}  # -lr as a 0-d array of each parameter dtype, which NumPy multiplies by faster
         for p in group["params"]:
             if p.grad is None:
                 continue
             grad = self._checked_grad(p)
             if p.data.size > _WHOLE:
                 self._update(p, grad, group)
-            else:
-                p.data += np.multiply(grad, scale, out=self._scratch(p)[1])
+                continue
+            scale = scales.get(grad.dtype)
+            if scale is None:
+                scale = scales[grad.dtype] = np.array(-group["lr"], grad.dtype)
+            p.data += np.multiply(grad, scale, out=self._scratch(p)[1])
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
