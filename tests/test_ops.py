@@ -716,3 +716,124 @@ def test_an_integer_outside_the_tensors_range_wraps_around_as_in_torch(dtype):
         theirs = torch.tensor(values) + number
         assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("args, kwargs", [
+    ((1, False), {}), ((1, True), {}), ((1, False, True), {}), ((False,), {}), ((0,), {"correction": 0}),
+    ((), {"dim": (0, 1), "correction": 2, "keepdim": True})],
+    ids=["dim-biased", "dim-unbiased", "dim-biased-keepdim", "all-biased", "correction", "tuple-keepdim"])
+@pytest.mark.parametrize("op", ["var", "std"])
+def test_var_and_std_take_torchs_positional_unbiased(op, args, kwargs):
+    values = np.arange(12.0).reshape(3, 4) ** 1.5
+    assert_matches_torch(lambda x: getattr(x, op)(*args, **kwargs), lambda x: getattr(x, op)(*args, **kwargs), values)
+
+
+def test_var_refuses_both_unbiased_and_correction():
+    with pytest.raises(TypeError, match="unbiased or correction"):
+        tg.ones(3).var(0, True, correction=0)
+
+
+@pytest.mark.parametrize("op", ["sum", "mean"])
+@pytest.mark.parametrize("dim", [(), []], ids=["tuple", "list"])
+def test_an_empty_dim_reduces_every_dim_as_in_torch(op, dim):
+    values = np.arange(6.0).reshape(2, 3)
+    assert_matches_torch(lambda x: getattr(x, op)(dim=dim), lambda x: getattr(x, op)(dim=dim), values)
+
+
+@pytest.mark.parametrize("op", ["var", "std"])
+def test_var_and_std_over_an_empty_dim_are_those_of_every_element(op):
+    # torch 2.13 agrees on the value, but its backward divides by the size of no dims less one,
+    # 0, and gives -inf: the gradient of the same function as var() is var()'s.
+    values = np.arange(12.0).reshape(3, 4) ** 1.5
+    assert_matches_torch(lambda x: getattr(x, op)(dim=()), lambda x: getattr(x, op)(), values)
+
+
+INDEXES = {  # each as torch reads it: integers select first, then the other indices apply
+    "int-slice-list": lambda x: x[0, :, [1, 0]],
+    "int-slice-list-square": lambda x: x[0, :3, [1, 0, 0]],
+    "list-slice-int": lambda x: x[[0, 1], :, 0],
+    "slice-int-list": lambda x: x[:, 0, [1, 0]],
+    "list-int-list": lambda x: x[[0, 1], 1, [1, 0]],
+    "none-int-ellipsis-list": lambda x: x[None, 0, ..., [1, 0]],
+    "int-mask-slice": lambda x: x[0, [True, False, True], 1:],
+    "ellipsis-int-list": lambda x: x[..., 0, [1, 0]],
+    "int-nested-list-int": lambda x: x[1, [[0, 2], [1, 1]], 2],
+    "repeated": lambda x: x[[0, 0]],
+    "empty-list": lambda x: x[[]],
+}
+
+
+@pytest.mark.parametrize("index", INDEXES.values(), ids=INDEXES.keys())
+def test_indexing_mixes_integers_and_arrays_as_torch(index):
+    values = np.arange(24.0).reshape(2, 3, 4)
+    assert_matches_torch(index, index, values)
+
+
+def test_integer_tensor_indices_select_first_as_torch():
+    values = np.arange(48.0).reshape(2, 3, 2, 4)
+    assert_matches_torch(lambda x: x[:, tg.tensor(0), :, tg.tensor([1, 0])],
+                         lambda x: x[:, torch.tensor(0), :, torch.tensor([1, 0])], values)
+
+
+def test_second_derivative_through_an_index_that_selects_first():
+    def f(x):
+        return (x[0, :, [1, 0]] ** 3).sum()
+    x = tg.tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
+    (g,) = tg.grad(f(x), x, create_graph=True)
+    g.sum().backward()
+    xt = torch.tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
+    (gt,) = torch.autograd.grad(f(xt), xt, create_graph=True)
+    gt.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy())
+
+
+def test_a_list_index_changed_after_indexing_does_not_change_the_gradient():
+    index = [0, 0]
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x[index]
+    index[1] = 2
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 0.0, 0.0])
+
+
+def test_a_uint8_index_is_a_mask_with_a_warning_as_in_torch():
+    values = np.arange(6.0).reshape(3, 2)
+    mask = np.array([0, 1, 1], dtype=np.uint8)
+    with pytest.warns(UserWarning, match="uint8"):
+        ours = tg.tensor(values)[tg.tensor(mask)]
+    with pytest.warns(UserWarning):
+        theirs = torch.tensor(values)[torch.tensor(mask)]
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("values, dtype", [([0, 128, 255], "uint8"), ([100, -7], "int8"), ([True, False], "bool")])
+@pytest.mark.parametrize("number", [256, 200, 3, 2.5])
+def test_an_integer_tensor_divided_by_a_number_divides_as_floats_as_in_torch(values, dtype, number):
+    ours, theirs = tg.tensor(np.array(values, dtype)) / number, torch.tensor(np.array(values, dtype)) / number
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("factory", ["zeros", "ones", "rand", "randn"])
+def test_factories_given_dtype_none_make_the_default_float_as_in_torch(factory):
+    assert getattr(tg, factory)(2, 3, dtype=None).dtype == tg.float32
+    assert tg.eye(2, dtype=None).dtype == tg.float32
+
+
+@pytest.mark.parametrize("args", [(1, 2.5, 0.3), (0, 1000, 0.37), (-3.2, 7.9, 0.013), (10, -5, -0.7)])
+def test_float_arange_rounds_each_value_once(args):
+    # torch's vectorised kernel rounds the first value of each SIMD block to float32 and steps from
+    # there, so it can be an ulp or so further from start + i * step than rounding once is.
+    ours, theirs = tg.arange(*args).numpy(), torch.arange(*args).numpy()
+    exact = args[0] + args[2] * np.arange(len(theirs), dtype=np.float64)
+    assert ours.shape == theirs.shape
+    np.testing.assert_array_equal(ours, exact.astype(np.float32))
+    assert (np.abs(ours - exact) <= np.abs(theirs - exact)).all()
+
+
+@pytest.mark.parametrize("args", [(5, 0), (0, 5, -1), (0.0, -1.0, 0.5)])
+def test_arange_refuses_a_step_that_never_reaches_the_end(args):
+    with pytest.raises(RuntimeError):
+        torch.arange(*args)
+    with pytest.raises(ValueError, match="never goes from"):
+        tg.arange(*args)

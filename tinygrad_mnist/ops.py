@@ -362,13 +362,14 @@ class Expand(Function):
 
 
 class GetItem(Function):
-    def forward(self, a, index):
-        self.save(a.shape, index)
-        return a[index]
+    """a[select][index], where select is a basic index (a view) or None."""
+    def forward(self, a, index, select):
+        self.save(a.shape, index, select)
+        return (a if select is None else a[select])[index]
 
     def backward(self, g):
-        shape, index = self.saved
-        return ScatterAdd.apply(g, shape=shape, index=index)
+        shape, index, select = self.saved
+        return ScatterAdd.apply(g, shape=shape, index=index, select=select)
 
 
 def _hits_each_once(index) -> bool:
@@ -376,22 +377,26 @@ def _hits_each_once(index) -> bool:
     if isinstance(index, np.ndarray):
         return index.dtype == bool
     items = index if type(index) is tuple else (index,)
-    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in items)
+    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis
+               or isinstance(i, np.ndarray) and i.dtype == bool for i in items)
 
 
 class ScatterAdd(Function):
-    """zeros(shape) with g added at index (repeated indices accumulate): GetItem's backward,
-    itself differentiable so gradients of gradients work."""
-    def forward(self, g, shape, index):
-        self.save(index)
+    """zeros(shape) with g added at [select][index] (repeated indices accumulate): GetItem's
+    backward, itself differentiable so gradients of gradients work."""
+    def forward(self, g, shape, index, select):
+        self.save(index, select)
         out = np.zeros(shape, dtype=g.dtype)
+        target = out if select is None else out[select]  # a view of out
         if _hits_each_once(index):
-            out[index] = g
+            target[index] = g
         else:
-            np.add.at(out, index, g)
+            np.add.at(target, index, g)
         return out
 
-    def backward(self, gg): return gg[self.saved[0]]
+    def backward(self, gg):
+        index, select = self.saved
+        return (gg if select is None else gg[select])[index]
 
 
 class Cat(Function):

@@ -1,6 +1,7 @@
 """Tensor: an ndarray that records the ops applied to it. Methods are one-liners over ops.py."""
 from __future__ import annotations
 
+import warnings
 from collections import namedtuple
 from typing import Iterable, Sequence
 
@@ -176,8 +177,8 @@ class Tensor:
     def __rsub__(self, other): return ops.Sub.apply(*_operands(other, self))
     def __mul__(self, other): return ops.Mul.apply(*_operands(self, other))
     def __rmul__(self, other): return ops.Mul.apply(*_operands(other, self))
-    def __truediv__(self, other): return ops.Div.apply(*_operands(self, other, true_div=True))
-    def __rtruediv__(self, other): return ops.Div.apply(*_operands(other, self, true_div=True))
+    def __truediv__(self, other): return ops.Div.apply(*_division_operands(self, other))
+    def __rtruediv__(self, other): return ops.Div.apply(*_division_operands(other, self))
     def __neg__(self): return ops.Neg.apply(self)
     def __matmul__(self, other): return matmul(self, other)
     def __rmatmul__(self, other): return matmul(_as_tensor(other), self)
@@ -278,20 +279,24 @@ class Tensor:
         _need_float(self, "mean")
         return ops.Mean.apply(self, dims=_dims(dim, self.ndim), keepdim=keepdim)
 
-    def var(self, dim=None, keepdim: bool = False, correction: int = 1, unbiased: bool | None = None) -> Tensor:
-        """Variance with Bessel's correction by default, as torch.var."""
-        if unbiased is not None:
-            correction = int(unbiased)
+    def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: int | None = None) -> Tensor:
+        """Variance with Bessel's correction by default, as torch.var: var(dim, unbiased, keepdim)
+        or var(dim, correction=c, keepdim=k); var(False) is the biased variance of all elements."""
+        correction = _correction(dim, unbiased, correction)
+        if isinstance(dim, bool):
+            dim = None
         if self.dtype == float16:  # in float32, as torch accumulates it: float16 overflows at 65504
-            return self.float().var(dim, keepdim, correction).to(float16)
+            return self.float().var(dim, keepdim=keepdim, correction=correction).to(float16)
         dims = _dims(dim, self.ndim)
         count = self.data.size if dims is None else int(np.prod([self.shape[d] for d in dims]))
-        centred = self - self.mean(dim, keepdim=True)
-        return (centred * centred).sum(dim, keepdim=keepdim) / max(count - correction, 0)
+        centred = self - self.mean(dims, keepdim=True)
+        return (centred * centred).sum(dims, keepdim=keepdim) / max(count - correction, 0)
 
-    def std(self, dim=None, keepdim: bool = False, correction: int = 1, unbiased: bool | None = None) -> Tensor:
-        """Square root of var; where var is 0 the gradient is 0 rather than nan, as torch."""
-        v = self.var(dim, keepdim, correction, unbiased)
+    def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: int | None = None) -> Tensor:
+        """Square root of var (same arguments); where var is 0 the gradient is 0 rather than nan, as torch."""
+        v = self.var(dim, unbiased, keepdim, correction=correction)
         nonzero = v.data != 0
         return v.where(nonzero, 1.0).sqrt().where(nonzero, 0.0)
 
@@ -397,7 +402,8 @@ class Tensor:
         return self.expand(other.shape)
 
     def __getitem__(self, index) -> Tensor:
-        return ops.GetItem.apply(self, index=_index(index))
+        select, index = _index(index)
+        return ops.GetItem.apply(self, index=index, select=select)
 
 
 # ---- the one place that decides dtypes -----------------------------------------------------
@@ -443,7 +449,7 @@ def _constant(value, like: np.dtype) -> np.ndarray:
         return np.asarray(value).astype(dtype)
 
 
-def _operands(a, b, true_div: bool = False) -> tuple[Tensor, Tensor]:
+def _operands(a, b) -> tuple[Tensor, Tensor]:
     """Two Tensors for a binary op: numbers take the tensor's dtype; an integer tensor meeting a
     float one takes the float's dtype (torch's rule; NumPy would give float64)."""
     if not isinstance(a, Tensor):
@@ -459,9 +465,16 @@ def _operands(a, b, true_div: bool = False) -> tuple[Tensor, Tensor]:
             b = b.to(da)
         elif db.kind == "f" and da.kind in "iu":
             a = a.to(db)
-    if true_div and a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
-        a, b = a.to(default_float), b.to(default_float)
     return a, b
+
+
+def _division_operands(a, b) -> tuple[Tensor, Tensor]:
+    """_operands for true division, where integers and bools divide as the default float, as in
+    torch. Unless the other operand is a float tensor, an integer tensor becomes float first, so
+    that a number does not take (and wrap around in) the integer dtype: uint8 255 / 256 is 0.996."""
+    if not (isinstance(a, Tensor) and a.data.dtype.kind == "f" or isinstance(b, Tensor) and b.data.dtype.kind == "f"):
+        a, b = (x.to(default_float) if isinstance(x, Tensor) else x for x in (a, b))
+    return _operands(a, b)
 
 
 def _category(dtype: np.dtype) -> int:
@@ -543,9 +556,22 @@ def _dims(dim, ndim: int) -> tuple | None:
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-    if ndim == 0:
+    if ndim == 0 or not dims:  # torch reads dim=() or [] as every dim
         return None
     return tuple(sorted({_dim(d, ndim) for d in dims}))
+
+
+def _correction(dim, unbiased, correction) -> int:
+    """var's and std's correction from torch's two spellings (unbiased may come first, as dim)."""
+    if isinstance(dim, bool):
+        if unbiased is not None:
+            raise TypeError("var: unbiased given twice (as dim and as unbiased)")
+        unbiased = dim
+    if unbiased is not None and correction is not None:
+        raise TypeError("var: give unbiased or correction, not both")
+    if unbiased is not None:
+        return int(unbiased)
+    return 1 if correction is None else correction
 
 
 def _shape_args(shape) -> tuple:
@@ -555,13 +581,41 @@ def _shape_args(shape) -> tuple:
     return tuple(int(n) for n in shape)
 
 
-def _index(index):
-    """Index with Tensors replaced by their arrays."""
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index
+def _index(index) -> tuple:
+    """(select, index) for GetItem: torch's meaning of index as NumPy indexes. Tensors and lists
+    become arrays (a list is copied: changing it later does not change the graph), a uint8 array
+    is a mask, and integers (also 0-d integer arrays) select before the other indices apply:
+    torch's x[0, :, [1, 0]] is NumPy's x[0][:, [1, 0]], not x[0, :, [1, 0]], where an integer
+    counts as an array. select is the basic index of those integers, or None when index alone
+    means the same."""
+    items = [_index_item(i) for i in (index if type(index) is tuple else (index,))]
+    ints = [type(i) is int for i in items]
+    if not any(ints) or not any(type(i) is np.ndarray for i in items):
+        return None, tuple(items)
+    select = []  # the integers, with a full slice for every dim the other items index
+    for i in items:
+        if type(i) is int or i is Ellipsis:
+            select.append(i)
+        elif i is not None:
+            select.extend([slice(None)] * (i.ndim if type(i) is np.ndarray and i.dtype == bool_ else 1))
+    return tuple(select), tuple(i for i, is_int in zip(items, ints) if not is_int)
+
+
+def _index_item(i):
+    """One item of an index as _index passes it on."""
+    if isinstance(i, Tensor):
+        i = i.data
+    elif isinstance(i, list):
+        i = np.array(i) if i else np.array([], dtype=np.intp)
+    if isinstance(i, (np.ndarray, np.generic)):
+        if i.dtype == np.uint8:
+            warnings.warn("indexing with a uint8 tensor reads it as a mask, as torch does (deprecated "
+                          "there too); index with a bool tensor instead", UserWarning, stacklevel=4)
+            return np.asarray(i, dtype=bool_)
+        if i.ndim == 0 and i.dtype.kind in "iu":
+            return int(i)
+        return np.asarray(i)
+    return int(i) if isinstance(i, int) and not isinstance(i, bool) else i
 
 
 # ---- functions --------------------------------------------------------------------------------
@@ -660,12 +714,12 @@ def _factory(array: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor(array, requires_grad=requires_grad)
 
 
-def zeros(*shape, dtype=float32, requires_grad: bool = False) -> Tensor:
-    return _factory(np.zeros(_shape_args(shape), dtype), requires_grad)
+def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _factory(np.zeros(_shape_args(shape), dtype or default_float), requires_grad)
 
 
-def ones(*shape, dtype=float32, requires_grad: bool = False) -> Tensor:
-    return _factory(np.ones(_shape_args(shape), dtype), requires_grad)
+def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _factory(np.ones(_shape_args(shape), dtype or default_float), requires_grad)
 
 
 def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -680,21 +734,25 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
         start, end = 0, start
     if step == 0:
         raise ValueError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise ValueError(f"arange: a step of {step} never goes from {start} to {end}")
     if dtype is None:
         dtype = float32 if any(_number_kind(v) == "f" for v in (start, end, step)) else int64
+    if np.dtype(dtype).kind == "f":  # each value start + i * step in float64, rounded once, as torch
+        return _factory(np.arange(start, end, step, dtype=float64).astype(dtype), requires_grad)
     return _factory(np.arange(start, end, step, dtype=dtype), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype=float32, requires_grad: bool = False) -> Tensor:
-    return _factory(np.eye(n, m, dtype=dtype), requires_grad)
+def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _factory(np.eye(n, m, dtype=dtype or default_float), requires_grad)
 
 
-def rand(*shape, dtype=float32, requires_grad: bool = False) -> Tensor:
+def rand(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1) from the seeded global generator."""
     return _factory(_draw(rng.generator().random, _shape_args(shape), dtype), requires_grad)
 
 
-def randn(*shape, dtype=float32, requires_grad: bool = False) -> Tensor:
+def randn(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
     """Standard normal from the seeded global generator."""
     return _factory(_draw(rng.generator().standard_normal, _shape_args(shape), dtype), requires_grad)
 
@@ -702,7 +760,7 @@ def randn(*shape, dtype=float32, requires_grad: bool = False) -> Tensor:
 def _draw(method, shape: tuple, dtype) -> np.ndarray:
     """method(shape, dtype=dtype); NumPy's generators make only float32 and float64, so float16
     is drawn in float32 and rounded."""
-    dtype = np.dtype(dtype)
+    dtype = np.dtype(dtype or default_float)
     if dtype.kind != "f":
         raise DTypeError(f"random floats need a floating-point dtype, got {dtype}")
     if dtype == np.float16:

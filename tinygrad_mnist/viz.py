@@ -204,7 +204,10 @@ def _op_label(node: Function) -> str:
         op = "Max" if args.pop("largest") else "Min"
     if op == "GetItem":
         freed = node.saved is _FREED
-        return "GetItem[index freed by backward]" if freed else "GetItem" + _index_text(node.saved[1])
+        if freed:
+            return "GetItem[index freed by backward]"
+        _, index, select = node.saved
+        return "GetItem" + ("" if select is None else _index_text(select)) + _index_text(index)
     parts = [f"{k}={_arg_text(v)}" for k, v in args.items() if v is not None and v is not False]
     return f"{op}({', '.join(parts)})" if parts else op
 

@@ -293,7 +293,7 @@ def nll_loss(input: Tensor, target, *, reduction: str = "mean") -> Tensor:
         raise ShapeError(f"nll_loss: expected {input.shape[0]} class indices, got target shape {y.shape}")
     _check_range(y, input.shape[1], "nll_loss")
     _check_not_empty(input, reduction, "nll_loss")
-    return _reduce(-input[np.arange(len(y)), y], reduction)
+    return _reduce(-input[np.arange(len(y)), y.astype(np.intp, copy=False)], reduction)  # uint8 would be a mask
 
 
 def mse_loss(input: Tensor, target, *, reduction: str = "mean") -> Tensor:
