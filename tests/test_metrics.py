@@ -246,3 +246,12 @@ def test_labels_mixing_bytes_and_strings_or_holding_inf_are_refused():
     with pytest.raises(DTypeError, match="class labels"):
         metrics.accuracy([np.inf, 1.0], [np.inf, 1.0])
     assert metrics.accuracy(np.array([b"a", b"b"]), np.array([b"a", b"a"])) == 0.5  # bytes on both sides
+
+
+def test_metrics_read_tensors_that_require_grad():
+    scores = tg.tensor([[0.2, 0.8], [0.9, 0.1], [0.3, 0.7]], requires_grad=True)
+    y = np.array([1, 0, 0])
+    assert metrics.accuracy(y, scores.argmax(dim=1)) == metrics.accuracy(y, scores.detach().numpy().argmax(1))
+    np.testing.assert_array_equal(metrics.average_precision(y, scores), metrics.average_precision(y, scores.detach().numpy()))
+    assert metrics.mean_squared_error(scores, scores.detach() * 2) == metrics.mean_squared_error(
+        scores.detach().numpy(), scores.detach().numpy() * 2)

@@ -837,3 +837,14 @@ def test_arange_refuses_a_step_that_never_reaches_the_end(args):
         torch.arange(*args)
     with pytest.raises(ValueError, match="never goes from"):
         tg.arange(*args)
+
+
+def test_numpy_of_a_tensor_that_requires_grad_is_refused_as_in_torch():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    for convert in (lambda t: t.numpy(), np.exp, np.asarray):
+        with pytest.raises(RuntimeError, match="requires grad"):  # x * np.exp(x) would lose a term of its gradient
+            convert(x)
+        with pytest.raises(RuntimeError):
+            convert(torch.tensor([1.0, 2.0], requires_grad=True))
+    assert x.numpy(force=True) is x.data
+    np.testing.assert_array_equal(np.exp(x.detach()), np.exp(np.array([1.0, 2.0], np.float32)))

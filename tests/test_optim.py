@@ -481,7 +481,7 @@ def test_a_torch_optimizers_state_dict_loads_and_training_continues_as_in_torch(
         opt.zero_grad()
         (w ** 3).sum().backward()
         opt.step()
-    np.testing.assert_allclose(w.numpy(), tw.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=1e-12)
 
 
 def test_a_state_entry_of_the_wrong_shape_is_refused_even_when_0_d():

@@ -112,11 +112,12 @@ def test_confusion_matrix_of_fractions_and_bad_shapes(tmp_path):
         plots.plot_confusion_matrix(np.ones((2, 2), dtype=int), tmp_path / "x.png", class_names=["a", "b", "c"])
 
 
-@pytest.mark.parametrize("layout", ["(N, 784)", "(N, 28, 28)", "(N, 1, 28, 28) Tensor"])
+@pytest.mark.parametrize("layout", ["(N, 784)", "(N, 28, 28)", "(N, 1, 28, 28) Tensor", "Tensor that requires grad"])
 def test_prediction_grid_sizes_and_layouts(tmp_path, layout):
     images, labels = fake_digits(12)
     data = {"(N, 784)": images.reshape(12, 784), "(N, 28, 28)": images,
-            "(N, 1, 28, 28) Tensor": tg.tensor(images[:, None])}[layout]
+            "(N, 1, 28, 28) Tensor": tg.tensor(images[:, None]),
+            "Tensor that requires grad": tg.tensor(images.astype(np.float32), requires_grad=True)}[layout]
     path = tmp_path / "pred.png"
     # 12 images in 4 columns: 3 rows; 4 * 1.6 by 3 * 1.8 + 0.6 inches at 100 dpi
     assert_png(path, plots.plot_predictions(data, labels, labels, path, n_cols=4), 640, 600)

@@ -53,8 +53,8 @@ def check_second_order(fn, torch_fn, *arrays):
     value, thv = torch.autograd.functional.hvp(tf, tuple(txs), tvs)
     tgrads = torch.autograd.grad(tf(*txs), txs)
     for i, (g, tg_, h, th) in enumerate(zip(grads, tgrads, hv, thv)):
-        close(g.numpy(), tg_.numpy(), f"gradient of input {i}")
-        close(np.zeros(th.shape) if h is None else h.numpy(), th.numpy(), f"Hv of input {i}")
+        close(g.detach().numpy(), tg_.detach().numpy(), f"gradient of input {i}")
+        close(np.zeros(th.shape) if h is None else h.detach().numpy(), th.detach().numpy(), f"Hv of input {i}")
 
     # The same through backward(create_graph=True) and a second backward, as torch's double
     # backward.
@@ -72,7 +72,7 @@ def check_second_order(fn, torch_fn, *arrays):
         if t.grad is None:
             assert x.grad is None, f"input {i}: torch has no second-order gradient, we do"
         else:
-            close(x.grad.numpy(), t.grad.numpy(), f"double backward of input {i}")
+            close(x.grad.detach().numpy(), t.grad.detach().numpy(), f"double backward of input {i}")
 
 
 A = (3, 4)
@@ -152,7 +152,7 @@ def test_grad_of_grad_of_a_scalar_function_to_third_order():
     for order in range(1, 4):
         (g,) = tg.grad(ys[-1], x, create_graph=True)
         (tg_,) = torch.autograd.grad(tys[-1], t, create_graph=True)
-        close(g.numpy(), tg_.detach().numpy(), f"derivative of order {order}")
+        close(g.detach().numpy(), tg_.detach().numpy(), f"derivative of order {order}")
         ys.append(g.sum())
         tys.append(tg_.sum())
 
@@ -161,8 +161,8 @@ def test_hessian_of_x_cubed_is_6x():
     x = tg.tensor(np.array([1.0, -2.0, 0.5]), requires_grad=True)
     (g,) = tg.grad((x ** 3).sum(), x, create_graph=True)
     (h,) = tg.grad(g.sum(), x)
-    np.testing.assert_array_equal(g.numpy(), 3 * x.numpy() ** 2)
-    np.testing.assert_array_equal(h.numpy(), 6 * x.numpy())
+    np.testing.assert_array_equal(g.detach().numpy(), 3 * x.detach().numpy() ** 2)
+    np.testing.assert_array_equal(h.detach().numpy(), 6 * x.detach().numpy())
 
 
 def test_gradients_without_create_graph_are_constants():
@@ -202,9 +202,9 @@ def test_mlp_hvp_matches_torch_functional_hvp():
     tloss, thv = torch.autograd.functional.hvp(
         lambda *tp: mlp_loss(tx, ty, *tp, lib=torch), tuple(torch.tensor(p) for p in params),
         tuple(torch.tensor(v) for v in vs))
-    close(loss.numpy(), tloss.numpy(), "loss")
+    close(loss.detach().numpy(), tloss.detach().numpy(), "loss")
     for i, (h, th) in enumerate(zip(hv, thv)):
-        close(h.numpy(), th.numpy(), f"Hv of parameter {i}")
+        close(h.detach().numpy(), th.detach().numpy(), f"Hv of parameter {i}")
 
 
 def test_mlp_double_backward_matches_torch():
@@ -219,10 +219,10 @@ def test_mlp_double_backward_matches_torch():
     tps = [torch.tensor(p, requires_grad=True) for p in params]
     (tgx,) = torch.autograd.grad(mlp_loss(tx, torch.tensor(y), *tps, lib=torch), tx, create_graph=True)
     (tgx * tgx).sum().backward()
-    close(gx.numpy(), tgx.detach().numpy(), "d loss / d x")
-    close(xs.grad.numpy(), tx.grad.numpy(), "penalty gradient for x")
+    close(gx.detach().numpy(), tgx.detach().numpy(), "d loss / d x")
+    close(xs.grad.detach().numpy(), tx.grad.detach().numpy(), "penalty gradient for x")
     for i, (p, tp) in enumerate(zip(ps, tps)):
-        close(p.grad.numpy(), tp.grad.numpy(), f"penalty gradient for parameter {i}")
+        close(p.grad.detach().numpy(), tp.grad.detach().numpy(), f"penalty gradient for parameter {i}")
 
 
 @pytest.mark.parametrize("op", ["relu", "abs"])
@@ -234,5 +234,5 @@ def test_the_second_derivative_of_a_kinked_op_alone_is_zero_as_in_torch(op):
     ours_x = tg.tensor(x, requires_grad=True)
     (ours_g,) = tg.grad(getattr(ours_x, op)().sum(), ours_x, create_graph=True)
     (ours,) = tg.grad(ours_g.sum(), ours_x)
-    close(ours.numpy(), theirs.numpy(force=True), op)  # torch gives abs a ZeroTensor here
-    close(ours_g.numpy(), g.detach().numpy(), op)
+    close(ours.detach().numpy(), theirs.numpy(force=True), op)  # torch gives abs a ZeroTensor here
+    close(ours_g.detach().numpy(), g.detach().numpy(), op)

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .errors import DTypeError, ShapeError
+from .tensor import _values as _array
 
 ArrayLike = Any  # np.ndarray, a (nested) list, or a tinygrad_mnist Tensor
 AVERAGES = (None, "micro", "macro", "weighted")
@@ -35,9 +36,10 @@ class PRCurve(NamedTuple):
 
 # ---- input checks ------------------------------------------------------------------------------
 
+
 def _labels_1d(fn: str, name: str, values: ArrayLike) -> np.ndarray:
     """values as a 1-D array of class labels; scores, empty and non-integral floats are refused."""
-    arr = np.asarray(values)
+    arr = _array(values)
     if arr.ndim != 1:
         hint = "; for scores or logits pass y.argmax(axis=1)" if arr.ndim == 2 else ""
         raise ShapeError(f"{fn}: {name} must be 1-D class labels, got shape {arr.shape}{hint}")
@@ -70,7 +72,7 @@ def _resolve_labels(fn: str, labels: ArrayLike | None, *present: np.ndarray) -> 
     """The given labels (checked), or the sorted union of the labels present."""
     if labels is None:
         return np.unique(np.concatenate(present))
-    arr = np.asarray(labels)
+    arr = _array(labels)
     if arr.ndim != 1 or arr.size == 0:
         raise ShapeError(f"{fn}: labels must be a non-empty 1-D list of classes, got shape {arr.shape}")
     if present and _is_text(arr) != _is_text(present[0]):
@@ -217,7 +219,7 @@ def _format_report(rows: list[tuple], averages: list[tuple], digits: int) -> str
 # ---- score metrics -----------------------------------------------------------------------------
 
 def _binary_inputs(fn: str, is_positive: ArrayLike, score: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    pos, s = np.asarray(is_positive), np.asarray(score)
+    pos, s = _array(is_positive), _array(score)
     if pos.ndim != 1 or s.shape != pos.shape or pos.size == 0:
         raise ShapeError(f"{fn}: is_positive and score must be non-empty 1-D arrays of the same "
                          f"length, got is_positive shape {pos.shape} and score shape {s.shape}")
@@ -254,7 +256,7 @@ def _one_vs_rest(fn: str, y_true: ArrayLike, scores: ArrayLike,
                  labels: ArrayLike | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(one-hot truth (n, C), scores (n, C), labels (C,)) after checking their shapes."""
     t = _labels_1d(fn, "y_true", y_true)
-    s = np.asarray(scores)
+    s = _array(scores)
     if s.ndim != 2 or s.shape[0] != t.shape[0]:
         raise ShapeError(f"{fn}: scores must be (n_samples, n_classes) with one row per label in "
                          f"y_true, got scores shape {s.shape} and y_true shape {t.shape}")
@@ -297,7 +299,7 @@ def average_precision(y_true: ArrayLike, scores: ArrayLike, labels: ArrayLike | 
 
 def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """The mean of the squared differences over all elements."""
-    t, p = np.asarray(y_true), np.asarray(y_pred)
+    t, p = _array(y_true), _array(y_pred)
     if t.shape != p.shape or t.size == 0:
         raise ShapeError(f"mean_squared_error: y_true and y_pred must be non-empty and of the same "
                          f"shape, got y_true shape {t.shape} and y_pred shape {p.shape}")

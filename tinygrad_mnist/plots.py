@@ -17,6 +17,7 @@ import numpy as np
 from . import metrics
 from .errors import ShapeError
 from .serialization import atomic_file
+from .tensor import _values
 
 CORRECT_COLOR, WRONG_COLOR = "#1a7f37", "#d1242f"
 # Spellings accepted for each learning curve; the first is the canonical one.
@@ -112,7 +113,7 @@ def plot_confusion_matrix(cm: Any, path: str | os.PathLike, class_names: Sequenc
     """Heatmap of a confusion matrix (rows true, columns predicted) with the count in every cell;
     7.5 x 6.5 inches. Counts get an accuracy line in the title; a normalized (float) matrix is
     shown as fractions. class_names defaults to 0..C-1."""
-    cm = np.asarray(cm)
+    cm = _values(cm)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.size == 0:
         raise ShapeError(f"plot_confusion_matrix: cm must be a square (C, C) matrix, got shape {cm.shape}")
     n = cm.shape[0]
@@ -144,7 +145,7 @@ def plot_confusion_matrix(cm: Any, path: str | os.PathLike, class_names: Sequenc
 
 def _as_square_images(images: Any) -> np.ndarray:
     """(N, H, W) images from (N, H, W), (N, 1, H, W) or flattened square (N, H*W)."""
-    arr = np.asarray(images, dtype=np.float64)
+    arr = _values(images, np.float64)
     if arr.ndim == 4 and arr.shape[1] == 1:
         return arr[:, 0]
     if arr.ndim == 3:
@@ -162,7 +163,7 @@ def plot_predictions(images: Any, y_true: Any, y_pred: Any, path: str | os.PathL
     """A grid of the first max_images images titled 'true X / pred Y'; wrong predictions get a red
     title and frame. The figure is n_cols * 1.6 inches wide and n_rows * 1.8 + 0.6 inches high."""
     imgs = _as_square_images(images)
-    t, p = np.asarray(y_true), np.asarray(y_pred)
+    t, p = _values(y_true), _values(y_pred)
     if t.shape != (len(imgs),) or p.shape != (len(imgs),):
         raise ShapeError(f"plot_predictions: y_true and y_pred must be 1-D with one label per image, "
                          f"got images shape {np.shape(images)}, y_true shape {t.shape} and "

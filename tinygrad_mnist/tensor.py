@@ -57,15 +57,20 @@ class Tensor:
             raise ShapeError(f"item: only one-element tensors convert to a number, got shape {self.shape}")
         return self.data.item()
 
-    def numpy(self) -> np.ndarray:
-        """The underlying array (shared, not copied)."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The underlying array (shared, not copied). As in torch, a tensor that requires grad
+        refuses (NumPy's results would silently leave the graph) unless force=True."""
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on a Tensor that requires grad (NumPy functions of it "
+                               "would get no gradient); use tensor.detach().numpy() instead")
         return self.data
 
     def tolist(self):
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        data = self.numpy()
+        return data if dtype is None else data.astype(dtype, copy=False)
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph."""
@@ -418,6 +423,12 @@ def _as_array(data, dtype=None) -> np.ndarray:
     if dtype is None and arr.dtype == float64 and not isinstance(data, np.generic):
         arr = arr.astype(default_float)
     return arr
+
+
+def _values(x, dtype=None) -> np.ndarray:
+    """x as an array, for code that only reads values (metrics, plots): a Tensor's array even
+    when it requires grad, anything else through np.asarray."""
+    return np.asarray(x.data if isinstance(x, Tensor) else x, dtype)
 
 
 def _const_dtype(value, like: np.dtype) -> np.dtype:
