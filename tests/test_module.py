@@ -438,3 +438,41 @@ def test_train_mode_must_be_a_bool_as_in_torch():
     for module in (tg.nn.Linear(2, 2), torch.nn.Linear(2, 2)):
         with pytest.raises((TypeError, ValueError), match="training mode is expected to be"):
             module.train("no")
+
+
+def test_module_zero_grad_zeroes_in_place_as_torch_and_the_optimizer():
+    for lib, module in ((tg, nn), (torch, torch.nn)):
+        layer = module.Linear(2, 1)
+        layer(lib.ones(1, 2)).sum().backward()
+        grad = layer.weight.grad
+        layer.zero_grad(set_to_none=False)
+        assert layer.weight.grad is grad
+        np.testing.assert_array_equal(np.asarray(grad.detach() if lib is torch else grad.data), [[0.0, 0.0]])
+        layer(lib.ones(1, 2)).sum().backward()
+        np.testing.assert_array_equal(np.asarray(layer.weight.grad.detach() if lib is torch else
+                                                 layer.weight.grad.data), [[1.0, 1.0]])
+
+
+def test_module_zero_grad_in_place_of_a_grad_an_op_used_is_an_error_at_that_backward():
+    for lib, module in ((torch, torch.nn), (tg, nn)):
+        layer = module.Linear(3, 1, bias=False)
+        layer(lib.ones(1, 3)).sum().backward()
+        v = lib.ones(1, 3, requires_grad=True)
+        uses_grad = (v * layer.weight.grad).sum()  # Mul saved the gradient
+        layer.zero_grad(set_to_none=False)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation|changed in place.*zero_grad"):
+            uses_grad.backward()
+
+
+def test_module_zero_grad_replaces_a_gradient_with_a_graph_as_the_optimizer_does():
+    from tinygrad_mnist import optim
+    results = []
+    for zero in (lambda layer: layer.zero_grad(set_to_none=False),
+                 lambda layer: optim.SGD(layer.parameters()).zero_grad(set_to_none=False)):
+        layer = nn.Linear(2, 1)
+        (layer(tg.ones(1, 2)) ** 2).sum().backward(create_graph=True)
+        grad = layer.weight.grad
+        zero(layer)
+        new = layer.weight.grad
+        results.append((new is grad, new.requires_grad, new.data.tolist()))
+    assert results[0] == results[1] == (False, False, [[0.0, 0.0]])

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import autograd
 from ..errors import ConfigError, DTypeError, ShapeError
+from ..optim.optimizer import zero_grads
 from ..tensor import Tensor, _as_array
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -141,11 +142,9 @@ class Module:
         return self.train(False)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.parameters():
-            if set_to_none:
-                p.grad = None
-            elif p.grad is not None:
-                p.grad = Tensor(np.zeros_like(p.data))
+        """Drop every parameter's gradient, or with set_to_none=False zero it in place, as
+        Optimizer.zero_grad does."""
+        zero_grads(self.parameters(), set_to_none)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Set requires_grad on every parameter (False freezes the module, e.g. for fine-tuning)."""

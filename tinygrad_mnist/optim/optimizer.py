@@ -82,16 +82,7 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop every parameter's gradient, or with set_to_none=False zero it in place."""
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                elif p.grad.is_leaf and p.grad.data.flags.writeable:
-                    p.grad.data[...] = 0
-                    autograd.record_change(p.grad.data, "zero_grad")
-                else:  # a gradient recorded with create_graph, or a read-only view: start afresh
-                    p.grad = Tensor(np.zeros_like(p.grad.data))
+            zero_grads(group["params"], set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return closure()'s loss if one is given."""
@@ -270,6 +261,21 @@ def check_flag(owner: str, name: str, value) -> None:
     """Raise DTypeError unless value is True or False."""
     if not isinstance(value, (bool, np.bool_)):
         raise DTypeError(f"{owner}: {name} must be True or False, got {value!r}")
+
+
+def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
+    """Drop each parameter's gradient, or with set_to_none=False zero it in place, so that a held
+    reference sees the zeros (Optimizer.zero_grad and Module.zero_grad)."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        elif p.grad.is_leaf and p.grad.data.flags.writeable:
+            p.grad.data[...] = 0
+            autograd.record_change(p.grad.data, "zero_grad")
+        else:  # a gradient recorded with create_graph, or a read-only view: start afresh
+            p.grad = Tensor(np.zeros_like(p.grad.data))
 
 
 def _ordered(owner: str, params: Iterable) -> list:
