@@ -493,3 +493,98 @@ def test_a_state_entry_of_the_wrong_shape_is_refused_even_when_0_d():
     state["state"][0]["exp_avg"] = np.array(0.0)
     with pytest.raises(ShapeError, match="exp_avg.*shape"):
         optim.Adam([w]).load_state_dict(state)
+
+
+def _linear_pair():
+    """An nn.Linear and a torch.nn.Linear (float64) with the same weights."""
+    from tinygrad_mnist import nn
+    ours, theirs = nn.Linear(3, 2).double(), torch.nn.Linear(3, 2).double()
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    return ours, theirs
+
+
+@pytest.mark.parametrize("name, kwargs", [("SGD", {"lr": 0.1, "momentum": 0.9}), ("Adam", {"lr": 0.1}),
+                                          ("AdamW", {"lr": 0.1}), ("RMSprop", {"lr": 0.01})])
+def test_named_parameters_are_recorded_as_param_names_as_in_torch(name, kwargs):
+    ours, theirs = _linear_pair()
+    opt = getattr(optim, name)(ours.named_parameters(), **kwargs)
+    topt = getattr(torch.optim, name)(theirs.named_parameters(), **kwargs)
+    assert opt.param_groups[0]["param_names"] == topt.param_groups[0]["param_names"] == ["weight", "bias"]
+    assert opt.param_groups[0]["params"] == list(ours.parameters())
+    x = np.random.default_rng(1).standard_normal((4, 3))
+    for _ in range(3):
+        opt.zero_grad()
+        topt.zero_grad()
+        (ours(tg.tensor(x)) ** 2).sum().backward()
+        (theirs(torch.tensor(x)) ** 2).sum().backward()
+        opt.step()
+        topt.step()
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-12)
+    saved, torch_saved = opt.state_dict()["param_groups"][0], topt.state_dict()["param_groups"][0]
+    assert saved["param_names"] == torch_saved["param_names"] and saved["params"] == torch_saved["params"]
+    assert set(saved) <= set(torch_saved)
+    assert "    param_names: ['weight', 'bias']" in repr(opt).splitlines() and \
+        "    param_names: ['weight', 'bias']" in repr(topt).splitlines()
+
+
+def test_named_param_groups_keep_their_own_names_and_hyperparameters_as_in_torch():
+    ours, theirs = _linear_pair()
+    groups = [[{"params": [("weight", model.weight)], "lr": 0.2}, {"params": [("b", model.bias)]}]
+              for model in (ours, theirs)]
+    opt, topt = optim.Adam(groups[0], lr=0.1), torch.optim.Adam(groups[1], lr=0.1)
+    for got, want in zip(opt.param_groups, topt.param_groups, strict=True):
+        assert got["param_names"] == want["param_names"] and got["lr"] == want["lr"]
+    opt.add_param_group({"params": [("extra", tg.zeros(2, requires_grad=True))]})
+    topt.add_param_group({"params": [("extra", torch.zeros(2, requires_grad=True))]})
+    assert [g["param_names"] for g in opt.param_groups] == [g["param_names"] for g in topt.param_groups] == [
+        ["weight"], ["b"], ["extra"]]
+
+
+def test_param_names_are_saved_and_loaded_as_in_torch(tmp_path):
+    ours, theirs = _linear_pair()
+    named = optim.SGD(ours.named_parameters(), lr=0.1, momentum=0.9)
+    torch_named = torch.optim.SGD(theirs.named_parameters(), lr=0.1, momentum=0.9)
+    unnamed = _save_and_reload(lambda: optim.SGD(list(ours.parameters()), lr=0.1, momentum=0.9),
+                               tmp_path / "opt.npz", named.state_dict())
+    torch_unnamed = torch.optim.SGD(list(theirs.parameters()), lr=0.1, momentum=0.9)
+    torch_unnamed.load_state_dict(torch_named.state_dict())
+    assert unnamed.param_groups[0]["param_names"] == torch_unnamed.param_groups[0]["param_names"]
+    named.load_state_dict(optim.SGD(list(ours.parameters()), lr=0.3).state_dict())
+    torch_named.load_state_dict(torch.optim.SGD(list(theirs.parameters()), lr=0.3).state_dict())
+    assert named.param_groups[0]["param_names"] == torch_named.param_groups[0]["param_names"]
+    assert named.param_groups[0]["lr"] == torch_named.param_groups[0]["lr"] == 0.3
+    renamed = torch_named.state_dict()
+    renamed["param_groups"][0]["param_names"] = ["w", "b"]
+    named.load_state_dict(renamed)
+    assert named.param_groups[0]["param_names"] == ["w", "b"]
+
+
+@pytest.mark.parametrize("make", [
+    lambda w, b: [("w", w), b],
+    lambda w, b: [{"params": [("w", w)]}, {"params": [b]}],
+    lambda w, b: [{"params": [w]}, {"params": [("b", b)]}],
+], ids=["mixed in a group", "named then unnamed", "unnamed then named"])
+def test_mixing_named_and_unnamed_parameters_is_a_value_error_as_in_torch(make):
+    for lib, lib_optim in ((tg, optim), (torch, torch.optim)):
+        w, b = lib.zeros(2, requires_grad=True), lib.zeros(1, requires_grad=True)
+        with pytest.raises(ValueError, match="with/without names"):
+            lib_optim.SGD(make(w, b), lr=0.1)
+
+
+def test_add_param_group_without_names_to_named_groups_is_a_value_error_as_in_torch():
+    for lib, lib_optim in ((tg, optim), (torch, torch.optim)):
+        opt = lib_optim.SGD([("w", lib.zeros(2, requires_grad=True))], lr=0.1)
+        with pytest.raises(ValueError, match="with/without names"):
+            opt.add_param_group({"params": [lib.zeros(1, requires_grad=True)]})
+        assert len(opt.param_groups) == 1
+
+
+def test_a_named_parameter_must_be_a_pair_holding_a_tensor():
+    w = tg.zeros(2, requires_grad=True)
+    with pytest.raises(TypeError, match="a \\(name, Tensor\\) pair, got a tuple of length 3 at position 1"):
+        optim.SGD([("v", w * 1), ("w", w, 1)])
+    with pytest.raises(TypeError, match="can only optimize Tensors, got int at position 0"):
+        optim.SGD([("w", 3)])
+    with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+        optim.SGD([("w", w * 2)])

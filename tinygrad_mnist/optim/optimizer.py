@@ -24,8 +24,10 @@ from ..tensor import Tensor
 class Optimizer:
     """Base class: holds param_groups and state; subclasses define the update equations."""
 
-    def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict[str, Any]):
-        """Take an iterable of Tensors, or of param-group dicts with per-group hyperparameters."""
+    def __init__(self, params: Iterable[Tensor] | Iterable[tuple[str, Tensor]] | Iterable[dict],
+                 defaults: dict[str, Any]):
+        """Take an iterable of Tensors or of (name, Tensor) pairs (model.named_parameters()), or of
+        param-group dicts with per-group hyperparameters whose 'params' are either."""
         self.defaults = dict(defaults)
         self._check_hyperparameters(self.defaults)
         self.state: dict[Tensor, dict[str, Any]] = {}
@@ -52,7 +54,9 @@ class Optimizer:
         return type(self).__name__
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
-        """Add a group of parameters; hyperparameters it does not set come from the defaults."""
+        """Add a group of parameters; hyperparameters it does not set come from the defaults. Given
+        (name, Tensor) pairs, the group records the names as 'param_names', as torch does; then
+        every group must have names."""
         if not isinstance(param_group, dict):
             raise DTypeError(f"{self._name}.add_param_group: expected a dict, got {type(param_group).__name__}")
         if "params" not in param_group:
@@ -60,6 +64,7 @@ class Optimizer:
                               f"got keys {sorted(param_group)}")
         params = param_group["params"]
         params = [params] if isinstance(params, Tensor) else _ordered(self._name, params)
+        params, names = _split_names(self._name, params)
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
                 raise DTypeError(f"{self._name}: can only optimize Tensors, got {type(p).__name__} "
@@ -72,10 +77,17 @@ class Optimizer:
                                  f"{p.dtype} at position {i}")
         if len({id(p) for p in params}) != len(params):
             raise ConfigError(f"{self._name}: a parameter group contains the same parameter twice")
-        seen = {id(p) for group in self.param_groups for p in group["params"]}
+        group = {**self.defaults, **param_group, "params": params}
+        if names is not None:
+            group["param_names"] = names
+        named = "param_names" in group
+        if any(("param_names" in other) != named for other in self.param_groups):
+            raise ConfigError(f"{self._name}: all optimizer param groups should be with/without names; cannot "
+                              f"add a param group {'with' if named else 'without'} names to groups "
+                              f"{'without' if named else 'with'} them")
+        seen = {id(p) for other in self.param_groups for p in other["params"]}
         if any(id(p) in seen for p in params):
             raise ConfigError(f"{self._name}: some parameters appear in more than one parameter group")
-        group = {**self.defaults, **param_group, "params": params}
         self._check_hyperparameters(group)
         self.param_groups.append(group)
 
@@ -283,6 +295,22 @@ def _ordered(owner: str, params: Iterable) -> list:
         raise DTypeError(f"{owner}: params must be an ordered collection (a set's order changes "
                          f"between runs); pass a list")
     return list(params)
+
+
+def _split_names(owner: str, params: list) -> tuple[list, list | None]:
+    """(tensors, names) of a group's params: names is None for Tensors, and the names of (name,
+    Tensor) pairs (what model.named_parameters() yields); a mix of the two is an error, as in torch."""
+    named = [isinstance(p, tuple) for p in params]
+    if not any(named):
+        return params, None
+    if not all(named):
+        raise ConfigError(f"{owner}: all optimizer params should be with/without names; some param names are "
+                          f"missing (position {named.index(False)} is not a (name, Tensor) pair)")
+    for i, pair in enumerate(params):
+        if len(pair) != 2:
+            raise DTypeError(f"{owner}: a named parameter is a (name, Tensor) pair, got a tuple of length "
+                             f"{len(pair)} at position {i}")
+    return [p for _, p in params], [name for name, _ in params]
 
 
 def _restored(value, p: Tensor, name: str, what: str, owner: str):
