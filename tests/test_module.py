@@ -440,6 +440,151 @@ def test_train_mode_must_be_a_bool_as_in_torch():
             module.train("no")
 
 
+def _norm_net(lib):
+    """A model with buffers of every kind (persistent, non-persistent, None, integer) at two depths."""
+    class Norm(lib.nn.Module if lib is torch else nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = (torch.nn if lib is torch else nn).Linear(3, 3)
+            self.register_buffer("mean", lib.zeros(3))
+            self.register_buffer("scratch", lib.ones(2), persistent=False)
+            self.register_buffer("missing", None)
+            self.register_buffer("count", lib.tensor(0))
+
+        def forward(self, x):
+            return self.fc(x - self.mean)
+
+    outer = (torch.nn if lib is torch else nn).Sequential(Norm(), Norm())
+    outer.register_buffer("step", lib.tensor(5))
+    return outer
+
+
+def test_buffers_are_named_saved_and_loaded_as_in_torch():
+    ours, theirs = _norm_net(tg), _norm_net(torch)
+    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
+    assert [n for n, _ in ours.named_buffers(prefix="p", recurse=False)] == ["p.step"]
+    assert len(list(ours.buffers())) == len(list(theirs.buffers())) == 7
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert all(not b.requires_grad for b in ours.buffers())
+    theirs.get_submodule("1").mean.fill_(2.0)
+    theirs.get_submodule("1").count.fill_(7)
+    mean = ours[1].mean.data
+    ours.load_state_dict(theirs.state_dict())
+    assert ours[1].mean.data is mean
+    for name, value in ours.state_dict().items():
+        np.testing.assert_array_equal(value, theirs.state_dict()[name].numpy(), err_msg=name)
+    assert ours[1].count.data.dtype == np.int64
+    partial = {"0.mean": np.ones(3, np.float32), "0.scratch": np.ones(2, np.float32),
+               "1.fc.weight": np.ones((3, 3))}
+    ours_result = ours.load_state_dict(partial, strict=False)
+    theirs_result = theirs.load_state_dict({k: torch.tensor(v) for k, v in partial.items()}, strict=False)
+    assert ours_result.missing_keys == theirs_result.missing_keys
+    assert ours_result.unexpected_keys == theirs_result.unexpected_keys == ["0.scratch"]
+    with pytest.raises(ValueError, match="missing keys: step, 0.count, 0.fc.weight, 0.fc.bias, 1.mean"):
+        ours.load_state_dict(partial)
+
+
+def test_assigning_over_a_buffer_updates_it_as_in_torch():
+    for lib, module in ((tg, nn), (torch, torch.nn)):
+        m = module.Linear(2, 2)
+        m.register_buffer("mean", lib.zeros(2))
+        m.register_buffer("tmp", lib.zeros(1), persistent=False)
+        m.mean, m.tmp = lib.ones(2), lib.ones(3)
+        assert m.mean is m._buffers["mean"] and m.mean.shape == (2,) and m.tmp.shape == (3,)
+        assert list(m.state_dict()) == ["weight", "bias", "mean"]  # tmp stays non-persistent
+        with pytest.raises(TypeError, match="as buffer 'mean'"):
+            m.mean = 3
+        m.mean = None
+        assert [n for n, _ in m.named_buffers()] == ["tmp"] and "mean" in m._buffers
+        assert list(m.state_dict()) == ["weight", "bias"]
+        m.mean = lib.zeros(2)
+        assert list(m.state_dict()) == ["weight", "bias", "mean"]
+        m.mean = module.Parameter(lib.zeros(2))
+        m.tmp = module.ReLU()
+        assert list(m._buffers) == [] and [n for n, _ in m.named_parameters()] == ["weight", "bias", "mean"]
+        assert [n for n, _ in m.named_children()] == ["tmp"]
+        m.register_buffer("extra", lib.zeros(1), persistent=False)
+        del m.extra
+        m.register_buffer("extra", lib.zeros(1))
+        assert list(m.state_dict()) == ["weight", "bias", "mean", "extra"]
+        with pytest.raises(AttributeError):
+            del m.absent
+
+
+@pytest.mark.parametrize("name, value, error", [
+    (3, "zeros", TypeError), ("a.b", "zeros", KeyError), ("", "zeros", KeyError),
+    ("weight", "zeros", KeyError), ("forward", "zeros", KeyError), ("training", "zeros", KeyError),
+    ("plain", "zeros", KeyError), ("x", 3, TypeError), ("x", [1.0], TypeError),
+])
+def test_register_buffer_refuses_what_torch_refuses(name, value, error):
+    for lib, module in ((tg, nn), (torch, torch.nn)):
+        m = module.Linear(2, 2)
+        m.plain = 1
+        with pytest.raises(error):
+            m.register_buffer(name, lib.zeros(1) if value == "zeros" else value)
+        assert list(m.state_dict()) == ["weight", "bias"]
+
+
+def test_register_parameter_and_add_module_refuse_names_torch_refuses():
+    for lib, module in ((tg, nn), (torch, torch.nn)):
+        m = module.Linear(2, 2)
+        m.register_buffer("mean", lib.zeros(2))
+        with pytest.raises(KeyError):
+            m.register_parameter("mean", module.Parameter(lib.zeros(2)))
+        with pytest.raises(KeyError):
+            m.add_module("weight", module.ReLU())
+        with pytest.raises(KeyError):
+            m.add_module("a.b", module.ReLU())
+        with pytest.raises(KeyError):
+            module.Sequential(OrderedDict(forward=module.ReLU()))
+        with pytest.raises(TypeError):
+            m.register_parameter(1, None)
+        m.note = "plain"
+        m.note = module.Parameter(lib.zeros(1))  # assignment takes the name over, as in torch
+        assert [n for n, _ in m.named_parameters()] == ["weight", "bias", "note"]
+
+
+def test_register_buffer_before_super_init_is_an_attribute_error_as_in_torch():
+    for base, lib in ((nn.Module, tg), (torch.nn.Module, torch)):
+        class Early(base):
+            def __init__(self):
+                self.register_buffer("x", lib.ones(1))
+        with pytest.raises(AttributeError, match="before"):
+            Early()
+
+
+def test_buffers_follow_to_but_not_requires_grad_or_zero_grad_and_keep_what_was_registered():
+    for lib, module in ((tg, nn), (torch, torch.nn)):
+        model = _norm_net(lib)
+        model.double()
+        assert model[0].mean.dtype == model[0].scratch.dtype == model[0].fc.weight.dtype == lib.float64
+        assert model[0].count.dtype == lib.int64
+        model.requires_grad_(True)
+        assert not any(b.requires_grad for b in model.buffers())
+        model(lib.ones(1, 3, dtype=lib.float64)).sum().backward()
+        model.zero_grad(set_to_none=False)
+        assert all(b.grad is None for b in model.buffers())
+        tracked = lib.zeros(2, requires_grad=True)
+        m = module.Module()
+        m.register_buffer("t", tracked)
+        assert m.t is tracked and m.t.requires_grad  # torch registers the tensor as it is
+        assert list(m.parameters()) == []
+    assert "mean" not in repr(_norm_net(tg)) and repr(_norm_net(tg)) == repr(_norm_net(torch))
+
+
+def test_a_shared_buffer_is_listed_once_but_saved_under_each_name_as_in_torch():
+    for lib, module in ((tg, nn), (torch, torch.nn)):
+        shared = lib.zeros(2)
+        a, b = module.Module(), module.Module()
+        a.register_buffer("s", shared)
+        b.register_buffer("s", shared)
+        both = module.ModuleList([a, b])
+        assert [n for n, _ in both.named_buffers()] == ["0.s"]
+        assert [n for n, _ in both.named_buffers(remove_duplicate=False)] == ["0.s", "1.s"]
+        assert list(both.state_dict()) == ["0.s", "1.s"]
+
+
 def test_module_zero_grad_zeroes_in_place_as_torch_and_the_optimizer():
     for lib, module in ((tg, nn), (torch, torch.nn)):
         layer = module.Linear(2, 1)

@@ -1,6 +1,7 @@
-"""Module, Parameter, Sequential, ModuleList: registration, state_dict and repr as in PyTorch."""
+"""Module, Parameter, Sequential, ModuleList: registration, buffers, state_dict and repr as in PyTorch."""
 from __future__ import annotations
 
+import itertools
 import operator
 from collections import OrderedDict, namedtuple
 from collections.abc import Iterable, Iterator
@@ -28,49 +29,103 @@ class Parameter(Tensor):
 
 
 class Module:
-    """Base class of layers and models: assign Parameters and Modules as attributes to register them."""
+    """Base class of layers and models: assign Parameters and Modules as attributes to register them,
+    and register other state that belongs in the state_dict with register_buffer."""
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
 
+    # Registered values also live in the instance dict, so reading them is a plain attribute lookup.
+    # The order of the cases is torch's: a Parameter or a Module takes over a name from any other
+    # kind, while a parameter's name takes only None otherwise and a buffer's a Tensor or None.
     def __setattr__(self, name: str, value) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
-        if isinstance(value, Parameter) or (value is None and name in self._parameters):
+        if isinstance(value, Parameter):
+            self._unregister(name, keep=self._parameters)
             self.register_parameter(name, value)
         elif name in self._parameters:
-            raise DTypeError(f"cannot assign {_type_name(value)} as parameter '{name}' (Parameter or None expected)")
+            if value is not None:
+                raise DTypeError(f"cannot assign {_type_name(value)} as parameter '{name}' "
+                                 f"(Parameter or None expected)")
+            self.register_parameter(name, None)
         elif isinstance(value, Module) or (value is None and name in self._modules):
-            self.add_module(name, value)
+            self._unregister(name, keep=self._modules)
+            self._modules[name] = value  # no name checks, as in torch: only add_module makes them
+            object.__setattr__(self, name, value)
         elif name in self._modules:
             raise DTypeError(f"cannot assign {_type_name(value)} as child module '{name}' (Module or None expected)")
+        elif name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise DTypeError(f"cannot assign {_type_name(value)} as buffer '{name}' (Tensor or None expected)")
+            self.register_buffer(name, value, persistent=name not in self._non_persistent_buffers_set)
         else:
             object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
         object.__delattr__(self, name)
+        self._unregister(name)
+
+    def _unregister(self, name: str, keep: dict | None = None) -> None:
+        """Drop name from the instance dict and from the registries but keep (the one to register it
+        in again, where it keeps its place)."""
+        self.__dict__.pop(name, None)
+        for registry in (self._parameters, self._buffers, self._modules):
+            if registry is not keep:
+                registry.pop(name, None)
+        self._non_persistent_buffers_set.discard(name)
 
     # A name that is already registered keeps its place (dicts keep a key's position on
     # reassignment), so replacing a layer of a Sequential does not move it to the end. None
     # keeps the name registered, as in torch, for an optional parameter (Linear's bias) or module.
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register param under name (None records a missing optional parameter, e.g. bias)."""
+        self._check_new_name("parameter", name, "_parameters")
         if param is not None and not isinstance(param, Parameter):
             raise DTypeError(f"cannot register {_type_name(param)} as parameter '{name}' (Parameter or None expected)")
-        self._modules.pop(name, None)
         self._parameters[name] = param
         object.__setattr__(self, name, param)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register tensor under name as a buffer: state that is not a parameter (a running mean, say),
+        so the optimizer never sees it, but to() converts it and state_dict() saves it unless
+        persistent is False. None keeps the name registered, empty and left out of the state_dict."""
+        self._check_new_name("buffer", name, "_buffers")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise DTypeError(f"cannot register {_type_name(tensor)} as buffer '{name}' (Tensor or None expected)")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+        object.__setattr__(self, name, tensor)
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register module as the child called name (None keeps the name registered, empty)."""
         _check_module(module, name)
-        self._parameters.pop(name, None)
+        self._check_new_name("module", name, "_modules")
         self._modules[name] = module
         object.__setattr__(self, name, module)
+
+    def _check_new_name(self, kind: str, name, registry: str) -> None:
+        """Raise as torch does unless name can be registered in registry ('_parameters', ...): a
+        string without dots, and not an attribute or method of another kind."""
+        if registry not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before registering "
+                                 f"the {kind} {name!r}")
+        if not isinstance(name, str):
+            raise DTypeError(f"{kind} name should be a string, got {_type_name(name)}")
+        if "." in name:
+            raise KeyError(f"{kind} name can't contain '.' (it separates the names of a state_dict key), "
+                           f"got {name!r}")
+        if not name:
+            raise KeyError(f"{kind} name can't be an empty string")
+        if hasattr(self, name) and name not in self.__dict__[registry]:
+            raise KeyError(f"attribute '{name}' already exists in {type(self).__name__}")
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
@@ -117,17 +172,29 @@ class Module:
                          remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, parameter) pairs in registration order, each parameter once unless
         remove_duplicate is False (then a shared one comes under each of its names)."""
-        seen = set()
-        modules = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
-        for mod_name, module in modules:
-            for name, p in module._parameters.items():
-                if p is None or (remove_duplicate and id(p) in seen):
-                    continue
-                seen.add(id(p))
-                yield (f"{mod_name}.{name}" if mod_name else name), p
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         return (p for _, p in self.named_parameters(recurse=recurse))
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs, persistent or not, as named_parameters gives parameters."""
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        return (b for _, b in self.named_buffers(recurse=recurse))
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool) -> Iterator[tuple[str, Tensor]]:
+        seen = set()
+        modules = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
+        for mod_name, module in modules:
+            for name, value in module.__dict__[registry].items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                seen.add(id(value))
+                yield (f"{mod_name}.{name}" if mod_name else name), value
 
     # ---- modes and grads ---------------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
@@ -160,8 +227,8 @@ class Module:
         return self
 
     def to(self, device=None, dtype=None) -> Module:
-        """Convert every floating-point parameter to a floating dtype (e.g. np.float64 for exact
-        comparisons). Takes torch's forms to(dtype), to(device) and to(device, dtype); the CPU is
+        """Convert every floating-point parameter and buffer to a floating dtype (e.g. np.float64 for
+        exact comparisons). Takes torch's forms to(dtype), to(device) and to(device, dtype); the CPU is
         the only device, so to('cpu') changes nothing."""
         if dtype is None and device is not None and not _is_device(device):  # to(dtype)
             device, dtype = None, device
@@ -170,10 +237,10 @@ class Module:
         if dtype is None:
             return self
         dtype = _floating_dtype(dtype)
-        for p in self.parameters():
-            if p.data.dtype.kind == "f" and p.data.dtype != dtype:
-                p.data = p.data.astype(dtype)
-                p.grad = None
+        for t in itertools.chain(self.parameters(), self.buffers()):
+            if t.data.dtype.kind == "f" and t.data.dtype != dtype:
+                t.data = t.data.astype(dtype)
+                t.grad = None
         return self
 
     def float(self) -> Module:
@@ -184,15 +251,28 @@ class Module:
 
     # ---- state -------------------------------------------------------------------------------
     def state_dict(self) -> OrderedDict:
-        """Copies of every parameter as NumPy arrays, under PyTorch's key names and layouts; a tied
-        (shared) parameter appears under each of its names, as in torch."""
-        return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters(remove_duplicate=False))
+        """Copies of every parameter and persistent buffer as NumPy arrays, under PyTorch's key names
+        and layouts; a tied (shared) one appears under each of its names, as in torch."""
+        return OrderedDict((name, t.data.copy()) for name, t in self._named_state())
+
+    def _named_state(self) -> Iterator[tuple[str, Tensor]]:
+        """The state_dict's (key, Tensor) pairs in torch's order: module by module, its parameters
+        and then its persistent buffers."""
+        for mod_name, module in self.named_modules(remove_duplicate=False):
+            prefix = f"{mod_name}." if mod_name else ""
+            for name, p in module._parameters.items():
+                if p is not None:
+                    yield prefix + name, p
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent_buffers_set:
+                    yield prefix + name, b
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
-        """Copy arrays (or torch tensors) into the parameters in place, checking keys and shapes."""
+        """Copy arrays (or torch tensors) into the parameters and persistent buffers in place,
+        checking keys and shapes."""
         if not hasattr(state_dict, "keys"):
             raise DTypeError(f"load_state_dict: expected a mapping of names to arrays, got {type(state_dict).__name__}")
-        own = dict(self.named_parameters(remove_duplicate=False))
+        own = dict(self._named_state())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
@@ -368,3 +448,4 @@ class ModuleList(_ModuleSequence):
 
     def __iadd__(self, modules) -> ModuleList:
         return self.extend(modules)
+
