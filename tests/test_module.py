@@ -585,6 +585,149 @@ def test_a_shared_buffer_is_listed_once_but_saved_under_each_name_as_in_torch():
         assert list(both.state_dict()) == ["0.s", "1.s"]
 
 
+def _dict_pair():
+    def build(module):
+        return module.ModuleDict({"b": module.Linear(2, 3), "a": module.ReLU()})
+    return build(nn), build(torch.nn)
+
+
+def test_module_dict_works_as_torchs():
+    ours, theirs = _dict_pair()
+    assert list(ours) == list(theirs) == ["b", "a"] and len(ours) == len(theirs) == 2
+    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
+    for container, module in ((ours, nn), (theirs, torch.nn)):
+        assert "a" in container and "z" not in container and isinstance(container["b"], module.Linear)
+        container["c"] = module.Tanh()
+        container.update([("d", module.Linear(3, 1)), ["b", module.Linear(2, 2)]])
+        container.update(OrderedDict(e=module.Sigmoid()))
+        assert isinstance(container.pop("a"), module.ReLU)
+        del container["e"]
+        with pytest.raises(KeyError):
+            container["a"]
+        with pytest.raises(KeyError):
+            del container["a"]
+    assert list(ours.keys()) == list(theirs.keys()) == ["b", "c", "d"]
+    assert [type(m).__name__ for m in ours.values()] == [type(m).__name__ for m in theirs.values()]
+    assert [k for k, _ in ours.items()] == [k for k, _ in theirs.items()]
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert repr(ours) == repr(theirs) and not hasattr(ours, "a")
+    copy = nn.ModuleDict(ours)
+    assert list(copy) == ["b", "c", "d"] and copy["b"] is ours["b"]
+    ours.clear()
+    theirs.clear()
+    assert len(ours) == 0 and list(ours.parameters()) == [] and repr(ours) == repr(theirs) == "ModuleDict()"
+
+
+@pytest.mark.parametrize("make_bad, error", [
+    (lambda module: 3, TypeError), (lambda module: [3], TypeError), (lambda module: [("a",)], ValueError),
+    (lambda module: {"keys": module.ReLU()}, KeyError), (lambda module: {"a": "relu"}, TypeError),
+    (lambda module: {"a.b": module.ReLU()}, KeyError),
+])
+def test_module_dict_refuses_what_torch_refuses(make_bad, error):
+    for module in (nn, torch.nn):
+        with pytest.raises(error):
+            module.ModuleDict(make_bad(module))
+
+
+def test_a_module_dict_inside_a_model_registers_its_modules_as_in_torch():
+    for module in (nn, torch.nn):
+        model = module.Sequential(module.ModuleDict({"enc": module.Linear(2, 2)}), module.Linear(2, 1))
+        assert list(model.state_dict()) == ["0.enc.weight", "0.enc.bias", "1.weight", "1.bias"]
+    assert repr(nn.Sequential(nn.ModuleDict({"enc": nn.Linear(2, 2)}))) == repr(
+        torch.nn.Sequential(torch.nn.ModuleDict({"enc": torch.nn.Linear(2, 2)})))
+
+
+def _parameter_list(lib, module):
+    double = module.Parameter(lib.zeros(1, dtype=lib.float64))
+    return module.ParameterList([lib.ones(2, 3), double, lib.tensor(1.0)])
+
+
+def test_parameter_list_works_as_torchs():
+    ours, theirs = _parameter_list(tg, nn), _parameter_list(torch, torch.nn)
+    assert repr(ours) == repr(theirs)
+    for container, lib, module in ((ours, tg, nn), (theirs, torch, torch.nn)):
+        raw = lib.full((2,), 3.0)
+        container.append(raw)
+        assert isinstance(container[3], module.Parameter) and container[3].requires_grad
+        (raw.data if lib is tg else raw.detach())[0] = 4.0
+        assert container[3].tolist() == [4.0, 3.0]  # the Parameter shares the Tensor's data
+        container.extend([lib.zeros(4)])
+        container += [lib.zeros(5)]
+        container[0] = lib.zeros(1)
+        assert container[-1].shape == (5,) and container[0].shape == (1,)
+        with pytest.raises(IndexError):
+            container[6]
+        with pytest.raises(TypeError):
+            container.extend(3)
+        with pytest.raises(TypeError):
+            container.extend(lib.zeros(2))
+        with pytest.raises(RuntimeError, match="should not be called"):
+            container(1)
+    assert len(ours) == len(theirs) == 6
+    assert [tuple(p.shape) for p in ours] == [tuple(p.shape) for p in theirs]
+    assert [tuple(p.shape) for p in ours[1:5:2]] == [tuple(p.shape) for p in theirs[1:5:2]]
+    assert type(ours[1:3]) is nn.ParameterList and ours[1:3][0] is ours[1]
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    model, torch_model = nn.Sequential(ours), torch.nn.Sequential(theirs)
+    assert list(model.state_dict()) == list(torch_model.state_dict()) and repr(model) == repr(torch_model)
+    assert repr(nn.ParameterList()) == repr(torch.nn.ParameterList())
+
+
+def test_parameter_list_holds_a_shared_array_and_gets_gradients():
+    raw = tg.ones(3)
+    plist = nn.ParameterList([raw])
+    assert plist[0].data is raw.data and not raw.requires_grad
+    (plist[0] * 2).sum().backward()
+    np.testing.assert_array_equal(plist[0].grad.data, [2, 2, 2])
+
+
+def _parameter_dict(lib, module):
+    return module.ParameterDict({"b": module.Parameter(lib.ones(2)), "a": lib.zeros(3, 2, dtype=lib.float64)})
+
+
+def test_parameter_dict_works_as_torchs():
+    ours, theirs = _parameter_dict(tg, nn), _parameter_dict(torch, torch.nn)
+    assert list(ours) == list(theirs) == ["a", "b"]  # torch sorts a plain dict's keys
+    assert repr(ours) == repr(theirs)
+    for container, lib, module in ((ours, tg, nn), (theirs, torch, torch.nn)):
+        container["d"] = lib.zeros(1)
+        container.update([("c", lib.ones(1)), ("a", lib.ones(4))])
+        container.update(OrderedDict(f=lib.ones(1), e=lib.ones(1)))
+        assert isinstance(container["d"], module.Parameter) and container["a"].shape == (4,)
+        assert container.get("z") is None and container.get("z", 5) == 5 and "c" in container
+        assert container.setdefault("g", lib.ones(2)).shape == (2,) and container.setdefault("g").shape == (2,)
+        assert container.pop("c").shape == (1,) and container.popitem()[0] == "g"
+        with pytest.raises(TypeError):
+            module.ParameterDict()[3] = lib.ones(1)
+        with pytest.raises(AttributeError):
+            container["z"]
+        with pytest.raises(KeyError):
+            del container["z"]
+        with pytest.raises(RuntimeError, match="should not be called"):
+            container(1)
+    assert list(ours.keys()) == list(theirs.keys()) and list(reversed(ours)) == list(reversed(theirs))
+    assert [tuple(v.shape) for v in ours.values()] == [tuple(v.shape) for v in theirs.values()]
+    assert [k for k, _ in ours.items()] == [k for k, _ in theirs.items()]
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert repr(ours) == repr(theirs) and len(ours) == len(theirs)
+    copy = ours.copy()
+    assert list(copy) == list(ours) and copy["a"] is ours["a"]
+    merged, torch_merged = ours | nn.ParameterDict({"z": tg.ones(1)}), theirs | torch.nn.ParameterDict(
+        {"z": torch.ones(1)})
+    assert list(merged) == list(torch_merged) and list(ours) == list(theirs)
+    ours |= nn.ParameterDict({"y": tg.ones(1)})
+    theirs |= torch.nn.ParameterDict({"y": torch.ones(1)})
+    assert list(ours) == list(theirs)
+    assert list(ours.fromkeys(["p", "q"], tg.ones(1))) == list(theirs.fromkeys(["p", "q"], torch.ones(1)))
+    model, torch_model = nn.Sequential(ours), torch.nn.Sequential(theirs)
+    assert list(model.state_dict()) == list(torch_model.state_dict()) and repr(model) == repr(torch_model)
+    ours.clear()
+    theirs.clear()
+    assert len(ours) == 0 and list(ours.parameters()) == [] and repr(ours) == repr(theirs)
+    one, torch_one = nn.ParameterDict({"w": tg.ones(1)}), torch.nn.ParameterDict({"w": torch.ones(1)})
+    assert repr(one) == repr(torch_one) and repr(nn.Sequential(one)) == repr(torch.nn.Sequential(torch_one))
+
+
 def test_module_zero_grad_zeroes_in_place_as_torch_and_the_optimizer():
     for lib, module in ((tg, nn), (torch, torch.nn)):
         layer = module.Linear(2, 1)

@@ -1,10 +1,11 @@
-"""Module, Parameter, Sequential, ModuleList: registration, buffers, state_dict and repr as in PyTorch."""
+"""Module, Parameter and the containers (Sequential, ModuleList, ModuleDict, ParameterList,
+ParameterDict): registration, buffers, state_dict and repr as in PyTorch."""
 from __future__ import annotations
 
 import itertools
 import operator
 from collections import OrderedDict, namedtuple
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -301,12 +302,13 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = [f"({name}): " + _indent(repr(m), 2) for name, m in self._modules.items()]
+        """torch's layout: a one-line extra_repr inline, otherwise one line per extra line and child."""
         extra = self.extra_repr()
-        if not lines:
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + _indent(repr(m), 2) for name, m in self._modules.items()]
+        if not child_lines and len(extra_lines) <= 1:
             return f"{type(self).__name__}({extra})"
-        body = ([extra] if extra else []) + lines
-        return f"{type(self).__name__}(\n  " + "\n  ".join(body) + "\n)"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(extra_lines + child_lines) + "\n)"
 
 
 def _is_cpu(device) -> bool:
@@ -449,3 +451,274 @@ class ModuleList(_ModuleSequence):
     def __iadd__(self, modules) -> ModuleList:
         return self.extend(modules)
 
+
+class ModuleDict(Module):
+    """Modules under string keys, registered so their parameters are found; ordered like a dict."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self._modules:
+            raise KeyError(key)
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key) -> bool:
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def items(self):
+        return self._modules.items()
+
+    def values(self):
+        return self._modules.values()
+
+    def pop(self, key: str) -> Module:
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self) -> None:
+        for key in list(self._modules):
+            del self[key]
+
+    def update(self, modules) -> None:
+        """Add or replace modules from a mapping or an iterable of (key, module) pairs, in their order."""
+        for key, module in _key_value_pairs(type(self).__name__, modules):
+            self[key] = module
+
+
+class ParameterList(Module):
+    """A list of parameters registered under '0', '1', ...; a Tensor put in it becomes a Parameter
+    (sharing its array), as in torch."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self.extend(values)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return type(self)(self[i] for i in range(*index.indices(len(self))))
+        return getattr(self, self._name_at(index))
+
+    def __setitem__(self, index: int, value) -> None:
+        setattr(self, self._name_at(index), _as_parameter(value))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator:
+        return (self[i] for i in range(len(self)))
+
+    def __iadd__(self, values) -> ParameterList:
+        return self.extend(values)
+
+    def append(self, value) -> ParameterList:
+        self._size += 1
+        self[self._size - 1] = value
+        return self
+
+    def extend(self, values) -> ParameterList:
+        if not isinstance(values, Iterable) or isinstance(values, Tensor):
+            raise DTypeError(f"ParameterList.extend: expected an iterable of Parameters, "
+                             f"got {_type_name(values)}")
+        for value in values:
+            self.append(value)
+        return self
+
+    def _name_at(self, index: int) -> str:
+        n = len(self)
+        index = operator.index(index)
+        if not -n <= index < n:
+            raise IndexError(f"ParameterList: index {index} is out of range for {n} parameters")
+        return str(index % n)
+
+    def extra_repr(self) -> str:
+        return "\n".join(_entry_repr(i, value, _torch_dtype) for i, value in enumerate(self))
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called.")
+
+
+class ParameterDict(Module):
+    """Parameters under string keys, registered so they are found; a Tensor put in it becomes a
+    Parameter (sharing its array), as in torch."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        self._keys: dict[str, None] = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str):
+        if _checked_key(key) not in self._keys:
+            raise AttributeError(f"ParameterDict has no key {key!r}")  # torch's type, from its getattr
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, value) -> None:
+        setattr(self, _checked_key(key), _as_parameter(value))
+        self._keys[key] = None
+
+    def __delitem__(self, key: str) -> None:
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(self._keys)
+
+    def __contains__(self, key) -> bool:
+        return key in self._keys
+
+    def keys(self):
+        return self._keys.keys()
+
+    def items(self) -> Iterator[tuple[str, Parameter]]:
+        return ((k, self[k]) for k in self._keys)
+
+    def values(self) -> Iterator[Parameter]:
+        return (self[k] for k in self._keys)
+
+    def get(self, key: str, default=None):
+        return self[key] if key in self else default
+
+    def setdefault(self, key: str, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def pop(self, key: str):
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self) -> tuple[str, Parameter]:
+        """Remove and return the last inserted (key, parameter) pair."""
+        if not self._keys:
+            raise KeyError("popitem(): ParameterDict is empty")
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def clear(self) -> None:
+        for key in list(self._keys):
+            del self[key]
+
+    def copy(self) -> ParameterDict:
+        """A new ParameterDict holding the same parameters."""
+        return ParameterDict(OrderedDict(self.items()))
+
+    def fromkeys(self, keys: Iterable[str], default=None) -> ParameterDict:
+        return ParameterDict((k, default) for k in keys)
+
+    def update(self, parameters) -> None:
+        """Add or replace parameters from an OrderedDict, a ParameterDict or an iterable of (key,
+        value) pairs in their order, or from another mapping (a plain dict) in sorted key order,
+        as torch does."""
+        for key, value in _key_value_pairs(type(self).__name__, parameters, sort_mappings=True):
+            self[key] = value
+
+    def __or__(self, other) -> ParameterDict:
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other) -> ParameterDict:
+        merged = other.copy()
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other) -> ParameterDict:
+        self.update(other)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join(_entry_repr(key, value, _torch_typename) for key, value in self.items())
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterDict should not be called.")
+
+
+# torch.typename of a CPU tensor by dtype, which ParameterDict's repr shows
+_TORCH_TYPENAMES = {"float16": "torch.HalfTensor", "float32": "torch.FloatTensor",
+                    "float64": "torch.DoubleTensor", "int64": "torch.LongTensor", "int32": "torch.IntTensor",
+                    "int16": "torch.ShortTensor", "int8": "torch.CharTensor", "uint8": "torch.ByteTensor",
+                    "bool": "torch.BoolTensor"}
+
+
+def _torch_dtype(tensor: Tensor) -> str:
+    """How ParameterList's repr names a tensor's type: by torch's dtype, e.g. torch.float32."""
+    return f"torch.{tensor.dtype}"
+
+
+def _torch_typename(tensor: Tensor) -> str:
+    """How ParameterDict's repr names a tensor's type: by torch's typename, e.g. torch.FloatTensor."""
+    return _TORCH_TYPENAMES.get(tensor.dtype.name, _torch_dtype(tensor))
+
+
+def _as_parameter(value):
+    """value, a Tensor made a Parameter that shares its array (other values are kept, as in torch)."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+def _checked_key(key) -> str:
+    if not isinstance(key, str):
+        raise DTypeError(f"ParameterDict keys must be strings, got {_type_name(key)}")
+    return key
+
+
+def _entry_repr(key, value, type_name) -> str:
+    """One line of a ParameterList's or ParameterDict's repr, in torch's words (type_name(tensor)
+    names a tensor's type)."""
+    if not isinstance(value, Tensor):
+        return f"  ({key}): Object of type: {type(value).__name__}"
+    kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+    return f"  ({key}): {kind} containing: [{type_name(value)} of size {'x'.join(map(str, value.shape))}]"
+
+
+def _key_value_pairs(owner: str, items, sort_mappings: bool = False) -> list:
+    """The (key, value) pairs of a container's update(items): a mapping's items (sorted if
+    sort_mappings, unless it is ordered: an OrderedDict, ModuleDict or ParameterDict), or the
+    pairs an iterable yields."""
+    if isinstance(items, (OrderedDict, ModuleDict, ParameterDict)):
+        return list(items.items())
+    if isinstance(items, Mapping):
+        return sorted(items.items()) if sort_mappings else list(items.items())
+    if not isinstance(items, Iterable):
+        raise DTypeError(f"{owner}.update: expected a mapping or an iterable of (key, value) pairs, "
+                         f"got {_type_name(items)}")
+    pairs = []
+    for i, item in enumerate(items):
+        if not isinstance(item, Iterable):
+            raise DTypeError(f"{owner}.update: element #{i} should be a (key, value) pair, "
+                             f"got {_type_name(item)}")
+        item = tuple(item)
+        if len(item) != 2:
+            raise ConfigError(f"{owner}.update: element #{i} has length {len(item)}; a (key, value) pair "
+                              f"has 2")
+        pairs.append(item)
+    return pairs
