@@ -290,19 +290,6 @@ def test_one_hot_matches_torch():
     np.testing.assert_array_equal(F.one_hot(tg.Tensor(y)).data, TF.one_hot(torch.tensor(y)).numpy())
 
 
-@pytest.mark.parametrize("call", [
-    lambda x, y: F.cross_entropy(x, y, np.ones(3, np.float32)),      # torch: weight
-    lambda x, y: F.nll_loss(x.log_softmax(dim=1), y, None),          # torch: weight
-    lambda x, y: nn.CrossEntropyLoss(np.ones(3, np.float32))(x, y),  # torch: weight
-    lambda x, y: nn.MSELoss(True)(x, x),                             # torch: size_average
-])
-def test_loss_options_are_keyword_only_so_torchs_positional_weight_is_refused(call):
-    x = tg.randn(4, 3)
-    y = tg.tensor([0, 1, 2, 0])
-    with pytest.raises(TypeError, match="positional argument"):
-        call(x, y)
-
-
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("smoothing", [0.0, 0.3])
 def test_cross_entropy_gives_probability_targets_that_require_grad_their_gradient(reduction, smoothing):
@@ -322,3 +309,345 @@ def test_calculate_gain_knows_torchs_nonlinearities_and_refuses_a_bool_slope():
     for lib in (nn.init, tinit):
         with pytest.raises(ValueError, match="not a valid number"):
             lib.calculate_gain("leaky_relu", True)
+
+
+# ---- loss weights, ignore_index, pos_weight --------------------------------------------------------
+
+def _class_targets(ignore_index):
+    """Targets for (8, 4) logits with two ignore_index entries (when it is given) and every class present."""
+    y = np.array([0, 3, 1, 2, 1, 0, 3, 2])
+    if ignore_index is not None:
+        y[[2, 5]] = ignore_index
+    return y
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("ignore_index", [None, -100, -1, 2, 7])
+def test_cross_entropy_with_class_weights_and_ignored_targets_matches_torch(dtype, reduction, smoothing,
+                                                                             weighted, ignore_index):
+    y = _class_targets(ignore_index)
+    w = np.array([0.5, 2.0, 1.5, 3.0], dtype) if weighted else None
+    options = dict(reduction=reduction, label_smoothing=smoothing)
+    if ignore_index is not None:
+        options["ignore_index"] = ignore_index
+    assert_matches_torch(
+        lambda x: F.cross_entropy(x, y, None if w is None else tg.Tensor(w), **options),
+        lambda x: TF.cross_entropy(x, torch.tensor(y), None if w is None else torch.tensor(w), **options),
+        randn(8, 4, scale=2).astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("ignore_index", [None, -100, 1])
+def test_nll_loss_with_class_weights_and_ignored_targets_matches_torch(dtype, reduction, weighted, ignore_index):
+    y = _class_targets(ignore_index)
+    w = np.array([0.5, 2.0, 1.5, 3.0], dtype) if weighted else None
+    options = dict(reduction=reduction)
+    if ignore_index is not None:
+        options["ignore_index"] = ignore_index
+    ours_w, theirs_w = (None, None) if w is None else (tg.Tensor(w), torch.tensor(w))
+    assert_matches_torch(
+        lambda x: F.nll_loss(x.log_softmax(1), y, ours_w, **options),
+        lambda x: TF.nll_loss(x.log_softmax(1), torch.tensor(y), theirs_w, **options),
+        randn(8, 4, scale=2).astype(dtype))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_loss_modules_take_torchs_weight_and_ignore_index(reduction, weighted):
+    y = _class_targets(-3)
+    w = np.array([0.5, 2.0, 1.5, 3.0]) if weighted else None
+    pairs = [(nn.CrossEntropyLoss(None if w is None else tg.Tensor(w), ignore_index=-3, reduction=reduction,
+                                  label_smoothing=0.1),
+              torch.nn.CrossEntropyLoss(None if w is None else torch.tensor(w), ignore_index=-3,
+                                        reduction=reduction, label_smoothing=0.1)),
+             (nn.NLLLoss(None if w is None else tg.Tensor(w), ignore_index=-3, reduction=reduction),
+              torch.nn.NLLLoss(None if w is None else torch.tensor(w), ignore_index=-3, reduction=reduction))]
+    for loss, torch_loss in pairs:
+        assert_matches_torch(lambda x: loss(x, tg.Tensor(y)), lambda x: torch_loss(x, torch.tensor(y)),
+                             randn(8, 4))
+        assert loss.ignore_index == torch_loss.ignore_index == -3
+        assert repr(loss) == repr(torch_loss)
+    default = nn.CrossEntropyLoss()
+    assert default.weight is None and default.ignore_index == -100
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_second_order_with_weights_and_ignored_targets_matches_torch(smoothing, weighted):
+    x, y = randn(6, 4), _class_targets(-100)[:6]
+    w = np.array([0.5, 2.0, 1.5, 3.0]) if weighted else None
+    ours = tg.Tensor(x, requires_grad=True)
+    (g,) = tg.grad(F.cross_entropy(ours, y, None if w is None else tg.Tensor(w), label_smoothing=smoothing),
+                   ours, create_graph=True)
+    (g * g).sum().backward()
+    theirs = torch.tensor(x, requires_grad=True)
+    loss = TF.cross_entropy(theirs, torch.tensor(y), None if w is None else torch.tensor(w),
+                            label_smoothing=smoothing)
+    (g_theirs,) = torch.autograd.grad(loss, theirs, create_graph=True)
+    (g_theirs * g_theirs).sum().backward()
+    np.testing.assert_allclose(g.data, g_theirs.detach().numpy(), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_all_ignored_or_zero_weight_targets_give_torchs_nan_mean_and_gradients(smoothing, loss):
+    # torch: the mean is 0/0 = NaN; ignored rows get a zero gradient, counted rows of weight 0 NaN.
+    for y, w in (([-100, -100, -100], None), ([0, 0, -100], [0.0, 1.0, 1.0])):
+        ours = tg.Tensor(randn(3, 3), requires_grad=True)
+        theirs = torch.tensor(ours.numpy(), requires_grad=True)
+        weights = (None, None) if w is None else (tg.Tensor(np.array(w)), torch.tensor(w, dtype=torch.float64))
+        options = dict(label_smoothing=smoothing) if loss == "cross_entropy" else {}
+        if loss == "nll_loss" and smoothing:
+            continue
+        with np.errstate(all="raise"):  # no NumPy warnings either
+            got = getattr(F, loss)(ours, np.array(y), weights[0], **options)
+            got.backward()
+        expected = getattr(TF, loss)(theirs, torch.tensor(y), weights[1], **options)
+        expected.backward()
+        assert np.isnan(got.item()) and np.isnan(expected.item())
+        np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_cross_entropy_probability_targets_with_class_weights_match_torch(dtype, reduction, smoothing):
+    q = rng.random((6, 4))
+    q = (q / q.sum(1, keepdims=True)).astype(dtype)
+    w = np.array([0.5, 2.0, 1.5, 3.0], dtype)
+    options = dict(reduction=reduction, label_smoothing=smoothing)
+    assert_matches_torch(lambda x: F.cross_entropy(x, tg.Tensor(q), tg.Tensor(w), **options),
+                         lambda x: TF.cross_entropy(x, torch.tensor(q), torch.tensor(w), **options),
+                         randn(6, 4).astype(dtype))
+    # a target that requires grad gets its gradient, weighted
+    assert_matches_torch(lambda x, t: F.cross_entropy(x, t, tg.Tensor(w), **options),
+                         lambda x, t: TF.cross_entropy(x, t, torch.tensor(w), **options),
+                         randn(6, 4).astype(dtype), q)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("ignore_index", [-100, 1])
+@pytest.mark.parametrize("target", [1, 2])
+def test_cross_entropy_and_nll_loss_take_unbatched_logits_as_torch(reduction, ignore_index, target):
+    w = np.array([0.5, 2.0, 1.5])
+    options = dict(reduction=reduction, ignore_index=ignore_index)
+    options = dict(options, label_smoothing=0.1)
+    assert_matches_torch(lambda x: F.cross_entropy(x, np.array(target), tg.Tensor(w), **options),
+                         lambda x: TF.cross_entropy(x, torch.tensor(target), torch.tensor(w), **options), randn(3))
+    del options["label_smoothing"]
+    assert_matches_torch(lambda x: F.nll_loss(x, np.array(target), **options),
+                         lambda x: TF.nll_loss(x, torch.tensor(target), **options), randn(3))
+    q = np.array([0.2, 0.5, 0.3])
+    assert_matches_torch(lambda x: F.cross_entropy(x, tg.Tensor(q), reduction=reduction),
+                         lambda x: TF.cross_entropy(x, torch.tensor(q), reduction=reduction), randn(3))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_and_nll_loss_take_torchs_extra_dimensions(reduction):
+    y = rng.integers(0, 3, (2, 5, 4))
+    y[0, 1, 2] = -100
+    w = np.array([0.5, 2.0, 1.5])
+    assert_matches_torch(lambda x: F.cross_entropy(x, y, tg.Tensor(w), reduction=reduction, label_smoothing=0.1),
+                         lambda x: TF.cross_entropy(x, torch.tensor(y), torch.tensor(w), reduction=reduction,
+                                                    label_smoothing=0.1), randn(2, 3, 5, 4))
+    assert_matches_torch(lambda x: F.nll_loss(x, y, reduction=reduction),
+                         lambda x: TF.nll_loss(x, torch.tensor(y), reduction=reduction), randn(2, 3, 5, 4))
+    q = rng.random((2, 3, 5))
+    q /= q.sum(1, keepdims=True)
+    assert_matches_torch(lambda x: F.cross_entropy(x, tg.Tensor(q), reduction=reduction),
+                         lambda x: TF.cross_entropy(x, torch.tensor(q), reduction=reduction), randn(2, 3, 5))
+
+
+@pytest.mark.parametrize("loss", [F.cross_entropy, F.nll_loss])
+@pytest.mark.parametrize("kwargs, error, problem", [
+    (dict(weight=tg.ones(3)), ValueError, r"weight must have one value per class, shape \(4,\), got \(3,\)"),
+    (dict(weight=tg.ones(1, 4)), ValueError, r"shape \(4,\), got \(1, 4\)"),
+    (dict(weight=tg.ones(4).double()), TypeError, "weight must have the input's dtype float32, got float64"),
+    (dict(weight=tg.tensor([1, 2, 3, 4])), TypeError, "weight must have the input's dtype float32, got int64"),
+    (dict(weight=np.ones(4, np.float32)), TypeError, "weight must be a Tensor, got ndarray"),
+    (dict(weight=tg.ones(4, requires_grad=True)), RuntimeError, "not differentiable with respect to its weight"),
+    (dict(ignore_index=1.0), TypeError, "ignore_index must be an int, got 1.0"),
+    (dict(ignore_index=True), TypeError, "ignore_index must be an int, got True"),
+])
+def test_bad_class_weights_and_ignore_index_name_the_problem(loss, kwargs, error, problem):
+    x = tg.randn(3, 4)
+    with pytest.raises(error, match=problem):
+        loss(x, np.array([0, 1, 2]), **kwargs)
+
+
+@pytest.mark.parametrize("loss", [F.cross_entropy, F.nll_loss])
+@pytest.mark.parametrize("target, ignore_index, bad", [
+    ([0, -1, 2], -100, -1),     # a negative index other than ignore_index is out of range, as in torch
+    ([0, -100, 4], -100, 4),    # an ignored target does not excuse another out of range
+    ([0, 5, 2], -1, 5),
+    ([0, -1, 2], 5, -1),
+])
+def test_targets_out_of_range_are_refused_unless_they_are_the_ignore_index(loss, target, ignore_index, bad):
+    with pytest.raises(ValueError, match=rf"class index {bad} is out of range for 4 classes \(expected 0 to 3\) "
+                                         rf"and is not the ignore_index \({ignore_index}\)"):
+        loss(tg.randn(3, 4), np.array(target), ignore_index=ignore_index)
+    with pytest.raises(IndexError):  # torch refuses them too
+        getattr(TF, loss.__name__)(torch.randn(3, 4), torch.tensor(target), ignore_index=ignore_index)
+
+
+def test_ignore_index_is_refused_with_probability_targets_as_torch_does():
+    q = tg.Tensor(np.full((2, 3), 1 / 3, np.float32))
+    with pytest.raises(ValueError, match="ignore_index is not supported for probability"):
+        F.cross_entropy(tg.randn(2, 3), q, ignore_index=0)
+    with pytest.raises(RuntimeError, match="ignore_index is not supported"):
+        TF.cross_entropy(torch.randn(2, 3), torch.tensor(q.numpy()), ignore_index=0)
+    F.cross_entropy(tg.randn(2, 3), q, ignore_index=-1)  # torch too takes a negative one, which changes nothing
+
+
+def test_positional_weight_is_torchs_and_the_deprecated_positional_options_are_refused():
+    x, y, w = randn(4, 3), np.array([0, 1, 2, 0]), np.array([1.0, 2.0, 0.5])
+    assert_matches_torch(lambda x: F.cross_entropy(x, y, tg.Tensor(w)),
+                         lambda x: TF.cross_entropy(x, torch.tensor(y), torch.tensor(w)), x)
+    assert_matches_torch(lambda x: nn.NLLLoss(tg.Tensor(w))(x, tg.Tensor(y)),
+                         lambda x: torch.nn.NLLLoss(torch.tensor(w))(x, torch.tensor(y)), x)
+    for call in (lambda: F.cross_entropy(tg.Tensor(x), y, None, None),             # torch: size_average
+                 lambda: F.nll_loss(tg.Tensor(x), y, None, None, -100),            # torch: ignore_index 5th
+                 lambda: nn.CrossEntropyLoss(None, None),
+                 lambda: nn.BCEWithLogitsLoss(None, None),
+                 lambda: F.binary_cross_entropy(tg.Tensor(x).sigmoid(), tg.Tensor(x).sigmoid(), None, None),
+                 lambda: nn.MSELoss(True)):                                        # torch: size_average
+        with pytest.raises(TypeError, match="positional argument"):
+            call()
+
+
+def test_the_usual_cross_entropy_call_takes_the_one_test_path(monkeypatch):
+    # Plain class indices, no weight and the default ignore_index: one test and the range check,
+    # never the full checks, which look for ignored targets in further passes over them.
+    def refuse(*args, **kwargs):
+        raise AssertionError("the usual call took the full checks")
+    monkeypatch.setattr(F, "_checked_cross_entropy", refuse)
+    x = tg.randn(16, 10, requires_grad=True)
+    targets = rng.integers(0, 10, 16)
+    for y in (targets, targets.astype(np.int32), tg.tensor(targets)):
+        F.cross_entropy(x, y, label_smoothing=0.1).backward()
+        nn.CrossEntropyLoss(reduction="sum")(x, y).backward()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weight_shape, pos_weight_shape", [
+    (None, (3,)), ((3,), None), ((4, 1), (3,)), ((), (4, 1)), ((4, 3), (4, 3)), (None, ()),
+])
+def test_bce_with_logits_weight_and_pos_weight_match_torch(dtype, reduction, weight_shape, pos_weight_shape):
+    t = rng.random((4, 3)).round(1).astype(dtype)
+    w = None if weight_shape is None else rng.uniform(0.2, 3, weight_shape).astype(dtype)
+    pw = None if pos_weight_shape is None else rng.uniform(0.2, 3, pos_weight_shape).astype(dtype)
+
+    def options(make):
+        return dict(weight=None if w is None else make(w), pos_weight=None if pw is None else make(pw),
+                    reduction=reduction)
+    # the target's gradient too
+    assert_matches_torch(lambda x, t: F.binary_cross_entropy_with_logits(x, t, **options(tg.Tensor)),
+                         lambda x, t: TF.binary_cross_entropy_with_logits(x, t, **options(torch.tensor)),
+                         randn(4, 3, scale=3).astype(dtype), t)
+    big = (randn(4, 3) * 1e4).astype(dtype)  # stable for saturated logits
+    assert_matches_torch(lambda x: F.binary_cross_entropy_with_logits(x, tg.Tensor(t), **options(tg.Tensor)),
+                         lambda x: TF.binary_cross_entropy_with_logits(x, torch.tensor(t),
+                                                                       **options(torch.tensor)),
+                         big)
+    module = nn.BCEWithLogitsLoss(**options(tg.Tensor))
+    torch_module = torch.nn.BCEWithLogitsLoss(**options(torch.tensor))
+    assert_matches_torch(lambda x: module(x, tg.Tensor(t)), lambda x: torch_module(x, torch.tensor(t)),
+                         randn(4, 3).astype(dtype))
+    assert repr(module) == repr(torch_module)
+
+
+def test_bce_with_logits_pos_weight_second_order_matches_torch():
+    x, t, pw, w = randn(4, 3), rng.random((4, 3)), rng.uniform(0.2, 3, 3), rng.uniform(0.2, 3, (4, 1))
+    ours = tg.Tensor(x, requires_grad=True)
+    loss = F.binary_cross_entropy_with_logits(ours, tg.Tensor(t), tg.Tensor(w), pos_weight=tg.Tensor(pw))
+    (g,) = tg.grad(loss, ours, create_graph=True)
+    (g * g).sum().backward()
+    theirs = torch.tensor(x, requires_grad=True)
+    loss = TF.binary_cross_entropy_with_logits(theirs, torch.tensor(t), torch.tensor(w),
+                                               pos_weight=torch.tensor(pw))
+    (g_theirs,) = torch.autograd.grad(loss, theirs, create_graph=True)
+    (g_theirs * g_theirs).sum().backward()
+    np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weight_shape", [(3,), (4, 1), (), (4, 3)])
+def test_bce_weight_matches_torch(dtype, reduction, weight_shape):
+    t = rng.random((4, 3)).round(1).astype(dtype)
+    w = rng.uniform(0.2, 3, weight_shape).astype(dtype)
+    assert_matches_torch(lambda p, t: F.binary_cross_entropy(p, t, tg.Tensor(w), reduction=reduction),
+                         lambda p, t: TF.binary_cross_entropy(p, t, torch.tensor(w), reduction=reduction),
+                         rng.uniform(0.05, 0.95, (4, 3)).astype(dtype), t)
+    module, torch_module = nn.BCELoss(tg.Tensor(w), reduction=reduction), torch.nn.BCELoss(torch.tensor(w),
+                                                                                          reduction=reduction)
+    assert_matches_torch(lambda x: module(x.sigmoid(), tg.Tensor(t)),
+                         lambda x: torch_module(x.sigmoid(), torch.tensor(t)), randn(4, 3).astype(dtype))
+
+
+def test_bce_weights_of_another_dtype_are_cast_to_the_inputs_as_torch():
+    p, t = rng.uniform(0.05, 0.95, (4, 3)), rng.random((4, 3))
+    for weight in (np.arange(1, 4), np.ones(3, np.float32)):
+        ours = F.binary_cross_entropy(tg.Tensor(p), tg.Tensor(t), tg.Tensor(weight))
+        theirs = TF.binary_cross_entropy(torch.tensor(p), torch.tensor(t), torch.tensor(weight))
+        assert ours.dtype == np.float64 and theirs.dtype == torch.float64
+        np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-12)
+        ours = F.binary_cross_entropy_with_logits(tg.Tensor(p).float(), tg.Tensor(t).float(),
+                                                  pos_weight=tg.Tensor(weight).double())
+        theirs = TF.binary_cross_entropy_with_logits(torch.tensor(p).float(), torch.tensor(t).float(),
+                                                     pos_weight=torch.tensor(weight).double())
+        assert ours.dtype == np.float32 and theirs.dtype == torch.float32
+        np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["weight", "pos_weight"])
+@pytest.mark.parametrize("shape", [(4,), (2, 4, 3), (3, 3)])
+def test_bce_weights_that_do_not_broadcast_to_the_input_are_refused(name, shape):
+    import re
+    x, t = tg.randn(4, 3), tg.rand(4, 3)
+    problem = rf"{name} of shape {re.escape(str(shape))} does not broadcast to the input's shape \(4, 3\)"
+    with pytest.raises(ValueError, match=problem):
+        F.binary_cross_entropy_with_logits(x, t, **{name: tg.ones(*shape)})
+    with pytest.raises(RuntimeError):
+        TF.binary_cross_entropy_with_logits(torch.randn(4, 3), torch.rand(4, 3), **{name: torch.ones(*shape)})
+    if name == "weight":
+        with pytest.raises(ValueError, match=r"weight of shape .* does not broadcast"):
+            F.binary_cross_entropy(x.sigmoid(), t, tg.ones(*shape))
+
+
+@pytest.mark.parametrize("call", [
+    lambda w: F.binary_cross_entropy(tg.rand(2, 3), tg.rand(2, 3), w),
+    lambda w: F.binary_cross_entropy_with_logits(tg.randn(2, 3), tg.rand(2, 3), w),
+    lambda w: F.binary_cross_entropy_with_logits(tg.randn(2, 3), tg.rand(2, 3), pos_weight=w),
+])
+def test_bce_weights_must_be_constant_numeric_tensors(call):
+    with pytest.raises(RuntimeError, match="not differentiable with respect to its (pos_)?weight"):
+        call(tg.ones(3, requires_grad=True))
+    with pytest.raises(TypeError, match="weight must be a Tensor, got list"):
+        call([1.0, 1.0, 1.0])
+    with pytest.raises(TypeError, match="weight must be numeric, got dtype"):
+        call(tg.Tensor(np.array(["a", "b", "c"], dtype=object)))
+
+
+def test_extra_dimension_and_unbatched_target_shapes_are_checked():
+    with pytest.raises(ValueError, match=r"class-index targets for logits of shape \(2, 3, 5\) must have shape "
+                                         r"\(2, 5\), got \(2, 3\)"):
+        F.cross_entropy(tg.randn(2, 3, 5), np.zeros((2, 3), np.int64))
+    with pytest.raises(ValueError, match=r"probability targets for logits of shape \(2, 3, 5\) must have shape "
+                                         r"\(2, 3, 5\), got \(2, 5, 3\)"):
+        F.cross_entropy(tg.randn(2, 3, 5), np.full((2, 5, 3), 1 / 3))
+    with pytest.raises(ValueError, match=r"unbatched log-probabilities \(C,\) take a 0-d class index, got target "
+                                         r"shape \(2,\)"):
+        F.nll_loss(tg.randn(3), np.array([0, 1]))
+    with pytest.raises(ValueError, match="1D target must have size 1"):
+        TF.nll_loss(torch.randn(3), torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match=r"with C >= 1 classes, got \(2, 0, 3\)"):
+        F.cross_entropy(tg.randn(2, 0, 3), np.zeros((2, 3), np.int64))
+

@@ -105,6 +105,36 @@ def _softmax_minus_target(probs: np.ndarray, target: np.ndarray, smoothing: floa
     return grad
 
 
+class WeightedCrossEntropy(CrossEntropy):
+    """CrossEntropy against dense target rows q that carry the class weights and are zero for ignored
+    targets; the mean divides by total, the counted targets' summed weight, as torch's does. With
+    nothing counted (total 0) the mean is NaN, and so is the gradient, except on the ignored rows,
+    which get zero, as in torch."""
+
+    def forward(self, logits, q, total, ignored, reduction):
+        losses = super().forward(logits, q, 0.0, "none")
+        self.save(self.saved[0], q, total, ignored, reduction)
+        self.args = {"reduction": reduction}
+        if reduction != "mean":
+            return _reduce_array(losses, reduction)
+        return np.add.reduce(losses, axis=None) / total if total else np.full((), np.nan, losses.dtype)
+
+    def backward(self, g):
+        probs, q, total, ignored, reduction = self.saved
+        if reduction == "none":
+            scale = g.reshape(-1, 1)
+        else:
+            scale = g if reduction == "sum" else (g / total if total else g * np.nan)
+        if isinstance(g, Tensor):  # create_graph: the softmax must be part of the new graph
+            grad = scale * (self.inputs[0].softmax(dim=1) * q.sum(axis=1, keepdims=True) - q)
+            return grad if ignored is None else grad.masked_fill(ignored[:, None], 0)
+        grad = _softmax_minus_target(probs, q, 0.0)
+        grad *= scale
+        if ignored is not None:
+            grad[ignored] = 0
+        return grad
+
+
 class SquaredError(Function):
     """(x - t)^2, reduced, in one node; d/dx = 2 (x - t) g (over the count for the mean) = -d/dt."""
     save_inputs = True
@@ -130,16 +160,22 @@ class BinaryCrossEntropy(Function):
     probabilities (p = 0 or 1) give torch's finite gradient (p - t) / max(p (1 - p), 1e-12)."""
     save_inputs = True
 
-    def forward(self, p, t, reduction):
+    def forward(self, p, t, weight, reduction):
         with np.errstate(divide="ignore"):
             log_p, log_q = np.maximum(np.log(p), -100), np.maximum(np.log1p(-p), -100)
-        self.save(reduction)
+        self.save(reduction, weight)
         self.args = {"reduction": reduction}
-        return _reduce_array(-(t * log_p + (1 - t) * log_q), reduction)
+        losses = -(t * log_p + (1 - t) * log_q)
+        if weight is not None:
+            losses *= weight
+        return _reduce_array(losses, reduction)
 
     def backward(self, g):
         p, t = self.inputs
-        g = _per_element(g, self.saved[0], p.numel())
+        reduction, weight = self.saved
+        g = _per_element(g, reduction, p.numel())
+        if weight is not None:
+            g = g * weight
         gp = g * (p - t) / (p * (1 - p)).clamp(min=_BCE_EPS) if self.needs[0] else None
         gt = g * ((-p).log1p() - p.log()) if self.needs[1] else None
         return gp, gt
@@ -147,20 +183,37 @@ class BinaryCrossEntropy(Function):
 
 class BinaryCrossEntropyWithLogits(Function):
     """Sigmoid + BCE in the stable form max(x, 0) - x t + log1p(exp(-|x|)); d/dx = sigmoid(x) - t
-    (also at x = 0, where the composed form's kinks would give 1 - t)."""
+    (also at x = 0, where the composed form's kinks would give 1 - t). With pos_weight w+, torch's
+    (1 - t) x - l log sigmoid(x), l = 1 + (w+ - 1) t: d/dx = l sigmoid(x) - w+ t. weight scales each
+    element's loss."""
     save_inputs = True
 
-    def forward(self, x, t, reduction):
-        self.save(reduction)
+    def forward(self, x, t, weight, pos_weight, reduction):
+        self.save(reduction, weight, pos_weight)
         self.args = {"reduction": reduction}
-        losses = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
+        if pos_weight is None:
+            losses = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
+        else:
+            log_sigmoid = np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+            losses = (1 - t) * x - ((pos_weight - 1) * t + 1) * log_sigmoid
+        if weight is not None:
+            losses *= weight
         return _reduce_array(losses, reduction)
 
     def backward(self, g):
         x, t = self.inputs
-        g = _per_element(g, self.saved[0], x.numel())
-        gx = g * (x.sigmoid() - t) if self.needs[0] else None
-        gt = g * -x if self.needs[1] else None
+        reduction, weight, pos_weight = self.saved
+        g = _per_element(g, reduction, x.numel())
+        if weight is not None:
+            g = g * weight
+        if pos_weight is None:
+            gx = g * (x.sigmoid() - t) if self.needs[0] else None
+            gt = g * -x if self.needs[1] else None
+            return gx, gt
+        positive = t * pos_weight
+        gx = g * ((positive + 1 - t) * x.sigmoid() - positive) if self.needs[0] else None
+        log_sigmoid = x.clamp(max=0) - (-x.abs()).exp().log1p()
+        gt = g * (-x - log_sigmoid * (pos_weight - 1)) if self.needs[1] else None
         return gx, gt
 
 
@@ -235,65 +288,203 @@ def one_hot(target: Tensor, num_classes: int = -1) -> Tensor:
 
 # ---- losses --------------------------------------------------------------------------------------
 
-def cross_entropy(input: Tensor, target, *, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
-    """Softmax cross-entropy of logits (N, C) against class indices (N,) or probabilities (N, C)."""
+def cross_entropy(input: Tensor, target, weight: Tensor | None = None, *, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits (N, C) against class indices (N,) or probabilities (N, C);
+    also, as torch, unbatched logits (C,) and extra dimensions (N, C, d1, ...). weight: one value per
+    class, which scales that class's terms (against class indices the mean then divides by the
+    targets' summed weight); class-index targets equal to ignore_index count for nothing."""
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     x = input.data if isinstance(input, Tensor) else None
-    # The usual call, float logits (N, C) with N class indices and valid options, passes one test
-    # and only the indices' range is left to check; any other goes through every check in turn.
+    # The usual call, float logits (N, C) with N class indices in range, no weight and valid
+    # options, passes one test and the range check; any other goes through every check in turn.
     if (x is not None and x.dtype.kind == "f" and t.dtype.kind in "iu" and len(x.shape) == 2
             and x.shape[1] and t.shape == x.shape[:1] and (x.shape[0] or reduction != "mean")
-            and reduction in _REDUCTIONS and type(label_smoothing) is float and 0 <= label_smoothing <= 1):
-        _check_range(t, x.shape[1], "cross_entropy")
-    else:
-        _check_cross_entropy_args(input, t, reduction, label_smoothing)
+            and reduction in _REDUCTIONS and type(label_smoothing) is float and 0 <= label_smoothing <= 1
+            and weight is None and type(ignore_index) is int and ignore_index < 0
+            and not _out_of_range(t, x.shape[1])):
+        return CrossEntropy.apply(input, target=t, smoothing=label_smoothing, reduction=reduction)
+    return _checked_cross_entropy(input, target, t, weight, ignore_index, reduction, label_smoothing)
+
+
+def _checked_cross_entropy(input: Tensor, target, t: np.ndarray, weight, ignore_index: int, reduction: str,
+                           smoothing: float) -> Tensor:
+    """cross_entropy after every check, for any call the one-test path does not take."""
+    check_reduction(reduction, "cross_entropy")
+    check_probability(smoothing, "cross_entropy", "label_smoothing")
+    check_ignore_index(ignore_index, "cross_entropy")
+    _check_float_tensor(input, "cross_entropy", "input")
+    _check_logits_shape(input, "cross_entropy")
+    if input.ndim != 2:
+        rows, row_targets, loss_shape = _as_rows(input, target, t, "cross_entropy")
+        loss = cross_entropy(rows, row_targets, weight, ignore_index=ignore_index, reduction=reduction,
+                             label_smoothing=smoothing)
+        return loss.reshape(loss_shape) if reduction == "none" else loss
+    _check_not_empty(input, reduction, "cross_entropy")
+    n, c = input.shape
+    w = _class_weights(weight, input, "cross_entropy")
+    if t.dtype.kind == "f":
+        _check_probability_targets(input, t, ignore_index)
         if isinstance(target, Tensor) and target.requires_grad:
-            return _cross_entropy_with_target_grad(input, target, reduction, label_smoothing)
-    return CrossEntropy.apply(input, target=t, smoothing=label_smoothing, reduction=reduction)
+            return _cross_entropy_with_target_grad(input, target, w, reduction, smoothing)
+        if w is not None:  # torch's mean still divides by N here
+            t, smoothing = _distribution(t, smoothing, input.data) * w, 0.0
+        return CrossEntropy.apply(input, target=t, smoothing=smoothing, reduction=reduction)
+    y = _class_indices(t, "cross_entropy")
+    if y.shape != (n,):
+        raise ShapeError(f"cross_entropy: expected {n} class indices (shape ({n},)) for logits "
+                         f"{input.shape}, got target shape {y.shape}")
+    if _plain_targets(y, c, w, ignore_index):
+        return CrossEntropy.apply(input, target=y, smoothing=smoothing, reduction=reduction)
+    ignored = _ignored_targets(y, c, ignore_index, "cross_entropy")
+    q, total = _weighted_class_distribution(y, ignored, w, smoothing, input.data)
+    return WeightedCrossEntropy.apply(input, q=q, total=total, ignored=ignored, reduction=reduction)
 
 
-def _cross_entropy_with_target_grad(input: Tensor, target: Tensor, reduction: str, smoothing: float) -> Tensor:
+def _check_probability_targets(input: Tensor, t: np.ndarray, ignore_index: int) -> None:
+    if t.shape != input.shape:
+        raise ShapeError(f"cross_entropy: float targets are class probabilities and must have the "
+                         f"logits' shape {input.shape}, got {t.shape}; class-index targets must be "
+                         f"integers (use .long())")
+    if ignore_index >= 0:  # torch's rule: a negative one can never match a class, so it is let through
+        raise ConfigError(f"cross_entropy: ignore_index is not supported for probability (float) targets; "
+                          f"got ignore_index={ignore_index}")
+    _check_finite(t, "cross_entropy", "target")
+
+
+def _cross_entropy_with_target_grad(input: Tensor, target: Tensor, weight: np.ndarray | None, reduction: str,
+                                    smoothing: float) -> Tensor:
     """cross_entropy against probabilities that want a gradient (d loss / d q = -log_softmax(x),
     scaled), from differentiable ops: the fused CrossEntropy holds its target as a constant."""
     q = target * (1 - smoothing) + smoothing / input.shape[1] if smoothing else target
+    if weight is not None:
+        q = q * weight
     return _reduce(-(q * input.log_softmax(dim=1)).sum(dim=1), reduction)
 
 
-def _check_cross_entropy_args(input: Tensor, t: np.ndarray, reduction: str, label_smoothing: float) -> None:
-    check_reduction(reduction, "cross_entropy")
-    check_probability(label_smoothing, "cross_entropy", "label_smoothing")
-    _check_float_tensor(input, "cross_entropy", "input")
-    shape = input.data.shape
-    if len(shape) != 2 or shape[1] == 0:
-        raise ShapeError(f"cross_entropy: expected logits of shape (N, C) with C >= 1, got {shape}")
-    _check_not_empty(input, reduction, "cross_entropy")
-    n, c = shape
-    if t.dtype.kind == "f":
-        if t.shape != shape:
-            raise ShapeError(f"cross_entropy: float targets are class probabilities and must have the "
-                             f"logits' shape {input.shape}, got {t.shape}; class-index targets must be "
-                             f"integers (use .long())")
-        _check_finite(t, "cross_entropy", "target")
-    else:
-        y = _class_indices(t, "cross_entropy")
-        if y.shape != (n,):
-            raise ShapeError(f"cross_entropy: expected {n} class indices (shape ({n},)) for logits "
-                             f"{input.shape}, got target shape {y.shape}")
-        _check_range(y, c, "cross_entropy")
+def _weighted_class_distribution(y: np.ndarray, ignored: np.ndarray | None, weight: np.ndarray | None,
+                                 smoothing: float, like: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The dense target rows torch's weighted cross-entropy amounts to, and their total weight (the
+    mean's divisor): row i is (1 - s) weight[y_i] at y_i plus s / C * weight, zero if y_i is ignored."""
+    n, c = like.shape
+    safe, counted = _target_weights(y, ignored, weight, like.dtype)
+    q = np.zeros(like.shape, like.dtype)
+    q[np.arange(n), safe] = counted * (1 - smoothing)
+    if smoothing:
+        q += smoothing / c * (1 if weight is None else weight)
+        if ignored is not None:
+            q[ignored] = 0
+    return q, np.add.reduce(counted)
 
 
-def nll_loss(input: Tensor, target, *, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of log-probabilities (N, C) at class indices (N,)."""
+def nll_loss(input: Tensor, target, weight: Tensor | None = None, *, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities (N, C) at class indices (N,); also (C,) and
+    (N, C, d1, ...) as torch. weight and ignore_index as in cross_entropy."""
     check_reduction(reduction, "nll_loss")
+    check_ignore_index(ignore_index, "nll_loss")
     _check_float_tensor(input, "nll_loss", "input")
-    if input.ndim != 2:
-        raise ShapeError(f"nll_loss: expected log-probabilities of shape (N, C), got {input.shape}")
+    _check_logits_shape(input, "nll_loss")
     y = _class_indices(target, "nll_loss")
-    if y.shape != (input.shape[0],):
-        raise ShapeError(f"nll_loss: expected {input.shape[0]} class indices, got target shape {y.shape}")
-    _check_range(y, input.shape[1], "nll_loss")
+    if input.ndim != 2:
+        rows, row_targets, loss_shape = _as_rows(input, y, y, "nll_loss")
+        loss = nll_loss(rows, row_targets, weight, ignore_index=ignore_index, reduction=reduction)
+        return loss.reshape(loss_shape) if reduction == "none" else loss
+    n, c = input.shape
+    if y.shape != (n,):
+        raise ShapeError(f"nll_loss: expected {n} class indices, got target shape {y.shape}")
+    w = _class_weights(weight, input, "nll_loss")
     _check_not_empty(input, reduction, "nll_loss")
-    return _reduce(-input[np.arange(len(y)), y.astype(np.intp, copy=False)], reduction)  # uint8 would be a mask
+    if _plain_targets(y, c, w, ignore_index):
+        return _reduce(-input[np.arange(n), y], reduction)
+    ignored = _ignored_targets(y, c, ignore_index, "nll_loss")
+    safe, counted = _target_weights(y, ignored, w, input.data.dtype)
+    if reduction != "mean":
+        return _reduce(-input[np.arange(n), safe] * counted, reduction)
+    # Each target's share of the mean, so that ignored ones get no gradient even when nothing is
+    # counted; then the mean is 0/0, NaN, as in torch.
+    total = np.add.reduce(counted)
+    shares = counted / total if total else np.full_like(counted, np.nan)
+    if ignored is not None:
+        shares[ignored] = 0
+    loss = (-input[np.arange(n), safe] * shares).sum()
+    return loss if total else loss + np.nan
+
+
+_INPUT_NAMES = {"cross_entropy": "logits", "nll_loss": "log-probabilities"}
+
+
+def _check_logits_shape(input: Tensor, op: str) -> None:
+    shape = input.shape
+    if not shape or shape[min(1, len(shape) - 1)] == 0:
+        raise ShapeError(f"{op}: expected {_INPUT_NAMES[op]} of shape (N, C), (C,) or (N, C, d1, ...) with "
+                         f"C >= 1 classes, got {shape}")
+
+
+def _as_rows(input: Tensor, target, t: np.ndarray, op: str) -> tuple[Tensor, object, tuple]:
+    """Unbatched (C,) or (N, C, d1, ...) input and its targets as torch reads them: rows (M, C), M
+    class indices (or M rows of probabilities), and the shape of the loss with reduction='none'."""
+    shape, probabilities = input.shape, t.dtype.kind == "f"
+    loss_shape = shape[:1] + shape[2:] if len(shape) > 1 else ()
+    expected = shape if probabilities else loss_shape
+    if t.shape != expected:
+        if len(shape) == 1:  # torch also takes a target of shape (1,) here, which this library refuses
+            probabilities_too = " or C probabilities" if op == "cross_entropy" else ""
+            raise ShapeError(f"{op}: expected {_INPUT_NAMES[op]} of shape (N, C) with C >= 1, got {shape}; "
+                             f"unbatched {_INPUT_NAMES[op]} (C,) take a 0-d class index{probabilities_too}, "
+                             f"got target shape {t.shape}")
+        kind = "probability" if probabilities else "class-index"
+        raise ShapeError(f"{op}: {kind} targets for {_INPUT_NAMES[op]} of shape {shape} must have shape "
+                         f"{expected}, got {t.shape}")
+    classes_last = (0, *range(2, len(shape)), 1)
+
+    def rows(a):
+        if len(shape) == 1:
+            return a.reshape(1, -1)
+        moved = a.permute(*classes_last) if isinstance(a, Tensor) else a.transpose(classes_last)
+        return moved.reshape(-1, shape[1])
+    targets = rows(target if isinstance(target, Tensor) else t) if probabilities else t.reshape(-1)
+    return rows(input), targets, loss_shape
+
+
+def _class_weights(weight, input: Tensor, op: str) -> np.ndarray | None:
+    """weight's values, checked as torch does: one per class, in the input's dtype."""
+    if weight is None:
+        return None
+    _check_weight_tensor(weight, op, "weight")
+    num_classes = input.shape[1]
+    if weight.shape != (num_classes,):
+        raise ShapeError(f"{op}: weight must have one value per class, shape ({num_classes},), got {weight.shape}")
+    if weight.dtype != input.dtype:
+        raise DTypeError(f"{op}: weight must have the input's dtype {input.dtype}, got {weight.dtype}")
+    return weight.data
+
+
+def _plain_targets(y: np.ndarray, num_classes: int, weight: np.ndarray | None, ignore_index: int) -> bool:
+    """Whether every target is a class in range, counted once: the unweighted loss, by one pass."""
+    return weight is None and not 0 <= ignore_index < num_classes and not _out_of_range(y, num_classes)
+
+
+def _ignored_targets(y: np.ndarray, num_classes: int, ignore_index: int, op: str) -> np.ndarray | None:
+    """The mask of targets equal to ignore_index (None if there are none); any other index outside
+    [0, num_classes) is an error."""
+    ignored = y == ignore_index
+    bad = ~ignored & ((y < 0) | (y >= num_classes))
+    if bad.any():
+        raise DataError(f"{op}: class index {y[bad][0]} is out of range for {num_classes} classes "
+                        f"(expected 0 to {num_classes - 1}) and is not the ignore_index ({ignore_index})")
+    return ignored if ignored.any() else None
+
+
+def _target_weights(y: np.ndarray, ignored: np.ndarray | None, weight: np.ndarray | None,
+                    dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Each target as an index safe to look up (0 where ignored) and the weight it counts with
+    (its class's weight, or 1; 0 where ignored)."""
+    safe = y if ignored is None else np.where(ignored, 0, y)
+    counted = np.ones(len(y), dtype) if weight is None else weight[safe]  # a copy either way
+    if ignored is not None:
+        counted[ignored] = 0
+    return safe, counted
 
 
 def mse_loss(input: Tensor, target, *, reduction: str = "mean") -> Tensor:
@@ -302,20 +493,48 @@ def mse_loss(input: Tensor, target, *, reduction: str = "mean") -> Tensor:
     return SquaredError.apply(input, target, reduction=reduction)
 
 
-def binary_cross_entropy(input: Tensor, target, *, reduction: str = "mean") -> Tensor:
-    """BCE of probabilities in [0, 1]; each log is clamped at -100, as PyTorch does."""
+def binary_cross_entropy(input: Tensor, target, weight: Tensor | None = None, *,
+                         reduction: str = "mean") -> Tensor:
+    """BCE of probabilities in [0, 1]; each log is clamped at -100, as PyTorch does. weight scales
+    each element's loss and must broadcast to the input's shape."""
     target = _binary_target(input, target, reduction, "binary_cross_entropy")
+    weight = _elementwise_weight(weight, input, "binary_cross_entropy", "weight")
     outside = (input.data < 0) | (input.data > 1)  # NaN is let through, so that fit() reports it
     if outside.any():
         raise DataError(f"binary_cross_entropy: input must be probabilities in [0, 1], got "
                         f"{input.data[outside].flat[0].item()} (use binary_cross_entropy_with_logits for raw scores)")
-    return BinaryCrossEntropy.apply(input, target, reduction=reduction)
+    return BinaryCrossEntropy.apply(input, target, weight=weight, reduction=reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target, *, reduction: str = "mean") -> Tensor:
-    """Sigmoid + BCE in one stable op: max(x, 0) - x*t + log1p(exp(-|x|))."""
-    target = _binary_target(input, target, reduction, "binary_cross_entropy_with_logits")
-    return BinaryCrossEntropyWithLogits.apply(input, target, reduction=reduction)
+def binary_cross_entropy_with_logits(input: Tensor, target, weight: Tensor | None = None, *,
+                                     reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
+    """Sigmoid + BCE in one stable op: max(x, 0) - x*t + log1p(exp(-|x|)). pos_weight scales the
+    positive term (one per class, say, along the last dim), weight each element's loss; both must
+    broadcast to the input's shape."""
+    op = "binary_cross_entropy_with_logits"
+    target = _binary_target(input, target, reduction, op)
+    weight = _elementwise_weight(weight, input, op, "weight")
+    pos_weight = _elementwise_weight(pos_weight, input, op, "pos_weight")
+    return BinaryCrossEntropyWithLogits.apply(input, target, weight=weight, pos_weight=pos_weight,
+                                              reduction=reduction)
+
+
+def _elementwise_weight(weight, input: Tensor, op: str, name: str) -> np.ndarray | None:
+    """A BCE weight's values in the input's dtype (torch casts any numeric one), checked to
+    broadcast to the input's shape."""
+    if weight is None:
+        return None
+    _check_weight_tensor(weight, op, name)
+    if weight.dtype.kind not in "biuf":
+        raise DTypeError(f"{op}: {name} must be numeric, got dtype {weight.dtype}")
+    try:
+        fits = np.broadcast_shapes(weight.shape, input.shape) == input.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"{op}: {name} of shape {weight.shape} does not broadcast to the input's shape "
+                         f"{input.shape}")
+    return weight.data.astype(input.dtype, copy=False)
 
 
 # ---- argument checks -----------------------------------------------------------------------------
@@ -332,6 +551,20 @@ def check_probability(value, op: str, name: str) -> None:
         raise DTypeError(f"{op}: {name} must be a number in [0, 1], got {value!r} of type {type(value).__name__}")
     if not 0 <= value <= 1:
         raise ConfigError(f"{op}: {name} must be in [0, 1], got {value!r}")
+
+
+def check_ignore_index(value, op: str) -> None:
+    """Raise DTypeError unless value is an integer (ignore_index)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise DTypeError(f"{op}: ignore_index must be an int, got {value!r}")
+
+
+def _check_weight_tensor(weight, op: str, name: str) -> None:
+    if not isinstance(weight, Tensor):
+        raise DTypeError(f"{op}: {name} must be a Tensor, got {type(weight).__name__}")
+    if weight.requires_grad:
+        raise RuntimeError(f"{op}: the loss is not differentiable with respect to its {name} (as in torch); "
+                           f"pass {name}.detach()")
 
 
 def _check_float_tensor(x, op: str, name: str) -> None:
@@ -359,14 +592,19 @@ def _class_indices(target, op: str) -> np.ndarray:
     y = target.data if isinstance(target, Tensor) else np.asarray(target)
     if y.dtype.kind not in "iu":
         raise DTypeError(f"{op}: class-index targets must be integers, got dtype {y.dtype}")
-    return y
+    return y.astype(np.intp, copy=False)  # a uint8 array would index a Tensor as a mask
 
 
-def _check_range(y: np.ndarray, num_classes: int, op: str) -> None:
+def _out_of_range(y: np.ndarray, num_classes: int) -> bool:
+    """Whether an index lies outside [0, num_classes)."""
     # One pass checks both ends: read as unsigned, negative indices become huge. On a batch of
     # indices argmax plus item() (a Python int) costs a third of a ufunc reduction (max).
     unsigned = y if y.dtype.kind == "u" else y.view(_UNSIGNED[y.dtype.itemsize])
-    if y.size and unsigned.item(unsigned.argmax()) >= num_classes:
+    return y.size != 0 and unsigned.item(unsigned.argmax()) >= num_classes
+
+
+def _check_range(y: np.ndarray, num_classes: int, op: str) -> None:
+    if _out_of_range(y, num_classes):
         bad = y[(y < 0) | (y >= num_classes)][0]
         raise DataError(f"{op}: class index {bad} is out of range for {num_classes} classes "
                         f"(expected 0 to {num_classes - 1})")

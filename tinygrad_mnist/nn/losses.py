@@ -1,7 +1,9 @@
 """Loss modules over nn.functional, with reduction = 'mean' | 'sum' | 'none'.
 
-Their options are keyword-only: torch's positional arguments (weight, size_average) mean other
-things, and this library has no class weights, so a positional one is a TypeError, not a misreading."""
+A loss with class or element weights takes them as its first argument, positional as in torch;
+the options after it are keyword-only: torch's next positional arguments are the deprecated
+size_average and reduce, which this library does not take, so a positional one is a TypeError, not
+a misreading. MSELoss has no weight, so all its options are keyword-only."""
 from __future__ import annotations
 
 from ..tensor import Tensor
@@ -16,33 +18,54 @@ class _Loss(Module):
         self.reduction = reduction
 
 
+class _WeightedLoss(_Loss):
+    def __init__(self, weight: Tensor | None = None, *, reduction: str = "mean"):
+        super().__init__(reduction=reduction)
+        self.weight = weight
+
+
 class MSELoss(_Loss):
     def forward(self, input: Tensor, target) -> Tensor:
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
-class CrossEntropyLoss(_Loss):
-    """Fused log-softmax + NLL over logits; class-index or probability targets; label smoothing."""
+class CrossEntropyLoss(_WeightedLoss):
+    """Fused log-softmax + NLL over logits; class-index or probability targets; class weights,
+    ignore_index and label smoothing."""
 
-    def __init__(self, *, reduction: str = "mean", label_smoothing: float = 0.0):
-        super().__init__(reduction=reduction)
+    def __init__(self, weight: Tensor | None = None, *, ignore_index: int = -100, reduction: str = "mean",
+                 label_smoothing: float = 0.0):
+        super().__init__(weight, reduction=reduction)
+        F.check_ignore_index(ignore_index, "CrossEntropyLoss")
         F.check_probability(label_smoothing, "CrossEntropyLoss", "label_smoothing")
+        self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target) -> Tensor:
-        return F.cross_entropy(input, target, reduction=self.reduction, label_smoothing=self.label_smoothing)
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_WeightedLoss):
+    def __init__(self, weight: Tensor | None = None, *, ignore_index: int = -100, reduction: str = "mean"):
+        super().__init__(weight, reduction=reduction)
+        F.check_ignore_index(ignore_index, "NLLLoss")
+        self.ignore_index = ignore_index
+
     def forward(self, input: Tensor, target) -> Tensor:
-        return F.nll_loss(input, target, reduction=self.reduction)
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
-class BCELoss(_Loss):
+class BCELoss(_WeightedLoss):
     def forward(self, input: Tensor, target) -> Tensor:
-        return F.binary_cross_entropy(input, target, reduction=self.reduction)
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
-class BCEWithLogitsLoss(_Loss):
+class BCEWithLogitsLoss(_WeightedLoss):
+    def __init__(self, weight: Tensor | None = None, *, reduction: str = "mean", pos_weight: Tensor | None = None):
+        super().__init__(weight, reduction=reduction)
+        self.pos_weight = pos_weight
+
     def forward(self, input: Tensor, target) -> Tensor:
-        return F.binary_cross_entropy_with_logits(input, target, reduction=self.reduction)
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)
