@@ -651,3 +651,26 @@ def test_extra_dimension_and_unbatched_target_shapes_are_checked():
     with pytest.raises(ValueError, match=r"with C >= 1 classes, got \(2, 0, 3\)"):
         F.cross_entropy(tg.randn(2, 0, 3), np.zeros((2, 3), np.int64))
 
+
+# ---- init on zero-element tensors --------------------------------------------------------------
+
+@pytest.mark.parametrize("fn", ["kaiming_uniform_", "kaiming_normal_"])
+@pytest.mark.parametrize("shape, options", [
+    ((3, 0), dict(mode="fan_in")), ((0, 3), dict(mode="fan_out")), ((0,), {}), ((2, 3, 0), dict(mode="fan_out")),
+    ((0, 3), dict(mode="bad")), ((3, 0), dict(nonlinearity="bad")),
+])
+def test_kaiming_on_a_zero_element_tensor_warns_and_returns_it_unchanged_as_torch(fn, shape, options):
+    ours = tg.zeros(*shape)
+    with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op") as ours_warnings:
+        assert getattr(nn.init, fn)(ours, **options) is ours
+    with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+        getattr(torch.nn.init, fn)(torch.zeros(*shape), **options)
+    assert ours.shape == shape and ours_warnings[0].filename == __file__  # the warning points at the caller
+
+
+def test_kaiming_still_refuses_a_1d_tensor_and_a_bad_mode_on_a_non_empty_one():
+    for lib, tensor in ((nn.init, tg.zeros(3)), (torch.nn.init, torch.zeros(3))):
+        with pytest.raises(ValueError, match="(?i)fan in and fan out"):
+            lib.kaiming_uniform_(tensor)
+    with pytest.raises(ValueError, match="mode must be"):
+        nn.init.kaiming_normal_(tg.zeros(2, 3), mode="bad")
