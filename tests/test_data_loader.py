@@ -1,9 +1,11 @@
+import re
+
 import numpy as np
 import pytest
 
 import tinygrad_mnist as tg
 from tinygrad_mnist.data import DataLoader, Subset, TensorDataset
-from tinygrad_mnist.errors import DTypeError, ShapeError
+from tinygrad_mnist.errors import ConfigError, DTypeError, ShapeError
 
 
 def arrays(n=10, features=3):
@@ -177,3 +179,77 @@ def test_a_negative_seed_and_fractional_subset_indices_are_refused():
         DataLoader((np.zeros(4),), shuffle=True, generator=-1)
     with pytest.raises(DTypeError, match="Subset: indices must be integers"):
         Subset(TensorDataset(np.zeros(4)), [0.9, 1.9])
+
+
+# ---- torch's keyword arguments -------------------------------------------------------------------
+
+def torch_pair(n=10):
+    """The same data for ours and torch's DataLoader: features 0..n-1 in column 0, labels 0..n-1."""
+    import torch
+    x, y = np.arange(n * 3, dtype=np.float32).reshape(n, 3) / 3, np.arange(n)
+    return (x, y), torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+
+
+def labels(batches):
+    return [[int(v) for v in yb.numpy()] for _, yb in batches]
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(batch_size=4, num_workers=0, pin_memory=False),
+    dict(batch_size=4, collate_fn=None, sampler=None, batch_sampler=None),
+    dict(batch_size=3, sampler=[7, 2, 9, 0, 4]),
+    dict(batch_size=2, sampler=[7, 2, 9, 0, 4], drop_last=True),
+    dict(batch_sampler=[[3, 1], [2], [9, 0, 4]]),
+])
+def test_torch_keyword_arguments_give_torchs_batches(kwargs):
+    import torch
+    ours, theirs = torch_pair()
+    loader, reference = DataLoader(dataset=ours, **kwargs), torch.utils.data.DataLoader(dataset=theirs, **kwargs)
+    assert len(loader) == len(reference)
+    assert labels(loader) == [yb.tolist() for _, yb in reference]
+
+
+def test_collate_fn_gets_the_batchs_items_as_in_torch():
+    import torch
+    ours, theirs = torch_pair()
+    seen = []
+
+    def collate(items):
+        seen.append(items)
+        return [int(y) for _, y in items]
+    assert list(DataLoader(ours, batch_size=4, collate_fn=collate)) == \
+        list(torch.utils.data.DataLoader(theirs, batch_size=4, collate_fn=lambda items: [int(y) for _, y in items]))
+    assert [len(items) for items in seen] == [4, 4, 2] and all(len(item) == 2 for item in seen[0])
+    np.testing.assert_array_equal(seen[1][0][0], ours[0][4])  # the dataset's item, as it returns it
+    tg.manual_seed(0)
+    shuffled = [y for batch in DataLoader(ours, batch_size=3, shuffle=True, collate_fn=collate) for y in batch]
+    assert sorted(shuffled) == list(range(10))
+
+
+@pytest.mark.parametrize("kwargs", [dict(sampler=[1, 2], shuffle=True), dict(batch_sampler=[[1, 2]], batch_size=2),
+                                    dict(batch_sampler=[[1, 2]], drop_last=True),
+                                    dict(batch_sampler=[[1, 2]], sampler=[1, 2])])
+def test_options_that_exclude_each_other_are_refused_as_torch_does(kwargs):
+    import torch
+    ours, theirs = torch_pair()
+    with pytest.raises(ValueError, match="mutually exclusive") as torch_error:
+        torch.utils.data.DataLoader(theirs, **kwargs)
+    with pytest.raises(ValueError) as error:
+        DataLoader(ours, **kwargs)
+    assert str(error.value) == f"DataLoader: {torch_error.value}"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(num_workers=2), "num_workers=2 is not supported: batches are made in the main process; "
+                          "use num_workers=0"),
+    (dict(num_workers=-1), "num_workers=-1 is not supported"),
+    (dict(pin_memory=True), "pin_memory=True is not supported"),
+])
+def test_worker_processes_and_pinned_memory_are_not_supported(kwargs, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        DataLoader(arrays(), **kwargs)
+
+
+def test_collate_fn_must_be_callable():
+    with pytest.raises(DTypeError, match="collate_fn must be callable or None, got 3"):
+        DataLoader(arrays(), collate_fn=3)

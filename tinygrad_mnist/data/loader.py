@@ -94,11 +94,17 @@ class DataLoader:
     except integer labels (the last of two or more arrays), which become int64. Without shuffling,
     batches are views of the arrays; with it, each batch is one gather. `generator` is a
     np.random.Generator or a seed; by default each epoch's permutation comes from the global
-    generator, so `tg.manual_seed` makes it reproducible."""
+    generator, so `tg.manual_seed` makes it reproducible.
 
-    def __init__(self, data, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
+    As in torch, `sampler` (indices, e.g. a list) sets the order instead of shuffle, `batch_sampler`
+    (lists of indices) sets whole batches, and `collate_fn` turns the list of a batch's items
+    (`dataset[i]`, as the dataset returns them) into what is yielded. Batches are made in the main
+    process on the CPU: num_workers must be 0 and pin_memory False."""
+
+    def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False, sampler=None, batch_sampler=None,
+                 num_workers: int = 0, collate_fn=None, pin_memory: bool = False, drop_last: bool = False,
                  generator: np.random.Generator | int | None = None):
-        """Batch data (a dataset, an array or a tuple of arrays) batch_size items at a time."""
+        """Batch dataset (a dataset, an array or a tuple of arrays) batch_size items at a time."""
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ConfigError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
@@ -109,39 +115,81 @@ class DataLoader:
                 or isinstance(generator, (int, np.integer)) and generator < 0:
             raise DTypeError(f"DataLoader: generator must be a np.random.Generator or an integer seed >= 0, "
                              f"got {generator!r}")
-        self.single = not isinstance(data, tuple)  # yield lone Tensors, not 1-tuples
-        if isinstance(data, (np.ndarray, Tensor)):
-            data = TensorDataset(data)
-        elif isinstance(data, tuple):
-            data = TensorDataset(*data)
-        elif not (hasattr(data, "__len__") and hasattr(data, "__getitem__")):
+        _check_torch_options(batch_size, shuffle, sampler, batch_sampler, num_workers, collate_fn, pin_memory,
+                             drop_last)
+        self.single = not isinstance(dataset, tuple)  # yield lone Tensors, not 1-tuples
+        if isinstance(dataset, (np.ndarray, Tensor)):
+            dataset = TensorDataset(dataset)
+        elif isinstance(dataset, tuple):
+            dataset = TensorDataset(*dataset)
+        elif not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise DTypeError(f"DataLoader: expected a dataset (with __len__ and __getitem__), an array or "
-                             f"a tuple of arrays, got {type(data).__name__}")
-        self.dataset = data
+                             f"a tuple of arrays, got {type(dataset).__name__}")
+        self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
+        self.sampler, self.batch_sampler, self.collate_fn = sampler, batch_sampler, collate_fn
         self.drop_last = drop_last
         self.generator = np.random.default_rng(generator) if isinstance(generator, (int, np.integer)) else generator
 
     def __len__(self) -> int:
         """The number of batches per epoch."""
-        n = len(self.dataset)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        n = len(self.dataset if self.sampler is None else self.sampler)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def __iter__(self) -> Iterator:
-        n, size = len(self.dataset), self.batch_size
-        stop = len(self) * size
         arrays = self.dataset.arrays if isinstance(self.dataset, TensorDataset) else None
-        if self.shuffle:
-            order = (self.generator if self.generator is not None else rng.generator()).permutation(n)
-        for start in range(0, stop, size):
-            if self.shuffle:
-                batch = fetch(self.dataset, order[start:start + size])
-            elif arrays is not None:
-                batch = tuple(a[start:start + size] for a in arrays)
+        in_order = not self.shuffle and self.sampler is None and self.batch_sampler is None
+        if arrays is not None and in_order and self.collate_fn is None:  # views, no copies
+            size = self.batch_size
+            for start in range(0, len(self) * size, size):
+                yield self._as_batch(tuple(a[start:start + size] for a in arrays))
+            return
+        for indices in self._index_batches():
+            if self.collate_fn is not None:
+                yield self.collate_fn([self.dataset[int(i)] for i in indices])
             else:
-                batch = fetch(self.dataset, np.arange(start, min(start + size, n)))
-            yield Tensor(batch[0]) if self.single and len(batch) == 1 else _as_tensors(batch)
+                yield self._as_batch(fetch(self.dataset, indices))
+
+    def _index_batches(self) -> Iterator[np.ndarray]:
+        """The dataset indices of each batch of one epoch."""
+        if self.batch_sampler is not None:
+            for indices in self.batch_sampler:
+                yield np.asarray(list(indices), dtype=np.int64)
+            return
+        n, size = len(self.dataset), self.batch_size
+        if self.sampler is not None:
+            order = np.fromiter(self.sampler, dtype=np.int64)
+        elif self.shuffle:
+            order = (self.generator if self.generator is not None else rng.generator()).permutation(n)
+        else:
+            order = np.arange(n)
+        stop = len(order) // size * size if self.drop_last else len(order)
+        for start in range(0, stop, size):
+            yield order[start:start + size]
+
+    def _as_batch(self, batch: tuple):
+        return Tensor(batch[0]) if self.single and len(batch) == 1 else _as_tensors(batch)
+
+
+def _check_torch_options(batch_size, shuffle, sampler, batch_sampler, num_workers, collate_fn, pin_memory,
+                         drop_last) -> None:
+    """torch.utils.data.DataLoader's checks of these options, and the ones this CPU-only loader cannot honour."""
+    if num_workers != 0:
+        raise ConfigError(f"DataLoader: num_workers={num_workers!r} is not supported: batches are made in the "
+                          "main process; use num_workers=0")
+    if pin_memory is not False:
+        raise ConfigError(f"DataLoader: pin_memory={pin_memory!r} is not supported: tensors live in CPU memory "
+                          "and there is no device to copy them to; use pin_memory=False")
+    if collate_fn is not None and not callable(collate_fn):
+        raise DTypeError(f"DataLoader: collate_fn must be callable or None, got {collate_fn!r}")
+    if sampler is not None and shuffle:
+        raise ConfigError("DataLoader: sampler option is mutually exclusive with shuffle")
+    if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
+        raise ConfigError("DataLoader: batch_sampler option is mutually exclusive with batch_size, shuffle, "
+                          "sampler, and drop_last")
 
 
 def _as_tensors(batch: tuple) -> tuple[Tensor, ...]:
