@@ -1,6 +1,7 @@
 """The tinygrad-mnist command, end to end in subprocesses (as a user runs it)."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -44,10 +45,46 @@ def test_a_binary_run_lists_the_files_it_wrote(tmp_path):
     assert f"outputs: {out}/ (checkpoint.npz, metrics.json, history.csv, classification_report.txt, curves.png, " \
            "confusion_matrix.png, predictions.png)" in proc.stdout
     assert not (out / "pr_curves.png").exists()
-    proc = cli("train", "--classes", "5,8", "--layers", "784,8,2", "--limit", "300", "--epochs", "1", "--out", str(out),
-               "--quiet", "--no-plots")  # into the same folder: its older plots are not this run's outputs
+
+
+def test_train_refuses_a_folder_that_holds_files_unless_overwrite_replaces_the_run_in_it(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()  # an empty folder is fine
+    assert cli("train", "--layers", "784,8,10", "--limit", "300", "--epochs", "1", "--out", str(out),
+               "--quiet").returncode == 0
+    assert (out / "pr_curves.png").exists()
+    (out / "notes.txt").write_text("mine")
+    first = (out / "metrics.json").read_bytes()
+    binary = ["--classes", "5,8", "--layers", "784,8,2", "--limit", "300", "--epochs", "1", "--out", str(out),
+              "--quiet", "--no-plots"]
+    proc = cli("train", *binary)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"--out {out}: already holds files (checkpoint.npz, classification_report.txt, confusion_matrix.png, " \
+           f"curves.png and 5 more); give a new or empty folder, --overwrite to replace the run in it, or " \
+           f"--resume {out / 'checkpoint.npz'} to continue it" in proc.stderr
+    assert (out / "metrics.json").read_bytes() == first
+    proc = cli("train", *binary, "--overwrite")
     assert proc.returncode == 0, proc.stderr
+    assert sorted(os.listdir(out)) == ["checkpoint.npz", "classification_report.txt", "history.csv", "metrics.json",
+                                       "notes.txt"]  # no plot of the older run is left beside this one's numbers
     assert f"outputs: {out}/ (checkpoint.npz, metrics.json, history.csv, classification_report.txt)" in proc.stdout
+    assert json.loads((out / "metrics.json").read_text())["config"]["classes"] == [5, 8]
+
+
+def test_default_run_folders_are_unique_within_a_second_and_failed_runs_leave_none(tmp_path, monkeypatch, capsys):
+    from tinygrad_mnist import cli as cli_module
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli_module.time, "strftime", lambda fmt: "20260102-030405")  # every run in one second
+    args = ["train", "--limit", "300", "--epochs", "1", "--layers", "784,8,10", "--no-plots", "--quiet"]
+    assert cli_module.main([*args, "--seed", "1"]) == 0
+    assert cli_module.main([*args, "--seed", "2"]) == 0
+    folders = sorted(os.listdir("runs"))
+    assert folders == ["mnist-20260102-030405", "mnist-20260102-030405-2"]
+    assert [json.loads((tmp_path / "runs" / f / "metrics.json").read_text())["config"]["seed"]
+            for f in folders] == [1, 2]
+    assert cli_module.main(["train", "--limit", "300", "--epochs", "1", "--layers", "100,10", "--quiet"]) == 2
+    assert "model sizes [100, 10] do not fit the data" in capsys.readouterr().err  # found inside the run
+    assert sorted(os.listdir("runs")) == folders
 
 
 def test_evaluate_reproduces_the_test_accuracy(run_dir, tmp_path):
@@ -55,9 +92,27 @@ def test_evaluate_reproduces_the_test_accuracy(run_dir, tmp_path):
     proc = cli("evaluate", str(out / "checkpoint.npz"), "--out", str(tmp_path / "eval"))
     assert proc.returncode == 0, proc.stderr
     trained = json.loads((out / "metrics.json").read_text())["test_accuracy"]
-    evaluated = json.loads((tmp_path / "eval" / "metrics.json").read_text())["test_accuracy"]
+    evaluated = json.loads((tmp_path / "eval" / "evaluation_metrics.json").read_text())["test_accuracy"]
     assert evaluated == trained
     assert "precision    recall  f1-score   support" in proc.stdout
+
+
+def test_evaluate_into_the_run_folder_leaves_the_runs_files_alone(run_dir, tmp_path):
+    folder = tmp_path / "run"
+    shutil.copytree(run_dir[0], folder)
+    before = {name: (folder / name).read_bytes() for name in os.listdir(folder)}
+    proc = cli("evaluate", str(folder / "checkpoint.npz"), "--out", str(folder))
+    assert proc.returncode == 0, proc.stderr
+    assert {name: (folder / name).read_bytes() for name in before} == before
+    added = sorted(set(os.listdir(folder)) - set(before))
+    assert added == ["evaluation_classification_report.txt", "evaluation_confusion_matrix.png",
+                     "evaluation_metrics.json", "evaluation_pr_curves.png", "evaluation_predictions.png"]
+    evaluated = json.loads((folder / "evaluation_metrics.json").read_text())
+    assert evaluated["test_accuracy"] == json.loads(before["metrics.json"])["test_accuracy"]
+    proc = cli("evaluate", str(folder / "checkpoint.npz"), "--out", str(folder))
+    assert proc.returncode == 2 and f"--out {folder}: already holds an evaluation (evaluation_metrics.json, " \
+        in proc.stderr and "--overwrite to replace it" in proc.stderr
+    assert cli("evaluate", str(folder / "checkpoint.npz"), "--out", str(folder), "--overwrite").returncode == 0
 
 
 @pytest.mark.parametrize("args, message", [
@@ -78,6 +133,35 @@ def test_evaluate_reproduces_the_test_accuracy(run_dir, tmp_path):
     (["train", "--limit", "3", "--epochs", "1", "--out", "/proc/no-run-folder"], "--out /proc/no-run-folder: cannot write"),
     (["train", "--limit", "3", "--epochs", "1", "--out", os.path.join(os.devnull, "run")],
      "/dev/null is a file, so the folder cannot be created there"),
+    # wrong output paths, for every command, before any work (the checkpoint is not even read)
+    (["evaluate", "/nonexistent/ckpt.npz", "--out", os.devnull], "--out /dev/null: is a file, not a folder"),
+    (["evaluate", "/nonexistent/ckpt.npz", "--out", os.path.join(os.devnull, "e")],
+     "--out /dev/null/e: /dev/null is a file, so the folder cannot be created there"),
+    (["graph", "--out", os.path.join(os.devnull, "g.svg")],
+     "/dev/null is a file, so the folder cannot be created there"),
+    (["graph", "--out", "tests"], "--out tests: is a folder; give a file name"),
+    (["graph", "--out", "/proc/g.svg"], "--out /proc/g.svg: cannot write in /proc"),
+    (["experiment", "examples/seed002.toml", "--out", os.devnull], "--out /dev/null: is a file, not a folder"),
+    (["experiment", "examples/seed002.toml", "--out", "/proc/x"], "--out /proc/x: cannot write in /proc"),
+    # settings that would have no effect, or a task the loss cannot learn
+    (["train", "--limit", "300", "--epochs", "1", "--model", "seed001-binary", "--loss", "bce"],
+     "loss 'bce' is binary, so it needs exactly two classes (classes = [A, B], e.g. --classes 5,8), "
+     "got all 10 classes"),
+    (["train", "--limit", "300", "--epochs", "1", "--layers", "784,8,1", "--output", "sigmoid", "--loss", "bce",
+      "--classes", "3,5,8"], "loss 'bce' is binary, so it needs exactly two classes"),
+    (["train", "--limit", "300", "--epochs", "1", "--layers", "784,8,1", "--loss", "bce_with_logits"],
+     "loss 'bce_with_logits' is binary, so it needs exactly two classes"),
+    (["train", "--limit", "300", "--epochs", "1", "--classes", "5", "--layers", "784,8,1"],
+     "classes must list at least two classes, got [5]"),
+    (["train", "--limit", "300", "--epochs", "1", "--classes", ",,"], "expected comma-separated integers"),
+    (["train", "--limit", "300", "--epochs", "1", "--momentum", "0.9"],
+     "momentum is for sgd and rmsprop; optimizer 'adam' has none"),
+    (["train", "--limit", "300", "--epochs", "1", "--model", "seed000", "--layers", "784,20,10"],
+     "model 'seed000' and layers are alternatives, give one"),
+    (["train", "--limit", "300", "--epochs", "1", "--early-stopping", "1", "--val-fraction", "0"],
+     "early_stopping 1 watches the validation loss, but val_fraction is 0"),
+    (["graph", "--model", "seed000", "--layers", "784,8,10", "--out", "g.gv"],
+     "--model seed000 and --layers are alternatives, give one"),
 ])
 def test_bad_arguments_give_a_one_line_error(args, message):
     proc = cli(*args)
@@ -85,6 +169,32 @@ def test_bad_arguments_give_a_one_line_error(args, message):
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
     assert len([l for l in proc.stderr.splitlines() if "error" in l]) == 1
+
+
+def test_experiment_checks_its_output_paths_before_training(tmp_path):
+    toml = tmp_path / "s.toml"
+    toml.write_text('[experiment]\nname = "s"\n[defaults]\nlimit = 300\nepochs = 1\n'
+                    '[[run]]\nname = "a"\nlayers = [784, 8, 10]\n')
+    (tmp_path / "afile").write_text("")
+    exp = str(tmp_path / "exp")
+    cases = [(["--out", str(tmp_path / "afile")], "is a file, not a folder"),
+             (["--out", exp, "--summary", str(tmp_path)], f"--summary {tmp_path}: is a folder; give a file name"),
+             (["--out", exp, "--summary", str(tmp_path / "afile" / "R.md")],
+              f"{tmp_path / 'afile'} is a file, so the folder cannot be created there")]
+    for options, message in cases:
+        proc = cli("experiment", str(toml), "--quiet", "--no-plots", *options)
+        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+        assert "[1/1]" not in proc.stdout and not os.path.exists(exp)
+
+
+def test_an_os_error_no_check_foresaw_is_one_line(monkeypatch, capsys):
+    from tinygrad_mnist import cli as cli_module
+
+    def disk_full(args):
+        raise OSError(28, "No space left on device", "g.svg")
+    monkeypatch.setattr(cli_module, "cmd_graph", disk_full)
+    assert cli_module.main(["graph"]) == 2
+    assert capsys.readouterr().err == "tinygrad-mnist graph: error: [Errno 28] No space left on device: 'g.svg'\n"
 
 
 @pytest.mark.parametrize("suffix", ["svg", "gv"])
@@ -158,6 +268,48 @@ def test_resume_takes_more_epochs_but_refuses_other_changed_options(interrupted_
     assert cli_module.main(["train", "--resume", str(interrupted_run), "--epochs", "4", "--no-plots",
                             "--quiet"]) == 0
     assert "epochs: 4" in capsys.readouterr().out
+
+
+def test_resume_continues_in_its_own_folder_or_a_new_one(interrupted_run, tmp_path, capsys):
+    from tinygrad_mnist import cli as cli_module
+    assert cli_module.main(["train", "--resume", str(interrupted_run), "--overwrite", "--quiet"]) == 2
+    assert f"--overwrite: --resume continues the run in its own folder {interrupted_run.parent}" \
+        in capsys.readouterr().err
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    assert cli_module.main(["train", "--resume", str(interrupted_run), "--out", str(other), "--quiet"]) == 2
+    assert f"--out {other}: already holds files (notes.txt)" in capsys.readouterr().err
+    assert cli_module.main(["train", "--resume", str(interrupted_run), "--out", str(tmp_path / "new"), "--no-plots",
+                            "--quiet"]) == 0
+    assert (tmp_path / "new" / "checkpoint.npz").exists()
+
+
+def test_resuming_an_iterations_run_says_that_it_restarts(tmp_path, capsys):
+    from tinygrad_mnist import cli as cli_module
+    from tinygrad_mnist.run import RunConfig, run
+    # 25 evaluation passes, more than the default 20 epochs that an epoch check would compare them with
+    run(RunConfig(layers=[784, 8, 10], limit=300, iterations=50, eval_every=2, batch_size=32), out=str(tmp_path),
+        progress=False, plots=False)
+    assert cli_module.main(["train", "--resume", str(tmp_path / "checkpoint.npz"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "resume continues epoch runs only; an iterations run restarts" in err and "--epochs" not in err
+
+
+def test_checkpoints_with_settings_older_versions_ignored_still_load(run_dir, tmp_path, capsys):
+    """Experiment runs saved model 'default' beside their layers; --val-fraction 0 saved early stopping,
+    and --momentum with adam its momentum, though neither had an effect. Those settings are refused now."""
+    from tinygrad_mnist import cli as cli_module, train
+    from tinygrad_mnist.serialization import save_state
+    out, _ = run_dir
+    good = train.load_checkpoint(str(out / "checkpoint.npz"))
+    run = {**good["config"]["run"], "model": "default", "val_fraction": 0, "early_stopping": 3, "momentum": 0.9}
+    save_state(tmp_path / "old.npz", {**good, "config": {**good["config"], "run": run}})
+    _, cfg, _ = cli_module._saved_run(str(tmp_path / "old.npz"))
+    assert (cfg.model, cfg.layers, cfg.early_stopping, cfg.momentum) == (None, [784, 32, 10], None, 0.0)
+    assert cli_module.main(["evaluate", str(tmp_path / "old.npz")]) == 0
+    trained = json.loads((out / "metrics.json").read_text())["test_accuracy"]
+    assert f"test accuracy: {trained:.2%}" in capsys.readouterr().out
 
 
 def test_a_refused_resume_option_is_quoted_as_typed():

@@ -8,6 +8,7 @@ import glob
 import json
 import math
 import os
+import re
 
 import numpy as np
 import pytest
@@ -188,6 +189,44 @@ def test_bad_run_settings_name_the_setting(fields, message):
         RunConfig(**fields).validate()
 
 
+@pytest.mark.parametrize("fields, message", [
+    (dict(classes=[]), "classes must list at least two classes, got []"),
+    (dict(classes=[5], layers=[784, 8, 1]), "classes must list at least two classes, got [5]"),
+    (dict(model="seed001-binary", loss="bce"), "loss 'bce' is binary, so it needs exactly two classes "
+                                              "(classes = [A, B], e.g. --classes 5,8), got all 10 classes"),
+    (dict(layers=[784, 8, 1], loss="bce_with_logits", classes=[3, 5, 8]),
+     "loss 'bce_with_logits' is binary, so it needs exactly two classes (classes = [A, B], e.g. --classes 5,8), "
+     "got 3 classes [3, 5, 8]"),
+    (dict(momentum=0.9),
+     "momentum is for sgd and rmsprop; optimizer 'adam' has none (torch's Adam takes no momentum)"),
+    (dict(optimizer="adamw", momentum=0.5), "optimizer 'adamw' has none (torch's AdamW takes no momentum)"),
+    (dict(optimizer="rmsprop", momentum=0.9, nesterov=True), "nesterov is for sgd only, got optimizer 'rmsprop'"),
+    (dict(val_fraction=0), "early_stopping 3 watches the validation loss, but val_fraction is 0: turn early "
+                           "stopping off (early_stopping 0) or keep a validation split"),
+    (dict(model="seed000", layers=[784, 20, 10]), "model 'seed000' and layers are alternatives, give one"),
+    (dict(model="default", layers=[784, 20, 10]), "model 'default' and layers are alternatives, give one"),
+])
+def test_settings_without_effect_or_tasks_the_loss_cannot_learn_are_refused(fields, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        RunConfig(**fields).validate()
+
+
+def test_torch_refuses_momentum_for_adam_too():
+    import torch
+    for adam in (torch.optim.Adam, torch.optim.AdamW):
+        with pytest.raises(TypeError, match="momentum"):
+            adam([torch.zeros(1, requires_grad=True)], momentum=0.9)
+
+
+def test_the_preset_is_the_default_only_without_layers():
+    assert RunConfig().model == "default" and RunConfig(layers=[784, 8, 10]).model is None
+    for cfg in (RunConfig(optimizer="sgd", momentum=0.9, nesterov=True),
+                RunConfig(optimizer="rmsprop", momentum=0.5),
+                RunConfig(val_fraction=0, early_stopping=None), RunConfig(val_fraction=0, early_stopping=0),
+                RunConfig(model="seed001-binary", loss="bce", classes=[5, 8]), RunConfig(layers=[784, 8, 10])):
+        cfg.validate()
+
+
 # ---- parsing ----------------------------------------------------------------------------------------
 
 TINY = """
@@ -263,6 +302,11 @@ def test_runs_and_grids_keep_the_order_of_the_file(tmp_path):
     (('name = "{activation}-lr{lr}"', 'name = "g-{lr"'), "name template 'g-{lr' is malformed"),
     (("test_accuracy = 0.5", 'test_accuracy = "high"'), r"\[\[claim\]\] #1 \(adam\): test_accuracy must be a number"),
     (('name = "adam"', "name = 5"), r"\[\[run\]\] #1 needs a name \(a string\), got 5"),
+    (('name = "tiny"', 'name = "../../escaped"'),
+     r"experiment name '\.\./\.\./escaped' must not contain '/' or start"),
+    (('name = "tiny"', 'name = "/tmp/elsewhere"'), r"experiment name '/tmp/elsewhere' must not contain '/'"),
+    (('name = "tiny"', 'name = ".hidden"'), r"experiment name '\.hidden' must not contain '/' or start with '\.'"),
+    (("lr = 0.01", 'lr = 0.01\nmodel = "seed000"'), "run 'adam': model 'seed000' and layers are alternatives"),
 ])
 def test_file_mistakes_are_config_errors_naming_the_entry(tmp_path, edit, message):
     with pytest.raises(ConfigError, match=message):
@@ -285,6 +329,14 @@ def test_unreadable_experiment_files_are_config_errors(tmp_path):
         experiments.load_experiment(latin1)
     with pytest.raises(ConfigError, match="is a folder"):
         experiments.load_experiment(tmp_path)
+
+
+def test_runs_that_give_layers_are_not_labelled_with_a_preset(tmp_path):
+    exp = experiments.load_experiment(write(tmp_path, TINY))
+    assert all(cfg.model is None for cfg in exp.runs.values())
+    outcomes = [experiments.Outcome(name, cfg, "not run", "") for name, cfg in exp.runs.items()]
+    rows = list(csv.DictReader(experiments.results_csv(exp, outcomes).splitlines()))
+    assert {(row["model"], row["layers"]) for row in rows} == {("", "[784, 8, 10]")}
 
 
 def test_only_selects_by_name_experiment_and_pattern(tmp_path):
@@ -355,6 +407,18 @@ def test_an_interrupted_epoch_run_resumes_from_its_checkpoint(small_data, tmp_pa
     assert second[0].metrics["test_accuracy"] == first[0].metrics["test_accuracy"]
     assert second[0].metrics["epochs"] == 2
     assert [o.status for o in second[1:]] == ["not run"] * 4
+
+
+def test_a_fresh_run_leaves_no_file_of_an_older_run_in_its_folder(small_data, tmp_path):
+    exp = experiments.load_experiment(write(tmp_path, TINY))
+    folder = tmp_path / "out" / "tiny" / "adam"
+    folder.mkdir(parents=True)
+    (folder / "metrics.json").write_text(json.dumps({"config": {"lr": 0.5}}))  # a run of another config
+    (folder / "pr_curves.png").write_bytes(b"its plot")
+    (folder / "notes.txt").write_text("mine")
+    experiments.run_experiment(exp, str(tmp_path / "out"), {"adam"}, progress=False, log=lambda line: None)
+    assert not (folder / "pr_curves.png").exists() and (folder / "notes.txt").read_text() == "mine"
+    assert json.loads((folder / "metrics.json").read_text())["config"]["lr"] == 0.01
 
 
 def test_a_failing_run_is_reported_and_the_others_go_on(small_data, tmp_path, capsys):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import os
 import sys
 import tempfile
@@ -15,9 +16,12 @@ from .errors import USER_ERRORS, ConfigError, DataError
 
 def _ints(text: str) -> list[int]:
     try:
-        return [int(v) for v in text.split(",") if v.strip()]
+        values = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 784,128,10, got {text!r}") from None
+        values = []
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 784,128,10, got {text!r}")
+    return values
 
 
 def _model_options(p: argparse.ArgumentParser) -> None:
@@ -74,7 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "weights (0 turns it off; default 3)")
     g.add_argument("--seed", type=int, help="default 0")
     o = t.add_argument_group("output")
-    o.add_argument("--out", help="run folder (default runs/<dataset>-<time>; with --resume, the checkpoint's folder)")
+    o.add_argument("--out", help="run folder, new or empty (default runs/<dataset>-<time>, made unique; with "
+                                 "--resume, the checkpoint's folder)")
+    o.add_argument("--overwrite", action="store_true",
+                   help="let --out be a folder that holds files: the files of the run (and evaluation) in it are "
+                        "deleted first, other files stay")
     o.add_argument("--resume", metavar="CHECKPOINT",
                    help="continue the run of CHECKPOINT with the configuration saved in it, exactly as if it "
                         "had not been interrupted. Only --epochs (to train longer), --data-dir, --out and the "
@@ -89,7 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "trained for, and print accuracy and the classification report.")
     e.add_argument("checkpoint", help="a checkpoint.npz written by 'train'")
     e.add_argument("--data-dir", help="where datasets live")
-    e.add_argument("--out", help="also write metrics.json, the report and plots here")
+    e.add_argument("--out", help="also write evaluation_metrics.json, evaluation_classification_report.txt and "
+                                 "plots named evaluation_*.png here (a run folder's own files are left alone)")
+    e.add_argument("--overwrite", action="store_true", help="replace an earlier evaluation in --out")
 
     g = sub.add_parser("graph", help="draw the computation graph of one training step",
                        description="Draw one forward pass and loss of a model with graphviz "
@@ -120,9 +130,6 @@ TRAIN_FIELDS = ("dataset", "data_dir", "preprocess", "classes", "val_fraction", 
                 "activation", "output", "init", "dropout", "loss", "optimizer", "lr", "momentum", "weight_decay",
                 "batch_size", "epochs", "early_stopping", "seed")
 CHANGEABLE_ON_RESUME = ("epochs", "data_dir")
-# What a run folder can hold; pr_curves.png only for more than two classes.
-RUN_FILES = ("checkpoint.npz", "metrics.json", "history.csv", "classification_report.txt", "curves.png",
-             "confusion_matrix.png", "predictions.png", "pr_curves.png")
 
 
 def _given_options(args) -> dict:
@@ -136,10 +143,7 @@ def _given_options(args) -> dict:
 def _config_from_args(args):
     """The RunConfig that the train options describe (RunConfig's defaults for the ones not given)."""
     from .run import RunConfig
-    given = _given_options(args)
-    if "layers" in given:
-        given["model"] = None
-    return RunConfig(**given)
+    return RunConfig(**_given_options(args))
 
 
 def _resumed_config(args, saved):
@@ -178,7 +182,7 @@ def _saved_run(path: str):
     if unknown:
         raise DataError(f"{path}: the checkpoint's run configuration has settings this version does not know: "
                         f"{', '.join(unknown)} (written by another version?)")
-    cfg = RunConfig(**config["run"])
+    cfg = RunConfig(**_without_ignored_settings(config["run"]))
     try:
         cfg.validate()
     except ConfigError as err:
@@ -186,44 +190,121 @@ def _saved_run(path: str):
     return state, cfg, config["model"]
 
 
-def _check_out_folder(out: str) -> None:
-    """Fail now, before any training, if the run folder cannot be created or written; create nothing."""
+def _without_ignored_settings(run: dict) -> dict:
+    """A saved run configuration without the settings that older versions saved but ignored, and that are
+    refused now: the preset beside layers (experiment runs saved model 'default'), early stopping without
+    a validation split, and momentum for adam and adamw."""
+    run = dict(run)
+    if run.get("layers") is not None:
+        run["model"] = None
+    if run.get("val_fraction") == 0:
+        run["early_stopping"] = None
+    if run.get("optimizer") in ("adam", "adamw"):
+        run.update(momentum=0.0, nesterov=False)
+    return run
+
+
+def _check_out_folder(out: str, option: str = "--out") -> None:
+    """Fail now, before any work, if the output folder cannot be created or written; create nothing."""
     if os.path.exists(out) and not os.path.isdir(out):
-        raise ConfigError(f"--out {out}: is a file, not a folder; give a folder for the run's files")
-    existing = os.path.abspath(out)
+        raise ConfigError(f"{option} {out}: is a file, not a folder; give a folder")
+    _check_creatable(out, os.path.abspath(out), option)
+
+
+def _check_out_file(path: str, option: str) -> None:
+    """Fail now, before any work, if the output file cannot be written where it is asked for."""
+    if os.path.isdir(path):
+        raise ConfigError(f"{option} {path}: is a folder; give a file name")
+    _check_creatable(path, os.path.dirname(os.path.abspath(path)), option)
+
+
+def _check_creatable(given: str, folder: str, option: str) -> None:
+    """Fail unless folder exists, or can be made, and can be written in; create nothing."""
+    existing = folder
     while not os.path.exists(existing):
         existing = os.path.dirname(existing)
     if not os.path.isdir(existing):
-        raise ConfigError(f"--out {out}: {existing} is a file, so the folder cannot be created there")
+        raise ConfigError(f"{option} {given}: {existing} is a file, so the folder cannot be created there")
     try:  # os.access says yes to root even where mkdir fails (/proc), so try it
         os.rmdir(tempfile.mkdtemp(dir=existing, prefix=".tinygrad-mnist-check-"))
     except OSError as err:
-        raise ConfigError(f"--out {out}: cannot write in {existing} ({err.strerror})") from None
+        raise ConfigError(f"{option} {given}: cannot write in {existing} ({err.strerror})") from None
+
+
+def _new_run_folder(out: str | None, dataset: str, overwrite: bool) -> tuple[str, bool]:
+    """The folder of a new run, and whether it was created here. The default, runs/<dataset>-<time>, gets
+    -2, -3, ... when a run started in the same second has the name: mkdir fails on an existing folder, so
+    two runs never share one. An existing --out must be empty; with overwrite, the files of the run in it
+    are deleted first."""
+    from .run import remove_run_files
+    if out is None:
+        base = os.path.join("runs", f"{dataset}-{time.strftime('%Y%m%d-%H%M%S')}")
+        _check_out_folder(base)
+        os.makedirs("runs", exist_ok=True)
+        for n in itertools.count(1):
+            path = base if n == 1 else f"{base}-{n}"
+            try:
+                os.mkdir(path)
+                return path, True
+            except FileExistsError:
+                pass
+    _check_out_folder(out)
+    try:
+        os.makedirs(out)
+        return out, True
+    except FileExistsError:
+        pass
+    held = sorted(os.listdir(out))
+    if held and not overwrite:
+        resume = f", or --resume {os.path.join(out, 'checkpoint.npz')} to continue it" \
+            if "checkpoint.npz" in held else ""
+        raise ConfigError(f"--out {out}: already holds files ({_names(held)}); give a new or empty folder, "
+                          f"--overwrite to replace the run in it{resume}")
+    if overwrite:
+        remove_run_files(out)
+    return out, False
+
+
+def _names(names: list[str], most: int = 4) -> str:
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def cmd_train(args) -> int:
-    from .run import run
+    from .run import RESUME_ITERATIONS, RUN_FILES, run
+    created = False
     if args.resume:
         if not os.path.exists(args.resume):
             raise DataError(f"--resume: no checkpoint at {args.resume}")
         state, saved, _ = _saved_run(args.resume)
         cfg = _resumed_config(args, saved)
+        if cfg.iterations is not None:
+            raise ConfigError(f"--resume {args.resume}: {RESUME_ITERATIONS}")
         if cfg.epochs < state["epoch"]:
             raise ConfigError(f"--epochs {cfg.epochs}: the checkpoint has already trained {state['epoch']} epochs; "
                               "give at least that many")
-        out = args.out or os.path.dirname(args.resume) or "."
     else:
         cfg = _config_from_args(args)
-        out = args.out or os.path.join("runs", f"{cfg.dataset}-{time.strftime('%Y%m%d-%H%M%S')}")
     cfg.validate()
-    _check_out_folder(out)
+    own = (os.path.dirname(args.resume) or ".") if args.resume else None
+    if own is not None and (args.out is None or _same_folder(args.out, own)):
+        if args.overwrite:
+            raise ConfigError(f"--overwrite: --resume continues the run in its own folder {own}, which it does "
+                              "not overwrite; give --out NEW to continue it in another folder")
+        out = own
+        _check_out_folder(out)
+    else:
+        out, created = _new_run_folder(args.out, cfg.dataset, args.overwrite)
     resuming = f" (resuming after epoch {state['epoch']} of {args.resume})" if args.resume else ""
     print(f"training {cfg.model or cfg.layers} on {cfg.dataset} -> {out}{resuming}", flush=True)
     before = {name: _modified_time(os.path.join(out, name)) for name in RUN_FILES}
     try:
         result = run(cfg, out=out, resume=args.resume, progress=False if args.quiet else None,
                      plots=not args.no_plots)
-    except KeyboardInterrupt:
+    except BaseException as err:
+        if created and not os.listdir(out):  # leave no empty folder behind a run that wrote nothing
+            os.rmdir(out)
+        if not isinstance(err, KeyboardInterrupt):
+            raise
         ckpt = os.path.join(out, "checkpoint.npz")
         kept = f"the last complete epoch is in {ckpt}; continue with --resume {ckpt}" if os.path.exists(ckpt) \
             else "no epoch had finished, so there is no checkpoint"
@@ -231,10 +312,14 @@ def cmd_train(args) -> int:
         return 130
     print(f"epochs: {result['epochs']}   test accuracy: {result['test_accuracy']:.2%}   "
           f"macro F1: {result['macro_f1']:.4f}   time: {result['seconds']:.1f} s")
-    written = [name for name in RUN_FILES  # not the older files of a reused folder
+    written = [name for name in RUN_FILES  # not the older files of the folder of a resumed run
                if _modified_time(os.path.join(out, name)) not in (None, before[name])]
     print(f"outputs: {out}/ ({', '.join(written)})")
     return 0
+
+
+def _same_folder(a: str, b: str) -> bool:
+    return os.path.isdir(a) and os.path.samefile(a, b)
 
 
 def _modified_time(path: str) -> int | None:
@@ -244,7 +329,11 @@ def _modified_time(path: str) -> int | None:
 def cmd_evaluate(args) -> int:
     from . import data, train
     from .models import MLP
-    from .run import load_splits, make_loss, evaluation_scores, write_run_folder
+    from .run import (EVALUATION_FILES, EVALUATION_PREFIX, evaluation_scores, load_splits, make_loss,
+                      remove_run_files, write_test_files)
+    if args.out:
+        _check_out_folder(args.out)
+        _refuse_an_earlier_evaluation(args.out, args.overwrite)
     state, cfg, model_config = _saved_run(args.checkpoint)
     if args.data_dir:
         cfg.data_dir = args.data_dir
@@ -263,16 +352,32 @@ def cmd_evaluate(args) -> int:
         history = train.History(state["history"])
         result = {**evaluation_scores(test, n_classes), "epochs": len(history), "checkpoint": args.checkpoint,
                   "config": dataclasses.asdict(cfg)}
-        write_run_folder(args.out, result, history, test, splits["test"][0], n_classes,
-                         probabilities=model.output == "softmax")
-        print(f"outputs: {args.out}/")
+        remove_run_files(args.out, EVALUATION_FILES)  # all of an earlier one, which --overwrite replaces
+        write_test_files(args.out, result, test, splits["test"][0], n_classes,
+                         probabilities=model.output == "softmax", prefix=EVALUATION_PREFIX)
+        written = [name for name in EVALUATION_FILES if os.path.exists(os.path.join(args.out, name))]
+        print(f"outputs: {args.out}/ ({', '.join(written)})")
     return 0
+
+
+def _refuse_an_earlier_evaluation(out: str, overwrite: bool) -> None:
+    """Two evaluations are not mixed in one folder: an earlier one is replaced only with overwrite."""
+    from .run import EVALUATION_FILES
+    held = [name for name in EVALUATION_FILES if os.path.exists(os.path.join(out, name))]
+    if held and not overwrite:
+        raise ConfigError(f"--out {out}: already holds an evaluation ({_names(held)}); give another folder, "
+                          "or --overwrite to replace it")
 
 
 def cmd_graph(args) -> int:
     from . import data, models
     from .run import make_loss
     from .viz import draw_model_step, save_graph
+    if args.model and args.layers:
+        raise ConfigError(f"--model {args.model} and --layers are alternatives, give one: layers replace the whole "
+                          "preset (for its settings with other sizes, give --layers with --activation, --output, "
+                          "--init and --dropout)")
+    _check_out_file(args.out, "--out")
     overrides = dict(activation=args.activation, output=args.output, init=args.init, dropout=args.dropout)
     if args.layers:
         overrides["sizes"] = args.layers
@@ -295,6 +400,9 @@ def cmd_graph(args) -> int:
 
 def cmd_experiment(args) -> int:
     from .experiments import run_files
+    _check_out_folder(args.out)
+    if args.summary:
+        _check_out_file(args.summary, "--summary")
     try:
         results = run_files(args.files, args.out, args.only, args.summary, progress=False if args.quiet else None,
                             run_plots=args.run_plots, plots=not args.no_plots)
@@ -318,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         # A diverging run ends in one TrainingError line; NumPy's overflow warnings before it are noise.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return handler(args)
-    except USER_ERRORS as err:
+    except USER_ERRORS + (OSError,) as err:  # OSError: what no check foresaw, a full disk say; still one line
         print(f"tinygrad-mnist {args.command}: error: {err}", file=sys.stderr)
         return 2
 

@@ -49,7 +49,7 @@ from typing import Callable, Sequence
 
 from . import models, train
 from .errors import USER_ERRORS, ConfigError, DataError
-from .run import DEFAULT_EVAL_EVERY, RunConfig, run
+from .run import DEFAULT_EVAL_EVERY, RunConfig, remove_run_files, run
 from .serialization import atomic_write
 
 CLAIM_METRICS = ("train_accuracy", "val_accuracy", "test_accuracy", "macro_f1", "macro_precision",
@@ -110,6 +110,7 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
     if not isinstance(head, dict) or not head.get("name"):
         raise ConfigError(f"{path}: needs an [experiment] table with a name")
     _no_unknown(path, "[experiment] keys", head, EXPERIMENT_KEYS)
+    _check_folder_name(path, "experiment name", str(head["name"]))
     exp = Experiment(name=str(head["name"]), path=path, title=head.get("title", ""),
                      description=head.get("description", ""))
     defaults = doc.get("defaults", {})
@@ -199,14 +200,19 @@ def _parse_claim(exp: Experiment, path: str, index: int, entry: dict) -> Claim:
 def _add_run(exp: Experiment, name: str, fields: dict) -> None:
     if name in exp.runs:
         raise ConfigError(f"{exp.path}: run name {name!r} is used twice")
-    if "/" in name or name.startswith("."):
-        raise ConfigError(f"{exp.path}: run name {name!r} must not contain '/' or start with '.'")
+    _check_folder_name(exp.path, "run name", name)
     cfg = RunConfig(**fields)
     try:
         cfg.validate()
     except ConfigError as err:
         raise ConfigError(f"{exp.path}: run {name!r}: {err}") from None
     exp.runs[name] = cfg
+
+
+def _check_folder_name(path: str, what: str, name: str) -> None:
+    """A name that becomes a folder under --out must stay there: no '/' and no leading '.'."""
+    if "/" in name or name.startswith("."):
+        raise ConfigError(f"{path}: {what} {name!r} must not contain '/' or start with '.'")
 
 
 def _check_fields(path: str, where: str, fields: dict) -> None:
@@ -263,6 +269,8 @@ def run_experiment(exp: Experiment, out: str, selected: set[str] | None = None, 
         resume = _resumable_checkpoint(folder, cfg)
         if resume:
             log(f"    resuming from {resume}")
+        else:  # an older run of another config: none of its files may stay beside this run's
+            remove_run_files(folder)
         try:
             result = run(cfg, out=folder, resume=resume, progress=progress, plots=plots)
         except USER_ERRORS as err:

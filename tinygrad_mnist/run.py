@@ -22,6 +22,16 @@ PREPROCESS = ("scale01", "scale11", "standardize")
 LOSSES = ("cross_entropy", "mse", "nll", "bce", "bce_with_logits")
 OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop}
 SCHEDULERS = ("cosine", "step")
+BINARY_LOSSES = ("bce", "bce_with_logits")  # (N, 1) outputs, two classes
+MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")
+# What a run folder can hold (pr_curves.png only for more than two classes), and what `evaluate --out` writes.
+TEST_FILES = ("metrics.json", "classification_report.txt", "confusion_matrix.png", "predictions.png",
+              "pr_curves.png")
+RUN_FILES = ("checkpoint.npz", "metrics.json", "history.csv", "classification_report.txt", "curves.png",
+             "confusion_matrix.png", "predictions.png", "pr_curves.png")
+EVALUATION_PREFIX = "evaluation_"
+EVALUATION_FILES = tuple(EVALUATION_PREFIX + name for name in TEST_FILES)
+RESUME_ITERATIONS = "resume continues epoch runs only; an iterations run restarts (they are short)"
 DEFAULT_EVAL_EVERY = 100  # steps between evaluations of an iterations run
 # The output layer each loss expects: cross_entropy and bce_with_logits take logits, nll log-probabilities.
 LOSS_OUTPUTS = {"cross_entropy": ("none",), "bce_with_logits": ("none",), "nll": ("log_softmax",),
@@ -65,7 +75,7 @@ class RunConfig:
     val_fraction: float = 0.1                 # share of the training data (after the test split) held out
     stratify: bool = True                     # splits keep class proportions; False: plain random splits
     limit: int | None = None                  # train on this many samples only (quick runs)
-    model: str | None = "default"             # a preset of models.PRESETS ...
+    model: str | None = None                  # a preset of models.PRESETS ('default' unless layers are given) ...
     layers: list[int] | None = None           # ... or explicit sizes, e.g. [784, 128, 10]
     activation: str | None = None
     output: str | None = None
@@ -88,6 +98,10 @@ class RunConfig:
     early_stopping: int | None = 3            # patience on the validation loss (in evaluations); None: off
     seed: int = 0
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.model is None and self.layers is None:
+            self.model = "default"
 
     def validate(self) -> None:
         """Raise ConfigError naming the first setting of the wrong type, unknown or out of range."""
@@ -121,6 +135,28 @@ class RunConfig:
             raise ConfigError("give a model preset or layers")
         if self.model is not None and self.model not in models.PRESETS:
             raise ConfigError(f"unknown model preset {self.model!r}; expected one of {', '.join(models.PRESETS)}")
+        self._validate_combinations()
+
+    def _validate_combinations(self) -> None:
+        """Refuse settings that would have no effect, or make a task the model and loss cannot learn."""
+        if self.model is not None and self.layers is not None:
+            raise ConfigError(f"model {self.model!r} and layers are alternatives, give one: layers replace the "
+                              "whole preset (for its settings with other sizes, give layers with activation, "
+                              "output, init and dropout)")
+        if self.classes is not None and len(self.classes) < 2:  # (data.class_subset refuses repeated ones)
+            raise ConfigError(f"classes must list at least two classes, got {self.classes}")
+        if self.loss in BINARY_LOSSES and (self.classes is None or len(self.classes) != 2):
+            got = f"{len(self.classes)} classes {self.classes}" if self.classes else "all 10 classes"
+            raise ConfigError(f"loss {self.loss!r} is binary, so it needs exactly two classes "
+                              f"(classes = [A, B], e.g. --classes 5,8), got {got}")
+        if self.momentum and self.optimizer not in MOMENTUM_OPTIMIZERS:
+            raise ConfigError(f"momentum is for {' and '.join(MOMENTUM_OPTIMIZERS)}; optimizer {self.optimizer!r} "
+                              f"has none (torch's {OPTIMIZERS[self.optimizer].__name__} takes no momentum)")
+        if self.nesterov and self.optimizer != "sgd":
+            raise ConfigError(f"nesterov is for sgd only, got optimizer {self.optimizer!r}")
+        if self.early_stopping and not self.val_fraction:
+            raise ConfigError(f"early_stopping {self.early_stopping} watches the validation loss, but val_fraction "
+                              "is 0: turn early stopping off (early_stopping 0) or keep a validation split")
 
 
 def load_splits(cfg: RunConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -173,9 +209,9 @@ def build_model(cfg: RunConfig, n_features: int, n_classes: int) -> models.MLP:
                      init_scale=cfg.init_scale)
     if cfg.layers is not None:
         overrides["sizes"] = list(cfg.layers)
-    model = models.build(cfg.model if cfg.layers is None else None, **overrides)
+    model = models.build(cfg.model, **overrides)
     sizes = model.sizes
-    expected_out = 1 if cfg.loss in ("bce", "bce_with_logits") else n_classes
+    expected_out = 1 if cfg.loss in BINARY_LOSSES else n_classes
     if sizes[0] != n_features or sizes[-1] != expected_out:
         raise ConfigError(f"model sizes {sizes} do not fit the data: expected {n_features} inputs and "
                           f"{expected_out} outputs for loss {cfg.loss!r} on {n_classes} classes")
@@ -211,7 +247,7 @@ class _BinaryLoss:
 def make_optimizer(cfg: RunConfig, params):
     """The configured optimizer over params."""
     kwargs = {"lr": cfg.lr, "weight_decay": cfg.weight_decay}
-    if cfg.optimizer in ("sgd", "rmsprop"):
+    if cfg.optimizer in MOMENTUM_OPTIMIZERS:
         kwargs["momentum"] = cfg.momentum
     if cfg.optimizer == "sgd":
         kwargs["nesterov"] = cfg.nesterov
@@ -256,7 +292,7 @@ def run(cfg: RunConfig, out: str | None = None, resume: str | None = None, progr
     """Train and test one config; with out, write the run folder. Returns the metrics dict."""
     cfg.validate()
     if resume is not None and cfg.iterations is not None:
-        raise ConfigError("resume continues epoch runs only; an iterations run restarts (they are short)")
+        raise ConfigError(RESUME_ITERATIONS)
     began = time.perf_counter()
     rng.manual_seed(cfg.seed)
     splits = load_splits(cfg)
@@ -317,24 +353,45 @@ def _metrics(cfg: RunConfig, history: train.History, final: dict, n_classes: int
 
 def write_run_folder(out: str, result: dict, history: train.History, test: dict, test_images: np.ndarray,
                      n_classes: int, plots: bool = True, probabilities: bool = False) -> None:
-    """metrics.json, history.csv, classification_report.txt and the plots (checkpoint is written by fit).
-    probabilities: the model's outputs are already class probabilities (a softmax output layer)."""
+    """history.csv (and curves.png), then the test files of write_test_files (checkpoint is written by fit)."""
     os.makedirs(out, exist_ok=True)
-    atomic_write(os.path.join(out, "metrics.json"), (json.dumps(result, indent=2) + "\n").encode())
     history.to_csv(os.path.join(out, "history.csv"))
-    report = metrics.classification_report(test["targets"], test["predictions"], labels=list(range(n_classes)), digits=4)
-    atomic_write(os.path.join(out, "classification_report.txt"), (report + "\n").encode())
     if plots:
         from . import plots as P
         P.plot_history(history.data, os.path.join(out, "curves.png"))
-        P.plot_confusion_matrix(metrics.confusion_matrix(test["targets"], test["predictions"],
-                                                         labels=list(range(n_classes))),
-                                os.path.join(out, "confusion_matrix.png"))
+    write_test_files(out, result, test, test_images, n_classes, plots, probabilities)
+
+
+def write_test_files(out: str, result: dict, test: dict, test_images: np.ndarray, n_classes: int,
+                     plots: bool = True, probabilities: bool = False, prefix: str = "") -> None:
+    """metrics.json, classification_report.txt and the test plots (confusion_matrix.png, predictions.png,
+    pr_curves.png for more than two classes), each name preceded by prefix.
+    probabilities: the model's outputs are already class probabilities (a softmax output layer)."""
+    os.makedirs(out, exist_ok=True)
+
+    def path(name: str) -> str:
+        return os.path.join(out, prefix + name)
+    atomic_write(path("metrics.json"), (json.dumps(result, indent=2) + "\n").encode())
+    labels = list(range(n_classes))
+    report = metrics.classification_report(test["targets"], test["predictions"], labels=labels, digits=4)
+    atomic_write(path("classification_report.txt"), (report + "\n").encode())
+    if plots:
+        from . import plots as P
+        P.plot_confusion_matrix(metrics.confusion_matrix(test["targets"], test["predictions"], labels=labels),
+                                path("confusion_matrix.png"))
         P.plot_predictions(test_images[:25], test["targets"][:25], test["predictions"][:25],
-                           os.path.join(out, "predictions.png"))
+                           path("predictions.png"))
         if n_classes > 2 and test["outputs"].shape[1] == n_classes:
             scores = test["outputs"] if probabilities else _softmax(test["outputs"])
-            P.plot_pr_curves(test["targets"], scores, os.path.join(out, "pr_curves.png"))
+            P.plot_pr_curves(test["targets"], scores, path("pr_curves.png"))
+
+
+def remove_run_files(folder: str, names: tuple[str, ...] = RUN_FILES + EVALUATION_FILES) -> None:
+    """Delete the files of an earlier run and its evaluation (or the given names) from folder, so that
+    what is written next is not mixed with them; other files stay."""
+    for name in names:
+        if os.path.isfile(os.path.join(folder, name)):
+            os.remove(os.path.join(folder, name))
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
