@@ -400,7 +400,7 @@ def test_all_ignored_or_zero_weight_targets_give_torchs_nan_mean_and_gradients(s
     # torch: the mean is 0/0 = NaN; ignored rows get a zero gradient, counted rows of weight 0 NaN.
     for y, w in (([-100, -100, -100], None), ([0, 0, -100], [0.0, 1.0, 1.0])):
         ours = tg.Tensor(randn(3, 3), requires_grad=True)
-        theirs = torch.tensor(ours.numpy(), requires_grad=True)
+        theirs = torch.tensor(ours.detach().numpy(), requires_grad=True)
         weights = (None, None) if w is None else (tg.Tensor(np.array(w)), torch.tensor(w, dtype=torch.float64))
         options = dict(label_smoothing=smoothing) if loss == "cross_entropy" else {}
         if loss == "nll_loss" and smoothing:
