@@ -904,3 +904,92 @@ def test_index_like_torch():
         for lib in (tg, torch):
             with pytest.raises(TypeError, match="only integer tensors of a single element"):
                 items[make(lib)]
+
+
+def test_a_seed_gradient_that_requires_grad_is_not_shared_with_grad():
+    for lib in (tg, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        seed = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        (x + 1).backward(seed)
+        (x + 1).backward(seed)
+        np.testing.assert_array_equal(seed.detach().numpy(), [1.0, 2.0, 3.0])
+        np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0, 6.0])
+        (g,) = (tg if lib is tg else torch.autograd).grad(x * 1, x, seed)
+        with lib.no_grad():
+            g.zero_()
+        np.testing.assert_array_equal(seed.detach().numpy(), [1.0, 2.0, 3.0])
+
+
+def test_a_parameter_a_later_step_skips_stays_checked_for_changes():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([1.0, 1.0, 1.0], requires_grad=True)
+    opt = optim.SGD([a, b], lr=0.1)
+    loss = (b * b).sum()  # saves b
+    loss.backward(retain_graph=True)
+    opt.step()            # changes a and b
+    opt.zero_grad()
+    (a * 2).sum().backward()
+    opt.step()            # changes a only: b's change above must not be forgotten
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()
+
+
+def test_an_integer_tensor_made_to_require_grad_by_assignment_gets_no_gradient():
+    x = tg.tensor([1, 2])
+    x.requires_grad = True  # requires_grad_() refuses this, as torch's assignment does
+    with pytest.raises(RuntimeError, match="only floating-point"):
+        (x * 2.5).sum().backward()
+
+
+def test_grad_of_an_output_that_does_not_require_grad_says_so_as_torch():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    with tg.no_grad():
+        y = (w * 2).sum()
+    for allow_unused in (False, True):
+        with pytest.raises(RuntimeError, match="output 0 does not require grad"):
+            tg.grad(y, w, allow_unused=allow_unused)
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        torch.autograd.grad(torch.ones(2).sum(), torch.ones(2, requires_grad=True), allow_unused=True)
+
+
+def test_backward_accumulates_only_into_the_inputs_given_as_torch():
+    results = []
+    for lib in (tg, torch):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = lib.tensor([3.0, 4.0], requires_grad=True)
+        h = a * b
+        (h * h).sum().backward(inputs=[a, h])
+        results.append((a.grad.numpy(), b.grad, h.grad.numpy()))
+    (ours_a, ours_b, ours_h), (theirs_a, theirs_b, theirs_h) = results
+    np.testing.assert_array_equal(ours_a, theirs_a)
+    np.testing.assert_array_equal(ours_h, theirs_h)
+    assert ours_b is None and theirs_b is None
+    with pytest.raises(RuntimeError, match="inputs\\[0\\] is not a tensor that requires grad"):
+        (tg.ones(2, requires_grad=True) * 2).sum().backward(inputs=[tg.ones(2)])
+
+
+@pytest.mark.parametrize("decorator", [tg.no_grad, tg.no_grad(), tg.inference_mode, tg.inference_mode()],
+                         ids=["no_grad", "no_grad()", "inference_mode", "inference_mode()"])
+def test_a_decorated_generator_runs_without_recording_as_in_torch(decorator):
+    w = tg.ones(2, requires_grad=True)
+
+    @decorator
+    def batches():
+        for _ in range(2):
+            sent = yield w * 2
+            assert sent is None or not (w * sent).requires_grad
+
+    outputs = list(batches())
+    assert [o.requires_grad for o in outputs] == [False, False]
+    assert (w * 2).requires_grad  # and recording is back on between items and after
+    gen = batches()
+    next(gen)
+    assert (w * 2).requires_grad
+    gen.send(3.0)
+    tw = torch.ones(2, requires_grad=True)
+
+    @torch.no_grad()
+    def torch_batches():
+        yield tw * 2
+
+    assert [o.requires_grad for o in torch_batches()] == [False]

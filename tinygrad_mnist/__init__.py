@@ -1,5 +1,5 @@
 """tinygrad_mnist: a small reverse-mode autograd on NumPy with a PyTorch-shaped API."""
-from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import enable_grad, grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .errors import DTypeError, ShapeError
 from .rng import manual_seed
 from .tensor import (

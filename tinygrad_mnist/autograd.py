@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import heapq
+import inspect
 import itertools
 import operator
 import re
@@ -39,9 +40,23 @@ class _GradMode:
         _grad_enabled = self.prev
 
     def __call__(self, fn: Callable) -> Callable:
+        enabled = self.enabled
+        if inspect.isgeneratorfunction(fn):  # the mode holds while the generator runs, not while its caller does
+            @functools.wraps(fn)
+            def generator(*args, **kwargs):
+                gen, sent = fn(*args, **kwargs), None
+                while True:
+                    try:
+                        with _GradMode(enabled):
+                            item = gen.send(sent)
+                    except StopIteration as stop:
+                        return stop.value
+                    sent = yield item
+            return generator
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with _GradMode(self.enabled):
+            with _GradMode(enabled):
                 return fn(*args, **kwargs)
         return wrapper
 
@@ -57,6 +72,14 @@ def enable_grad(fn: Callable | None = None):
     """Record ops again inside a no_grad block (context manager, or decorator as no_grad)."""
     mode = _GradMode(True)
     return mode if fn is None else mode(fn)
+
+
+def inference_mode(mode: bool = True):
+    """no_grad (with mode=True), as torch.inference_mode: a context manager or decorator. torch's
+    inference tensors, which refuse autograd later, have no counterpart here."""
+    if callable(mode):  # used bare, as @inference_mode
+        return _GradMode(False)(mode)
+    return _GradMode(not mode)
 
 
 class _SetGradEnabled(_GradMode):
@@ -260,11 +283,14 @@ class StepRecord:
 
     def record(self, arrays: list) -> None:
         global _last_change
+        if len(arrays) != len(self.arrays) or not all(map(operator.is_, arrays, self.arrays)):
+            self.retire()  # the step skipped an array the one before changed: keep that change
         self.seq = _last_change = _next_seq()
         self.arrays = arrays
 
     def retire(self) -> None:
-        """Keep the latest step with the other changes (for when the optimizer is garbage)."""
+        """Keep the latest step with the other changes (when the optimizer is garbage, or when its next
+        step leaves some of these arrays out)."""
         for array in self.arrays:
             _note(array, self.how, self.seq)
 
@@ -388,6 +414,9 @@ def _fit(node: Function, grad, shape: tuple, dtype: np.dtype):
     """Reduce a gradient to its input's shape (the one place broadcasting is undone) and dtype,
     and check it."""
     if grad.dtype != dtype:  # e.g. a float32 input of an op whose output is float64
+        if dtype.kind != "f":  # requires_grad set by assignment, which skips requires_grad_'s check
+            raise RuntimeError(f"{node.name}: an input of dtype {dtype} requires grad, but only floating-point "
+                               "tensors can have gradients, as in torch")
         grad = grad.to(dtype) if isinstance(grad, _Tensor) else grad.astype(dtype)
     if grad.shape != shape:
         if np.broadcast_shapes(grad.shape, shape) != grad.shape:
@@ -408,12 +437,16 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False,
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs]
+    for i, t in enumerate(outputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: output {i} does not require grad and has no grad_fn (was it computed "
+                               "under no_grad, or from tensors without requires_grad?)")
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("grad: one of the inputs does not require grad")
-    gs = [_default_grad(o, g, "grad") for o, g in zip(outputs, grad_outputs)]
     if retain_graph is None:
         retain_graph = create_graph
+    gs = [_default_grad(o, g, "grad", create_graph) for o, g in zip(outputs, grad_outputs)]
     found = run_backward(outputs, gs, retain_graph, create_graph, inputs)
     result = []
     for t in inputs:

@@ -213,8 +213,10 @@ class Sigmoid(Function):
 
     def backward(self, g):
         s = self.output
+        if type(s) is not np.ndarray:  # Tensors: recorded products
+            return g * s * (1 - s)
         d = 1 - s
-        d *= s  # in place on arrays; on Tensors (no in-place ops) a new, recorded product
+        d *= s
         d *= g
         return d
 

@@ -86,22 +86,86 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
+    # ---- in place -----------------------------------------------------------------------------
+    # As in torch, an in-place op writes into the tensor's own array (so every alias, such as the
+    # array an optimizer or a view holds, sees it) with the tensor's dtype and shape. This library
+    # does not record in-place ops in a graph, so while ops are recorded one that involves a tensor
+    # requiring grad is refused; under no_grad (a hand-written update: p -= lr * p.grad) it runs.
+
+    def add_(self, other, *, alpha=1) -> Tensor:
+        return self._in_place("add_", lambda: self + (other if alpha == 1 else other * alpha), other)
+
+    def sub_(self, other, *, alpha=1) -> Tensor:
+        return self._in_place("sub_", lambda: self - (other if alpha == 1 else other * alpha), other)
+
+    def mul_(self, other) -> Tensor:
+        return self._in_place("mul_", lambda: self * other, other)
+
+    def div_(self, other) -> Tensor:
+        return self._in_place("div_", lambda: self / other, other)
+
+    def clamp_(self, min=None, max=None) -> Tensor:
+        return self._in_place("clamp_", lambda: self.clamp(min, max))
+
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+
+    def copy_(self, src) -> Tensor:
+        """Copy src's values in (broadcast to this shape, cast to this dtype), as torch.Tensor.copy_."""
+        self._check_in_place("copy_", src)
+        np.copyto(self.data, _values(src), casting="unsafe")
+        autograd.record_change(self.data, "copy_")
+        return self
+
+    def __setitem__(self, index, value) -> None:
+        """self[index] = value in place (value broadcast and cast to this dtype), as in torch."""
+        self._check_in_place("index assignment", value)
+        select, index = _index(index)
+        target = self.data if select is None else self.data[select]  # a view of self.data
+        target[index] = _values(value)
+        autograd.record_change(self.data, "index assignment")
+
     def zero_(self) -> Tensor:
-        """Fill with zeros in place (for tensors outside any graph, like .grad)."""
-        return self._fill_in_place(0, "zero_")
+        """Fill with zeros in place."""
+        return self._fill(0, "zero_")
 
     def fill_(self, value) -> Tensor:
-        """Fill with value in place (for tensors outside any graph)."""
-        return self._fill_in_place(value, "fill_")
+        """Fill with value in place."""
+        return self._fill(value, "fill_")
 
-    def _fill_in_place(self, value, name: str) -> Tensor:
-        if self.requires_grad and autograd._grad_enabled:
-            if self._ctx is None:
-                raise RuntimeError(f"a leaf that requires grad cannot take an in-place {name} while "
-                                   "ops are recorded, as in torch; do it under tg.no_grad()")
-            raise RuntimeError(f"an in-place {name} on a tensor in a graph is not recorded by this "
-                               "library (torch records it); make a new tensor, or detach() first")
-        self.data[...] = value
+    def _fill(self, value, name: str) -> Tensor:
+        self._check_in_place(name, value)
+        self.data[...] = _values(value)
+        autograd.record_change(self.data, name)
+        return self
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from its graph, in place: it becomes a leaf that does not require grad."""
+        self._ctx, self.requires_grad = None, False
+        return self
+
+    def _check_in_place(self, name: str, *others) -> None:
+        if not autograd._grad_enabled:
+            return
+        if self.requires_grad and self._ctx is None:
+            raise RuntimeError(f"a leaf that requires grad cannot take an in-place {name} while ops are "
+                               "recorded, as in torch; do it under tg.no_grad()")
+        if self.requires_grad or any(isinstance(t, Tensor) and t.requires_grad for t in others):
+            raise RuntimeError(f"an in-place {name} on a tensor in a graph, or with a tensor that requires "
+                               "grad, is not recorded by this library (torch records it); use the "
+                               "out-of-place op, or detach() first")
+
+    def _in_place(self, name: str, compute, *others) -> Tensor:
+        """Write compute()'s value (the out-of-place op, run without recording) into self."""
+        self._check_in_place(name, *others)
+        with autograd.no_grad():
+            result = compute().data
+        if result.shape != self.shape:
+            raise ShapeError(f"{name}: the result has shape {result.shape}, which does not fit in place "
+                             f"in shape {self.shape}")
+        if not np.can_cast(result.dtype, self.dtype, "same_kind"):
+            raise DTypeError(f"{name}: the result has dtype {result.dtype}, which can't be cast in place "
+                             f"to this tensor's {self.dtype}")
+        self.data[...] = result
         autograd.record_change(self.data, name)
         return self
 
@@ -150,30 +214,20 @@ class Tensor:
     __hash__ = object.__hash__
 
     # ---- autograd ----------------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into each leaf's .grad, as torch.Tensor.backward."""
+    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False,
+                 inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into each leaf's .grad, or only into inputs' (which may be
+        non-leaves), as torch.Tensor.backward."""
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad and has no grad_fn "
                                "(was it computed under no_grad, or from tensors without requires_grad?)")
         if retain_graph is None:
             retain_graph = create_graph
-        g = _default_grad(self, gradient, "backward")
-        grads = autograd.run_backward([self], [g], retain_graph, create_graph)
-        if create_graph:
-            for leaf, g in grads.items():
-                leaf.grad = g if leaf.grad is None else leaf.grad + g
-            return
-        owned = set()
-        for leaf, g in grads.items():
-            if leaf.grad is not None:
-                _accumulate(leaf, g)
-                continue
-            # A view (of another leaf's gradient, or read-only from broadcasting), or an array
-            # given to two leaves, is copied so that no two .grad arrays share memory.
-            if type(g) is not np.ndarray or g.base is not None or id(g) in owned:
-                g = np.array(g)
-            owned.add(id(g))
-            leaf.grad = _make_tensor(g, None)
+        g = _default_grad(self, gradient, "backward", create_graph)
+        if inputs is not None:
+            inputs = _backward_inputs(inputs)
+        grads = autograd.run_backward([self], [g], retain_graph, create_graph, inputs)
+        _store_grads(grads if inputs is None else _by_input(grads, inputs), create_graph)
 
     # ---- arithmetic --------------------------------------------------------------------------
     def __add__(self, other): return ops.Add.apply(*_operands(self, other))
@@ -527,6 +581,46 @@ def _as_tensor(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
+def _store_grads(grads: dict, create_graph: bool) -> None:
+    """Add each gradient found by backward to its tensor's .grad ({tensor: gradient})."""
+    if create_graph:
+        for leaf, g in grads.items():
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
+        return
+    owned = set()
+    for leaf, g in grads.items():
+        if leaf.grad is not None:
+            _accumulate(leaf, g)
+            continue
+        # A view (of another leaf's gradient, or read-only from broadcasting), or an array
+        # given to two leaves, is copied so that no two .grad arrays share memory.
+        if type(g) is not np.ndarray or g.base is not None or id(g) in owned:
+            g = np.array(g)
+        owned.add(id(g))
+        leaf.grad = _make_tensor(g, None)
+
+
+def _backward_inputs(inputs) -> list:
+    """backward's inputs= as a list of tensors that require grad."""
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if not inputs:
+        raise RuntimeError("backward: inputs= must not be empty (leave it out to reach every leaf)")
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"backward: inputs[{i}] is not a tensor that requires grad")
+    return inputs
+
+
+def _by_input(grads: dict, inputs: list) -> dict:
+    """run_backward's {node or leaf: gradient} as {input tensor: gradient}, for the inputs reached."""
+    found = {}
+    for t in inputs:
+        g = grads.get(t._ctx if t._ctx is not None else t)
+        if g is not None:
+            found[t] = g
+    return found
+
+
 def _accumulate(leaf: Tensor, g) -> None:
     """Add g to leaf.grad in place, as torch does (a reference to .grad sees the sum), unless
     .grad is in a graph, read-only, or of another shape or dtype: then leaf.grad + g."""
@@ -538,8 +632,9 @@ def _accumulate(leaf: Tensor, g) -> None:
     autograd.record_change(old, "gradient accumulation")
 
 
-def _default_grad(t: Tensor, gradient, caller: str) -> Tensor:
-    """The gradient to start backward from: given, or 1 for a one-element output."""
+def _default_grad(t: Tensor, gradient, caller: str, create_graph: bool) -> Tensor:
+    """The gradient to start backward from: given (a copy, so that no .grad shares its memory,
+    unless create_graph links backward's graph to it), or 1 for a one-element output."""
     if gradient is None:
         data = t.data
         if data.size != 1:
@@ -551,7 +646,7 @@ def _default_grad(t: Tensor, gradient, caller: str) -> Tensor:
     g = _as_tensor(gradient)
     if g.shape != t.shape:
         raise ShapeError(f"{caller}: gradient has shape {g.shape} but the output has shape {t.shape}")
-    return g if g.requires_grad else _make_tensor(np.array(g.data, dtype=t.dtype), None)
+    return g if g.requires_grad and create_graph else _make_tensor(np.array(g.data, dtype=t.dtype), None)
 
 
 def _dim(dim: int, ndim: int) -> int:

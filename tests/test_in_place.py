@@ -1,0 +1,123 @@
+"""In-place ops (add_, sub_, mul_, div_, clamp_, copy_, fill_, zero_, the augmented assignments
+and index assignment) against torch: values, dtypes, aliasing, and when they are refused."""
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_mnist as tg
+from tinygrad_mnist import nn, optim
+from tinygrad_mnist.errors import DTypeError, ShapeError
+
+UPDATES = {
+    "iadd": lambda t, o: t.__iadd__(o), "isub": lambda t, o: t.__isub__(o),
+    "imul": lambda t, o: t.__imul__(o), "itruediv": lambda t, o: t.__itruediv__(o),
+    "add_alpha": lambda t, o: t.add_(o, alpha=0.5), "sub_alpha": lambda t, o: t.sub_(o, alpha=2),
+    "mul_": lambda t, o: t.mul_(o), "div_": lambda t, o: t.div_(o),
+    "copy_": lambda t, o: t.copy_(o),
+}
+OTHERS = {"number": lambda lib: 3, "row": lambda lib: lib.tensor([1.0, 2.0, 4.0]),
+          "same shape": lambda lib: lib.tensor([[1.0, -2.0, 4.0], [0.5, 3.0, -1.0]])}
+
+
+CASES = [pytest.param(update, other, id=f"{u}-{o}") for u, update in UPDATES.items() for o, other in OTHERS.items()
+         if not (u == "copy_" and o == "number")]  # copy_ takes a tensor, in torch too
+
+
+@pytest.mark.parametrize("update, other", CASES)
+def test_in_place_updates_write_into_the_tensors_own_array_as_in_torch(update, other):
+    values = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=np.float32)
+    ours, theirs = tg.tensor(values), torch.tensor(values)
+    alias, alias_theirs = ours[0], theirs[0]  # a view sees the update in both libraries
+    result, expected = update(ours, other(tg)), update(theirs, other(torch))
+    assert result is ours and expected is theirs
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    np.testing.assert_array_equal(alias.numpy(), alias_theirs.numpy())
+    assert ours.dtype == tg.float32
+
+
+def test_a_hand_written_sgd_step_under_no_grad_updates_the_model():
+    torch_model = torch.nn.Linear(3, 2)
+    model = nn.Linear(3, 2)
+    model.load_state_dict({k: v.detach().numpy() for k, v in torch_model.state_dict().items()})
+    x = np.arange(12.0, dtype=np.float32).reshape(4, 3)
+    for lib, m in ((tg, model), (torch, torch_model)):
+        m(lib.tensor(x)).sum().backward()
+        with lib.no_grad():
+            for p in m.parameters():
+                p -= 0.1 * p.grad
+    for ours, theirs in zip(model.parameters(), torch_model.parameters()):
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-6)
+        assert ours.requires_grad and ours.is_leaf
+
+
+def test_index_assignment_matches_torch():
+    ours, theirs = tg.zeros(3, 4), torch.zeros(3, 4)
+    for lib, t in ((tg, ours), (torch, theirs)):
+        t[0] = 5
+        t[t > 2] += 1
+        t[:, [0, 2]] = lib.tensor([7.0, 8.0])
+        t[1:, -1] = lib.tensor([[-1.0], [-2.0]])[:, 0]
+        t[2, [1, 1]] = 9.0
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_an_in_place_result_that_does_not_fit_is_refused():
+    with pytest.raises(DTypeError, match="can't be cast"):
+        tg.arange(4).div_(2)  # torch: result type Float can't be cast to the desired output type Long
+    with pytest.raises(RuntimeError):
+        torch.arange(4).div_(2)
+    with pytest.raises(ShapeError, match="does not fit"):
+        tg.zeros(3).add_(tg.ones(2, 3))
+    with pytest.raises(RuntimeError):
+        torch.zeros(3).add_(torch.ones(2, 3))
+
+
+@pytest.mark.parametrize("update", [lambda t: t.add_(1), lambda t: t.__imul__(2), lambda t: t.zero_(),
+                                    lambda t: t.__setitem__(0, 1.0), lambda t: t.copy_(tg.ones(3))],
+                         ids=["add_", "imul", "zero_", "setitem", "copy_"])
+def test_in_place_on_a_leaf_that_requires_grad_is_refused_while_recording_as_in_torch(update):
+    w = tg.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf that requires grad"):
+        update(w)
+    np.testing.assert_array_equal(w.detach().numpy(), [1.0, 1.0, 1.0])
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        torch.ones(3, requires_grad=True).add_(1)
+    with tg.no_grad():
+        update(w)
+
+
+def test_in_place_in_a_graph_is_refused_rather_than_left_unrecorded():
+    w = tg.ones(3, requires_grad=True)
+    h = w * 2
+    with pytest.raises(RuntimeError, match="not recorded"):
+        h += 1
+    with pytest.raises(RuntimeError, match="not recorded"):
+        tg.zeros(3).add_(w)  # would make the plain tensor depend on w without a graph
+
+
+def test_backward_through_an_array_an_in_place_op_changed_is_refused():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    with tg.no_grad():
+        w.mul_(3)
+    with pytest.raises(RuntimeError, match=r"changed in place \(by mul_\)"):
+        loss.backward()
+
+
+def test_an_optimizer_sees_a_hand_written_change_of_its_parameter():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.5)
+    (w * w).sum().backward()
+    with tg.no_grad():
+        w.add_(10)  # the optimizer's array is the tensor's own: no copy to fall out of step
+    opt.step()
+    np.testing.assert_array_equal(w.detach().numpy(), [11.0 - 1.0, 12.0 - 2.0])
+
+
+def test_detach_in_place_cuts_the_tensor_from_its_graph():
+    w = tg.ones(2, requires_grad=True)
+    h = w * 2
+    assert h.detach_() is h
+    assert not h.requires_grad and h.is_leaf and h.grad_fn is None
+    t = (torch.ones(2, requires_grad=True) * 2).detach_()
+    assert not t.requires_grad and t.is_leaf
