@@ -2,10 +2,12 @@
 backward is caught and located."""
 import numpy as np
 import pytest
+import torch
 
 import tinygrad_mnist as tg
 from tinygrad_mnist.autograd import Function
 from tinygrad_mnist.gradcheck import GradcheckError
+from tinygrad_mnist.testing import assert_matches_torch
 
 
 def arr(shape, domain="any", seed=0):
@@ -207,3 +209,24 @@ def test_gradcheck_with_an_empty_input_and_without_raising():
     assert tg.gradcheck(WrongBackward.apply, [x], raise_exception=False) is False
     with pytest.raises(GradcheckError):
         tg.gradcheck(WrongBackward.apply, [x])
+
+
+def test_assert_matches_torch_compares_every_output_of_a_tuple():
+    values = np.random.default_rng(0).standard_normal((3, 4))
+    assert_matches_torch(lambda x: x.max(1), lambda x: x.max(1), values)
+    with pytest.raises(AssertionError, match="output 1: first mismatch"):  # the indices differ
+        assert_matches_torch(lambda x: x.max(1), lambda x: tuple(x.max(1))[:1] + (x.argmin(1),), values)
+    with pytest.raises(TypeError, match="must return a tensor or a tuple of tensors"):
+        assert_matches_torch(lambda x: 3.0, lambda x: x.sum(), values)
+
+
+def test_autograd_backward_takes_several_outputs_as_torch():
+    results = []
+    for lib in (tg, torch):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        y1, y2 = a * 3, (a * a).sum()
+        lib.autograd.backward([y1, y2], [lib.tensor([1.0, -1.0]), None])
+        results.append(a.grad.numpy())
+    np.testing.assert_array_equal(*results)
+    with pytest.raises(RuntimeError, match="2 grad_tensors for 1 tensors"):
+        tg.autograd.backward([tg.ones(1, requires_grad=True) * 2], [None, None])

@@ -5,6 +5,7 @@ from typing import Callable
 
 import numpy as np
 
+from . import autograd
 from .tensor import Tensor
 
 
@@ -43,24 +44,30 @@ def _first_mismatch(what: str, ours: np.ndarray, theirs: np.ndarray, rtol: float
 def assert_matches_torch(fn: Callable, torch_fn: Callable, *arrays: np.ndarray, rtol: float | None = None,
                          atol: float | None = None, seed: int = 0) -> None:
     """Run fn on Tensors and torch_fn on torch tensors made from the same arrays; compare the
-    outputs, then backpropagate the same random output gradient through both and compare the
-    gradient of every floating-point input. Raises AssertionError naming the first mismatch.
-    Tolerances default to rtol=1e-10, atol=1e-12 for float64 outputs and to torch.testing's for
-    float32 and float16 ones."""
+    outputs (one tensor, or a tuple of them such as max(dim)'s values and indices), then
+    backpropagate the same random gradient of every output that requires grad through both and
+    compare the gradient of every floating-point input. Raises AssertionError naming the first
+    mismatch. Tolerances default to rtol=1e-10, atol=1e-12 for float64 outputs and to
+    torch.testing's for float32 and float16 ones."""
     torch = _torch()
     ours_in = [Tensor(np.array(a), requires_grad=np.asarray(a).dtype.kind == "f") for a in arrays]
     theirs_in = [torch.tensor(np.array(a), requires_grad=np.asarray(a).dtype.kind == "f") for a in arrays]
-    ours, theirs = fn(*ours_in), torch_fn(*theirs_in)
-    rtol, atol = _tolerances(ours.dtype, rtol, atol, (1e-10, 1e-12))
-    _first_mismatch("output", ours.data, theirs.detach().numpy(), rtol, atol)
-    if not (ours.requires_grad and theirs.requires_grad):
-        if ours.requires_grad != theirs.requires_grad:
-            raise AssertionError(f"output requires_grad is {ours.requires_grad} here, "
-                                 f"{theirs.requires_grad} in torch")
+    ours, theirs = _outputs(fn(*ours_in), "fn"), _outputs(torch_fn(*theirs_in), "torch_fn")
+    if len(ours) != len(theirs):
+        raise AssertionError(f"{len(ours)} outputs here, {len(theirs)} in torch")
+    dtype = next((o.dtype for o in ours if o.dtype.kind == "f"), ours[0].dtype)
+    rtol, atol = _tolerances(dtype, rtol, atol, (1e-10, 1e-12))
+    rng = np.random.default_rng(seed)
+    roots = [(o, t, rng.standard_normal(o.shape).astype(o.dtype)) for o, t in zip(ours, theirs) if o.requires_grad]
+    for i, (o, t) in enumerate(zip(ours, theirs)):
+        what = "output" if len(ours) == 1 else f"output {i}"
+        _first_mismatch(what, o.data, t.detach().numpy(), rtol, atol)
+        if o.requires_grad != t.requires_grad:
+            raise AssertionError(f"{what} requires_grad is {o.requires_grad} here, {t.requires_grad} in torch")
+    if not roots:
         return
-    upstream = np.random.default_rng(seed).standard_normal(ours.shape).astype(ours.dtype)
-    ours.backward(Tensor(upstream))
-    theirs.backward(torch.tensor(upstream))
+    autograd.backward([o for o, _, _ in roots], [Tensor(g) for _, _, g in roots])
+    torch.autograd.backward([t for _, t, _ in roots], [torch.tensor(g) for _, _, g in roots])
     for i, (a, b) in enumerate(zip(ours_in, theirs_in)):
         if not a.requires_grad:
             continue
@@ -69,6 +76,15 @@ def assert_matches_torch(fn: Callable, torch_fn: Callable, *arrays: np.ndarray, 
                                  f"{'None' if b.grad is None else 'present'} in torch")
         if a.grad is not None:
             _first_mismatch(f"grad of input {i}", a.grad.data, b.grad.numpy(), rtol, atol)
+
+
+def _outputs(result, name: str) -> list:
+    """A function's result as a list of tensors (it may return one, or a tuple of them)."""
+    outputs = list(result) if isinstance(result, tuple) else [result]
+    if not outputs or not all(hasattr(o, "requires_grad") and hasattr(o, "shape") for o in outputs):
+        raise TypeError(f"assert_matches_torch: {name} must return a tensor or a tuple of tensors, "
+                        f"got {type(result).__name__}")
+    return outputs
 
 
 class TorchComparison:
