@@ -240,14 +240,21 @@ def test_options_that_exclude_each_other_are_refused_as_torch_does(kwargs):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(num_workers=2), "num_workers=2 is not supported: batches are made in the main process; "
-                          "use num_workers=0"),
-    (dict(num_workers=-1), "num_workers=-1 is not supported"),
-    (dict(pin_memory=True), "pin_memory=True is not supported"),
+    (dict(num_workers=2), "num_workers=2 has no effect: batches are made in the main process"),
+    (dict(pin_memory=True), "pin_memory=True has no effect"),
 ])
-def test_worker_processes_and_pinned_memory_are_not_supported(kwargs, message):
-    with pytest.raises(ConfigError, match=re.escape(message)):
-        DataLoader(arrays(), **kwargs)
+def test_worker_processes_and_pinned_memory_only_warn_and_give_the_same_batches(kwargs, message):
+    with pytest.warns(UserWarning, match=re.escape(message)):
+        loader = DataLoader(arrays(), batch_size=4, **kwargs)
+    for (x, y), (x0, y0) in zip(loader, DataLoader(arrays(), batch_size=4)):
+        np.testing.assert_array_equal(x.numpy(), x0.numpy())
+        np.testing.assert_array_equal(y.numpy(), y0.numpy())
+
+
+@pytest.mark.parametrize("workers", [-1, 1.5, True])
+def test_num_workers_must_be_a_count(workers):
+    with pytest.raises(ConfigError, match="num_workers must be an integer >= 0"):
+        DataLoader(arrays(), num_workers=workers)
 
 
 def test_collate_fn_must_be_callable():

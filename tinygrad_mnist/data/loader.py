@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -99,7 +100,7 @@ class DataLoader:
     As in torch, `sampler` (indices, e.g. a list) sets the order instead of shuffle, `batch_sampler`
     (lists of indices) sets whole batches, and `collate_fn` turns the list of a batch's items
     (`dataset[i]`, as the dataset returns them) into what is yielded. Batches are made in the main
-    process on the CPU: num_workers must be 0 and pin_memory False."""
+    process on the CPU: num_workers > 0 and pin_memory=True only warn that they change nothing."""
 
     def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False, sampler=None, batch_sampler=None,
                  num_workers: int = 0, collate_fn=None, pin_memory: bool = False, drop_last: bool = False,
@@ -177,12 +178,15 @@ class DataLoader:
 def _check_torch_options(batch_size, shuffle, sampler, batch_sampler, num_workers, collate_fn, pin_memory,
                          drop_last) -> None:
     """torch.utils.data.DataLoader's checks of these options, and the ones this CPU-only loader cannot honour."""
-    if num_workers != 0:
-        raise ConfigError(f"DataLoader: num_workers={num_workers!r} is not supported: batches are made in the "
-                          "main process; use num_workers=0")
-    if pin_memory is not False:
-        raise ConfigError(f"DataLoader: pin_memory={pin_memory!r} is not supported: tensors live in CPU memory "
-                          "and there is no device to copy them to; use pin_memory=False")
+    if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) or num_workers < 0:
+        raise ConfigError(f"DataLoader: num_workers must be an integer >= 0, got {num_workers!r}")
+    # torch code often asks for these; the batches are the same without them, so they only warn
+    if num_workers:
+        warnings.warn(f"DataLoader: num_workers={num_workers} has no effect: batches are made in the main "
+                      "process (the same batches)", UserWarning, stacklevel=3)
+    if pin_memory:
+        warnings.warn("DataLoader: pin_memory=True has no effect: there is no accelerator to pin memory for, "
+                      "as torch warns on a CPU-only machine", UserWarning, stacklevel=3)
     if collate_fn is not None and not callable(collate_fn):
         raise DTypeError(f"DataLoader: collate_fn must be callable or None, got {collate_fn!r}")
     if sampler is not None and shuffle:
