@@ -993,3 +993,24 @@ def test_a_decorated_generator_runs_without_recording_as_in_torch(decorator):
         yield tw * 2
 
     assert [o.requires_grad for o in torch_batches()] == [False]
+
+
+def test_retain_grad_keeps_a_non_leafs_gradient_as_torch():
+    results = []
+    for lib in (tg, torch):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        h = a * 3
+        h.retain_grad()
+        y = (h * h).sum()
+        y.retain_grad()
+        grad_fn = tg.grad if lib is tg else torch.autograd.grad
+        grad_fn(y, a, retain_graph=True)   # torch keeps it at autograd.grad too
+        y.backward(retain_graph=True)      # and accumulates
+        after = [h.grad.numpy().copy(), y.grad.numpy().copy()]
+        a.grad.zero_()                     # a leaf's gradient is not the retained one's memory
+        results.append(after + [h.grad.numpy(), h.retains_grad, a.retains_grad])
+    ours, theirs = results
+    for o, t in zip(ours, theirs):
+        np.testing.assert_array_equal(o, t)
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        tg.ones(2).retain_grad()

@@ -366,6 +366,7 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
         target[key] = target[key] + g if key in target else g
     wanted = None if inputs is None else {(t._ctx if t._ctx is not None else t) for t in inputs}
     captured = {}
+    retained = _retained or None
     heap = [(-n.seq, n) for n in node_grads]
     heapq.heapify(heap)
     pop, push = heapq.heappop, heapq.heappush
@@ -377,6 +378,8 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
             grad = node_grads.pop(node)
             if wanted is not None and node in wanted:
                 captured[node] = grad
+            if retained is not None and grad is not None and node in retained:
+                _retain(retained[node](), grad)
             edges = node.next
             # A node that received no gradient at all (every path gave None) passes None on.
             in_grads = (None,) * len(edges) if grad is None else node._run_backward(grad)
@@ -408,6 +411,20 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
         return leaf_grads
     captured.update((k, v) for k, v in leaf_grads.items() if k in wanted)
     return captured
+
+
+# Non-leaf tensors whose gradient backward keeps in .grad (Tensor.retain_grad): node -> weakref to the tensor.
+_retained = weakref.WeakKeyDictionary()
+
+
+def _retain(tensor, grad) -> None:
+    """Add grad (of the node's output) to the retained tensor's .grad, a copy of its own (the
+    array goes on through the graph, and may end up in a leaf's .grad)."""
+    if tensor is None:
+        return
+    if not isinstance(grad, _Tensor):
+        grad = _make_tensor(np.array(grad), None)
+    tensor.grad = grad if tensor.grad is None else tensor.grad + grad
 
 
 def _fit(node: Function, grad, shape: tuple, dtype: np.dtype):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections import namedtuple
 from typing import Iterable, Sequence
 
@@ -71,6 +72,18 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         data = self.numpy()
         return data if dtype is None else data.astype(dtype, copy=False)
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in .grad at each backward, as torch (a leaf's is kept anyway)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: can't retain the gradient of a tensor that does not require grad")
+        if self._ctx is not None:
+            autograd._retained[self._ctx] = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether retain_grad() was called on this non-leaf tensor."""
+        return self._ctx is not None and self._ctx in autograd._retained
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph."""
