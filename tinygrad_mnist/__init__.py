@@ -3,9 +3,9 @@ from .autograd import enable_grad, grad, inference_mode, is_grad_enabled, no_gra
 from .errors import DTypeError, ShapeError
 from .rng import manual_seed
 from .tensor import (
-    Tensor, arange, bool_, cat, eye, float16, float32, float64, from_numpy, full, full_like,
+    Tensor, arange, bool_, cat, chunk, eye, float16, float32, float64, from_numpy, full, full_like,
     int32, int64, matmul, maximum, minimum, ones, ones_like, rand, rand_like, randint, randn,
-    randn_like, stack, tensor, uint8, where, zeros, zeros_like,
+    randn_like, split, stack, tensor, uint8, where, zeros, zeros_like,
 )
 from .gradcheck import gradcheck
 from .anomaly import detect_anomaly

@@ -124,6 +124,72 @@ class PowScalar(Function):
         return g * 0 if e == 0 else g * e * a ** (e - 1)
 
 
+def _floor_divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a // b as torch computes it: integers floor (dividing by zero is an error, where NumPy
+    gives 0); floats with torch's formula in their own dtype (NumPy rounds float16 through
+    float32, which differs in the last bit), and a / b where b is 0."""
+    if a.dtype.kind != "f" and b.dtype.kind != "f":
+        _refuse_integer_zero(b, "floor_divide")
+        return np.floor_divide(a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mod = np.fmod(a, b)
+        div = (a - mod) / b
+        div = div - ((mod != 0) & ((b < 0) != (mod < 0)))
+        floor = np.floor(div)
+        floor = floor + (div - floor > 0.5)
+        floor = np.where(div == 0, np.copysign(np.zeros_like(div), a / b), floor)
+        return np.where(b == 0, a / b, floor)
+
+
+def _remainder(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a - floor(a / b) * b with the sign of b, as torch (a zero keeps fmod's sign, as there)."""
+    if a.dtype.kind != "f" and b.dtype.kind != "f":
+        _refuse_integer_zero(b, "remainder")
+        return np.remainder(a, b)
+    with np.errstate(invalid="ignore"):
+        mod = np.fmod(a, b)
+        return np.where((mod != 0) & ((b < 0) != (mod < 0)), mod + b, mod)
+
+
+def _refuse_integer_zero(b: np.ndarray, op: str) -> None:
+    """Raise, as torch, where an integer divisor is 0 (NumPy would give 0 with a warning)."""
+    if (b == 0).any():
+        raise RuntimeError(f"{op}: integer division by zero (ZeroDivisionError, as in torch)")
+
+
+def _array(x) -> np.ndarray:
+    """The values of x, an ndarray or a Tensor (for rules that run on both)."""
+    return x if type(x) is np.ndarray else x.data
+
+
+class FloorDivide(Function):
+    """a // b, rounded toward minus infinity. torch records it but defines no derivative, so
+    backward through it raises, as there."""
+    def forward(self, a, b): return _floor_divide(a, b)
+
+    def backward(self, g):
+        raise RuntimeError("derivative for floor_divide is not implemented (nor in torch: the result "
+                           "is piecewise constant); detach() its inputs if no gradient should flow")
+
+
+class Remainder(Function):
+    """a % b with the sign of b; d/da = 1 and d/db = -floor(a / b), as torch, except that torch
+    defines no derivative for a number % a tensor (number_first), so backward then raises."""
+    array_backward = True
+    save_inputs = True
+    def forward(self, a, b, number_first=False):
+        self.save(number_first)
+        return _remainder(a, b)
+
+    def backward(self, g):
+        if self.saved[0]:
+            raise RuntimeError("derivative for remainder is not implemented for a number % a tensor (nor "
+                               "in torch); make the number a tensor, tensor(number) % x, to get one")
+        a, b = self.inputs
+        need_a, need_b = self.needs
+        return (g if need_a else None), (-g * _floor_divide(_array(a), _array(b)) if need_b else None)
+
+
 # ---- unary math -------------------------------------------------------------------------------
 
 class Exp(Function):
@@ -337,6 +403,71 @@ class Extreme(Function):
         return g * mask
 
 
+class AMax(Function):
+    """amax or amin over dims (None: all): the ties of each slice share its gradient equally, and
+    a slice whose result is NaN gets NaN gradients, as torch."""
+    array_backward = True
+    def forward(self, a, dims, keepdim, largest):
+        self.args = {"dim": dims, "keepdim": keepdim, "largest": largest}
+        out = (a.max if largest else a.min)(axis=dims, keepdims=True)
+        if a.dtype.kind == "f":  # (other dtypes cannot require grad)
+            hit = a == out
+            with np.errstate(invalid="ignore"):
+                self.save(hit / hit.sum(axis=dims, keepdims=True, dtype=a.dtype), dims)
+        return out if keepdim else out.squeeze(dims)
+
+    def backward(self, g):
+        share, dims = self.saved
+        return g.reshape(_kept_shape(share.shape, dims)) * share
+
+
+class Prod(Function):
+    """The product over dims (None or one dim). d/dx_i is the product of the other elements of
+    its slice: out / x_i without zeros; with one zero, the product of the nonzero others at the
+    zero and 0 elsewhere; with several zeros, 0 (as torch). Second derivatives are exact except
+    in slices with two or more zeros, where they are taken as 0 (torch's are not)."""
+    save_inputs = True
+    def forward(self, a, dims, keepdim):
+        self.save(dims)
+        self.args = {"dim": dims, "keepdim": keepdim}
+        return a.prod(axis=dims, keepdims=keepdim)
+
+    def backward(self, g):
+        (a,), (dims,) = self.inputs, self.saved
+        zero = a.data == 0
+        nonzero = a.masked_fill(zero, 1)
+        others = Prod.apply(nonzero, dims=dims, keepdim=True) / nonzero  # the nonzero others
+        zeros = zero.sum(axis=dims, keepdims=True)
+        # With one zero in the slice, its value times the nonzero others (both 0 and d/d(zero)
+        # right) is the gradient of each other element, so second derivatives stay exact.
+        the_zero = a.masked_fill(~zero, 0).sum(dim=dims, keepdim=True)
+        no_zero_in_others = (zeros == 0) | (zeros == 1) & zero
+        factor = the_zero.where((zeros == 1) & ~zero, 0.0).where(~no_zero_in_others, 1.0)
+        return g.reshape(_kept_shape(a.shape, dims)) * others * factor
+
+
+def _cumsum(a: np.ndarray, dim: int, reverse: bool) -> np.ndarray:
+    """Cumulative sums along dim, from the last element when reverse."""
+    if not reverse:
+        return np.cumsum(a, axis=dim)
+    return np.flip(np.cumsum(np.flip(a, dim), axis=dim), dim)
+
+
+class CumSum(Function):
+    """Cumulative sums along dim; the gradient is the cumulative sum from the other end."""
+    array_backward = True
+    def forward(self, a, dim, reverse=False):
+        self.save(dim, reverse)
+        self.args = {"dim": dim}
+        return _cumsum(a, dim, reverse)
+
+    def backward(self, g):
+        dim, reverse = self.saved
+        if type(g) is np.ndarray:
+            return _cumsum(g, dim, not reverse)
+        return CumSum.apply(g, dim=dim, reverse=not reverse)
+
+
 # ---- shape ops --------------------------------------------------------------------------------
 
 class Reshape(Function):
@@ -441,6 +572,31 @@ class Clamp(Function):
         return np.clip(a, lo, hi)
 
     def backward(self, g): return g * self.saved[0]
+
+
+class ClampTensor(Function):
+    """clamp with Tensor bounds (lo, hi or both, given as inputs after a): the result is
+    min(max(a, lo), hi). As torch, the gradient goes to a where lo <= a <= hi, to lo where
+    a < lo < hi and to hi where a > hi or hi < lo."""
+    array_backward = True
+    def forward(self, a, *bounds, has_lo, has_hi):
+        lo = bounds[0] if has_lo else None
+        hi = bounds[-1] if has_hi else None
+        out = a if lo is None else np.maximum(a, lo)
+        out = out if hi is None else np.minimum(out, hi)
+        to_a = np.ones(out.shape, dtype=bool)
+        masks = [to_a]
+        if lo is not None:
+            to_a &= a >= lo
+            masks.append((a < lo) & (lo < hi) if hi is not None else a < lo)
+        if hi is not None:
+            to_a &= a <= hi
+            masks.append((a > hi) | (hi < lo) if lo is not None else a > hi)
+        self.save(*masks)
+        return out
+
+    def backward(self, g):
+        return tuple(g * mask if need else None for mask, need in zip(self.saved, self.needs))
 
 
 class Maximum(Function):

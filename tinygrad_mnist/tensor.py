@@ -1,6 +1,9 @@
 """Tensor: an ndarray that records the ops applied to it. Methods are one-liners over ops.py."""
 from __future__ import annotations
 
+import itertools
+import math
+import operator
 import warnings
 import weakref
 from collections import namedtuple
@@ -267,6 +270,28 @@ class Tensor:
 
     def __rpow__(self, base): return ops.Pow.apply(*_operands(base, self))
 
+    def floor_divide(self, other) -> Tensor:
+        """self // other rounded toward minus infinity, as torch (int // int stays an integer).
+        As in torch, the result is recorded but has no derivative: backward through it raises."""
+        return ops.FloorDivide.apply(*_floor_operands(self, other, "floor_divide"))
+
+    def remainder(self, other) -> Tensor:
+        """self % other with the sign of other, as torch; d/dself = 1, d/dother = -floor(self / other)."""
+        return ops.Remainder.apply(*_floor_operands(self, other, "remainder"))
+
+    __floordiv__, __mod__ = floor_divide, remainder
+    def __rfloordiv__(self, other): return ops.FloorDivide.apply(*_floor_operands(other, self, "floor_divide"))
+    def __rmod__(self, other):
+        return ops.Remainder.apply(*_floor_operands(other, self, "remainder"), number_first=_is_number(other))
+
+    def __pos__(self) -> Tensor:
+        """self, as torch's unary + (which refuses bool tensors)."""
+        if self.data.dtype == bool_:
+            raise DTypeError("The `+` operator, on a bool tensor is not supported (as in torch)")
+        return self
+
+    def __abs__(self): return self.abs()
+
     add, sub, mul, div, pow, matmul = __add__, __sub__, __mul__, __truediv__, __pow__, __matmul__
 
     def neg(self) -> Tensor: return ops.Neg.apply(self)
@@ -291,18 +316,22 @@ class Tensor:
         _need_float(self, "log_softmax")
         return ops.LogSoftmax.apply(self, dim=_dim(dim, self.ndim))
 
-    def logsumexp(self, dim=None, keepdim: bool = False) -> Tensor:
+    def logsumexp(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
+        dim = dim if axis is None else _dim_or_axis(dim, axis, "logsumexp")
         return ops.LogSumExp.apply(_float_input(self), dims=_dims(dim, self.ndim), keepdim=keepdim)
 
     def clamp(self, min=None, max=None) -> Tensor:
-        """Limit values to [min, max] (numbers); the gradient passes where min <= x <= max."""
+        """Limit values to [min, max], both numbers or both Tensors (which broadcast); the
+        gradient passes where min <= x <= max, and to a Tensor bound where it binds."""
         if min is None and max is None:
             raise ValueError("clamp: give at least one of min and max")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            return self._clamp_to_tensors(min, max)
         dtype, bounds = self.data.dtype, []
         for name, bound in (("min", min), ("max", max)):
             if bound is not None:
                 if not _is_number(bound):
-                    raise DTypeError(f"clamp: {name} must be a number, got {type(bound).__name__}")
+                    raise DTypeError(f"clamp: {name} must be a number or a Tensor, got {type(bound).__name__}")
                 dtype = _const_dtype(bound, dtype)  # as torch: an integer tensor clamped to 1.5 is float32
                 if isinstance(bound, np.generic):  # so np.float64 does not widen a float32 tensor
                     bound = bound.item()
@@ -310,6 +339,16 @@ class Tensor:
         return ops.Clamp.apply(self.to(dtype), lo=bounds[0], hi=bounds[1])
 
     clip = clamp
+
+    def _clamp_to_tensors(self, min, max) -> Tensor:
+        """clamp with Tensor bounds, all three in torch's promoted dtype."""
+        bounds = [b for b in (min, max) if b is not None]
+        if not all(isinstance(b, Tensor) for b in bounds):
+            raise DTypeError(f"clamp: min and max must both be numbers or both be Tensors (as in torch), got "
+                             f"{type(min).__name__} and {type(max).__name__}")
+        dtype = _result_type([self] + bounds)
+        return ops.ClampTensor.apply(self.to(dtype), *(b.to(dtype) for b in bounds),
+                                     has_lo=min is not None, has_hi=max is not None)
 
     def maximum(self, other) -> Tensor: return ops.Maximum.apply(*_operands(self, other), largest=True)
     def minimum(self, other) -> Tensor: return ops.Maximum.apply(*_operands(self, other), largest=False)
@@ -343,18 +382,21 @@ class Tensor:
     def clone(self) -> Tensor: return ops.Copy.apply(self, dtype=self.data.dtype)
 
     # ---- reductions --------------------------------------------------------------------------
-    def sum(self, dim=None, keepdim: bool = False) -> Tensor:
+    def sum(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
+        dim = dim if axis is None else _dim_or_axis(dim, axis, "sum")
         source = self.long() if self.data.dtype.kind == "u" else self  # torch: int64; NumPy: uint64
         return ops.Sum.apply(source, dims=_dims(dim, self.ndim), keepdim=keepdim)
 
-    def mean(self, dim=None, keepdim: bool = False) -> Tensor:
+    def mean(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
+        dim = dim if axis is None else _dim_or_axis(dim, axis, "mean")
         _need_float(self, "mean")
         return ops.Mean.apply(self, dims=_dims(dim, self.ndim), keepdim=keepdim)
 
     def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-            correction: int | None = None) -> Tensor:
+            correction: int | None = None, axis=None) -> Tensor:
         """Variance with Bessel's correction by default, as torch.var: var(dim, unbiased, keepdim)
         or var(dim, correction=c, keepdim=k); var(False) is the biased variance of all elements."""
+        dim = dim if axis is None else _dim_or_axis(dim, axis, "var")
         correction = _correction(dim, unbiased, correction)
         if isinstance(dim, bool):
             dim = None
@@ -366,20 +408,23 @@ class Tensor:
         return (centred * centred).sum(dims, keepdim=keepdim) / max(count - correction, 0)
 
     def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-            correction: int | None = None) -> Tensor:
+            correction: int | None = None, axis=None) -> Tensor:
         """Square root of var (same arguments); where var is 0 the gradient is 0 rather than nan, as torch."""
+        dim = dim if axis is None else _dim_or_axis(dim, axis, "std")
         v = self.var(dim, unbiased, keepdim, correction=correction)
         nonzero = v.data != 0
         return v.where(nonzero, 1.0).sqrt().where(nonzero, 0.0)
 
-    def max(self, dim=None, keepdim: bool = False):
+    def max(self, dim=None, keepdim: bool = False, *, axis=None):
         """The largest value, (values, indices) along dim, or, given a Tensor instead of dim, the
         elementwise maximum, as torch.max."""
+        dim = dim if axis is None else _dim_or_axis(dim, axis, "max")
         return self._extreme(dim, keepdim, largest=True)
 
-    def min(self, dim=None, keepdim: bool = False):
+    def min(self, dim=None, keepdim: bool = False, *, axis=None):
         """The smallest value, (values, indices) along dim, or, given a Tensor instead of dim, the
         elementwise minimum, as torch.min."""
+        dim = dim if axis is None else _dim_or_axis(dim, axis, "min")
         return self._extreme(dim, keepdim, largest=False)
 
     def _extreme(self, dim, keepdim, largest):
@@ -393,11 +438,83 @@ class Tensor:
         values = ops.Extreme.apply(self, dim=dim, keepdim=keepdim, largest=largest)
         return MinMax(values, self.argmax(dim, keepdim) if largest else self.argmin(dim, keepdim))
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmax(self, dim: int | None = None, keepdim: bool = False, *, axis=None) -> Tensor:
+        dim = dim if axis is None else _dim_or_axis(dim, axis, "argmax")
         return _make_tensor(np.asarray(self.data.argmax(axis=dim, keepdims=keepdim)), None)
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmin(self, dim: int | None = None, keepdim: bool = False, *, axis=None) -> Tensor:
+        dim = dim if axis is None else _dim_or_axis(dim, axis, "argmin")
         return _make_tensor(np.asarray(self.data.argmin(axis=dim, keepdims=keepdim)), None)
+
+    def amax(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
+        """The largest value over dim (every dim by default); ties share the gradient equally, as torch."""
+        dim = dim if axis is None else _dim_or_axis(dim, axis, "amax")
+        return ops.AMax.apply(self, dims=_dims(dim, self.ndim), keepdim=keepdim, largest=True)
+
+    def amin(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
+        """The smallest value over dim (every dim by default); ties share the gradient equally, as torch."""
+        dim = dim if axis is None else _dim_or_axis(dim, axis, "amin")
+        return ops.AMax.apply(self, dims=_dims(dim, self.ndim), keepdim=keepdim, largest=False)
+
+    def all(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
+        """Whether every element (over dim) is nonzero: bool, or uint8 for uint8 as in torch."""
+        dim = dim if axis is None else _dim_or_axis(dim, axis, "all")
+        return self._all_or_any(dim, keepdim, np.all)
+
+    def any(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
+        """Whether some element (over dim) is nonzero: bool, or uint8 for uint8 as in torch."""
+        dim = dim if axis is None else _dim_or_axis(dim, axis, "any")
+        return self._all_or_any(dim, keepdim, np.any)
+
+    def _all_or_any(self, dim, keepdim: bool, reduce) -> Tensor:
+        dtype = uint8 if self.data.dtype == uint8 else bool_
+        if dim is not None and not isinstance(dim, (int, np.integer)) and len(dim) == 0:
+            return _make_tensor((self.data != 0).astype(dtype), None)  # torch: here dim=() reduces nothing
+        out = reduce(self.data, axis=_dims(dim, self.ndim), keepdims=keepdim)
+        return _make_tensor(np.asarray(out, dtype=dtype), None)
+
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, axis=None) -> Tensor:
+        """The product of all elements, or along one dim; integers and bools give int64, as torch.
+        The gradient is right where the input has zeros (see ops.Prod)."""
+        dim = dim if axis is None else _dim_or_axis(dim, axis, "prod")
+        if dim is not None and not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"prod: dim must be one int (or None), as in torch, got {type(dim).__name__}")
+        source = self if self.data.dtype.kind == "f" else self.long()
+        return ops.Prod.apply(source, dims=_dims(dim, self.ndim), keepdim=keepdim)
+
+    def cumsum(self, dim: int | None = None, *, axis=None) -> Tensor:
+        """Cumulative sums along dim; integers and bools give int64, float16 adds in float32, as torch."""
+        dim = dim if axis is None else _dim_or_axis(dim, axis, "cumsum")
+        if dim is None:
+            raise TypeError("cumsum() missing 1 required argument: 'dim'")
+        dim = _dim(dim, self.ndim)
+        if self.data.dtype == float16:
+            return self.float().cumsum(dim).to(float16)
+        source = self if self.data.dtype.kind == "f" else self.long()
+        return source.clone() if self.ndim == 0 else ops.CumSum.apply(source, dim=dim)
+
+    def norm(self, p="fro", dim=None, keepdim: bool = False) -> Tensor:
+        """The vector p-norm over dim (every element by default), as torch.norm: p a number (2, 1,
+        inf, -inf, 0 counts the nonzeros, any other) or 'fro' (2). Where the norm is 0 the gradient
+        is 0, as torch; float16 is computed in float32."""
+        _need_float(self, "norm")
+        if isinstance(p, str):
+            if p != "fro":
+                raise ValueError(f"norm: p={p!r} is not supported; give 'fro' or a number")
+            p = 2
+        if self.data.dtype == float16:
+            return self.float().norm(p, dim, keepdim).to(float16)
+        dims = _dims(dim, self.ndim)
+        if p == 0:  # the count of nonzeros, recorded with a zero gradient (torch's is None)
+            return self.sign().abs().sum(dims, keepdim)
+        if p in (math.inf, -math.inf):
+            return self.abs().amax(dims, keepdim) if p > 0 else self.abs().amin(dims, keepdim)
+        if p == 1:
+            return self.abs().sum(dims, keepdim)
+        powers = (self * self).sum(dims, keepdim) if p == 2 else (self.abs() ** p).sum(dims, keepdim)
+        nonzero = powers.data != 0
+        safe = powers.where(nonzero, 1.0)  # so that the gradient where the norm is 0 is 0, not nan
+        return (safe.sqrt() if p == 2 else safe ** (1 / p)).where(nonzero, 0.0)
 
     # ---- comparisons (no gradient) -----------------------------------------------------------
     def _compare(self, other, op) -> Tensor:
@@ -413,10 +530,12 @@ class Tensor:
     def __invert__(self): return _make_tensor(~self.data, None)
     def __and__(self, other): return self._bitwise(other, np.bitwise_and)
     def __or__(self, other): return self._bitwise(other, np.bitwise_or)
+    def __xor__(self, other): return self._bitwise(other, np.bitwise_xor)
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__  # each is symmetric
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def _bitwise(self, other, op) -> Tensor:
-        """& or |: logical on bool tensors, bitwise on integer ones, as torch (no gradient)."""
+        """&, | or ^: logical on bool tensors, bitwise on integer ones, as torch (no gradient)."""
         a, b = _operands(self, other)
         if a.data.dtype.kind not in "biu" or b.data.dtype.kind not in "biu":
             other_type = other.dtype if isinstance(other, Tensor) else type(other).__name__
@@ -427,18 +546,21 @@ class Tensor:
     def reshape(self, *shape) -> Tensor:
         """A view with another shape: a new tensor in the graph even when the shape is the same,
         as torch."""
-        return ops.Reshape.apply(self, shape=_shape_args(shape))
+        return ops.Reshape.apply(self, shape=_shape_args(shape, "reshape"))
 
     view = reshape
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         start, end = _dim(start_dim, self.ndim), _dim(end_dim, self.ndim)
+        if start > end:
+            raise ShapeError("flatten() has invalid args: start_dim cannot come after end_dim "
+                             f"(got start_dim={start_dim}, end_dim={end_dim} for {self.ndim} dims)")
         if self.ndim == 0:
             return self.reshape(1)
         return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
 
     def permute(self, *dims) -> Tensor:
-        dims = tuple(_dim(d, self.ndim) for d in _shape_args(dims))
+        dims = tuple(_dim(d, self.ndim) for d in _shape_args(dims, "permute"))
         if sorted(dims) != list(range(self.ndim)):
             raise ShapeError(f"permute: {dims} is not an ordering of the {self.ndim} dims of {self.shape}")
         return ops.Permute.apply(self, dims=dims)
@@ -461,10 +583,13 @@ class Tensor:
 
     def expand(self, *sizes) -> Tensor:
         """Broadcast to sizes (-1 keeps a dim) without copying."""
-        sizes = _shape_args(sizes)
+        sizes = _shape_args(sizes, "expand")
         lead = len(sizes) - self.ndim
         if lead < 0:
             raise ShapeError(f"expand: cannot expand shape {self.shape} to fewer dims {sizes}")
+        if -1 in sizes[:lead]:
+            raise ShapeError(f"expand: the expanded size of the tensor (-1) isn't allowed in a leading, "
+                             f"non-existing dimension {sizes.index(-1)} (expanding {self.shape} to {sizes})")
         shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
         if shape == self.shape:  # a writable view (np.broadcast_to's is read-only), not self
             return self.reshape(shape)
@@ -472,6 +597,56 @@ class Tensor:
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
+
+    def repeat(self, *sizes) -> Tensor:
+        """Tile the tensor sizes[i] times along dim i (leading sizes add dims), as torch.repeat."""
+        if not sizes:
+            raise TypeError("repeat() missing 1 required positional argument: 'repeats' (the sizes)")
+        sizes = _shape_args(sizes, "repeat")
+        if len(sizes) < self.ndim:
+            raise ShapeError(f"repeat: number of dimensions of repeat dims ({len(sizes)}) can not be smaller "
+                             f"than number of dimensions of tensor ({self.ndim})")
+        if any(n < 0 for n in sizes):
+            raise ShapeError(f"repeat: repeats must be non-negative, got {sizes}")
+        shape = (1,) * (len(sizes) - self.ndim) + self.shape
+        # as (1, n0, 1, n1, ...) broadcast to (r0, n0, r1, n1, ...): each copy is a leading index
+        spread = self.reshape(tuple(d for n in shape for d in (1, n)))
+        tiled = spread.expand(tuple(d for r, n in zip(sizes, shape) for d in (r, n)))
+        return tiled.reshape(tuple(r * n for r, n in zip(sizes, shape)))
+
+    def split(self, split_size, dim: int = 0) -> tuple:
+        """Views of pieces along dim: of split_size each (the last may be smaller), or of the
+        sizes in a list, as torch.split. Gradients flow back through each."""
+        if self.ndim == 0:
+            raise ShapeError("split expects at least a 1-dimensional tensor")
+        dim = _dim(dim, self.ndim)
+        n = self.shape[dim]
+        if isinstance(split_size, (int, np.integer)) and not isinstance(split_size, bool):
+            sizes = _piece_sizes(n, int(split_size))
+        else:
+            sizes = _shape_args((split_size,), "split")
+            if sum(sizes) != n or any(s < 0 for s in sizes):
+                raise ShapeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                                 f"size at dimension {dim}), but got split_sizes={list(sizes)}")
+        lead = (slice(None),) * dim
+        starts = itertools.accumulate(sizes, initial=0)
+        return tuple(self[lead + (slice(start, start + size),)] for start, size in zip(starts, sizes))
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        """Split into chunks views along dim, of equal size but for a smaller last one (fewer
+        views when the size does not divide so), as torch.chunk."""
+        if not isinstance(chunks, (int, np.integer)) or isinstance(chunks, bool):
+            raise DTypeError(f"chunk: chunks must be an int, got {type(chunks).__name__}")
+        if chunks <= 0:
+            raise ValueError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+        if self.ndim == 0:
+            raise ShapeError("chunk expects at least a 1-dimensional tensor")
+        n = self.shape[_dim(dim, self.ndim)]
+        return self.split([0] * chunks if n == 0 else -(-n // chunks), dim)
+
+    def contiguous(self) -> Tensor:
+        """self: every op here takes arrays of any layout, so there is nothing to copy."""
+        return self
 
     def __getitem__(self, index) -> Tensor:
         select, index = _index(index)
@@ -553,6 +728,14 @@ def _division_operands(a, b) -> tuple[Tensor, Tensor]:
     if not (isinstance(a, Tensor) and a.data.dtype.kind == "f" or isinstance(b, Tensor) and b.data.dtype.kind == "f"):
         a, b = (x.to(default_float) if isinstance(x, Tensor) else x for x in (a, b))
     return _operands(a, b)
+
+
+def _floor_operands(a, b, op: str) -> tuple[Tensor, Tensor]:
+    """_operands for // and %, which torch does not define for two bools."""
+    a, b = _operands(a, b)
+    if a.data.dtype == bool_ and b.data.dtype == bool_:
+        raise DTypeError(f"{op}: not defined for two bool tensors (as in torch); convert one with .long()")
+    return a, b
 
 
 def _category(dtype: np.dtype) -> int:
@@ -680,6 +863,13 @@ def _dims(dim, ndim: int) -> tuple | None:
     return tuple(sorted({_dim(d, ndim) for d in dims}))
 
 
+def _dim_or_axis(dim, axis, op: str):
+    """axis, torch's other name for dim, when dim is not given too."""
+    if dim is not None:
+        raise TypeError(f"{op}: got both dim and axis (axis is another name for dim)")
+    return axis
+
+
 def _correction(dim, unbiased, correction) -> int:
     """var's and std's correction from torch's two spellings (unbiased may come first, as dim)."""
     if isinstance(dim, bool):
@@ -693,11 +883,29 @@ def _correction(dim, unbiased, correction) -> int:
     return 1 if correction is None else correction
 
 
-def _shape_args(shape) -> tuple:
-    """Accept f(2, 3) and f((2, 3)) alike."""
+def _shape_args(shape, op: str) -> tuple:
+    """Accept f(2, 3) and f((2, 3)) alike; sizes must be integers (floats and bools are a
+    TypeError, as in torch, rather than truncated)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list, np.ndarray)):
-        shape = shape[0]
-    return tuple(int(n) for n in shape)
+        shape = tuple(shape[0])
+    if all(type(n) is int for n in shape):
+        return shape
+    for i, n in enumerate(shape):
+        if isinstance(n, (bool, np.bool_, float, np.floating)) or not hasattr(n, "__index__"):
+            raise DTypeError(f"{op}: size must be a tuple of ints, but found element of type "
+                             f"{type(n).__name__} at pos {i}")
+    return tuple(operator.index(n) for n in shape)
+
+
+def _piece_sizes(n: int, size: int) -> tuple:
+    """The sizes of split(size) along a dim of length n."""
+    if size < 0:
+        raise ValueError(f"split expects split_size be non-negative, but got split_size={size}")
+    if size == 0:
+        if n:
+            raise ValueError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+        return (0,)
+    return tuple(min(size, n - start) for start in range(0, max(n, 1), size))
 
 
 def _index(index) -> tuple:
@@ -796,6 +1004,17 @@ def _cat_dtype(dtypes: list[np.dtype]) -> np.dtype:
     return np.result_type(*(floats or dtypes))
 
 
+def _result_type(tensors: Sequence[Tensor]) -> np.dtype:
+    """torch's promoted dtype of several tensors: that of the dimensioned ones, unless a 0-d one
+    is of a higher category (bool < integer < float), whose dtype then wins."""
+    dims = [t.data.dtype for t in tensors if t.ndim]
+    zero_dims = [t.data.dtype for t in tensors if not t.ndim]
+    if not dims or not zero_dims:
+        return _cat_dtype(dims or zero_dims)
+    dim_type, zero_dim_type = _cat_dtype(dims), _cat_dtype(zero_dims)
+    return zero_dim_type if _category(zero_dim_type) > _category(dim_type) else dim_type
+
+
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join equally shaped tensors along a new dim."""
     tensors = [_as_tensor(t) for t in tensors]
@@ -806,6 +1025,16 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
             raise ShapeError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has {tensors[0].shape}")
     dim = _dim(dim, tensors[0].ndim + 1)
     return cat([t.unsqueeze(dim) for t in tensors], dim)
+
+
+def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """tensor.split(split_size_or_sections, dim), as torch.split."""
+    return tensor.split(split_size_or_sections, dim)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """input.chunk(chunks, dim), as torch.chunk."""
+    return input.chunk(chunks, dim)
 
 
 def maximum(a, b) -> Tensor:
@@ -821,6 +1050,9 @@ def minimum(a, b) -> Tensor:
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of data (floats default to float32)."""
     arr = _as_array(data, dtype)
+    if arr.dtype.kind in "USOV":
+        raise DTypeError(f"tensor: data must be numbers or bools (or nested sequences of them), got "
+                         f"{type(data).__name__} {data!r:.60}, which NumPy reads as dtype {arr.dtype}")
     return Tensor(arr.copy() if arr is data or isinstance(data, Tensor) else arr, requires_grad)
 
 
@@ -834,15 +1066,15 @@ def _factory(array: np.ndarray, requires_grad: bool) -> Tensor:
 
 
 def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _factory(np.zeros(_shape_args(shape), dtype or default_float), requires_grad)
+    return _factory(np.zeros(_shape_args(shape, "zeros"), dtype or default_float), requires_grad)
 
 
 def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _factory(np.ones(_shape_args(shape), dtype or default_float), requires_grad)
+    return _factory(np.ones(_shape_args(shape, "ones"), dtype or default_float), requires_grad)
 
 
 def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    shape = _shape_args((shape,)) if not isinstance(shape, int) else (shape,)
+    shape = _shape_args((shape,), "full") if not isinstance(shape, int) else (shape,)
     dtype = dtype or _NUMBER_DTYPES[_number_kind(fill_value)]
     return _factory(np.full(shape, fill_value, dtype), requires_grad)
 
@@ -868,12 +1100,12 @@ def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -
 
 def rand(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1) from the seeded global generator."""
-    return _factory(_draw(rng.generator().random, _shape_args(shape), dtype), requires_grad)
+    return _factory(_draw(rng.generator().random, _shape_args(shape, "rand"), dtype), requires_grad)
 
 
 def randn(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
     """Standard normal from the seeded global generator."""
-    return _factory(_draw(rng.generator().standard_normal, _shape_args(shape), dtype), requires_grad)
+    return _factory(_draw(rng.generator().standard_normal, _shape_args(shape, "randn"), dtype), requires_grad)
 
 
 def _draw(method, shape: tuple, dtype) -> np.ndarray:
