@@ -21,17 +21,18 @@ def _kept_shape(shape: tuple, dims: tuple | None) -> tuple:
     return tuple(1 if i in dims else n for i, n in enumerate(shape))
 
 
-_ZEROS: dict = {}
+class _Zeros(dict):
+    """dtype -> a read-only 0-d zero of that dtype, made on first use. A ufunc takes a Python
+    number through a slower path than an array of its operand's dtype: np.maximum(a, 0) on a
+    16x20 array takes 0.2 us longer than np.maximum(a, _ZEROS[a.dtype])."""
 
-
-def _zero(dtype: np.dtype) -> np.ndarray:
-    """A read-only 0-d zero of dtype. A ufunc takes a Python number through a slower path than
-    an array of its operand's dtype: np.maximum(a, 0) on a 16x20 array takes 0.2 us longer."""
-    zero = _ZEROS.get(dtype)
-    if zero is None:
-        zero = _ZEROS[dtype] = np.zeros((), dtype)
+    def __missing__(self, dtype: np.dtype) -> np.ndarray:
+        zero = self[dtype] = np.zeros((), dtype)
         zero.flags.writeable = False
-    return zero
+        return zero
+
+
+_ZEROS = _Zeros()
 
 
 # Two spellings that differ between ndarray and Tensor, for rules that run on both.
@@ -248,11 +249,11 @@ class Sign(Function):
 class ReLU(Function):
     array_backward = True
     save_output = True
-    def forward(self, a): return np.maximum(a, _zero(a.dtype))
+    def forward(self, a): return np.maximum(a, _ZEROS[a.dtype])
     def backward(self, g):
         out = self.output
         if type(out) is np.ndarray:
-            return g * (out > _zero(out.dtype))
+            return g * (out > _ZEROS[out.dtype])
         return g * out.sign()  # sign(out) is out > 0
 
 
