@@ -19,7 +19,7 @@ def rows(batches):
     return np.concatenate([xb.numpy()[:, 0] for xb, _ in batches]) / 3
 
 
-def test_sequential_batches_are_views_in_order():
+def test_sequential_batches_are_copies_in_order():
     x, y = arrays()
     loader = DataLoader((x, y), batch_size=4)
     batches = list(loader)
@@ -28,7 +28,7 @@ def test_sequential_batches_are_views_in_order():
     assert all(isinstance(t, tg.Tensor) for batch in batches for t in batch)
     xb, yb = batches[0]
     assert xb.dtype == np.float32 and yb.dtype == np.int64
-    assert np.shares_memory(xb.numpy(), x)  # no copy without shuffling
+    assert not np.shares_memory(xb.numpy(), x)  # a copy, as torch's: xb /= 10 must not change x
     np.testing.assert_array_equal(rows(batches), np.arange(10))
     np.testing.assert_array_equal(np.concatenate([yb.numpy() for _, yb in batches]), y)
 
@@ -260,3 +260,22 @@ def test_num_workers_must_be_a_count(workers):
 def test_collate_fn_must_be_callable():
     with pytest.raises(DTypeError, match="collate_fn must be callable or None, got 3"):
         DataLoader(arrays(), collate_fn=3)
+
+
+def test_an_in_place_op_on_a_batch_leaves_the_dataset_as_in_torch():
+    x, y = arrays()
+    before = x.copy()
+    for _ in range(2):
+        for xb, _ in DataLoader((x, y), batch_size=4):
+            xb /= 10
+    np.testing.assert_array_equal(x, before)
+
+
+def test_a_tensor_datasets_items_are_tensors_as_in_torch():
+    x, y = arrays()
+    item = TensorDataset(x, y)[3]
+    assert all(isinstance(t, tg.Tensor) for t in item)
+    np.testing.assert_array_equal(item[0].numpy(), x[3])
+    assert item[1].shape == () and item[1].item() == y[3]
+    batch = DataLoader(TensorDataset(x, y), batch_size=4, collate_fn=lambda items: tg.stack([i[0] for i in items]))
+    np.testing.assert_array_equal(next(iter(batch)).numpy(), x[:4])

@@ -33,7 +33,8 @@ class TensorDataset:
         return len(self.arrays[0])
 
     def __getitem__(self, index):
-        return tuple(a[index] for a in self.arrays)
+        """(a[index], b[index], ...) as Tensors, as torch's TensorDataset gives them."""
+        return tuple(Tensor(np.asarray(a[index])) for a in self.arrays)
 
     def __getitems__(self, indices: np.ndarray) -> tuple[np.ndarray, ...]:
         return tuple(a[indices] for a in self.arrays)
@@ -92,8 +93,8 @@ class DataLoader:
     `DataLoader((X, y), batch_size=64, shuffle=True, generator=0)` yields `(X_batch, y_batch)`: a
     tuple is arrays side by side. A list is a dataset of items, as in torch (`[(x0, y0), (x1, y1),
     ...]`). A single array (or a dataset of single arrays) yields single Tensors. Arrays keep their dtype,
-    except integer labels (the last of two or more arrays), which become int64. Without shuffling,
-    batches are views of the arrays; with it, each batch is one gather. `generator` is a
+    except integer labels (the last of two or more arrays), which become int64. Each batch is a copy
+    of its slice of the arrays (one gather when shuffled). `generator` is a
     np.random.Generator or a seed; by default each epoch's permutation comes from the global
     generator, so `tg.manual_seed` makes it reproducible.
 
@@ -143,10 +144,11 @@ class DataLoader:
     def __iter__(self) -> Iterator:
         arrays = self.dataset.arrays if isinstance(self.dataset, TensorDataset) else None
         in_order = not self.shuffle and self.sampler is None and self.batch_sampler is None
-        if arrays is not None and in_order and self.collate_fn is None:  # views, no copies
+        if arrays is not None and in_order and self.collate_fn is None:
+            # slices, copied as torch's batches are: an in-place op on a batch must not change the data
             size = self.batch_size
             for start in range(0, len(self) * size, size):
-                yield self._as_batch(tuple(a[start:start + size] for a in arrays))
+                yield self._as_batch(tuple(a[start:start + size].copy() for a in arrays))
             return
         for indices in self._index_batches():
             if self.collate_fn is not None:
