@@ -764,3 +764,17 @@ def test_module_zero_grad_replaces_a_gradient_with_a_graph_as_the_optimizer_does
         new = layer.weight.grad
         results.append((new is grad, new.requires_grad, new.data.tolist()))
     assert results[0] == results[1] == (False, False, [[0.0, 0.0]])
+
+
+def test_loss_weights_are_buffers_as_in_torch():
+    loss = nn.CrossEntropyLoss(tg.ones(3))
+    assert list(loss.state_dict()) == list(torch.nn.CrossEntropyLoss(torch.ones(3)).state_dict()) == ["weight"]
+    assert loss.double().weight.dtype == tg.float64
+    assert list(nn.BCEWithLogitsLoss(pos_weight=tg.ones(2)).state_dict()) == ["pos_weight"]
+    assert list(nn.CrossEntropyLoss().state_dict()) == []
+
+
+def test_load_state_dict_takes_another_models_parameters_as_torch():
+    a, b = nn.Linear(3, 2), nn.Linear(3, 2)
+    b.load_state_dict(dict(a.named_parameters()))  # Parameters require grad; their values are read
+    np.testing.assert_array_equal(b.weight.detach().numpy(), a.weight.detach().numpy())

@@ -843,3 +843,29 @@ def test_numpy_of_a_tensor_that_requires_grad_is_refused_as_in_torch():
             convert(torch.tensor([1.0, 2.0], requires_grad=True))
     assert x.numpy(force=True) is x.data
     np.testing.assert_array_equal(np.exp(x.detach()), np.exp(np.array([1.0, 2.0], np.float32)))
+
+
+def test_a_numpy_integer_index_is_a_number_not_a_mask_as_in_torch():
+    values = np.arange(12.0).reshape(3, 4)
+    label = np.uint8(1)  # MNIST's labels are uint8
+    np.testing.assert_array_equal(tg.tensor(values)[label].numpy(), torch.tensor(values)[label].numpy())
+    with pytest.warns(UserWarning) as caught:
+        tg.tensor(values)[tg.tensor(np.array([1, 0, 1], np.uint8))]
+    assert caught[0].filename == __file__  # the warning names the line that indexed
+
+
+def test_contiguous_copies_a_transposed_tensor_as_torch():
+    ours, theirs = tg.tensor(np.arange(4.0).reshape(2, 2)), torch.tensor(np.arange(4.0).reshape(2, 2))
+    for t in (ours, theirs):
+        c = t.T.contiguous()
+        c[0, 0] = 100.0
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert ours.contiguous() is ours and ours.T.contiguous().data.flags.c_contiguous
+    assert_matches_torch(lambda x: x.T.contiguous() * 2, lambda x: x.T.contiguous() * 2, np.arange(6.0).reshape(2, 3))
+
+
+def test_np_array_of_a_tensor_is_a_copy():
+    t = tg.tensor([1.0, 2.0])
+    a = np.array(t)
+    a[0] = 5.0
+    assert t[0].item() == 1.0 and np.asarray(t) is t.data

@@ -44,14 +44,22 @@ class _GradMode:
         if inspect.isgeneratorfunction(fn):  # the mode holds while the generator runs, not while its caller does
             @functools.wraps(fn)
             def generator(*args, **kwargs):
-                gen, sent = fn(*args, **kwargs), None
+                gen = fn(*args, **kwargs)
+                resume, value = gen.send, None  # how to resume it: what the caller sent or threw in
                 while True:
                     try:
                         with _GradMode(enabled):
-                            item = gen.send(sent)
+                            item = resume(value)
                     except StopIteration as stop:
                         return stop.value
-                    sent = yield item
+                    try:
+                        resume, value = gen.send, (yield item)
+                    except GeneratorExit:
+                        with _GradMode(enabled):
+                            gen.close()
+                        raise
+                    except BaseException as err:
+                        resume, value = gen.throw, err
             return generator
 
         @functools.wraps(fn)
@@ -422,8 +430,7 @@ def _retain(tensor, grad) -> None:
     array goes on through the graph, and may end up in a leaf's .grad)."""
     if tensor is None:
         return
-    if not isinstance(grad, _Tensor):
-        grad = _make_tensor(np.array(grad), None)
+    grad = grad.clone() if isinstance(grad, _Tensor) else _make_tensor(np.array(grad), None)
     tensor.grad = grad if tensor.grad is None else tensor.grad + grad
 
 

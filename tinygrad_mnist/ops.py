@@ -506,6 +506,32 @@ class GetItem(Function):
         return ScatterAdd.apply(g, shape=shape, index=index, select=select)
 
 
+class IndexPut(Function):
+    """A copy of a with value put at [select][index] (broadcast, cast to a's dtype): index
+    assignment, fill_ and copy_ when they are recorded. a's gradient is g with zeros there,
+    value's the part of g there."""
+    array_backward = True
+    def forward(self, a, value, index, select):
+        self.save(index, select)
+        out = a.copy()
+        (out if select is None else out[select])[index] = value
+        return out
+
+    def backward(self, g):
+        index, select = self.saved
+        ga = gv = None
+        if self.next[0] is not None:
+            if type(g) is np.ndarray:
+                ga = g.copy()
+                (ga if select is None else ga[select])[index] = 0
+            else:
+                ga = IndexPut.apply(g, autograd._make_tensor(_ZEROS[g.dtype], None), index=index, select=select)
+        if self.next[1] is not None:
+            gv = (g if select is None else g[select])[index] if type(g) is np.ndarray else \
+                GetItem.apply(g, index=index, select=select)
+        return ga, gv
+
+
 def _hits_each_once(index) -> bool:
     """Whether an index can name an element at most once (so assignment equals accumulation)."""
     if isinstance(index, np.ndarray):
@@ -620,7 +646,7 @@ class Maximum(Function):
 class Copy(Function):
     """A copy, optionally to another dtype (clone, to, float, double)."""
     array_backward = True
-    def forward(self, a, dtype): return a.astype(dtype)
+    def forward(self, a, dtype, order="K"): return a.astype(dtype, order=order)
     def backward(self, g): return g  # the engine casts it to the input's dtype
 
 

@@ -74,7 +74,9 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         data = self.numpy()
-        return data if dtype is None else data.astype(dtype, copy=False)
+        if dtype is not None:
+            return data.astype(dtype, copy=bool(copy))
+        return data.copy() if copy else data
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in .grad at each backward, as torch (a leaf's is kept anyway)."""
@@ -104,9 +106,10 @@ class Tensor:
 
     # ---- in place -----------------------------------------------------------------------------
     # As in torch, an in-place op writes into the tensor's own array (so every alias, such as the
-    # array an optimizer or a view holds, sees it) with the tensor's dtype and shape. This library
-    # does not record in-place ops in a graph, so while ops are recorded one that involves a tensor
-    # requiring grad is refused; under no_grad (a hand-written update: p -= lr * p.grad) it runs.
+    # array an optimizer or a view holds, sees it), keeping its dtype and shape. When the op must be
+    # recorded (grad mode on and a tensor that requires grad involved), the tensor instead becomes
+    # the op's recorded result, as torch rebases its history: total += loss works. A leaf that
+    # requires grad refuses, as in torch, and so does a view, whose base would not see the change.
 
     def add_(self, other, *, alpha=1) -> Tensor:
         return self._in_place("add_", lambda: self + (other if alpha == 1 else other * alpha), other)
@@ -120,69 +123,90 @@ class Tensor:
     def div_(self, other) -> Tensor:
         return self._in_place("div_", lambda: self / other, other)
 
-    def clamp_(self, min=None, max=None) -> Tensor:
-        return self._in_place("clamp_", lambda: self.clamp(min, max))
+    def pow_(self, exponent) -> Tensor:
+        return self._in_place("pow_", lambda: self ** exponent, exponent)
 
-    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+    def clamp_(self, min=None, max=None) -> Tensor:
+        return self._in_place("clamp_", lambda: self.clamp(min, max), min, max)
+
+    __iadd__, __isub__, __imul__, __itruediv__, __ipow__ = add_, sub_, mul_, div_, pow_
+    def __ifloordiv__(self, other): return self._in_place("floor_divide_", lambda: self // other, other)
+    def __imod__(self, other): return self._in_place("remainder_", lambda: self % other, other)
+    def __iand__(self, other): return self._in_place("bitwise_and_", lambda: self & other, other)
+    def __ior__(self, other): return self._in_place("bitwise_or_", lambda: self | other, other)
+    def __ixor__(self, other): return self._in_place("bitwise_xor_", lambda: self ^ other, other)
 
     def copy_(self, src) -> Tensor:
         """Copy src's values in (broadcast to this shape, cast to this dtype), as torch.Tensor.copy_."""
-        self._check_in_place("copy_", src)
-        np.copyto(self.data, _values(src), casting="unsafe")
-        autograd.record_change(self.data, "copy_")
-        return self
+        return self._put("copy_", (Ellipsis,), None, src)
 
     def __setitem__(self, index, value) -> None:
         """self[index] = value in place (value broadcast and cast to this dtype), as in torch."""
-        self._check_in_place("index assignment", value)
         select, index = _index(index)
-        target = self.data if select is None else self.data[select]  # a view of self.data
-        target[index] = _values(value)
-        autograd.record_change(self.data, "index assignment")
+        self._put("index assignment", index, select, value)
 
     def zero_(self) -> Tensor:
         """Fill with zeros in place."""
-        return self._fill(0, "zero_")
+        return self._put("zero_", (Ellipsis,), None, 0)
 
     def fill_(self, value) -> Tensor:
         """Fill with value in place."""
-        return self._fill(value, "fill_")
-
-    def _fill(self, value, name: str) -> Tensor:
-        self._check_in_place(name, value)
-        self.data[...] = _values(value)
-        autograd.record_change(self.data, name)
-        return self
+        return self._put("fill_", (Ellipsis,), None, value)
 
     def detach_(self) -> Tensor:
         """Cut this tensor from its graph, in place: it becomes a leaf that does not require grad."""
         self._ctx, self.requires_grad = None, False
         return self
 
-    def _check_in_place(self, name: str, *others) -> None:
-        if not autograd._grad_enabled:
-            return
+    def _recorded(self, name: str, *others) -> bool:
+        """Whether an in-place op on self with others must be recorded; raises where it can't be."""
+        if not autograd._grad_enabled or not (
+                self.requires_grad or any(isinstance(t, Tensor) and t.requires_grad for t in others)):
+            return False
         if self.requires_grad and self._ctx is None:
             raise RuntimeError(f"a leaf that requires grad cannot take an in-place {name} while ops are "
                                "recorded, as in torch; do it under tg.no_grad()")
-        if self.requires_grad or any(isinstance(t, Tensor) and t.requires_grad for t in others):
-            raise RuntimeError(f"an in-place {name} on a tensor in a graph, or with a tensor that requires "
-                               "grad, is not recorded by this library (torch records it); use the "
-                               "out-of-place op, or detach() first")
+        if self.data.base is not None:
+            raise RuntimeError(f"an in-place {name} on a view, in a graph, is not recorded by this library "
+                               "(torch records it in the viewed tensor too); use the out-of-place op")
+        return True
+
+    def _writable(self, name: str) -> np.ndarray:
+        if not self.data.flags.writeable:
+            raise RuntimeError(f"{name}: this tensor's array is read-only (expand() and broadcasting make "
+                               "read-only views, and so may NumPy); clone() it first")
+        return self.data
+
+    def _become(self, result: Tensor) -> Tensor:
+        self.data, self._ctx, self.requires_grad = result.data, result._ctx, result.requires_grad
+        return self
 
     def _in_place(self, name: str, compute, *others) -> Tensor:
-        """Write compute()'s value (the out-of-place op, run without recording) into self."""
-        self._check_in_place(name, *others)
-        with autograd.no_grad():
-            result = compute().data
+        """Put compute()'s value (the out-of-place op) in self: written into its array, or, when the
+        op must be recorded, as self's recorded result."""
+        recorded = self._recorded(name, *others)
+        with autograd.set_grad_enabled(recorded):
+            result = compute()
         if result.shape != self.shape:
             raise ShapeError(f"{name}: the result has shape {result.shape}, which does not fit in place "
                              f"in shape {self.shape}")
-        if not np.can_cast(result.dtype, self.dtype, "same_kind"):
+        if not _casts_in_place(result.dtype, self.dtype):
             raise DTypeError(f"{name}: the result has dtype {result.dtype}, which can't be cast in place "
                              f"to this tensor's {self.dtype}")
-        self.data[...] = result
+        if recorded:
+            return self._become(result if result.dtype == self.dtype else result.to(self.dtype))
+        self._writable(name)[...] = result.data
         autograd.record_change(self.data, name)
+        return self
+
+    def _put(self, name: str, index: tuple, select, value) -> Tensor:
+        """self[select][index] = value, in self's array or, when recorded, as an IndexPut node."""
+        if self._recorded(name, value):
+            value = value if isinstance(value, Tensor) else _make_tensor(_values(value), None)
+            return self._become(ops.IndexPut.apply(self, value, index=index, select=select))
+        array = self._writable(name)
+        (array if select is None else array[select])[index] = _values(value)
+        autograd.record_change(array, name)
         return self
 
     def __repr__(self) -> str:
@@ -645,8 +669,10 @@ class Tensor:
         return self.split([0] * chunks if n == 0 else -(-n // chunks), dim)
 
     def contiguous(self) -> Tensor:
-        """self: every op here takes arrays of any layout, so there is nothing to copy."""
-        return self
+        """self if its array is C-contiguous, else a C-contiguous copy (recorded), as torch."""
+        if self.data.flags.c_contiguous:
+            return self
+        return ops.Copy.apply(self, dtype=self.data.dtype, order="C")
 
     def __getitem__(self, index) -> Tensor:
         select, index = _index(index)
@@ -665,6 +691,14 @@ def _as_array(data, dtype=None) -> np.ndarray:
     if dtype is None and arr.dtype == float64 and not isinstance(data, np.generic):
         arr = arr.astype(default_float)
     return arr
+
+
+def _casts_in_place(source: np.dtype, target: np.dtype) -> bool:
+    """torch's rule for an in-place result: any cast but floating point to integer or bool, and
+    anything but bool to bool (NumPy's same_kind would also refuse int64 into uint8)."""
+    if target.kind == "b":
+        return source.kind == "b"
+    return not (source.kind == "f" and target.kind in "iu")
 
 
 def _values(x, dtype=None) -> np.ndarray:
@@ -812,7 +846,7 @@ def _by_input(grads: dict, inputs: list) -> dict:
     found = {}
     for t in inputs:
         g = grads.get(t._ctx if t._ctx is not None else t)
-        if g is not None:
+        if g is not None and not t.retains_grad:  # a retained one's .grad has it already
             found[t] = g
     return found
 
@@ -915,7 +949,9 @@ def _index(index) -> tuple:
     torch's x[0, :, [1, 0]] is NumPy's x[0][:, [1, 0]], not x[0, :, [1, 0]], where an integer
     counts as an array. select is the basic index of those integers, or None when index alone
     means the same."""
-    items = [_index_item(i) for i in (index if type(index) is tuple else (index,))]
+    if type(index) is int or type(index) is slice:  # the usual cases, as they are
+        return None, (index,)
+    items = list(map(_index_item, index if type(index) is tuple else (index,)))
     ints = [type(i) is int for i in items]
     if not any(ints) or not any(type(i) is np.ndarray for i in items):
         return None, tuple(items)
@@ -934,8 +970,10 @@ def _index_item(i):
         i = i.data
     elif isinstance(i, list):
         i = np.array(i) if i else np.array([], dtype=np.intp)
+    if isinstance(i, np.generic) and i.dtype.kind in "iu":  # a NumPy integer (an MNIST label) is a number
+        return int(i)
     if isinstance(i, (np.ndarray, np.generic)):
-        if i.dtype == np.uint8:
+        if i.dtype == np.uint8:  # (stacklevel: the caller of [] or []=)
             warnings.warn("indexing with a uint8 tensor reads it as a mask, as torch does (deprecated "
                           "there too); index with a bool tensor instead", UserWarning, stacklevel=4)
             return np.asarray(i, dtype=bool_)

@@ -21,7 +21,7 @@ class _Loss(Module):
 class _WeightedLoss(_Loss):
     def __init__(self, weight: Tensor | None = None, *, reduction: str = "mean"):
         super().__init__(reduction=reduction)
-        self.weight = weight
+        self.register_buffer("weight", weight)  # as torch: it follows .double() and is in state_dict()
 
 
 class MSELoss(_Loss):
@@ -64,7 +64,7 @@ class BCELoss(_WeightedLoss):
 class BCEWithLogitsLoss(_WeightedLoss):
     def __init__(self, weight: Tensor | None = None, *, reduction: str = "mean", pos_weight: Tensor | None = None):
         super().__init__(weight, reduction=reduction)
-        self.pos_weight = pos_weight
+        self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input: Tensor, target) -> Tensor:
         return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,

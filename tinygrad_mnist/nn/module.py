@@ -12,7 +12,7 @@ import numpy as np
 from .. import autograd
 from ..errors import ConfigError, DTypeError, ShapeError
 from ..optim.optimizer import zero_grads
-from ..tensor import Tensor, _as_array
+from ..tensor import Tensor, _as_array, _values
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -284,7 +284,7 @@ class Module:
         values = {}
         for name, p in own.items():
             if name in state_dict:
-                value = np.asarray(state_dict[name])
+                value = _values(state_dict[name])  # a Parameter's values too (it requires grad)
                 if value.shape != p.shape:
                     problems.append(f"{name}: shape {value.shape} in the state_dict, {p.shape} in the model")
                 elif value.dtype.kind not in "biuf":  # caught here, not half-way through the copying

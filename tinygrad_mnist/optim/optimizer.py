@@ -18,7 +18,7 @@ import numpy as np
 from .. import autograd
 from ..autograd import enable_grad
 from ..errors import ConfigError, DataError, DTypeError, ShapeError
-from ..tensor import Tensor
+from ..tensor import Tensor, _values
 
 
 class Optimizer:
@@ -318,7 +318,7 @@ def _restored(value, p: Tensor, name: str, what: str, owner: str):
     Other array-likes (torch's tensors, in a torch optimizer's state_dict) are read as arrays,
     and the step count, a 0-d tensor in torch's, as a number."""
     if not isinstance(value, np.ndarray) and hasattr(value, "__array__"):
-        value = np.asarray(value)
+        value = _values(value)
     if not isinstance(value, np.ndarray) or name == "step":
         return _plain(value)
     if value.shape != p.data.shape:
