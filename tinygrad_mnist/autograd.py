@@ -454,7 +454,7 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
              inputs=None) -> None:
     """Accumulate the gradients of several outputs at once into the leaves' .grad (or only into
     inputs'), as torch.autograd.backward; t.backward(g) is backward([t], [g])."""
-    from .tensor import Tensor, _backward_inputs, _by_input, _default_grad, _store_grads
+    from .tensor import Tensor, _backward
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grad_tensors is None:
         grad_tensors = [None] * len(tensors)
@@ -465,13 +465,7 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
     for i, t in enumerate(tensors):
         if not t.requires_grad:
             raise RuntimeError(f"backward: tensors[{i}] does not require grad and has no grad_fn")
-    if retain_graph is None:
-        retain_graph = create_graph
-    gs = [_default_grad(t, g, "backward", create_graph) for t, g in zip(tensors, grad_tensors)]
-    if inputs is not None:
-        inputs = _backward_inputs(inputs)
-    found = run_backward(tensors, gs, retain_graph, create_graph, inputs)
-    _store_grads(found if inputs is None else _by_input(found, inputs), create_graph)
+    _backward(tensors, grad_tensors, retain_graph, create_graph, inputs)
 
 
 def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False,

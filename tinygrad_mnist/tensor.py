@@ -261,13 +261,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad and has no grad_fn "
                                "(was it computed under no_grad, or from tensors without requires_grad?)")
-        if retain_graph is None:
-            retain_graph = create_graph
-        g = _default_grad(self, gradient, "backward", create_graph)
-        if inputs is not None:
-            inputs = _backward_inputs(inputs)
-        grads = autograd.run_backward([self], [g], retain_graph, create_graph, inputs)
-        _store_grads(grads if inputs is None else _by_input(grads, inputs), create_graph)
+        _backward([self], [gradient], retain_graph, create_graph, inputs)
 
     # ---- arithmetic --------------------------------------------------------------------------
     def __add__(self, other): return ops.Add.apply(*_operands(self, other))
@@ -809,6 +803,17 @@ autograd._Tensor = Tensor
 
 def _as_tensor(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _backward(tensors: list, gradients: list, retain_graph: bool | None, create_graph: bool, inputs) -> None:
+    """What Tensor.backward and autograd.backward do once their arguments are checked."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    gs = [_default_grad(t, g, "backward", create_graph) for t, g in zip(tensors, gradients)]
+    if inputs is not None:
+        inputs = _backward_inputs(inputs)
+    grads = autograd.run_backward(tensors, gs, retain_graph, create_graph, inputs)
+    _store_grads(grads if inputs is None else _by_input(grads, inputs), create_graph)
 
 
 def _store_grads(grads: dict, create_graph: bool) -> None:
