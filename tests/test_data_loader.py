@@ -169,7 +169,7 @@ def test_a_list_is_a_dataset_of_samples_as_in_torch():
 
 def test_items_that_are_not_numbers_or_do_not_stack_are_named():
     with pytest.raises(DTypeError, match="items hold object values"):
-        next(iter(DataLoader([{"x": 1}, {"x": 2}], batch_size=2)))
+        next(iter(DataLoader([(None, 1), (None, 2)], batch_size=2)))
     with pytest.raises(ShapeError, match="do not stack into a batch"):
         next(iter(DataLoader([(np.zeros(2), 0), (np.zeros(3), 1)], batch_size=2)))
 
@@ -279,3 +279,15 @@ def test_a_tensor_datasets_items_are_tensors_as_in_torch():
     assert item[1].shape == () and item[1].item() == y[3]
     batch = DataLoader(TensorDataset(x, y), batch_size=4, collate_fn=lambda items: tg.stack([i[0] for i in items]))
     np.testing.assert_array_equal(next(iter(batch)).numpy(), x[:4])
+
+
+def test_dict_items_are_batched_per_key_as_in_torch():
+    torch = pytest.importorskip("torch", reason="torch is the oracle here")
+    items = [{"x": np.full(2, i, np.float32), "y": i} for i in range(5)]
+    ours = list(DataLoader(items, batch_size=2))
+    theirs = list(torch.utils.data.DataLoader(items, batch_size=2))
+    assert len(ours) == len(theirs) == 3
+    for o, t in zip(ours, theirs):
+        assert set(o) == set(t) == {"x", "y"}
+        for key in o:
+            np.testing.assert_array_equal(o[key].numpy(), t[key].numpy())

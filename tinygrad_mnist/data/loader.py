@@ -65,11 +65,14 @@ class Subset:
         return np.asarray(self.dataset.targets)[self.indices]
 
 
-def fetch(dataset, indices: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The items at indices as a tuple of stacked arrays: one gather when the dataset supports it."""
+def fetch(dataset, indices: np.ndarray) -> tuple[np.ndarray, ...] | dict:
+    """The items at indices as a tuple of stacked arrays (a dict of them for dict items): one
+    gather when the dataset supports it."""
     if hasattr(dataset, "__getitems__"):
         return tuple(dataset.__getitems__(indices))
     items = [dataset[int(i)] for i in indices]
+    if isinstance(items[0], dict):  # as torch's default collation: a dict of batches
+        return {key: _stacked([item[key] for item in items]) for key in items[0]}
     if not isinstance(items[0], (tuple, list)):
         return (_stacked(items),)
     return tuple(_stacked([item[k] for item in items]) for k in range(len(items[0])))
@@ -92,11 +95,11 @@ class DataLoader:
 
     `DataLoader((X, y), batch_size=64, shuffle=True, generator=0)` yields `(X_batch, y_batch)`: a
     tuple is arrays side by side. A list is a dataset of items, as in torch (`[(x0, y0), (x1, y1),
-    ...]`). A single array (or a dataset of single arrays) yields single Tensors. Arrays keep their dtype,
-    except integer labels (the last of two or more arrays), which become int64. Each batch is a copy
-    of its slice of the arrays (one gather when shuffled). `generator` is a
-    np.random.Generator or a seed; by default each epoch's permutation comes from the global
-    generator, so `tg.manual_seed` makes it reproducible.
+    ...]`); dict items give dicts of batches. A single array (or a dataset of single arrays) yields
+    single Tensors. Arrays keep their dtype, except integer labels (the last of two or more
+    arrays), which become int64. Each batch is a copy of its slice of the arrays (one gather when
+    shuffled). `generator` is a np.random.Generator or a seed; by default each epoch's permutation
+    comes from the global generator, so `tg.manual_seed` makes it reproducible.
 
     As in torch, `sampler` (indices, e.g. a list) sets the order instead of shuffle, `batch_sampler`
     (lists of indices) sets whole batches, and `collate_fn` turns the list of a batch's items
@@ -173,7 +176,9 @@ class DataLoader:
         for start in range(0, stop, size):
             yield order[start:start + size]
 
-    def _as_batch(self, batch: tuple):
+    def _as_batch(self, batch: tuple | dict):
+        if isinstance(batch, dict):
+            return {key: Tensor(value) for key, value in batch.items()}
         return Tensor(batch[0]) if self.single and len(batch) == 1 else _as_tensors(batch)
 
 
