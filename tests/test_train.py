@@ -265,3 +265,93 @@ def test_a_non_finite_loss_names_the_batch_it_came_from():
     with pytest.raises(TrainingError, match=r"epoch 1 \(batch 4\)"):
         train.fit(model, nn.CrossEntropyLoss(), opt, data.DataLoader((x, y), batch_size=32), epochs=1,
                   progress=False)
+
+
+def _small_run(**fit_kwargs):
+    x, y = synthetic()
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(12, 8), nn.ReLU(), nn.Linear(8, 3))
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    loader = data.DataLoader((x, y), batch_size=40)
+    return model, opt, loader, x, y
+
+
+def test_one_cycle_lr_steps_once_per_batch_in_fit_as_torch_steps_it():
+    import torch
+    model, opt, loader, _, _ = _small_run()
+    scheduler = optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, epochs=3, steps_per_epoch=len(loader))
+    history = train.fit(model, nn.CrossEntropyLoss(), opt, loader, epochs=3, scheduler=scheduler, progress=False)
+    ends = []  # torch's lr after each epoch's batches, which the History logs
+    t_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    t_sched = torch.optim.lr_scheduler.OneCycleLR(t_opt, max_lr=1.0, epochs=3, steps_per_epoch=len(loader))
+    for _ in range(3):
+        for _ in range(len(loader)):
+            t_opt.step()
+            t_sched.step()
+        ends.append(t_opt.param_groups[0]["lr"])
+    assert history["lr"] == pytest.approx(ends, rel=1e-12)
+    assert opt.param_groups[0]["lr"] == pytest.approx(t_opt.param_groups[0]["lr"], rel=1e-12)
+
+
+def test_a_summed_loss_is_reported_per_sample_whatever_the_batch_size():
+    x, y = synthetic(n=120)
+    model = nn.Sequential(nn.Linear(12, 3))
+    losses = [train.evaluate(model, data.DataLoader((x, y), batch_size=b), nn.CrossEntropyLoss(reduction="sum"))["loss"]
+              for b in (10, 40, 120)]
+    mean = train.evaluate(model, data.DataLoader((x, y), batch_size=120), nn.CrossEntropyLoss())["loss"]
+    assert losses == pytest.approx([mean] * 3, rel=1e-6)
+    with pytest.raises(tg.errors.ConfigError, match="one number per batch"):
+        train.evaluate(model, data.DataLoader((x, y), batch_size=10), nn.CrossEntropyLoss(reduction="none"))
+
+
+def test_a_callback_needs_only_on_epoch_end():
+    class Count:
+        def __init__(self):
+            self.epochs = []
+
+        def on_epoch_end(self, epoch, logs, model):
+            self.epochs.append(epoch)
+            return False
+
+    model, opt, loader, _, _ = _small_run()
+    count = Count()
+    history = train.fit(model, nn.CrossEntropyLoss(), opt, loader, epochs=2, callbacks=[count], progress=False,
+                        checkpoint=None)
+    assert count.epochs == [1, 2] and len(history) == 2
+
+
+def test_fit_names_arguments_it_cannot_use(tmp_path):
+    model, opt, loader, x, y = _small_run()
+    loss = nn.CrossEntropyLoss()
+    cases = [
+        (dict(train_loader=(x, y)), "wrap arrays in data.DataLoader"),
+        (dict(epochs=2.0), "epochs must be an integer >= 0"),
+        (dict(epochs=-1), "epochs must be an integer >= 0"),
+        (dict(optimizer=None), "optimizer must be a tinygrad_mnist.optim optimizer"),
+        (dict(callbacks=train.EarlyStopping()), "pass \\[callback\\]"),
+        (dict(scheduler=opt), "scheduler must be a learning-rate scheduler"),
+    ]
+    for override, message in cases:
+        kwargs = dict(model=model, loss_fn=loss, optimizer=opt, train_loader=loader, epochs=1, progress=False)
+        kwargs.update(override)
+        with pytest.raises((TypeError, ValueError), match=message):
+            train.fit(**kwargs)
+    with pytest.raises(tg.errors.ConfigError, match="patience must be an integer"):
+        train.EarlyStopping(patience=1.5)
+
+
+def test_resuming_with_another_optimizer_class_is_refused(tmp_path):
+    model, opt, loader, _, _ = _small_run()
+    path = str(tmp_path / "ckpt.npz")
+    train.fit(model, nn.CrossEntropyLoss(), opt, loader, epochs=1, checkpoint=path, progress=False)
+    with pytest.raises(tg.errors.ConfigError, match="optimizer is SGD, this one is Adam"):
+        train.fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters()), loader, epochs=2, resume=path,
+                  progress=False)
+
+
+def test_reduce_lr_on_plateau_in_max_mode_watches_the_validation_accuracy():
+    model, opt, loader, _, _ = _small_run()
+    scheduler = optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", patience=0, factor=0.5)
+    history = train.fit(model, nn.CrossEntropyLoss(), opt, loader, val_loader=loader, epochs=3,
+                        scheduler=scheduler, progress=False)
+    assert scheduler.best == max(history["val_acc"])  # the best accuracy, not the first validation loss

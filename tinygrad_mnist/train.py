@@ -9,7 +9,9 @@ from typing import Callable, Iterable
 import numpy as np
 
 from . import autograd, nn, rng
-from .errors import ConfigError, DataError, TrainingError
+from .errors import ConfigError, DataError, DTypeError, TrainingError
+from .optim import Optimizer
+from .optim.lr_scheduler import OneCycleLR, ReduceLROnPlateau
 from .serialization import atomic_write, load_state, save_state
 from .tensor import Tensor
 
@@ -54,8 +56,8 @@ class EarlyStopping:
             mode = "max" if "acc" in monitor else "min"
         if mode not in ("min", "max"):
             raise ConfigError(f"EarlyStopping: mode must be 'min', 'max' or 'auto', got {mode!r}")
-        if patience < 0:
-            raise ConfigError(f"EarlyStopping: patience must be >= 0, got {patience}")
+        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 0:
+            raise ConfigError(f"EarlyStopping: patience must be an integer >= 0, got {patience!r}")
         self.monitor, self.patience, self.min_delta, self.mode = monitor, patience, abs(min_delta), mode
         self.restore_best_weights = restore_best_weights
         self.on_train_begin()
@@ -144,7 +146,7 @@ def evaluate(model: nn.Module, loader: Iterable, loss_fn: Callable | None = None
         for x, y in loader:
             out = model(x)
             if loss_fn is not None:
-                total += loss_fn(out, y).item() * len(y)
+                total += _sample_total(loss_fn(out, y), len(y), getattr(loss_fn, "reduction", "mean"), "evaluate")
             outputs.append(out.data)
             targets.append(y.data if isinstance(y, Tensor) else np.asarray(y))
             count += len(y)
@@ -163,13 +165,21 @@ def evaluate(model: nn.Module, loader: Iterable, loss_fn: Callable | None = None
 
 def fit(model: nn.Module, loss_fn: Callable, optimizer, train_loader, val_loader=None, epochs: int = 10,
         callbacks: Iterable = (), scheduler=None, checkpoint: str | None = None, resume: str | None = None,
-        progress: bool | None = None, config: dict | None = None) -> History:
+        progress: bool | None = None, config: dict | None = None, scheduler_interval: str | None = None) -> History:
     """Train for `epochs` epochs (or until a callback stops it) and return the History.
 
-    checkpoint: path of an .npz written atomically after every epoch (model, optimizer,
-    scheduler, callbacks, History, RNG state, config). resume: a checkpoint to continue from
-    exactly where it stopped. progress: a tqdm bar per epoch (default: only on a terminal)."""
-    callbacks = list(callbacks)
+    loss_fn returns the batch's mean loss, or its sum when loss_fn.reduction is 'sum' (the
+    History's losses are means over samples either way). scheduler steps after every epoch, or
+    after every batch with scheduler_interval='batch' (the default for OneCycleLR, whose steps
+    count batches, as in torch); ReduceLROnPlateau steps on the validation loss, or on the
+    validation accuracy when its mode is 'max'. A callback has on_epoch_end(epoch, logs, model),
+    which returns True to stop, and optionally on_train_begin(), on_train_end(model) and
+    state_dict()/load_state_dict() (kept in checkpoints). checkpoint: path of an .npz written
+    atomically after every epoch (model, optimizer, scheduler, callbacks, History, RNG state,
+    config). resume: a checkpoint to continue from exactly where it stopped. progress: a tqdm
+    bar per epoch (default: only on a terminal)."""
+    callbacks = _checked_fit_args(optimizer, train_loader, epochs, callbacks, scheduler)
+    batch_scheduler = scheduler if _interval(scheduler, scheduler_interval) == "batch" else None
     history, start = History(), 0
     if resume is not None:
         state = load_checkpoint(resume)
@@ -187,7 +197,7 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer, train_loader, val_loader
             break
         began = time.perf_counter()
         train_loss, train_acc = _train_epoch(model, loss_fn, optimizer, train_loader, epoch, epochs,
-                                             progress, probabilities)
+                                             progress, probabilities, batch_scheduler)
         logs = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
                 "lr": optimizer.param_groups[0]["lr"]}
         if val_loader is not None:
@@ -197,7 +207,7 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer, train_loader, val_loader
                                     "stopped. Lower the learning rate or check the inputs for NaN; the last "
                                     "checkpoint (if any) holds the last good epoch")
             logs.update(val_loss=result["loss"], val_acc=result["accuracy"])
-        if scheduler is not None:
+        if scheduler is not None and batch_scheduler is None:
             _step_scheduler(scheduler, logs)
         stop = any([c.on_epoch_end(epoch, logs, model) for c in callbacks])  # every callback sees the epoch
         logs["seconds"] = time.perf_counter() - began
@@ -206,27 +216,73 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer, train_loader, val_loader
             save_checkpoint(checkpoint, model, optimizer, epoch, history, scheduler, callbacks,
                             train_loader, config)
     for c in callbacks:
-        c.on_train_end(model)
+        getattr(c, "on_train_end", lambda model: None)(model)
     return history
 
 
+def _checked_fit_args(optimizer, train_loader, epochs, callbacks, scheduler) -> list:
+    """fit's arguments that would otherwise fail later, or not at all; the callbacks as a list."""
+    if not isinstance(optimizer, Optimizer):
+        raise DTypeError(f"fit: optimizer must be a tinygrad_mnist.optim optimizer, got {type(optimizer).__name__}")
+    if isinstance(train_loader, (tuple, np.ndarray, Tensor)):
+        raise DTypeError("fit: train_loader must yield (x, y) batches; wrap arrays in "
+                         "data.DataLoader((x, y), batch_size=...)")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ConfigError(f"fit: epochs must be an integer >= 0, got {epochs!r}")
+    if hasattr(callbacks, "on_epoch_end"):
+        raise DTypeError("fit: callbacks must be a list of callbacks; pass [callback]")
+    callbacks = list(callbacks)
+    for c in callbacks:
+        if not callable(getattr(c, "on_epoch_end", None)):
+            raise DTypeError(f"fit: a callback needs on_epoch_end(epoch, logs, model); {type(c).__name__} has none")
+    if scheduler is not None and (isinstance(scheduler, Optimizer) or not callable(getattr(scheduler, "step", None))):
+        raise DTypeError(f"fit: scheduler must be a learning-rate scheduler, got {type(scheduler).__name__}")
+    return callbacks
+
+
+def _interval(scheduler, interval: str | None) -> str | None:
+    """When the scheduler steps: 'epoch' or 'batch' (OneCycleLR's default)."""
+    if scheduler is None:
+        return None
+    if interval is None:
+        return "batch" if isinstance(scheduler, OneCycleLR) else "epoch"
+    if interval not in ("epoch", "batch"):
+        raise ConfigError(f"fit: scheduler_interval must be 'epoch' or 'batch', got {interval!r}")
+    if interval == "batch" and isinstance(scheduler, ReduceLROnPlateau):
+        raise ConfigError("fit: ReduceLROnPlateau steps on a validation metric, so once per epoch")
+    return interval
+
+
 def _step_scheduler(scheduler, logs: dict) -> None:
-    if type(scheduler).__name__ != "ReduceLROnPlateau":
+    if not isinstance(scheduler, ReduceLROnPlateau):
         scheduler.step()
-    elif "val_loss" not in logs:
-        raise ConfigError("ReduceLROnPlateau steps on the validation loss: give fit() a val_loader")
-    else:
-        scheduler.step(logs["val_loss"])
+        return
+    metric = "val_acc" if scheduler.mode == "max" else "val_loss"
+    if metric not in logs:
+        raise ConfigError(f"ReduceLROnPlateau steps on the validation {metric[4:]}: give fit() a val_loader")
+    scheduler.step(logs[metric])
 
 
-def _train_epoch(model, loss_fn, optimizer, loader, epoch, epochs, progress, probabilities):
+def _sample_total(loss: Tensor, n: int, reduction: str, caller: str) -> float:
+    """The batch's summed loss over its n samples, from what loss_fn returned."""
+    if loss.data.size != 1:
+        raise ConfigError(f"{caller}: loss_fn must return one number per batch (reduction 'mean' or 'sum'), "
+                          f"got shape {loss.shape}")
+    value = loss.item()
+    return value if reduction == "sum" else value * n
+
+
+def _train_epoch(model, loss_fn, optimizer, loader, epoch, epochs, progress, probabilities, batch_scheduler):
     model.train()
     total, correct, count = 0.0, 0, 0
+    reduction = getattr(loss_fn, "reduction", "mean")
     bar = _progress_bar(loader, epoch, epochs) if progress else None
     for batch, (x, y) in enumerate(bar if bar is not None else loader, 1):
         out = model(x)
         loss = loss_fn(out, y)
-        value = loss.item()
+        n = len(y)
+        batch_total = _sample_total(loss, n, reduction, "fit")
+        value = batch_total / n
         if not math.isfinite(value):
             raise TrainingError(f"the loss became {value} in epoch {epoch} (batch {batch}); "
                                 "training stopped. Lower the learning rate or check the inputs for NaN; "
@@ -234,8 +290,9 @@ def _train_epoch(model, loss_fn, optimizer, loader, epoch, epochs, progress, pro
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        n = len(y)
-        total += value * n
+        if batch_scheduler is not None:
+            batch_scheduler.step()
+        total += batch_total
         targets = y.data if isinstance(y, Tensor) else np.asarray(y)
         correct += int((default_predict(out.data, probabilities) == _class_targets(targets, out.data)).sum())
         count += n
@@ -266,7 +323,8 @@ def save_checkpoint(path: str, model: nn.Module, optimizer=None, epoch: int = 0,
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
         "scheduler": scheduler.state_dict() if scheduler is not None else None,
-        "callbacks": [c.state_dict() for c in callbacks],
+        "callbacks": [c.state_dict() if hasattr(c, "state_dict") else {} for c in callbacks],
+        "optimizer_class": type(optimizer).__name__ if optimizer is not None else None,
         "history": (history or History()).data,
         "rng": rng.get_state(),
         "loader_rng": loader.generator.bit_generator.state if getattr(loader, "generator", None) is not None else None,
@@ -286,13 +344,18 @@ def load_checkpoint(path: str) -> dict:
 
 
 def _restore(state: dict, model, optimizer, scheduler, callbacks, loader) -> None:
+    saved_class = state.get("optimizer_class")  # absent from checkpoints older than the field
+    if optimizer is not None and saved_class is not None and saved_class != type(optimizer).__name__:
+        raise ConfigError(f"resume: the checkpoint's optimizer is {saved_class}, this one is "
+                          f"{type(optimizer).__name__}; resume with the same optimizer")
     model.load_state_dict(state["model"])
     if optimizer is not None and state["optimizer"] is not None:
         optimizer.load_state_dict(state["optimizer"])
     if scheduler is not None and state["scheduler"] is not None:
         scheduler.load_state_dict(state["scheduler"])
-    for c, s in zip(callbacks, state["callbacks"]):
-        c.load_state_dict(s)
+    for c, saved in zip(callbacks, state["callbacks"]):
+        if hasattr(c, "load_state_dict"):
+            c.load_state_dict(saved)
     rng.set_state(state["rng"])
     if state.get("loader_rng") is not None and getattr(loader, "generator", None) is not None:
         loader.generator.bit_generator.state = state["loader_rng"]
