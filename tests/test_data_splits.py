@@ -162,3 +162,39 @@ def test_class_subset_rejects_bad_classes():
         class_subset((x, y), (1, 1))
     with pytest.raises(TypeError, match=r"expected \(X, y\) arrays"):
         class_subset(x, (1, 2))
+
+
+def test_a_list_of_samples_splits_into_subsets_of_samples_as_in_torch():
+    torch = pytest.importorskip("torch", reason="torch is the oracle here")
+    samples = [np.full(4, i) for i in range(4)]
+    parts = random_split(samples, [0.5, 0.5], generator=0)
+    assert all(isinstance(p, Subset) for p in parts) and [len(p) for p in parts] == [2, 2]
+    assert sorted(int(p[i][0]) for p in parts for i in range(2)) == [0, 1, 2, 3]
+    assert [len(p) for p in random_split(list(range(10)), [5, 5])] == \
+        [len(p) for p in torch.utils.data.random_split(list(range(10)), [5, 5])]
+
+
+def test_split_arguments_that_cannot_work_are_named():
+    x, y = np.zeros((6, 2)), np.eye(3)[[0, 1, 2, 0, 1, 2]]
+    with pytest.raises(tg.errors.ShapeError, match="labels must be 1-D class labels.*argmax"):
+        stratified_split((x, y), [0.5, 0.5])
+    for generator in ("0", -1, True, object()):
+        with pytest.raises(tg.errors.DTypeError, match="generator must be a np.random.Generator"):
+            random_split((x,), [3, 3], generator=generator)
+
+
+def test_a_subset_takes_slices_and_lists_as_in_torch():
+    ds = tg.data.TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5))
+    sub = Subset(ds, [4, 2, 0])
+    for index in (slice(0, 2), [0, 2], np.array([1, 2])):
+        x, y = sub[index]
+        np.testing.assert_array_equal(y.numpy(), np.array([4, 2, 0])[index])
+
+
+def test_class_subset_takes_a_subset_of_a_dataset():
+    mnist = MNIST(train=False)
+    part = Subset(mnist, np.arange(200))
+    x, y = class_subset(part, [5, 8])
+    expected_x, expected_y = class_subset((np.asarray(mnist.data)[:200], np.asarray(mnist.targets)[:200]), [5, 8])
+    np.testing.assert_array_equal(x, expected_x)
+    np.testing.assert_array_equal(y, expected_y)

@@ -72,3 +72,21 @@ def test_atomic_files_get_ordinary_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert os.stat(path).st_mode & 0o777 == 0o666 & ~0o022
+
+
+def test_save_state_names_a_path_it_cannot_write(tmp_path):
+    (tmp_path / "file.npz").write_bytes(b"x")
+    with pytest.raises(NotADirectoryError, match="file.npz is a file, not a folder"):
+        save_state(tmp_path / "file.npz" / "best.npz", {"a": 1})
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        save_state(tmp_path / "folder", {"a": 1})
+    assert os.listdir(tmp_path / "folder") == [] and sorted(os.listdir(tmp_path)) == ["file.npz", "folder"]
+    with pytest.raises(DataError, match="is a folder, not a saved state"):
+        load_state(tmp_path / "folder")
+
+
+def test_numpy_integer_dict_keys_are_saved_as_ints(tmp_path):
+    keys = np.unique([3, 1, 3])
+    state = {k: float(k) for k in keys}
+    assert load_state(save_state(tmp_path / "s.npz", state)) == {1: 1.0, 3: 3.0}

@@ -37,6 +37,13 @@ def atomic_file(path: str | os.PathLike) -> Iterator[IO[bytes]]:
     """Open a temporary file beside path for writing; rename it onto path only if the block
     succeeds, so a crash leaves either the old file or the new one, never a part."""
     path = Path(path)
+    if path.is_dir():  # checked first: the rename would fail only after the whole file was written
+        raise IsADirectoryError(f"{path}: is a folder, not a file to write")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(f"{path}: {parent} is a file, not a folder to write into")
+            break
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
@@ -79,6 +86,8 @@ def load_state(path: str | os.PathLike) -> Any:
         meta = json.loads(str(arrays.pop("__meta__"))) if "__meta__" in arrays else None
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder, not a saved state") from None
     except DataError:
         raise
     except Exception as err:  # a damaged zip fails in many ways: BadZipFile, a bad CRC, NotImplementedError
@@ -101,9 +110,10 @@ def _encode(obj: Any, arrays: dict, where: str) -> Any:
         return {"__array__": key}
     if isinstance(obj, dict):
         for k in obj:
-            if not isinstance(k, (str, int)) or isinstance(k, bool):
+            if not isinstance(k, (str, int, np.integer)) or isinstance(k, (bool, np.bool_)):
                 raise TypeError(f"save_state: dict keys must be str or int, got {k!r} at {where}")
-        return {"__dict__": [[k, _encode(v, arrays, f"{where}/{k}")] for k, v in obj.items()]}
+        return {"__dict__": [[k if isinstance(k, str) else int(k), _encode(v, arrays, f"{where}/{k}")]
+                             for k, v in obj.items()]}
     if isinstance(obj, (list, tuple)):
         tag = "__tuple__" if isinstance(obj, tuple) else "__list__"
         return {tag: [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(obj)]}

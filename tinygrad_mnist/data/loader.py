@@ -53,8 +53,11 @@ class Subset:
     def __len__(self) -> int:
         return len(self.indices)
 
-    def __getitem__(self, index: int):
-        return self.dataset[int(self.indices[index])]
+    def __getitem__(self, index):
+        """An item, or for a slice, list or array of positions the dataset's items there, as torch."""
+        if isinstance(index, (int, np.integer)):
+            return self.dataset[int(self.indices[index])]
+        return self.dataset[self.indices[np.asarray(index) if isinstance(index, list) else index]]
 
     def __getitems__(self, indices: np.ndarray):
         return fetch(self.dataset, self.indices[indices])

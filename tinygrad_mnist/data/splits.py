@@ -1,7 +1,8 @@
 """Splitting data: random and stratified splits, and picking a subset of classes.
 
-`data` is a tuple of equal-length arrays (labels last), or a dataset (labels in `.targets`). A split of
-a tuple is a tuple of arrays; a split of a dataset is a `Subset`.
+`data` is a tuple of equal-length arrays (labels last), or a dataset (labels in `.targets`; a list
+is a dataset of items, as in torch). A split of a tuple is a tuple of arrays; a split of a dataset
+is a `Subset`.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 from .. import rng
 from ..errors import ConfigError, DTypeError, ShapeError
 from ..tensor import Tensor
-from .loader import Subset
+from .loader import Subset, fetch
 
 
 def random_split(data, lengths: Sequence[int | float],
@@ -53,10 +54,11 @@ def class_subset(data, classes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     arrays = _arrays(data)
     if arrays is not None and len(arrays) == 2:
         x, y = arrays
-    elif arrays is None and hasattr(data, "data") and hasattr(data, "targets"):
-        x, y = np.asarray(data.data), np.asarray(data.targets)
+    elif arrays is None and hasattr(data, "targets"):  # a dataset, or a Subset of one (which has no .data)
+        x = np.asarray(data.data) if hasattr(data, "data") else fetch(data, np.arange(len(data)))[0]
+        y = np.asarray(data.targets)
     else:
-        raise DTypeError("class_subset: expected (X, y) arrays or a dataset with .data and .targets")
+        raise DTypeError("class_subset: expected (X, y) arrays or a dataset with .targets")
     classes = list(classes)
     if not classes or len(set(classes)) != len(classes):
         raise ConfigError(f"class_subset: classes must be distinct and non-empty, got {classes}")
@@ -149,14 +151,18 @@ def _counts(lengths: Sequence[int | float], n: int) -> list[int]:
 def _generator(generator: np.random.Generator | int | None) -> np.random.Generator:
     if generator is None:
         return rng.generator()
-    return generator if isinstance(generator, np.random.Generator) else np.random.default_rng(generator)
+    if isinstance(generator, np.random.Generator):
+        return generator
+    if isinstance(generator, bool) or not isinstance(generator, (int, np.integer)) or generator < 0:
+        raise DTypeError(f"split: generator must be a np.random.Generator or an integer seed >= 0, got {generator!r}")
+    return np.random.default_rng(generator)
 
 
 def _arrays(data) -> tuple[np.ndarray, ...] | None:
     """data as a tuple of arrays when it is one (or a single array), else None (a dataset)."""
     if isinstance(data, (np.ndarray, Tensor)):
         data = (data,)
-    if not isinstance(data, (tuple, list)):
+    if not isinstance(data, tuple):  # a list is a dataset of items, as in torch
         return None
     arrays = tuple(a.data if isinstance(a, Tensor) else np.asarray(a) for a in data)
     if len({len(a) for a in arrays}) > 1:
@@ -172,10 +178,15 @@ def _length(data) -> int:
 def _labels(data) -> np.ndarray:
     arrays = _arrays(data)
     if arrays is not None:
-        return arrays[-1]
-    if not hasattr(data, "targets"):
+        labels = arrays[-1]
+    elif hasattr(data, "targets"):
+        labels = np.asarray(data.targets)
+    else:
         raise DTypeError(f"{type(data).__name__} has no .targets: pass (X, y) arrays to split by class")
-    return np.asarray(data.targets)
+    if labels.ndim != 1:
+        hint = "; for one-hot labels pass y.argmax(1)" if labels.ndim == 2 else ""
+        raise ShapeError(f"stratified_split: labels must be 1-D class labels, got shape {labels.shape}{hint}")
+    return labels
 
 
 def _select(data, indices: np.ndarray):
