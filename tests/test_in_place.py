@@ -116,11 +116,57 @@ def test_in_place_ops_in_a_graph_are_recorded_as_torch_records_them(update):
     np.testing.assert_allclose(g_ours, g_theirs, rtol=1e-12)
 
 
-def test_in_place_on_a_view_in_a_graph_is_refused_rather_than_left_unrecorded():
+def test_in_place_in_a_graph_on_memory_held_elsewhere_is_refused_rather_than_left_unseen():
     w = tg.ones(2, 3, requires_grad=True)
-    view = (w * 2)[0]  # torch would record the change in the viewed tensor too
-    with pytest.raises(RuntimeError, match="on a view, in a graph, is not recorded"):
-        view += 1
+    h = w * 2
+    view = h[0]
+    for target in (view, h):  # h's memory is viewed; the view's belongs to h
+        with pytest.raises(RuntimeError, match="memory is also held elsewhere"):
+            target += w[0] if target is view else w
+    array = np.zeros((2, 3))
+    wrapped = tg.Tensor(array)  # shares array's memory
+    with pytest.raises(RuntimeError, match="memory is also held elsewhere"):
+        wrapped += w
+    a = w * 1
+    b = a * 3  # Mul saved a for backward; torch would refuse at backward
+    with pytest.raises(RuntimeError, match="saved for backward"):
+        a += 1
+
+
+def test_a_recorded_in_place_op_keeps_a_retained_gradient_on_the_new_version():
+    results = []
+    for lib in (tg, torch):
+        w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        h = w * 3
+        h.retain_grad()
+        h += 1
+        h.sum().backward()
+        results.append((h.retains_grad, h.grad.numpy()))
+    assert results[0][0] == results[1][0]
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def test_a_value_that_requires_grad_written_into_an_integer_tensor_is_not_recorded_as_torch():
+    w = tg.tensor([2.7, 3.2], requires_grad=True)
+    a = tg.zeros(2, dtype=tg.int64)
+    a[0] = w[0]
+    assert not a.requires_grad and a.tolist() == [2, 0]
+    t = torch.zeros(2, dtype=torch.int64)
+    t[0] = torch.tensor([2.7, 3.2], requires_grad=True)[0]
+    assert not t.requires_grad and t.tolist() == [2, 0]
+
+
+def test_recorded_index_assignment_of_0_d_and_broadcast_values_matches_torch():
+    grads = []
+    for lib in (tg, torch):
+        w = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+        h = w * 2
+        h[0] = w[1:] * 5  # a (1, 3) value into a (3,) row
+        s = (w * 1).sum()
+        s.zero_()  # a 0-d tensor: its gradient comes as a NumPy scalar
+        (h.sum() + s * 3).backward()
+        grads.append(w.grad.numpy())
+    np.testing.assert_array_equal(*grads)
 
 
 def test_an_in_place_op_on_a_read_only_array_says_so():

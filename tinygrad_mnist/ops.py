@@ -512,23 +512,28 @@ class IndexPut(Function):
     value's the part of g there."""
     array_backward = True
     def forward(self, a, value, index, select):
-        self.save(index, select)
+        self.save(index, select, value.shape)
         out = a.copy()
         (out if select is None else out[select])[index] = value
         return out
 
     def backward(self, g):
-        index, select = self.saved
+        index, select, value_shape = self.saved
+        on_tensors = isinstance(g, autograd._Tensor)
+        if not on_tensors:
+            g = np.asarray(g)  # a 0-d gradient can come as a NumPy scalar
         ga = gv = None
         if self.next[0] is not None:
-            if type(g) is np.ndarray:
+            if on_tensors:
+                ga = IndexPut.apply(g, autograd._make_tensor(_ZEROS[g.dtype], None), index=index, select=select)
+            else:
                 ga = g.copy()
                 (ga if select is None else ga[select])[index] = 0
-            else:
-                ga = IndexPut.apply(g, autograd._make_tensor(_ZEROS[g.dtype], None), index=index, select=select)
         if self.next[1] is not None:
-            gv = (g if select is None else g[select])[index] if type(g) is np.ndarray else \
-                GetItem.apply(g, index=index, select=select)
+            gv = GetItem.apply(g, index=index, select=select) if on_tensors else \
+                (g if select is None else g[select])[index]
+            if gv.ndim < len(value_shape):  # NumPy also assigns a value with more leading 1s
+                gv = gv.reshape((1,) * (len(value_shape) - gv.ndim) + tuple(gv.shape))
         return ga, gv
 
 

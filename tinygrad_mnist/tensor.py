@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 import math
 import operator
+import sys
 import warnings
 import weakref
 from collections import namedtuple
@@ -74,8 +75,11 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         data = self.numpy()
-        if dtype is not None:
-            return data.astype(dtype, copy=bool(copy))
+        if dtype is not None and np.dtype(dtype) != data.dtype:
+            if copy is False:
+                raise ValueError(f"converting a {data.dtype} tensor to {np.dtype(dtype)} needs a copy, "
+                                 "but copy=False was given")
+            return data.astype(dtype)
         return data.copy() if copy else data
 
     def retain_grad(self) -> None:
@@ -107,9 +111,10 @@ class Tensor:
     # ---- in place -----------------------------------------------------------------------------
     # As in torch, an in-place op writes into the tensor's own array (so every alias, such as the
     # array an optimizer or a view holds, sees it), keeping its dtype and shape. When the op must be
-    # recorded (grad mode on and a tensor that requires grad involved), the tensor instead becomes
-    # the op's recorded result, as torch rebases its history: total += loss works. A leaf that
-    # requires grad refuses, as in torch, and so does a view, whose base would not see the change.
+    # recorded (grad mode on, a float tensor, and a tensor that requires grad involved), the tensor
+    # instead becomes the op's recorded result, as torch rebases its history: total += loss works.
+    # That is the same as writing in place only while nothing else holds the array, so otherwise it
+    # is refused, as it is on a leaf that requires grad (as in torch).
 
     def add_(self, other, *, alpha=1) -> Tensor:
         return self._in_place("add_", lambda: self + (other if alpha == 1 else other * alpha), other)
@@ -160,16 +165,25 @@ class Tensor:
 
     def _recorded(self, name: str, *others) -> bool:
         """Whether an in-place op on self with others must be recorded; raises where it can't be."""
-        if not autograd._grad_enabled or not (
+        if not autograd._grad_enabled or self.data.dtype.kind != "f" or not (
                 self.requires_grad or any(isinstance(t, Tensor) and t.requires_grad for t in others)):
             return False
         if self.requires_grad and self._ctx is None:
             raise RuntimeError(f"a leaf that requires grad cannot take an in-place {name} while ops are "
                                "recorded, as in torch; do it under tg.no_grad()")
-        if self.data.base is not None:
-            raise RuntimeError(f"an in-place {name} on a view, in a graph, is not recorded by this library "
-                               "(torch records it in the viewed tensor too); use the out-of-place op")
+        if self._array_shared():
+            raise RuntimeError(f"an in-place {name} in a graph: this tensor's memory is also held elsewhere "
+                               "(a view, another tensor, a NumPy array, or a value the graph saved for "
+                               "backward, which torch would refuse at backward), so it is not recorded "
+                               "here; use the out-of-place op")
         return True
+
+    def _array_shared(self) -> bool:
+        """Whether anything but this tensor holds its array, or the array it views (CPython's counts:
+        for the array, self.data, the local name and getrefcount's argument; for its base, the
+        array's own reference and the argument)."""
+        array = self.data
+        return sys.getrefcount(array) > 3 or array.base is not None and sys.getrefcount(array.base) > 2
 
     def _writable(self, name: str) -> np.ndarray:
         if not self.data.flags.writeable:
@@ -178,6 +192,9 @@ class Tensor:
         return self.data
 
     def _become(self, result: Tensor) -> Tensor:
+        if self.retains_grad:  # the gradient kept is the new version's, as in torch
+            del autograd._retained[self._ctx]
+            autograd._retained[result._ctx] = weakref.ref(self)
         self.data, self._ctx, self.requires_grad = result.data, result._ctx, result.requires_grad
         return self
 

@@ -344,11 +344,11 @@ def load_checkpoint(path: str) -> dict:
 
 
 def _restore(state: dict, model, optimizer, scheduler, callbacks, loader) -> None:
-    model.load_state_dict(state["model"])
     saved_class = state.get("optimizer_class")  # absent from checkpoints older than the field
     if optimizer is not None and saved_class is not None and saved_class != type(optimizer).__name__:
         raise ConfigError(f"resume: the checkpoint's optimizer is {saved_class}, this one is "
                           f"{type(optimizer).__name__}; resume with the same optimizer")
+    model.load_state_dict(state["model"])
     if optimizer is not None and state["optimizer"] is not None:
         optimizer.load_state_dict(state["optimizer"])
     if scheduler is not None and state["scheduler"] is not None:

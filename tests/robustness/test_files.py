@@ -82,7 +82,7 @@ def test_a_state_dict_with_a_non_numeric_entry_is_refused_before_anything_is_cop
 def test_resuming_a_run_from_another_models_checkpoint_is_refused_before_training(tmp_path):
     small_checkpoint(tmp_path / "c.npz", sizes=(20, 8, 3))
     model = models.MLP([20, 5, 3])
-    opt = optim.SGD(model.parameters(), lr=0.1)
+    opt = optim.Adam(model.parameters(), lr=1e-3)  # the checkpoint's optimizer, so the model is what differs
     loader = data.DataLoader((np.zeros((8, 20), np.float32), np.zeros(8, np.int64)), batch_size=4)
     with pytest.raises(ShapeError, match=r"layers.0.weight: shape \(8, 20\) in the state_dict, \(5, 20\)"):
         train.fit(model, nn.CrossEntropyLoss(), opt, loader, epochs=3, resume=str(tmp_path / "c.npz"), progress=False)

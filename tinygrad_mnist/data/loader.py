@@ -72,7 +72,8 @@ def fetch(dataset, indices: np.ndarray) -> tuple[np.ndarray, ...] | dict:
     """The items at indices as a tuple of stacked arrays (a dict of them for dict items): one
     gather when the dataset supports it."""
     if hasattr(dataset, "__getitems__"):
-        return tuple(dataset.__getitems__(indices))
+        batch = dataset.__getitems__(indices)
+        return batch if isinstance(batch, dict) else tuple(batch)
     items = [dataset[int(i)] for i in indices]
     if isinstance(items[0], dict):  # as torch's default collation: a dict of batches
         return {key: _stacked([item[key] for item in items]) for key in items[0]}
