@@ -225,3 +225,29 @@ def test_detach_in_place_cuts_the_tensor_from_its_graph():
     assert not h.requires_grad and h.is_leaf and h.grad_fn is None
     t = (torch.ones(2, requires_grad=True) * 2).detach_()
     assert not t.requires_grad and t.is_leaf
+
+
+@pytest.mark.parametrize("build, uses_x", [
+    (lambda lib, w, x: (w * 3).sum(), False),
+    (lambda lib, w, x: (x @ w).sum(), True),
+    (lambda lib, w, x: (lib.nn.functional.linear(x, w.T) if lib is torch else nn.functional.linear(x, w.T)).sum(),
+     True),
+], ids=["mul", "matmul", "linear"])
+def test_a_saved_value_no_wanted_gradient_reads_may_change_before_backward_as_in_torch(build, uses_x):
+    grads = []
+    for lib in (tg, torch):
+        w = lib.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+        x = lib.tensor(np.ones((4, 3)))  # needs no gradient, so no gradient reads w's value
+        loss = build(lib, w, x)
+        with lib.no_grad():
+            w.mul_(0.5)
+        loss.backward()
+        grads.append(w.grad.numpy())
+    np.testing.assert_array_equal(*grads)
+    if uses_x:  # once x wants its gradient, which reads w, the change is an error again
+        w = tg.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+        loss = build(tg, w, tg.tensor(np.ones((4, 3)), requires_grad=True))
+        with tg.no_grad():
+            w.mul_(0.5)
+        with pytest.raises(RuntimeError, match="changed in place"):
+            loss.backward()

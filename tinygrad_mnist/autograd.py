@@ -139,6 +139,7 @@ class Function:
     save_inputs = False     # backward reads self.inputs (the inputs' values)
     save_output = False     # backward reads self.output (the output's value)
     array_backward = False  # backward also runs on ndarrays (see above)
+    inputs_for_others = False  # backward reads input i only for the other inputs' gradients (a * b)
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -332,7 +333,11 @@ def _check_unchanged(node: Function) -> None:
     for step in list(_steps):
         if step.seq > node.seq:
             changes.update((id(_owner(array)), step.how) for array in step.arrays)
-    saved = [*getattr(node, "inputs", ()), getattr(node, "output", None), *(node.saved or ())]
+    inputs = list(getattr(node, "inputs", ()))
+    if node.inputs_for_others:  # as torch, a value no wanted gradient reads may have changed
+        wanted = [e is not None for e in node.next]
+        inputs = [a for i, a in enumerate(inputs) if any(wanted[:i] + wanted[i + 1:])]
+    saved = [*inputs, getattr(node, "output", None), *(node.saved or ())]
     for array in saved:
         how = changes.get(id(_owner(array))) if isinstance(array, np.ndarray) else None
         if how is not None:

@@ -69,6 +69,7 @@ class Sub(Function):
 class Mul(Function):
     array_backward = True
     save_inputs = True
+    inputs_for_others = True
     def forward(self, a, b): return a * b
 
     def backward(self, g):
@@ -659,6 +660,7 @@ class MatMul(Function):
     """a @ b for a, b of at least 2 dims (batched dims broadcast); 1-D is handled in Tensor."""
     array_backward = True
     save_inputs = True
+    inputs_for_others = True
     def forward(self, a, b): return a @ b
 
     def backward(self, g):

@@ -16,6 +16,7 @@ class Linear(Function):
     """x @ w.T + b in one node; backward is g @ w, g.T @ x and g summed over the batch."""
     save_inputs = True
     array_backward = True
+    inputs_for_others = True
 
     def forward(self, x, w, *bias):
         out = x @ w.T
