@@ -3,9 +3,12 @@ from .autograd import enable_grad, grad, inference_mode, is_grad_enabled, no_gra
 from .errors import DTypeError, ShapeError
 from .rng import manual_seed
 from .tensor import (
-    Tensor, arange, bool_, cat, chunk, eye, float16, float32, float64, from_numpy, full, full_like,
-    int32, int64, matmul, maximum, minimum, ones, ones_like, rand, rand_like, randint, randn,
-    randn_like, split, stack, tensor, uint8, where, zeros, zeros_like,
+    Tensor, bool_, cat, chunk, float16, float32, float64, int32, int64, matmul, maximum, minimum,
+    split, stack, uint8, where,
+)
+from .factories import (
+    arange, eye, from_numpy, full, full_like, ones, ones_like, rand, rand_like, randint, randn,
+    randn_like, tensor, zeros, zeros_like,
 )
 from .gradcheck import gradcheck
 from .anomaly import detect_anomaly

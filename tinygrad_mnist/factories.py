@@ -1,0 +1,116 @@
+"""Making tensors: tensor(), from_numpy() and the factories (zeros, ones, full, arange, eye, rand,
+randn, randint and the *_like forms), with torch's arguments and default dtypes."""
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+
+from . import rng
+from .errors import DTypeError
+from .tensor import (
+    _NUMBER_DTYPES, Tensor, _as_array, _number_kind, _shape_args, default_float, float32, float64, int64,
+)
+
+
+def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of data (floats default to float32)."""
+    arr = _as_array(data, dtype)
+    if arr.dtype.kind in "USOV":
+        raise DTypeError(f"tensor: data must be numbers or bools (or nested sequences of them), got "
+                         f"{type(data).__name__} {data!r:.60}, which NumPy reads as dtype {arr.dtype}")
+    return Tensor(arr.copy() if arr is data or isinstance(data, Tensor) else arr, requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing array's memory and dtype."""
+    return Tensor(array)
+
+
+def _factory(array: np.ndarray, requires_grad: bool) -> Tensor:
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _factory(np.zeros(_shape_args(shape, "zeros"), dtype or default_float), requires_grad)
+
+
+def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _factory(np.ones(_shape_args(shape, "ones"), dtype or default_float), requires_grad)
+
+
+def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    shape = _shape_args((shape,), "full") if not isinstance(shape, int) else (shape,)
+    dtype = dtype or _NUMBER_DTYPES[_number_kind(fill_value)]
+    return _factory(np.full(shape, fill_value, dtype), requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Like torch.arange: integers give int64, any float argument gives float32."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise ValueError(f"arange: a step of {step} never goes from {start} to {end}")
+    if dtype is None:
+        dtype = float32 if any(_number_kind(v) == "f" for v in (start, end, step)) else int64
+    if np.dtype(dtype).kind == "f":  # each value start + i * step in float64, rounded once, as torch
+        return _factory(np.arange(start, end, step, dtype=float64).astype(dtype), requires_grad)
+    return _factory(np.arange(start, end, step, dtype=dtype), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _factory(np.eye(n, m, dtype=dtype or default_float), requires_grad)
+
+
+def rand(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Uniform on [0, 1) from the seeded global generator."""
+    return _factory(_draw(rng.generator().random, _shape_args(shape, "rand"), dtype), requires_grad)
+
+
+def randn(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal from the seeded global generator."""
+    return _factory(_draw(rng.generator().standard_normal, _shape_args(shape, "randn"), dtype), requires_grad)
+
+
+def _draw(method, shape: tuple, dtype) -> np.ndarray:
+    """method(shape, dtype=dtype); NumPy's generators make only float32 and float64, so float16
+    is drawn in float32 and rounded."""
+    dtype = np.dtype(dtype or default_float)
+    if dtype.kind != "f":
+        raise DTypeError(f"random floats need a floating-point dtype, got {dtype}")
+    if dtype == np.float16:
+        return method(shape, dtype=np.float32).astype(np.float16)
+    return method(shape, dtype=dtype)
+
+
+def randint(low: int, high=None, size: Iterable[int] = (), dtype=int64) -> Tensor:
+    """Integers in [low, high), called as torch.randint(low, high, size) or randint(high, size)."""
+    if isinstance(high, (tuple, list)):  # randint(high, size)
+        high, size = None, high
+    if high is None:
+        low, high = 0, low
+    if low >= high:
+        raise ValueError(f"randint: low must be less than high, got low={low} and high={high}")
+    return _factory(rng.generator().integers(low, high, size=tuple(size), dtype=dtype), False)
+
+
+def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def full_like(t: Tensor, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    return full(t.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def rand_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def randn_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
