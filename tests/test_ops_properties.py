@@ -3,7 +3,7 @@ over random broadcastable shapes, random memory layouts and random dims."""
 import numpy as np
 import pytest
 import torch.nn.functional as F
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tinygrad_mnist.testing import assert_matches_torch
@@ -105,6 +105,11 @@ def test_reductions_like_torch(name, reduce):
         x, dims = spec
         if name == "logsumexp" and x.ndim == 0:
             dims = 0  # torch.logsumexp wants a dim, and a 0-d tensor has only dim 0
+        if name == "std_biased":
+            # At a constant slice std is 0 and has no derivative. Where its mean is not exact in
+            # binary (three 0.7s), torch's std is a rounding residue whose gradient is O(1) noise,
+            # ours exactly 0 with gradient 0: the two agree only where std is well away from 0.
+            assume((np.ptp(x, axis=dims) > 0).all())
         assert_matches_torch(lambda t: reduce(t, dims, keepdim), lambda t: reduce(t, dims, keepdim), x)
     run()
 
