@@ -1043,3 +1043,13 @@ def test_a_decorated_generator_gets_what_is_thrown_into_it_and_closes_in_its_mod
     assert gen.throw(ValueError("x")) == 2
     gen.close()
     assert log == [("caught", False), ("finally", False)] and tg.is_grad_enabled()
+
+
+def test_backward_arguments_that_cannot_work_are_named():
+    y = tg.ones(2, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="tensors\\[1\\] does not require grad"):
+        tg.autograd.backward([y.sum(), tg.ones(1)])
+    with pytest.raises(RuntimeError, match="inputs= must not be empty"):
+        y.sum().backward(inputs=[])
+    with pytest.raises(RuntimeError):
+        (torch.ones(2, requires_grad=True) * 2).sum().backward(inputs=[])

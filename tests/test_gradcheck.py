@@ -230,3 +230,11 @@ def test_autograd_backward_takes_several_outputs_as_torch():
     np.testing.assert_array_equal(*results)
     with pytest.raises(RuntimeError, match="2 grad_tensors for 1 tensors"):
         tg.autograd.backward([tg.ones(1, requires_grad=True) * 2], [None, None])
+
+
+def test_assert_matches_torch_reports_outputs_that_differ_in_number_or_in_requires_grad():
+    values = np.arange(3.0)
+    with pytest.raises(AssertionError, match="2 outputs here, 1 in torch"):
+        assert_matches_torch(lambda x: (x, x * 2), lambda x: (x,), values)
+    with pytest.raises(AssertionError, match="requires_grad is False here, True in torch"):
+        assert_matches_torch(lambda x: x.detach(), lambda x: x * 1, values)

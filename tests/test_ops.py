@@ -869,3 +869,27 @@ def test_np_array_of_a_tensor_is_a_copy():
     a = np.array(t)
     a[0] = 5.0
     assert t[0].item() == 1.0 and np.asarray(t) is t.data
+
+
+def test_lax_reduction_arguments_are_named():
+    x = tg.ones(3)
+    with pytest.raises(TypeError, match="std: unbiased given twice"):
+        x.std(True, unbiased=False)
+    with pytest.raises(TypeError, match="var: give unbiased or correction, not both"):
+        x.var(0, False, correction=1)
+    with pytest.raises(TypeError, match="cumsum\\(\\) missing 1 required argument: 'dim'"):
+        x.cumsum()
+    with pytest.raises(TypeError, match="sum: got both dim and axis"):
+        x.sum(dim=0, axis=0)
+    with pytest.raises(TypeError):
+        torch.ones(3).cumsum()
+
+
+def test_array_conversion_copies_only_as_asked():
+    t = tg.tensor([1.0, 2.0])
+    assert np.asarray(t, dtype=np.float32) is t.data  # same dtype: no copy needed
+    np.testing.assert_array_equal(np.asarray(t, dtype=np.float64), [1.0, 2.0])
+    with pytest.raises(ValueError, match="needs a copy, but copy=False"):
+        t.__array__(np.float64, copy=False)
+    with pytest.raises(ValueError):  # NumPy refuses the same
+        np.array(np.ones(2, np.float32), dtype=np.float64, copy=False)

@@ -106,10 +106,10 @@ def _checked_run_backward(node: Function, grad):
     finally:
         _in_backward -= 1
     for i, g in enumerate(grads):
-        g = _values(g)
+        g = autograd._plain(g)
         if g is not None and g.dtype.kind == "f" and not np.isfinite(g).all():
             kind = "nan" if np.isnan(g).any() else "inf"
-            came = ("a finite incoming gradient" if np.isfinite(_values(grad)).all() else
+            came = ("a finite incoming gradient" if np.isfinite(autograd._plain(grad)).all() else
                     "an incoming gradient that already held nan or inf (the seed, or gradients summed "
                     "from several uses that overflowed)")
             site = _created_at.get(node)
@@ -120,6 +120,3 @@ def _checked_run_backward(node: Function, grad):
     return grads
 
 
-def _values(grad):
-    """The array of a gradient the engine passes around (a Tensor with create_graph, else an array)."""
-    return grad.data if isinstance(grad, autograd._Tensor) else grad

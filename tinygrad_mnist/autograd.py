@@ -264,6 +264,11 @@ def _forward_error(cls: type, inputs: Sequence, err: ValueError) -> ValueError:
     return ValueError(f"{op}: {err}")
 
 
+def _plain(x):
+    """x's array when x is a Tensor, else x (rules and checks that see either)."""
+    return x.data if isinstance(x, _Tensor) else x
+
+
 _new = object.__new__
 _next_seq = itertools.count().__next__
 _data = operator.attrgetter("data")
@@ -458,7 +463,7 @@ def _fit(node: Function, grad, shape: tuple, dtype: np.dtype):
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, create_graph: bool = False,
              inputs=None) -> None:
     """Accumulate the gradients of several outputs at once into the leaves' .grad (or only into
-    inputs'), as torch.autograd.backward; t.backward(g) is backward([t], [g])."""
+    inputs'), as torch.autograd.backward; t.backward(g) does what backward([t], [g]) does."""
     from .tensor import Tensor, _backward
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grad_tensors is None:

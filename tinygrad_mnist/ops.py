@@ -136,7 +136,7 @@ def _floor_divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         mod = np.fmod(a, b)
         div = (a - mod) / b
-        div = div - ((mod != 0) & ((b < 0) != (mod < 0)))
+        div = div - _off_by_sign(mod, b)
         floor = np.floor(div)
         floor = floor + (div - floor > 0.5)
         floor = np.where(div == 0, np.copysign(np.zeros_like(div), a / b), floor)
@@ -150,18 +150,19 @@ def _remainder(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.remainder(a, b)
     with np.errstate(invalid="ignore"):
         mod = np.fmod(a, b)
-        return np.where((mod != 0) & ((b < 0) != (mod < 0)), mod + b, mod)
+        return np.where(_off_by_sign(mod, b), mod + b, mod)
+
+
+def _off_by_sign(mod: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Where fmod's remainder is nonzero with the other sign than b: there floor division is one
+    lower than truncation, and torch's remainder is mod + b."""
+    return (mod != 0) & ((b < 0) != (mod < 0))
 
 
 def _refuse_integer_zero(b: np.ndarray, op: str) -> None:
     """Raise, as torch, where an integer divisor is 0 (NumPy would give 0 with a warning)."""
     if (b == 0).any():
         raise RuntimeError(f"{op}: integer division by zero (ZeroDivisionError, as in torch)")
-
-
-def _array(x) -> np.ndarray:
-    """The values of x, an ndarray or a Tensor (for rules that run on both)."""
-    return x if type(x) is np.ndarray else x.data
 
 
 class FloorDivide(Function):
@@ -189,7 +190,7 @@ class Remainder(Function):
                                "in torch); make the number a tensor, tensor(number) % x, to get one")
         a, b = self.inputs
         need_a, need_b = self.needs
-        return (g if need_a else None), (-g * _floor_divide(_array(a), _array(b)) if need_b else None)
+        return (g if need_a else None), (-g * _floor_divide(autograd._plain(a), autograd._plain(b)) if need_b else None)
 
 
 # ---- unary math -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Tensor: an ndarray that records the ops applied to it. Methods are one-liners over ops.py."""
+"""Tensor: an ndarray that records the ops applied to it; most methods are one-liners over ops.py."""
 from __future__ import annotations
 
 import itertools
@@ -352,7 +352,7 @@ class Tensor:
         return ops.LogSoftmax.apply(self, dim=_dim(dim, self.ndim))
 
     def logsumexp(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
-        dim = dim if axis is None else _dim_or_axis(dim, axis, "logsumexp")
+        dim = _dim_or_axis(dim, axis, "logsumexp")
         return ops.LogSumExp.apply(_float_input(self), dims=_dims(dim, self.ndim), keepdim=keepdim)
 
     def clamp(self, min=None, max=None) -> Tensor:
@@ -418,12 +418,12 @@ class Tensor:
 
     # ---- reductions --------------------------------------------------------------------------
     def sum(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
-        dim = dim if axis is None else _dim_or_axis(dim, axis, "sum")
+        dim = _dim_or_axis(dim, axis, "sum")
         source = self.long() if self.data.dtype.kind == "u" else self  # torch: int64; NumPy: uint64
         return ops.Sum.apply(source, dims=_dims(dim, self.ndim), keepdim=keepdim)
 
     def mean(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
-        dim = dim if axis is None else _dim_or_axis(dim, axis, "mean")
+        dim = _dim_or_axis(dim, axis, "mean")
         _need_float(self, "mean")
         return ops.Mean.apply(self, dims=_dims(dim, self.ndim), keepdim=keepdim)
 
@@ -431,8 +431,8 @@ class Tensor:
             correction: int | None = None, axis=None) -> Tensor:
         """Variance with Bessel's correction by default, as torch.var: var(dim, unbiased, keepdim)
         or var(dim, correction=c, keepdim=k); var(False) is the biased variance of all elements."""
-        dim = dim if axis is None else _dim_or_axis(dim, axis, "var")
-        correction = _correction(dim, unbiased, correction)
+        dim = _dim_or_axis(dim, axis, "var")
+        correction = _correction(dim, unbiased, correction, "var")
         if isinstance(dim, bool):
             dim = None
         if self.dtype == float16:  # in float32, as torch accumulates it: float16 overflows at 65504
@@ -445,21 +445,22 @@ class Tensor:
     def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: int | None = None, axis=None) -> Tensor:
         """Square root of var (same arguments); where var is 0 the gradient is 0 rather than nan, as torch."""
-        dim = dim if axis is None else _dim_or_axis(dim, axis, "std")
-        v = self.var(dim, unbiased, keepdim, correction=correction)
+        dim = _dim_or_axis(dim, axis, "std")
+        correction = _correction(dim, unbiased, correction, "std")
+        v = self.var(None if isinstance(dim, bool) else dim, keepdim=keepdim, correction=correction)
         nonzero = v.data != 0
         return v.where(nonzero, 1.0).sqrt().where(nonzero, 0.0)
 
     def max(self, dim=None, keepdim: bool = False, *, axis=None):
         """The largest value, (values, indices) along dim, or, given a Tensor instead of dim, the
         elementwise maximum, as torch.max."""
-        dim = dim if axis is None else _dim_or_axis(dim, axis, "max")
+        dim = _dim_or_axis(dim, axis, "max")
         return self._extreme(dim, keepdim, largest=True)
 
     def min(self, dim=None, keepdim: bool = False, *, axis=None):
         """The smallest value, (values, indices) along dim, or, given a Tensor instead of dim, the
         elementwise minimum, as torch.min."""
-        dim = dim if axis is None else _dim_or_axis(dim, axis, "min")
+        dim = _dim_or_axis(dim, axis, "min")
         return self._extreme(dim, keepdim, largest=False)
 
     def _extreme(self, dim, keepdim, largest):
@@ -474,31 +475,31 @@ class Tensor:
         return MinMax(values, self.argmax(dim, keepdim) if largest else self.argmin(dim, keepdim))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False, *, axis=None) -> Tensor:
-        dim = dim if axis is None else _dim_or_axis(dim, axis, "argmax")
+        dim = _dim_or_axis(dim, axis, "argmax")
         return _make_tensor(np.asarray(self.data.argmax(axis=dim, keepdims=keepdim)), None)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False, *, axis=None) -> Tensor:
-        dim = dim if axis is None else _dim_or_axis(dim, axis, "argmin")
+        dim = _dim_or_axis(dim, axis, "argmin")
         return _make_tensor(np.asarray(self.data.argmin(axis=dim, keepdims=keepdim)), None)
 
     def amax(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
         """The largest value over dim (every dim by default); ties share the gradient equally, as torch."""
-        dim = dim if axis is None else _dim_or_axis(dim, axis, "amax")
+        dim = _dim_or_axis(dim, axis, "amax")
         return ops.AMax.apply(self, dims=_dims(dim, self.ndim), keepdim=keepdim, largest=True)
 
     def amin(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
         """The smallest value over dim (every dim by default); ties share the gradient equally, as torch."""
-        dim = dim if axis is None else _dim_or_axis(dim, axis, "amin")
+        dim = _dim_or_axis(dim, axis, "amin")
         return ops.AMax.apply(self, dims=_dims(dim, self.ndim), keepdim=keepdim, largest=False)
 
     def all(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
         """Whether every element (over dim) is nonzero: bool, or uint8 for uint8 as in torch."""
-        dim = dim if axis is None else _dim_or_axis(dim, axis, "all")
+        dim = _dim_or_axis(dim, axis, "all")
         return self._all_or_any(dim, keepdim, np.all)
 
     def any(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
         """Whether some element (over dim) is nonzero: bool, or uint8 for uint8 as in torch."""
-        dim = dim if axis is None else _dim_or_axis(dim, axis, "any")
+        dim = _dim_or_axis(dim, axis, "any")
         return self._all_or_any(dim, keepdim, np.any)
 
     def _all_or_any(self, dim, keepdim: bool, reduce) -> Tensor:
@@ -511,7 +512,7 @@ class Tensor:
     def prod(self, dim: int | None = None, keepdim: bool = False, *, axis=None) -> Tensor:
         """The product of all elements, or along one dim; integers and bools give int64, as torch.
         The gradient is right where the input has zeros (see ops.Prod)."""
-        dim = dim if axis is None else _dim_or_axis(dim, axis, "prod")
+        dim = _dim_or_axis(dim, axis, "prod")
         if dim is not None and not isinstance(dim, (int, np.integer)):
             raise TypeError(f"prod: dim must be one int (or None), as in torch, got {type(dim).__name__}")
         source = self if self.data.dtype.kind == "f" else self.long()
@@ -519,7 +520,7 @@ class Tensor:
 
     def cumsum(self, dim: int | None = None, *, axis=None) -> Tensor:
         """Cumulative sums along dim; integers and bools give int64, float16 adds in float32, as torch."""
-        dim = dim if axis is None else _dim_or_axis(dim, axis, "cumsum")
+        dim = _dim_or_axis(dim, axis, "cumsum")
         if dim is None:
             raise TypeError("cumsum() missing 1 required argument: 'dim'")
         dim = _dim(dim, self.ndim)
@@ -920,20 +921,22 @@ def _dims(dim, ndim: int) -> tuple | None:
 
 
 def _dim_or_axis(dim, axis, op: str):
-    """axis, torch's other name for dim, when dim is not given too."""
+    """dim, or axis (torch's other name for it); not both."""
+    if axis is None:
+        return dim
     if dim is not None:
         raise TypeError(f"{op}: got both dim and axis (axis is another name for dim)")
     return axis
 
 
-def _correction(dim, unbiased, correction) -> int:
+def _correction(dim, unbiased, correction, op: str) -> int:
     """var's and std's correction from torch's two spellings (unbiased may come first, as dim)."""
     if isinstance(dim, bool):
         if unbiased is not None:
-            raise TypeError("var: unbiased given twice (as dim and as unbiased)")
+            raise TypeError(f"{op}: unbiased given twice (as dim and as unbiased)")
         unbiased = dim
     if unbiased is not None and correction is not None:
-        raise TypeError("var: give unbiased or correction, not both")
+        raise TypeError(f"{op}: give unbiased or correction, not both")
     if unbiased is not None:
         return int(unbiased)
     return 1 if correction is None else correction
