@@ -455,3 +455,20 @@ def test_a_split_that_would_be_empty_is_a_config_error(small_data, settings, mes
 def test_small_limits_give_validation_splits_of_the_exact_share(small_data):
     splits = run_module.load_splits(RunConfig(limit=20))
     assert (len(splits["train"][1]), len(splits["val"][1])) == (18, 2)
+
+
+def test_runs_an_older_version_saved_with_a_preset_beside_layers_still_count_as_finished(small_data, tmp_path):
+    path, out = write(tmp_path, TINY), str(tmp_path / "out")
+    (_, outcomes), = experiments.run_files([path], out, progress=False, log=lambda line: None)
+    for o in outcomes:  # as older versions saved them: model 'default' beside the layers
+        metrics_path = tmp_path / "out" / "tiny" / o.name / "metrics.json"
+        metrics = json.loads(metrics_path.read_text())
+        metrics["config"]["model"] = "default"
+        metrics_path.write_text(json.dumps(metrics))
+    (_, again), = experiments.run_files([path], out, progress=False, log=lambda line: None)
+    assert [o.status for o in again] == ["finished earlier"] * len(outcomes)  # not retrained, files kept
+
+
+def test_run_refuses_to_resume_an_iterations_run(tmp_path):
+    with pytest.raises(ConfigError, match="resume continues epoch runs only"):
+        run_module.run(RunConfig(layers=[784, 8, 10], iterations=10), resume=str(tmp_path / "c.npz"))

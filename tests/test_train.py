@@ -355,3 +355,19 @@ def test_reduce_lr_on_plateau_in_max_mode_watches_the_validation_accuracy():
     history = train.fit(model, nn.CrossEntropyLoss(), opt, loader, val_loader=loader, epochs=3,
                         scheduler=scheduler, progress=False)
     assert scheduler.best == max(history["val_acc"])  # the best accuracy, not the first validation loss
+
+
+def test_scheduler_and_callback_mistakes_are_named():
+    model, opt, loader, _, _ = _small_run()
+    loss = nn.CrossEntropyLoss()
+    plateau = optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max")
+    cases = [
+        (dict(callbacks=[object()]), "a callback needs on_epoch_end"),
+        (dict(scheduler=optim.lr_scheduler.StepLR(opt, 1), scheduler_interval="step"),
+         "scheduler_interval must be 'epoch' or 'batch'"),
+        (dict(scheduler=plateau, scheduler_interval="batch"), "ReduceLROnPlateau steps on a validation metric"),
+        (dict(scheduler=plateau), "steps on the validation accuracy: give fit\\(\\) a val_loader"),
+    ]
+    for extra, message in cases:
+        with pytest.raises((TypeError, ValueError), match=message):
+            train.fit(model, loss, opt, loader, epochs=1, progress=False, **extra)

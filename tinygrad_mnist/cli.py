@@ -171,7 +171,7 @@ def _saved_run(path: str):
     """(checkpoint state, its RunConfig, its model config); DataError when the checkpoint cannot
     say how it was made."""
     from . import train
-    from .run import RunConfig
+    from .run import RunConfig, saved_settings
     state = train.load_checkpoint(path)
     config = state["config"]
     if not isinstance(config, dict) or not isinstance(config.get("run"), dict) \
@@ -182,26 +182,12 @@ def _saved_run(path: str):
     if unknown:
         raise DataError(f"{path}: the checkpoint's run configuration has settings this version does not know: "
                         f"{', '.join(unknown)} (written by another version?)")
-    cfg = RunConfig(**_without_ignored_settings(config["run"]))
+    cfg = RunConfig(**saved_settings(config["run"]))
     try:
         cfg.validate()
     except ConfigError as err:
         raise DataError(f"{path}: the checkpoint's run configuration is invalid: {err}") from None
     return state, cfg, config["model"]
-
-
-def _without_ignored_settings(run: dict) -> dict:
-    """A saved run configuration without the settings that older versions saved but ignored, and that are
-    refused now: the preset beside layers (experiment runs saved model 'default'), early stopping without
-    a validation split, and momentum for adam and adamw."""
-    run = dict(run)
-    if run.get("layers") is not None:
-        run["model"] = None
-    if run.get("val_fraction") == 0:
-        run["early_stopping"] = None
-    if run.get("optimizer") in ("adam", "adamw"):
-        run.update(momentum=0.0, nesterov=False)
-    return run
 
 
 def _check_out_folder(out: str, option: str = "--out") -> None:

@@ -49,7 +49,7 @@ from typing import Callable, Sequence
 
 from . import models, train
 from .errors import USER_ERRORS, ConfigError, DataError
-from .run import DEFAULT_EVAL_EVERY, RunConfig, remove_run_files, run
+from .run import DEFAULT_EVAL_EVERY, RunConfig, remove_run_files, run, saved_settings
 from .serialization import atomic_write
 
 CLAIM_METRICS = ("train_accuracy", "val_accuracy", "test_accuracy", "macro_f1", "macro_precision",
@@ -297,7 +297,7 @@ def _finished_metrics(folder: str, cfg: RunConfig) -> dict | None:
             result = json.load(f)
     except (FileNotFoundError, json.JSONDecodeError):
         return None
-    return result if result.get("config") == _jsonable(cfg) else None
+    return result if _same_settings(result.get("config"), cfg) else None
 
 
 def _resumable_checkpoint(folder: str, cfg: RunConfig) -> str | None:
@@ -309,7 +309,12 @@ def _resumable_checkpoint(folder: str, cfg: RunConfig) -> str | None:
         saved = train.load_checkpoint(path).get("config", {}).get("run")
     except DataError:
         return None
-    return path if saved == _jsonable(cfg) else None
+    return path if _same_settings(saved, cfg) else None
+
+
+def _same_settings(saved, cfg: RunConfig) -> bool:
+    """Whether a saved run configuration (maybe an older version's) is cfg."""
+    return isinstance(saved, dict) and saved_settings(saved) == _jsonable(cfg)
 
 
 def _jsonable(cfg: RunConfig) -> dict:

@@ -287,6 +287,23 @@ class IterationLoader:
             yield batch
 
 
+def saved_settings(run: dict) -> dict:
+    """A run configuration saved by this or an older version, without the settings that older
+    versions saved but ignored and that are refused now: the preset beside layers (experiment
+    runs saved model 'default'), early stopping without a validation split, momentum for an
+    optimizer without it, and nesterov for one other than sgd."""
+    run = dict(run)
+    if run.get("layers") is not None:
+        run["model"] = None
+    if run.get("val_fraction") == 0:
+        run["early_stopping"] = None
+    if run.get("optimizer") not in MOMENTUM_OPTIMIZERS:
+        run["momentum"] = 0.0
+    if run.get("optimizer") != "sgd":
+        run["nesterov"] = False
+    return run
+
+
 def run(cfg: RunConfig, out: str | None = None, resume: str | None = None, progress: bool | None = None,
         plots: bool = True) -> dict:
     """Train and test one config; with out, write the run folder. Returns the metrics dict."""

@@ -259,7 +259,8 @@ def _step_scheduler(scheduler, logs: dict) -> None:
         return
     metric = "val_acc" if scheduler.mode == "max" else "val_loss"
     if metric not in logs:
-        raise ConfigError(f"ReduceLROnPlateau steps on the validation {metric[4:]}: give fit() a val_loader")
+        watched = "accuracy" if metric == "val_acc" else "loss"
+        raise ConfigError(f"ReduceLROnPlateau steps on the validation {watched}: give fit() a val_loader")
     scheduler.step(logs[metric])
 
 
