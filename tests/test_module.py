@@ -778,3 +778,9 @@ def test_load_state_dict_takes_another_models_parameters_as_torch():
     a, b = nn.Linear(3, 2), nn.Linear(3, 2)
     b.load_state_dict(dict(a.named_parameters()))  # Parameters require grad; their values are read
     np.testing.assert_array_equal(b.weight.detach().numpy(), a.weight.detach().numpy())
+
+
+def test_popitem_of_an_empty_parameter_dict_is_a_key_error_as_in_torch():
+    for lib in (nn, torch.nn):
+        with pytest.raises(KeyError):
+            lib.ParameterDict().popitem()

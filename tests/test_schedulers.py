@@ -103,6 +103,13 @@ def _seq_restarts(lib, opt):
     return [lib.SequentialLR(opt, parts, milestones=[4])]
 
 
+def _seq_restarting_linear_and_constant(lib, opt):
+    # SequentialLR restarts a scheduler that comes after a milestone from its closed form
+    parts = [lib.StepLR(opt, step_size=2, gamma=0.5), lib.LinearLR(opt, start_factor=0.2, total_iters=6),
+             lib.ConstantLR(opt, factor=0.3, total_iters=5)]
+    return [lib.SequentialLR(opt, parts, milestones=[5, 15])]
+
+
 def _seq_of_chain(lib, opt):
     chain = lib.ChainedScheduler([lib.ConstantLR(opt, factor=0.5, total_iters=4), lib.ExponentialLR(opt, 0.9)])
     return [lib.SequentialLR(opt, [chain, lib.StepLR(opt, step_size=3)], milestones=[10])]
@@ -128,6 +135,7 @@ CASES = {
     "warm-restarts": lambda lib, opt: [lib.CosineAnnealingWarmRestarts(opt, T_0=5)],
     "warm-restarts-mult": lambda lib, opt: [lib.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=3, eta_min=1e-3)],
     "sequential-warmup-cosine": _seq_warmup_cosine,
+    "sequential-restarting-linear-constant": _seq_restarting_linear_and_constant,
     "sequential-three": _seq_three,
     "sequential-lambdas": _seq_lambdas,
     "sequential-restarts": _seq_restarts,

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import DTypeError
+
 _generator = None  # made on first use: importing numpy.random costs ~13 ms of every import
 
 
@@ -28,3 +30,14 @@ def get_state() -> dict:
 def set_state(state: dict) -> None:
     """Restore a state returned by get_state."""
     generator().bit_generator.state = state
+
+
+def checked_generator(generator, owner: str) -> np.random.Generator | None:
+    """A generator argument as given (None, or a np.random.Generator) or made from an integer seed
+    >= 0; anything else is a DTypeError naming owner."""
+    if isinstance(generator, np.random.Generator) or generator is None:
+        return generator
+    if isinstance(generator, (bool, np.bool_)) or not isinstance(generator, (int, np.integer)) or generator < 0:
+        raise DTypeError(f"{owner}: generator must be a np.random.Generator or an integer seed >= 0, "
+                         f"got {generator!r}")
+    return np.random.default_rng(generator)

@@ -119,11 +119,7 @@ class DataLoader:
         for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
             if not isinstance(flag, (bool, np.bool_)):
                 raise DTypeError(f"DataLoader: {name} must be True or False, got {flag!r}")
-        seed_or_generator = (np.random.Generator, int, np.integer)
-        if isinstance(generator, bool) or not (generator is None or isinstance(generator, seed_or_generator)) \
-                or isinstance(generator, (int, np.integer)) and generator < 0:
-            raise DTypeError(f"DataLoader: generator must be a np.random.Generator or an integer seed >= 0, "
-                             f"got {generator!r}")
+        generator = rng.checked_generator(generator, "DataLoader")
         _check_torch_options(batch_size, shuffle, sampler, batch_sampler, num_workers, collate_fn, pin_memory,
                              drop_last)
         self.single = not isinstance(dataset, tuple)  # yield lone Tensors, not 1-tuples
@@ -139,7 +135,7 @@ class DataLoader:
         self.shuffle = shuffle
         self.sampler, self.batch_sampler, self.collate_fn = sampler, batch_sampler, collate_fn
         self.drop_last = drop_last
-        self.generator = np.random.default_rng(generator) if isinstance(generator, (int, np.integer)) else generator
+        self.generator = generator
 
     def __len__(self) -> int:
         """The number of batches per epoch."""

@@ -22,7 +22,7 @@ def random_split(data, lengths: Sequence[int | float],
     """Shuffle data and cut it into parts of the given lengths (counts, or fractions summing to 1)."""
     n = _length(data)
     counts = _counts(lengths, n)
-    order = _generator(generator).permutation(n)
+    order = _generator(generator, "random_split").permutation(n)
     bounds = np.cumsum([0] + counts)
     return [_select(data, order[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 
@@ -38,7 +38,7 @@ def stratified_split(data, fractions: Sequence[float],
     if fractions.ndim != 1 or len(fractions) == 0 or (fractions <= 0).any() or not math.isclose(fractions.sum(), 1.0):
         raise ConfigError(f"stratified_split: fractions must be positive and sum to 1, got {fractions.tolist()}")
     classes, class_of = np.unique(_labels(data), return_inverse=True)
-    gen = _generator(generator)
+    gen = _generator(generator, "stratified_split")
     counts = _class_counts(np.bincount(class_of, minlength=len(classes)), fractions)
     parts = [[np.empty(0, np.int64)] for _ in fractions]
     for c in range(len(classes)):
@@ -148,14 +148,9 @@ def _counts(lengths: Sequence[int | float], n: int) -> list[int]:
     return [int(k) for k in lengths]
 
 
-def _generator(generator: np.random.Generator | int | None) -> np.random.Generator:
-    if generator is None:
-        return rng.generator()
-    if isinstance(generator, np.random.Generator):
-        return generator
-    if isinstance(generator, bool) or not isinstance(generator, (int, np.integer)) or generator < 0:
-        raise DTypeError(f"split: generator must be a np.random.Generator or an integer seed >= 0, got {generator!r}")
-    return np.random.default_rng(generator)
+def _generator(generator: np.random.Generator | int | None, owner: str) -> np.random.Generator:
+    gen = rng.checked_generator(generator, owner)
+    return rng.generator() if gen is None else gen
 
 
 def _arrays(data) -> tuple[np.ndarray, ...] | None:

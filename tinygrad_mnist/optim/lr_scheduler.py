@@ -612,18 +612,8 @@ class ReduceLROnPlateau(LRScheduler):
         check_range(name, "threshold", threshold, 0)
         check_range(name, "cooldown", cooldown, 0, integer=True)
         check_range(name, "eps", eps, 0)
-        n_groups = len(optimizer.param_groups)
-        if isinstance(min_lr, (list, tuple)):
-            if len(min_lr) != n_groups:
-                raise ConfigError(f"{name}: min_lr needs one value per param group ({n_groups}), "
-                                  f"got {len(min_lr)}")
-            self.default_min_lr = None
-            self.min_lrs = list(min_lr)
-        else:
-            self.default_min_lr = min_lr
-            self.min_lrs = [min_lr] * n_groups
-        for i, value in enumerate(self.min_lrs):
-            check_range(name, f"min_lr[{i}]", value, 0)
+        self.min_lrs = _per_group(name, "min_lr", min_lr, optimizer)
+        self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else min_lr
         self.optimizer = optimizer
         self.mode, self.factor, self.patience, self.threshold = mode, factor, patience, threshold
         self.threshold_mode, self.cooldown, self.eps = threshold_mode, cooldown, eps
