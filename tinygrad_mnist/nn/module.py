@@ -399,11 +399,7 @@ class _ModuleSequence(Module):
         return module
 
     def _name_at(self, index: int) -> str:
-        n = len(self)
-        index = operator.index(index)
-        if not -n <= index < n:
-            raise IndexError(f"{type(self).__name__}: index {index} is out of range for {n} modules")
-        return list(self._modules)[index]
+        return list(self._modules)[_position(index, len(self), type(self).__name__, "modules")]
 
     def _renumber(self, modules) -> None:
         for name in list(self._modules):
@@ -452,7 +448,40 @@ class ModuleList(_ModuleSequence):
         return self.extend(modules)
 
 
-class ModuleDict(Module):
+def _position(index, n: int, owner: str, what: str) -> int:
+    """index (negative counts from the end) as a position in a container of n items."""
+    index = operator.index(index)
+    if not -n <= index < n:
+        raise IndexError(f"{owner}: index {index} is out of range for {n} {what}")
+    return index % n
+
+
+class _Keyed:
+    """The dict methods ModuleDict and ParameterDict share, over _entries(), the dict of their keys."""
+
+    def __len__(self) -> int:
+        return len(self._entries())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries())
+
+    def __contains__(self, key) -> bool:
+        return key in self._entries()
+
+    def keys(self):
+        return self._entries().keys()
+
+    def pop(self, key: str):
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self) -> None:
+        for key in list(self._entries()):
+            del self[key]
+
+
+class ModuleDict(_Keyed, Module):
     """Modules under string keys, registered so their parameters are found; ordered like a dict."""
 
     def __init__(self, modules=None):
@@ -471,32 +500,14 @@ class ModuleDict(Module):
             raise KeyError(key)
         delattr(self, key)
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._modules)
-
-    def __contains__(self, key) -> bool:
-        return key in self._modules
-
-    def keys(self):
-        return self._modules.keys()
+    def _entries(self) -> dict:
+        return self._modules
 
     def items(self):
         return self._modules.items()
 
     def values(self):
         return self._modules.values()
-
-    def pop(self, key: str) -> Module:
-        module = self[key]
-        del self[key]
-        return module
-
-    def clear(self) -> None:
-        for key in list(self._modules):
-            del self[key]
 
     def update(self, modules) -> None:
         """Add or replace modules from a mapping or an iterable of (key, module) pairs, in their order."""
@@ -545,11 +556,7 @@ class ParameterList(Module):
         return self
 
     def _name_at(self, index: int) -> str:
-        n = len(self)
-        index = operator.index(index)
-        if not -n <= index < n:
-            raise IndexError(f"ParameterList: index {index} is out of range for {n} parameters")
-        return str(index % n)
+        return str(_position(index, len(self), "ParameterList", "parameters"))
 
     def extra_repr(self) -> str:
         return "\n".join(_entry_repr(i, value, _torch_dtype) for i, value in enumerate(self))
@@ -558,7 +565,7 @@ class ParameterList(Module):
         raise RuntimeError("ParameterList should not be called.")
 
 
-class ParameterDict(Module):
+class ParameterDict(_Keyed, Module):
     """Parameters under string keys, registered so they are found; a Tensor put in it becomes a
     Parameter (sharing its array), as in torch."""
 
@@ -581,20 +588,11 @@ class ParameterDict(Module):
         del self._keys[key]
         delattr(self, key)
 
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._keys)
+    def _entries(self) -> dict:
+        return self._keys
 
     def __reversed__(self) -> Iterator[str]:
         return reversed(self._keys)
-
-    def __contains__(self, key) -> bool:
-        return key in self._keys
-
-    def keys(self):
-        return self._keys.keys()
 
     def items(self) -> Iterator[tuple[str, Parameter]]:
         return ((k, self[k]) for k in self._keys)
@@ -610,21 +608,12 @@ class ParameterDict(Module):
             self[key] = default
         return self[key]
 
-    def pop(self, key: str):
-        value = self[key]
-        del self[key]
-        return value
-
     def popitem(self) -> tuple[str, Parameter]:
         """Remove and return the last inserted (key, parameter) pair."""
         if not self._keys:
             raise KeyError("popitem(): ParameterDict is empty")
         key = next(reversed(self._keys))
         return key, self.pop(key)
-
-    def clear(self) -> None:
-        for key in list(self._keys):
-            del self[key]
 
     def copy(self) -> ParameterDict:
         """A new ParameterDict holding the same parameters."""
