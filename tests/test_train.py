@@ -267,7 +267,7 @@ def test_a_non_finite_loss_names_the_batch_it_came_from():
                   progress=False)
 
 
-def _small_run(**fit_kwargs):
+def _small_run():
     x, y = synthetic()
     tg.manual_seed(0)
     model = nn.Sequential(nn.Linear(12, 8), nn.ReLU(), nn.Linear(8, 3))
