@@ -6,6 +6,7 @@ import numpy as np
 from .. import rng
 from ..autograd import Function
 from ..errors import ConfigError, DataError, DTypeError, ShapeError
+from ..ops import CONSTANTS
 from ..tensor import Tensor, _as_tensor, _make_tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -66,22 +67,33 @@ class CrossEntropy(Function):
             log_probs = shifted - log_total
             losses = -(_distribution(target, smoothing, log_probs) * log_probs).sum(axis=1)
         else:  # class indices: -log_probs[i, y_i] = log_total[i] - shifted[i, y_i], no one-hot matrix
-            losses = log_total[:, 0] - shifted[np.arange(len(target)), target]
+            n, c = logits.shape
+            # The targets' positions in the flattened logits: a flat take (and, in backward, a
+            # flat subtraction) costs half of indexing with (rows, targets).
+            picked = np.arange(0, n * c, c)
+            picked += target.astype(picked.dtype, copy=False)  # (int64 += uint64 is refused)
+            losses = log_total[:, 0] - shifted.take(picked)
             if smoothing:
-                losses = (1 - smoothing) * losses - smoothing / logits.shape[1] * (shifted - log_total).sum(axis=1)
+                losses = (1 - smoothing) * losses - smoothing / c * (shifted - log_total).sum(axis=1)
         np.divide(exp, total, out=exp)
-        self.save(exp, target, smoothing, reduction)
+        self.save(exp, target, smoothing, reduction, None if target.dtype.kind == "f" else picked)
         return _reduce_array(losses, reduction)
 
     def backward(self, g):
-        probs, target, smoothing, reduction = self.saved
-        n = len(target)
-        scale = g.reshape(-1, 1) if reduction == "none" else (g / n if reduction == "mean" else g)
+        probs, target, smoothing, reduction, picked = self.saved
         if isinstance(g, Tensor):  # create_graph: the softmax must be part of the new graph
             q = _distribution(target, smoothing, probs)
+            scale = g.reshape(-1, 1) if reduction == "none" else (g / len(target) if reduction == "mean" else g)
             return scale * (self.inputs[0].softmax(dim=1) * q.sum(axis=1, keepdims=True) - q)
-        grad = _softmax_minus_target(probs, target, smoothing)
-        grad *= scale
+        if picked is None:
+            grad = _softmax_minus_target(probs, target, smoothing)
+        else:  # p - q for smoothed one-hot q, without building q
+            grad = probs - smoothing / probs.shape[1] if smoothing else probs.copy()
+            grad.reshape(-1)[picked] -= CONSTANTS[1 - smoothing, grad.dtype]
+        if reduction == "none":
+            grad *= g.reshape(-1, 1)
+        else:
+            grad *= g / CONSTANTS[len(target), g.dtype] if reduction == "mean" else g
         return grad
 
 
@@ -97,13 +109,9 @@ def _distribution(target: np.ndarray, smoothing: float, like: np.ndarray) -> np.
 
 
 def _softmax_minus_target(probs: np.ndarray, target: np.ndarray, smoothing: float) -> np.ndarray:
-    """p * sum(q) - q as a new array, for class targets without building q."""
-    if target.dtype.kind == "f":
-        q = _distribution(target, smoothing, probs)
-        return probs * q.sum(axis=1, keepdims=True) - q
-    grad = probs - smoothing / probs.shape[1] if smoothing else probs.copy()
-    grad[np.arange(len(target)), target] -= 1 - smoothing
-    return grad
+    """p * sum(q) - q as a new array, for target probabilities (q their smoothed distribution)."""
+    q = _distribution(target, smoothing, probs)
+    return probs * q.sum(axis=1, keepdims=True) - q
 
 
 class WeightedCrossEntropy(CrossEntropy):
