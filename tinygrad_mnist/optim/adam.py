@@ -47,20 +47,22 @@ class Adam(Optimizer):
         t = state["step"]
         bias_correction2_sqrt, step_size = (1 - beta2 ** t) ** 0.5, lr / (1 - beta1 ** t)
         moments = [state["exp_avg"], state["exp_avg_sq"]] + ([state["max_exp_avg_sq"]] if group["amsgrad"] else [])
+        one_minus_beta1, beta2, one_minus_beta2, bias_correction2_sqrt, eps, minus_step_size = self._constants(
+            p.data.dtype, 1 - beta1, beta2, 1 - beta2, bias_correction2_sqrt, eps, -step_size)
         for work, tmp, param, g, m, v, *v_max in self._pieces(p, grad, *moments):
             if decoupled and wd:
                 param *= 1 - lr * wd
             g = effective_grad(g, param, maximize, 0 if decoupled else wd, out=work)
-            m += np.multiply(np.subtract(g, m, out=tmp), 1 - beta1, out=tmp)
+            m += np.multiply(np.subtract(g, m, out=tmp), one_minus_beta1, out=tmp)
             v *= beta2
-            v += np.multiply(np.multiply(g, g, out=tmp), 1 - beta2, out=tmp)
+            v += np.multiply(np.multiply(g, g, out=tmp), one_minus_beta2, out=tmp)
             if v_max:
                 v = np.maximum(v_max[0], v, out=v_max[0])
             denom = np.sqrt(v, out=tmp)
             denom /= bias_correction2_sqrt
             denom += eps
             step = np.divide(m, denom, out=tmp)
-            step *= -step_size
+            step *= minus_step_size
             param += step
 
 

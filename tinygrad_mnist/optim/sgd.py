@@ -30,23 +30,23 @@ class SGD(Optimizer):
             raise ConfigError(f"{self._name}: nesterov=True needs momentum > 0 and dampening == 0, got "
                               f"momentum={group['momentum']!r}, dampening={group['dampening']!r}")
 
-    def _update_group(self, group: dict[str, Any]) -> None:
+    def _update_group(self, group: dict[str, Any], updated: list[np.ndarray]) -> None:
         if group["momentum"] or group["weight_decay"] or group["maximize"]:
-            return super()._update_group(group)
+            return super()._update_group(group, updated)
         # Plain SGD, the common case: p -= lr * grad through a scratch array, without the general
         # path's per-parameter bookkeeping; a large parameter takes the general path, in pieces.
-        scales = {}  # -lr as a 0-d array of each parameter dtype, which NumPy multiplies by faster
+        scale = None  # -lr as a 0-d array of the gradient's dtype, which NumPy multiplies by faster
         for p in group["params"]:
             if p.grad is None:
                 continue
-            grad = self._checked_grad(p)
-            if p.data.size > _WHOLE:
+            grad, data = self._checked_grad(p), p.data
+            if data.size > _WHOLE:
                 self._update(p, grad, group)
-                continue
-            scale = scales.get(grad.dtype)
-            if scale is None:
-                scale = scales[grad.dtype] = np.array(-group["lr"], grad.dtype)
-            p.data += np.multiply(grad, scale, out=self._scratch(p)[1])
+            else:
+                if scale is None or scale.dtype != grad.dtype:
+                    scale = np.array(-group["lr"], grad.dtype)
+                data += np.multiply(grad, scale, out=self._scratch(p)[1])
+            updated.append(data)
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
