@@ -148,11 +148,13 @@ def test_dropout_rejects_bad_p():
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
-def test_cross_entropy_class_targets_match_torch(reduction, smoothing):
+@pytest.mark.parametrize("layout", ["rows", "transposed"])
+def test_cross_entropy_class_targets_match_torch(reduction, smoothing, layout):
     y = rng.integers(0, 5, 8)
+    logits = randn(8, 5, scale=3) if layout == "rows" else randn(5, 8, scale=3).T  # e.g. a CLIP-style loss
     assert_matches_torch(lambda x, y: F.cross_entropy(x, y, reduction=reduction, label_smoothing=smoothing),
                          lambda x, y: TF.cross_entropy(x, y, reduction=reduction, label_smoothing=smoothing),
-                         randn(8, 5, scale=3), y)
+                         logits, y)
 
 
 @pytest.mark.parametrize("target, smoothing", [

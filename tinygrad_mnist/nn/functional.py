@@ -87,8 +87,8 @@ class CrossEntropy(Function):
             return scale * (self.inputs[0].softmax(dim=1) * q.sum(axis=1, keepdims=True) - q)
         if picked is None:
             grad = _softmax_minus_target(probs, target, smoothing)
-        else:  # p - q for smoothed one-hot q, without building q
-            grad = probs - smoothing / probs.shape[1] if smoothing else probs.copy()
+        else:  # p - q for smoothed one-hot q, without building q; C order, so that the flat view is one
+            grad = np.subtract(probs, smoothing / probs.shape[1], order="C") if smoothing else probs.copy()
             grad.reshape(-1)[picked] -= CONSTANTS[1 - smoothing, grad.dtype]
         if reduction == "none":
             grad *= g.reshape(-1, 1)
