@@ -251,3 +251,36 @@ def test_a_saved_value_no_wanted_gradient_reads_may_change_before_backward_as_in
             w.mul_(0.5)
         with pytest.raises(RuntimeError, match="changed in place"):
             loss.backward()
+
+
+def test_an_element_indexed_by_integers_is_a_view_as_in_torch():
+    results = []
+    for lib in (tg, torch):
+        a = lib.zeros(2, 3)
+        a[0, 1].fill_(-1)
+        a[1, 2].add_(100)
+        counts = lib.zeros(3)
+        for c in [0, 2, 2]:
+            counts[c] += 1
+        v = lib.zeros(4)
+        element = v[2]
+        v.fill_(9)
+        results.append((a.numpy().copy(), counts.numpy().copy(), float(element)))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    assert results[0][2] == results[1][2] == 9
+
+
+def test_a_one_element_value_goes_into_a_one_element_slot_as_in_torch():
+    results = []
+    for lib in (tg, torch):
+        preds, grid = lib.zeros(3), lib.zeros(2, 3)
+        preds[1] = lib.tensor([5.0])
+        grid[0, 1] = lib.tensor([[7.0]])
+        w = lib.tensor([2.0], requires_grad=True)
+        buf = w * 0 + lib.zeros(3)  # in the graph: recorded as an index put
+        buf[1] = w * 3
+        buf.sum().backward()
+        results.append((preds.numpy(), grid.numpy(), buf.detach().numpy(), w.grad.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)

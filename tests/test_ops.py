@@ -893,3 +893,54 @@ def test_array_conversion_copies_only_as_asked():
         t.__array__(np.float64, copy=False)
     with pytest.raises(ValueError):  # NumPy refuses the same
         np.array(np.ones(2, np.float32), dtype=np.float64, copy=False)
+
+
+def test_cat_skips_the_empty_1_d_tensor_an_accumulating_loop_starts_from_as_torch():
+    for lib in (tg, torch):
+        preds = lib.tensor([])
+        for _ in range(3):
+            preds = lib.cat((preds, lib.ones(4, 10)), dim=0)
+        assert tuple(preds.shape) == (12, 10)
+    assert tg.cat([tg.tensor([]), tg.ones(2, 3)], 1).shape == (2, 3)
+    assert tg.cat([tg.zeros(0, dtype=np.float64), tg.ones(2, 3)]).dtype == np.float64  # it counts for the dtype
+    assert tg.cat([tg.tensor([]), tg.tensor([])]).shape == (0,)
+    w = tg.ones(2, 3, requires_grad=True)
+    (tg.cat([tg.tensor([]), w]) * 2).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), np.full((2, 3), 2.0))
+
+
+def test_arange_reads_a_one_element_integer_tensor_as_an_integer_as_torch():
+    for lib in (tg, torch):
+        lengths = lib.tensor([2, 4, 3])
+        r = lib.arange(lengths.max())
+        assert str(r.dtype).endswith("int64")
+        assert lib.arange(lengths[0], 2 * lengths[0]).tolist() == [2, 3]
+    assert tg.arange(tg.tensor(2.5)).dtype == np.float32
+
+
+@pytest.mark.parametrize("threshold", ["float64 0-d tensor", "np.float64", "python float"])
+def test_comparisons_take_the_dtype_arithmetic_takes_as_torch(threshold):
+    values = np.array([0.1, 0.2, 0.3], dtype=np.float32)
+    results = []
+    for lib in (tg, torch):
+        x = lib.tensor(values)
+        thr = {"float64 0-d tensor": lambda: lib.tensor(0.1, dtype=lib.float64), "np.float64": lambda: np.float64(0.1),
+               "python float": lambda: 0.1}[threshold]()
+        results.append([(x == thr).tolist(), (x > thr).tolist(), (x <= thr).tolist()])
+    assert results[0] == results[1]
+    assert (tg.tensor(np.array([0, 200], np.uint8)) > -1).tolist() == [False, False]  # -1 wraps to 255, as in torch
+
+
+def test_in_looks_for_an_equal_element_as_torch():
+    for lib in (tg, torch):
+        t = lib.tensor([[1, 2], [3, 4]])
+        assert 3 in t and 7 not in t and 2.0 in t
+
+
+def test_logsumexp_over_an_empty_dim_is_minus_infinity_as_torch():
+    ours, theirs = tg.zeros(0, 3, requires_grad=True), torch.zeros(0, 3, requires_grad=True)
+    for x in (ours, theirs):
+        x.logsumexp(0).sum().backward()
+    np.testing.assert_array_equal(ours.logsumexp(0).detach().numpy(), theirs.logsumexp(0).detach().numpy())
+    assert ours.grad.shape == (0, 3)
+    np.testing.assert_array_equal(tg.full((2, 2), -np.inf).logsumexp(1).numpy(), [-np.inf, -np.inf])

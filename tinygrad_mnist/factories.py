@@ -46,9 +46,11 @@ def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Like torch.arange: integers give int64, any float argument gives float32."""
+    """Like torch.arange: integers give int64, any float argument gives float32 (a one-element
+    tensor counts as its value)."""
     if end is None:
         start, end = 0, start
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if step == 0:
         raise ValueError("arange: step must be nonzero")
     if (end - start) * step < 0:

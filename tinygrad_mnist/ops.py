@@ -304,8 +304,9 @@ class Tanh(Function):
 # ---- softmax family ---------------------------------------------------------------------------
 
 def _stable_max(a: np.ndarray, dim) -> np.ndarray:
-    """max over dim (kept), with infinities replaced by 0 so a - max stays finite."""
-    m = np.max(a, axis=dim, keepdims=True)
+    """max over dim (kept), with infinities replaced by 0 so a - max stays finite (and 0 over an
+    empty dim)."""
+    m = np.max(a, axis=dim, keepdims=True, initial=-np.inf)
     finite = np.isfinite(m)
     return m if finite.all() else np.where(finite, m, 0)
 
@@ -344,7 +345,8 @@ class LogSumExp(Function):
         self.save(dims)
         self.args = {"dim": dims, "keepdim": keepdim}
         m = _stable_max(a, dims)
-        out = np.log(np.exp(a - m).sum(axis=dims, keepdims=True)) + m
+        with np.errstate(divide="ignore"):  # log(0) = -inf: empty dims, or all -inf
+            out = np.log(np.exp(a - m).sum(axis=dims, keepdims=True)) + m
         return out if keepdim else out.squeeze(dims)
 
     def backward(self, g):

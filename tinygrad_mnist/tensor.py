@@ -235,6 +235,10 @@ class Tensor:
             extras.append("requires_grad=True")
         return "Tensor(" + ", ".join([body] + extras) + ")"
 
+    def __contains__(self, value) -> bool:
+        """value in t: whether any element equals value, as torch."""
+        return bool(np.any((self == value).data))
+
     def __len__(self) -> int:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -554,7 +558,11 @@ class Tensor:
 
     # ---- comparisons (no gradient) -----------------------------------------------------------
     def _compare(self, other, op) -> Tensor:
-        other = other.data if isinstance(other, Tensor) else other
+        """A bool tensor; against a tensor or a number, compared in the dtype that arithmetic with
+        it would take, as in torch (float32 against a float64 0-d tensor or np.float64)."""
+        if isinstance(other, Tensor) or _is_number(other):
+            a, b = _operands(self, other)
+            return _make_tensor(np.asarray(op(a.data, b.data)), None)
         return _make_tensor(np.asarray(op(self.data, other)), None)
 
     def __eq__(self, other): return self._compare(other, np.equal)
@@ -973,11 +981,16 @@ def _index(index) -> tuple:
     is a mask, and integers (also 0-d integer arrays) select before the other indices apply:
     torch's x[0, :, [1, 0]] is NumPy's x[0][:, [1, 0]], not x[0, :, [1, 0]], where an integer
     counts as an array. select is the basic index of those integers, or None when index alone
-    means the same."""
-    if type(index) is int or type(index) is slice:  # the usual cases, as they are
+    means the same. An index of integers alone gets a trailing ..., so that NumPy gives a 0-d view
+    of the element, as torch does, not a copy of it (and assigns a value of shape (1,) to it)."""
+    if type(index) is slice:  # the usual cases, with little to do
         return None, (index,)
+    if type(index) is int:
+        return None, (index, Ellipsis)
     items = list(map(_index_item, index if type(index) is tuple else (index,)))
     ints = [type(i) is int for i in items]
+    if all(ints):
+        return None, (*items, Ellipsis)
     if not any(ints) or not any(type(i) is np.ndarray for i in items):
         return None, tuple(items)
     select = []  # the integers, with a full slice for every dim the other items index
@@ -1041,7 +1054,9 @@ def where(condition, input, other) -> Tensor:
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dim."""
+    """Join tensors along an existing dim. As torch, empty 1-D tensors (the tensor([]) an
+    accumulating loop starts from) count for the dtype only, whatever the others' shapes; they
+    get no gradient."""
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
@@ -1049,9 +1064,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         if t.ndim == 0:
             raise ShapeError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated; "
                              "use stack")
-    dim = _dim(dim, tensors[0].ndim)
     dtype = _cat_dtype([t.data.dtype for t in tensors])
-    tensors = [t.to(dtype) for t in tensors]
+    tensors = [t.to(dtype) for t in tensors if t.shape != (0,)] or [tensors[0].to(dtype)]
+    dim = _dim(dim, tensors[0].ndim)
     first = tensors[0].shape
     for i, t in enumerate(tensors[1:], 1):
         if t.ndim != len(first) or t.shape[:dim] + t.shape[dim + 1:] != first[:dim] + first[dim + 1:]:
