@@ -531,3 +531,21 @@ def test_flatten_with_start_after_end_gives_torchs_error():
 @pytest.mark.parametrize("data", ["abc", [1, "a"], b"abc", None], ids=repr)
 def test_tensor_of_strings_or_none_is_a_clear_error(data):
     raises_in_both(lambda L: L.tensor(data), TypeError, (TypeError, RuntimeError), "data must be numbers")
+
+
+def test_to_takes_torchs_device_and_tensor_forms():
+    x = tg.ones(2)
+    for lib, t in ((tg, x), (torch, torch.ones(2))):
+        assert t.to("cpu") is t and t.cpu() is t and str(t.device) == "cpu"
+        assert str(t.to("cpu", lib.float64).dtype).endswith("float64")
+        assert str(t.to(lib.zeros(1, dtype=lib.int64)).dtype).endswith("int64")
+        assert str(t.to(t.device, dtype=lib.float64).dtype).endswith("float64")
+        copied = t.to("cpu", copy=True)
+        assert copied is not t and copied.tolist() == t.tolist()
+    w = tg.ones(2, requires_grad=True)
+    w.to("cpu", tg.float64).sum().backward()  # the cast is in the graph
+    np.testing.assert_array_equal(w.grad.numpy(), [1.0, 1.0])
+    with pytest.raises(ValueError, match="the only device is 'cpu', got 'cuda'"):
+        x.to("cuda")
+    with pytest.raises(TypeError, match="expected to"):
+        x.to(tg.float64, tg.float32)

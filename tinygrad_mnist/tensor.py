@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from . import autograd, ops
-from .errors import DTypeError, ShapeError
+from .errors import ConfigError, DTypeError, ShapeError
 
 float16, float32, float64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
 uint8, int32, int64, bool_ = np.dtype("uint8"), np.dtype("int32"), np.dtype("int64"), np.dtype(bool)
@@ -405,15 +405,31 @@ class Tensor:
         """-1, 0 or 1 per element; recorded, as torch, with a zero gradient."""
         return ops.Sign.apply(self)
 
-    def to(self, dtype) -> Tensor:
-        """A copy in another dtype (self when it already has it). Gradients flow back through a
-        floating-point result; an integer or bool one is outside the graph, as in torch."""
-        dtype = np.dtype(dtype)
+    def to(self, *args, dtype=None, device=None, copy: bool = False, non_blocking: bool = False) -> Tensor:
+        """This tensor in another dtype, as torch's to(dtype), to(device[, dtype]) and to(other): a
+        copy, or self when nothing changes (unless copy=True). The CPU is the only device, so
+        to('cpu') changes nothing. Gradients flow back through a floating-point result; an integer
+        or bool one is outside the graph, as in torch."""
+        if args and isinstance(args[0], Tensor):
+            dtype, args = args[0].dtype, args[1:]
+        elif args and is_device(args[0]):
+            device, args = args[0], args[1:]
+        if len(args) > 1 or args and dtype is not None:
+            raise TypeError("to: expected to(dtype), to(device, dtype=None) or to(other tensor)")
+        if device is not None and not is_cpu(device):
+            raise ConfigError(f"to: the only device is 'cpu', got {device!r}")
+        dtype = np.dtype(args[0] if args else self.data.dtype if dtype is None else dtype)
         if dtype == self.data.dtype:
-            return self
+            return self.clone() if copy else self
         if dtype.kind != "f":
             return _make_tensor(self.data.astype(dtype), None)
         return ops.Copy.apply(self, dtype=dtype)
+
+    device = property(lambda self: "cpu")
+
+    def cpu(self) -> Tensor:
+        """self: the CPU is the only device."""
+        return self
 
     def float(self) -> Tensor: return self.to(float32)
     def double(self) -> Tensor: return self.to(float64)
@@ -825,6 +841,15 @@ def _make_tensor(data: np.ndarray, ctx) -> Tensor:
 _new_tensor = object.__new__
 autograd._make_tensor = _make_tensor
 autograd._Tensor = Tensor
+
+
+def is_cpu(device) -> bool:
+    return isinstance(device, str) and device in ("cpu", "cpu:0")
+
+
+def is_device(device) -> bool:
+    """Whether device names one of torch's devices, e.g. 'cuda' or 'mps:0'."""
+    return isinstance(device, str) and device.split(":")[0] in ("cpu", "cuda", "mps", "xpu", "hip", "meta")
 
 
 def _as_tensor(x) -> Tensor:

@@ -12,7 +12,7 @@ import numpy as np
 from .. import autograd
 from ..errors import ConfigError, DTypeError, ShapeError
 from ..optim.optimizer import zero_grads
-from ..tensor import Tensor, _as_array, _values
+from ..tensor import Tensor, _as_array, _values, is_cpu, is_device
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -231,9 +231,9 @@ class Module:
         """Convert every floating-point parameter and buffer to a floating dtype (e.g. np.float64 for
         exact comparisons). Takes torch's forms to(dtype), to(device) and to(device, dtype); the CPU is
         the only device, so to('cpu') changes nothing."""
-        if dtype is None and device is not None and not _is_device(device):  # to(dtype)
+        if dtype is None and device is not None and not is_device(device):  # to(dtype)
             device, dtype = None, device
-        if device is not None and not _is_cpu(device):
+        if device is not None and not is_cpu(device):
             raise ConfigError(f"Module.to: the only device is 'cpu', got {device!r}")
         if dtype is None:
             return self
@@ -309,15 +309,6 @@ class Module:
         if not child_lines and len(extra_lines) <= 1:
             return f"{type(self).__name__}({extra})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(extra_lines + child_lines) + "\n)"
-
-
-def _is_cpu(device) -> bool:
-    return isinstance(device, str) and device in ("cpu", "cpu:0")
-
-
-def _is_device(device) -> bool:
-    """Whether device names one of torch's devices, e.g. 'cuda' or 'mps:0'."""
-    return isinstance(device, str) and device.split(":")[0] in ("cpu", "cuda", "mps", "xpu", "hip", "meta")
 
 
 def _floating_dtype(dtype) -> np.dtype:
