@@ -65,11 +65,23 @@ def test_load_state_dict_keeps_parameter_arrays_in_place():
     assert all(p.data is a for p, a in zip(model.parameters(), arrays))
 
 
-def test_state_dict_is_a_copy():
-    model = nn.Linear(2, 2)
-    sd = model.state_dict()
-    sd["weight"][...] = 7
-    assert not np.any(model.weight.data == 7)
+def test_state_dict_shares_the_modules_memory_as_in_torch():
+    weights = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
+    averaged = []
+    for lib in (tg, torch):
+        model, ema = lib.nn.Linear(3, 2, bias=False), lib.nn.Linear(3, 2, bias=False)
+        with lib.no_grad():
+            model.weight.copy_(lib.tensor(weights))
+            ema.weight.zero_()
+            source = model.state_dict()
+            for k, v in ema.state_dict().items():  # the usual EMA of weights
+                v *= 0.5
+                v += 0.5 * source[k]
+        averaged.append(np.asarray(ema.weight.detach().numpy()))
+    np.testing.assert_array_equal(averaged[0], averaged[1])
+    np.testing.assert_array_equal(averaged[0], weights * 0.5)
+    model = nn.Linear(784, 256)  # a column-major weight (see nn.Linear) is handed out as it is
+    assert model.state_dict()["weight"] is model.weight.data
 
 
 def test_load_state_dict_errors_name_the_keys_and_shapes():

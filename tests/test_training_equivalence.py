@@ -34,7 +34,7 @@ def models():
 ], ids=["sgd-momentum", "sgd-nesterov", "adam"])
 def test_two_hundred_steps_end_with_the_same_weights_as_torch(make_ours, make_theirs):
     ours, theirs = models()
-    start = ours.state_dict()
+    start = {k: v.copy() for k, v in ours.state_dict().items()}  # a snapshot: state_dict shares memory
     opt, topt = make_ours(ours.parameters()), make_theirs(theirs.parameters())
     loss_fn, tloss_fn = nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()
     for x, y in batches():

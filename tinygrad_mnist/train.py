@@ -81,7 +81,7 @@ class EarlyStopping:
         if self.improved(value):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
-                self.best_weights = model.state_dict()
+                self.best_weights = {k: v.copy() for k, v in model.state_dict().items()}
             return False
         self.wait += 1
         if self.wait >= self.patience:

@@ -252,9 +252,11 @@ class Module:
 
     # ---- state -------------------------------------------------------------------------------
     def state_dict(self) -> OrderedDict:
-        """Copies of every parameter and persistent buffer as NumPy arrays, under PyTorch's key names
-        and layouts; a tied (shared) one appears under each of its names, as in torch."""
-        return OrderedDict((name, t.data.copy()) for name, t in self._named_state())
+        """Every parameter and persistent buffer as its NumPy array under PyTorch's key names and
+        shapes; a tied (shared) one appears under each of its names. As torch's, the arrays share the
+        module's memory (an update through them, as an EMA of weights makes, changes the module):
+        copy them to keep a snapshot."""
+        return OrderedDict((name, t.data) for name, t in self._named_state())
 
     def _named_state(self) -> Iterator[tuple[str, Tensor]]:
         """The state_dict's (key, Tensor) pairs in torch's order: module by module, its parameters
