@@ -676,3 +676,61 @@ def test_kaiming_still_refuses_a_1d_tensor_and_a_bad_mode_on_a_non_empty_one():
             lib.kaiming_uniform_(tensor)
     with pytest.raises(ValueError, match="mode must be"):
         nn.init.kaiming_normal_(tg.zeros(2, 3), mode="bad")
+
+
+# ---- nn.utils ----------------------------------------------------------------------------------
+
+def _two_layer_grads(lib, scale):
+    """A Linear(3, 2) and a bias-free Linear(2, 1) of both libraries with the same weights and gradients."""
+    torch.manual_seed(0)
+    reference = [torch.nn.Linear(3, 2), torch.nn.Linear(2, 1, bias=False)]
+    layers = [lib.nn.Linear(3, 2), lib.nn.Linear(2, 1, bias=False)] if lib is tg else reference
+    if lib is tg:
+        for ours, theirs in zip(layers, reference):
+            ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = lib.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3) * scale)
+    (layers[1](layers[0](x)) ** 2).sum().backward()
+    return [p for layer in layers for p in layer.parameters()]
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1, 3.5, float("inf")])
+@pytest.mark.parametrize("max_norm", [0.5, 1e6])
+def test_clip_grad_norm_matches_torch(norm_type, max_norm):
+    ours, theirs = _two_layer_grads(tg, 3.0), _two_layer_grads(torch, 3.0)
+    total = nn.utils.clip_grad_norm_(ours, max_norm, norm_type)
+    expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type)
+    np.testing.assert_allclose(total.item(), expected.item(), rtol=1e-6)
+    assert total.dtype == np.float32
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-6)
+
+
+def test_clip_grad_norm_of_one_tensor_and_of_no_gradients_and_a_nonfinite_norm():
+    w = tg.tensor([3.0, 4.0], requires_grad=True)
+    (w * w).sum().backward()  # grad (6, 8): norm 10
+    assert nn.utils.clip_grad_norm_(w, 5.0).item() == pytest.approx(10.0)
+    np.testing.assert_allclose(w.grad.numpy(), [3.0, 4.0], rtol=1e-5)
+    assert nn.utils.clip_grad_norm_([tg.ones(2, requires_grad=True)], 1.0).item() == 0.0
+    w.grad.fill_(float("nan"))
+    with pytest.raises(RuntimeError, match="total norm .* is nan"):
+        nn.utils.clip_grad_norm_(w, 1.0, error_if_nonfinite=True)
+    with pytest.raises(TypeError, match="expected Tensors .* got ndarray at position 0"):
+        nn.utils.clip_grad_norm_([np.ones(2)], 1.0)
+
+
+def test_clip_grad_value_matches_torch():
+    ours, theirs = _two_layer_grads(tg, 3.0), _two_layer_grads(torch, 3.0)
+    nn.utils.clip_grad_value_(ours, 0.7)
+    torch.nn.utils.clip_grad_value_(theirs, 0.7)
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-6)  # (float32 products' rounding)
+    assert max(np.abs(p.grad.numpy()).max() for p in ours) == np.float32(0.7)  # some were clipped
+
+
+def test_functional_activations_and_dropout_take_torchs_inplace_argument():
+    values = np.array([[-1.0, 2.0], [0.5, -3.0]], dtype=np.float32)
+    for ours, theirs in [(lambda x: F.relu(x, inplace=True), lambda x: TF.relu(x, inplace=True)),
+                         (lambda x: F.leaky_relu(x, 0.2, inplace=True), lambda x: TF.leaky_relu(x, 0.2, inplace=True)),
+                         (lambda x: F.dropout(x, 0.5, training=False, inplace=True),
+                          lambda x: TF.dropout(x, 0.5, training=False, inplace=True))]:
+        np.testing.assert_array_equal(ours(tg.tensor(values)).numpy(), theirs(torch.tensor(values)).numpy())

@@ -248,10 +248,13 @@ def _reduce(values: Tensor, reduction: str) -> Tensor:
 
 # ---- activations ---------------------------------------------------------------------------------
 
-def relu(x: Tensor) -> Tensor: return x.relu()
+# inplace is accepted so torch code runs unchanged, as the modules' is: the result is computed out
+# of place, which gives the same values and gradients (x itself keeps its values).
+def relu(x: Tensor, inplace: bool = False) -> Tensor: return x.relu()
 def sigmoid(x: Tensor) -> Tensor: return x.sigmoid()
 def tanh(x: Tensor) -> Tensor: return x.tanh()
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor: return x.leaky_relu(negative_slope)
+def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    return x.leaky_relu(negative_slope)
 def softmax(x: Tensor, dim: int = -1) -> Tensor: return x.softmax(dim)
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor: return x.log_softmax(dim)
 
@@ -273,8 +276,9 @@ def _bad_linear_input(x, weight: Tensor) -> None:
                      f"expects {weight.shape[-1]} (weight shape {weight.shape})")
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
-    """Zero each element with probability p and scale the rest by 1/(1-p) (inverted dropout)."""
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1/(1-p) (inverted dropout);
+    inplace as relu's."""
     check_probability(p, "dropout", "p")
     if not training or p == 0:
         return x
