@@ -588,3 +588,34 @@ def test_a_named_parameter_must_be_a_pair_holding_a_tensor():
         optim.SGD([("w", 3)])
     with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
         optim.SGD([("w", w * 2)])
+
+
+def test_an_optimizer_subclassed_the_torch_way_trains_as_in_torch():
+    def momentum_sgd(base, no_grad):
+        class MomentumSGD(base):
+            def __init__(self, params, lr=0.1, momentum=0.9):
+                super().__init__(params, dict(lr=lr, momentum=momentum))
+
+            def step(self, closure=None):
+                with no_grad():
+                    for group in self.param_groups:
+                        for p in group["params"]:
+                            state = self.state[p]  # a dict, empty before the first step
+                            if not state:
+                                state["buf"] = p.grad.clone()
+                            else:
+                                state["buf"].mul_(group["momentum"]).add_(p.grad)
+                            p.sub_(group["lr"] * state["buf"])
+        return MomentumSGD
+
+    results = []
+    for lib, base in ((tg, optim.Optimizer), (torch, torch.optim.Optimizer)):
+        w = lib.tensor(np.array([1.0, -2.0]), requires_grad=True)
+        opt = momentum_sgd(base, lib.no_grad)([w])
+        assert opt.state[w] == {}
+        for _ in range(3):
+            opt.zero_grad()
+            (w ** 2).sum().backward()
+            opt.step()
+        results.append(w.detach().numpy())
+    np.testing.assert_allclose(*results, rtol=1e-12)

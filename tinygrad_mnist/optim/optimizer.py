@@ -1,8 +1,9 @@
 """Optimizer: parameter groups, per-parameter state, zero_grad, step and state_dict, as torch.optim.
 
-Subclasses implement `_check_hyperparameters(group)` and `_update(param, grad, group)`; the
-update writes into `param.data` in place, so the arrays held by the model and the graph stay
-the same objects and keep their dtype (float32 stays float32). A subclass may also override
+Subclasses implement `_check_hyperparameters(group)` and `_update(param, grad, group)` (or, as in
+torch, their own `step`, with `self.state[p]` a dict that starts empty); the update writes into
+`param.data` in place, so the arrays held by the model and the graph stay the same objects and
+keep their dtype (float32 stays float32). A subclass may also override
 `_update_group(group, updated)`, which calls `_update` for each parameter with a gradient, to take
 a common case in one loop (plain SGD does).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 import weakref
+from collections import defaultdict
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -30,7 +32,7 @@ class Optimizer:
         param-group dicts with per-group hyperparameters whose 'params' are either."""
         self.defaults = dict(defaults)
         self._check_hyperparameters(self.defaults)
-        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)  # as torch: {} before a first step
         self.param_groups: list[dict[str, Any]] = []
         self._work: dict[Tensor, tuple] = {}         # scratch arrays per parameter: see _pieces
         self._piece_work: dict[np.dtype, tuple] = {}  # scratch arrays per dtype, for pieces
@@ -141,7 +143,8 @@ class Optimizer:
         return grad
 
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
-        raise NotImplementedError
+        """Raise for a bad hyperparameter of group; the built-in optimizers check theirs (an
+        optimizer subclassed as in torch, with its own step, need not)."""
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -217,7 +220,7 @@ class Optimizer:
                                  f"{len(saved_params)} parameters in the state dict, "
                                  f"{len(group['params'])} here")
             by_index.update((int(k), p) for k, p in zip(saved_params, group["params"]))
-        state = {}
+        state = defaultdict(dict)
         for key, values in state_dict["state"].items():
             if int(key) not in by_index:
                 raise DataError(f"{self._name}.load_state_dict: state for parameter {key}, which "
