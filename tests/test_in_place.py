@@ -1,4 +1,4 @@
-"""In-place ops (add_, sub_, mul_, div_, clamp_, copy_, fill_, zero_, the augmented assignments
+"""In-place ops (add_, sub_, mul_, div_, clamp_, copy_, fill_, zero_, masked_fill_, the augmented assignments
 and index assignment) against torch: values, dtypes, aliasing, and when they are refused."""
 import numpy as np
 import pytest
@@ -14,6 +14,7 @@ UPDATES = {
     "add_alpha": lambda t, o: t.add_(o, alpha=0.5), "sub_alpha": lambda t, o: t.sub_(o, alpha=2),
     "mul_": lambda t, o: t.mul_(o), "div_": lambda t, o: t.div_(o),
     "copy_": lambda t, o: t.copy_(o),
+    "masked_fill_": lambda t, o: t.masked_fill_(t > 2, o if isinstance(o, (int, float)) else o.sum()),
 }
 OTHERS = {"number": lambda lib: 3, "row": lambda lib: lib.tensor([1.0, 2.0, 4.0]),
           "same shape": lambda lib: lib.tensor([[1.0, -2.0, 4.0], [0.5, 3.0, -1.0]])}
@@ -94,6 +95,8 @@ GRAPH_UPDATES = {
     "copy_": lambda h, w, lib: h.copy_(w[0]),
     "setitem-int": lambda h, w, lib: h.__setitem__(1, w[0] * 5),
     "setitem-mask": lambda h, w, lib: h.__setitem__(h > 1, 0.0),
+    "masked_fill_": lambda h, w, lib: h.masked_fill_(lib.tensor([True, False, True]), 2.0),
+    "masked_fill_-tensor": lambda h, w, lib: h.masked_fill_(h < 0, w[0, 1] * 3),
     "setitem-array": lambda h, w, lib: h.__setitem__((slice(None), lib.tensor([2, 0])), w[:, :2] * w[:, 1:]),
 }
 

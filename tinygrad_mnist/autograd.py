@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .errors import ShapeError
+from .errors import DTypeError, ShapeError
 
 _grad_enabled = True
 _scope: tuple = ()  # the nn.Module calls in progress, outermost first (for draw_graph's clusters)
@@ -385,6 +385,7 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
     wanted = None if inputs is None else {(t._ctx if t._ctx is not None else t) for t in inputs}
     captured = {}
     retained = _retained or None
+    hooks = _hooks or None
     heap = [(-n.seq, n) for n in node_grads]
     heapq.heapify(heap)
     pop, push = heapq.heappop, heapq.heappush
@@ -394,6 +395,8 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
         while heap:
             node = pop(heap)[1]
             grad = node_grads.pop(node)
+            if hooks is not None and grad is not None and id(node) in hooks:
+                grad = _run_hooks(hooks[id(node)][1], grad)
             if wanted is not None and node in wanted:
                 captured[node] = grad
             if retained is not None and grad is not None and node in retained:
@@ -423,6 +426,10 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
                     leaf_grads[e] = leaf_grads[e] + g if e in leaf_grads else g
             if not retain_graph:
                 node._release()
+        if hooks is not None:  # a leaf's hooks see its whole gradient, before it reaches .grad
+            for leaf, g in leaf_grads.items():
+                if id(leaf) in hooks:
+                    leaf_grads[leaf] = _run_hooks(hooks[id(leaf)][1], g)
     finally:
         _grad_enabled = prev_mode
     if wanted is None:
@@ -442,6 +449,54 @@ def _retain(tensor, grad) -> None:
         return
     grad = grad.clone() if isinstance(grad, _Tensor) else _make_tensor(np.array(grad), None)
     tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+
+
+# Tensor.register_hook's functions, in the order registered: id(node of a non-leaf, or leaf) ->
+# (a weak reference to it, the list). By id, since weak keys would compare Tensors with ==.
+# A non-leaf's hooks stay on its node, so after an in-place op they see the old version's
+# gradient, as in torch.
+_hooks: dict = {}
+
+
+class RemovableHandle:
+    """What register_hook returns: remove() takes the hook off again, as torch's handle."""
+
+    def __init__(self, target, hook: Callable):
+        key = id(target)
+        entry = _hooks.get(key)
+        if entry is None:  # the entry goes when target does
+            entry = _hooks[key] = (weakref.ref(target, lambda _, key=key: _hooks.pop(key, None)), [])
+        entry[1].append(hook)
+        self._key, self._entry, self._hook = key, entry, hook
+
+    def remove(self) -> None:
+        hooks = self._entry[1]
+        if self._hook in hooks:
+            hooks.remove(self._hook)
+            if not hooks and _hooks.get(self._key) is self._entry:  # so backward has none to look for
+                del _hooks[self._key]
+
+
+def _run_hooks(hooks: list, grad):
+    """grad after each hook in turn (one that returns None leaves it as it is). A hook gets a
+    Tensor: with arrays, a copy, since the array may flow on to other inputs too."""
+    on_tensors = isinstance(grad, _Tensor)
+    for hook in list(hooks):
+        out = hook(grad if on_tensors else _make_tensor(np.array(grad), None))
+        if out is None:
+            continue
+        name = getattr(hook, "__name__", type(hook).__name__)
+        if not isinstance(out, _Tensor):
+            raise DTypeError(f"register_hook: the hook {name!r} must return a Tensor or None, "
+                             f"got {type(out).__name__}")
+        if out.shape != grad.shape:
+            raise ShapeError(f"register_hook: the hook {name!r} changed the gradient's shape from "
+                             f"{grad.shape} to {out.shape}")
+        if out.dtype != grad.dtype:
+            raise DTypeError(f"register_hook: the hook {name!r} changed the gradient's dtype from "
+                             f"{grad.dtype} to {out.dtype}")
+        grad = out if on_tensors else out.data
+    return grad
 
 
 def _fit(node: Function, grad, shape: tuple, dtype: np.dtype):

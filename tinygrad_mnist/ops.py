@@ -500,6 +500,19 @@ class Expand(Function):
     def backward(self, g): return g  # the engine sums it back to the input's shape
 
 
+class Flip(Function):
+    """The elements in reverse order along dims: a copy, as in torch (np.flip alone is a view)."""
+    array_backward = True
+    def forward(self, a, dims):
+        self.save(dims)
+        self.args = {"dims": dims}
+        return np.flip(a, dims).copy()
+
+    def backward(self, g):
+        dims = self.saved[0]
+        return np.flip(g, dims) if type(g) is np.ndarray else Flip.apply(g, dims=dims)
+
+
 class GetItem(Function):
     """a[select][index], where select is a basic index (a view) or None."""
     def forward(self, a, index, select):

@@ -17,9 +17,11 @@ from .errors import ConfigError, DTypeError, ShapeError
 
 float16, float32, float64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
 uint8, int32, int64, bool_ = np.dtype("uint8"), np.dtype("int32"), np.dtype("int64"), np.dtype(bool)
+int8, int16 = np.dtype("int8"), np.dtype("int16")
 default_float = float32
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
+TopK = namedtuple("TopK", ["values", "indices"])
 
 
 class Tensor:
@@ -89,6 +91,16 @@ class Tensor:
         if self._ctx is not None:
             autograd._retained[self._ctx] = weakref.ref(self)
 
+    def register_hook(self, hook) -> autograd.RemovableHandle:
+        """Call hook(grad) with this tensor's gradient at each backward; a Tensor it returns
+        replaces the gradient (for a leaf, before it is added to .grad), as torch. Returns a handle
+        whose remove() takes the hook off."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require grad")
+        if not callable(hook):
+            raise DTypeError(f"register_hook: hook must be callable, got {type(hook).__name__}")
+        return autograd.RemovableHandle(self._ctx or self, hook)
+
     @property
     def retains_grad(self) -> bool:
         """Whether retain_grad() was called on this non-leaf tensor."""
@@ -133,6 +145,9 @@ class Tensor:
 
     def clamp_(self, min=None, max=None) -> Tensor:
         return self._in_place("clamp_", lambda: self.clamp(min, max), min, max)
+
+    def masked_fill_(self, mask, value) -> Tensor:
+        return self._in_place("masked_fill_", lambda: self.masked_fill(mask, value), value)
 
     __iadd__, __isub__, __imul__, __itruediv__, __ipow__ = add_, sub_, mul_, div_, pow_
     def __ifloordiv__(self, other): return self._in_place("floor_divide_", lambda: self // other, other)
@@ -331,7 +346,24 @@ class Tensor:
 
     def __abs__(self): return self.abs()
 
-    add, sub, mul, div, pow, matmul = __add__, __sub__, __mul__, __truediv__, __pow__, __matmul__
+    mul, div, pow, matmul = __mul__, __truediv__, __pow__, __matmul__
+
+    def add(self, other, *, alpha=1) -> Tensor:
+        """self + alpha * other, as torch.add."""
+        return self + self._times_alpha(other, alpha, "add")
+
+    def sub(self, other, *, alpha=1) -> Tensor:
+        """self - alpha * other, as torch.sub."""
+        return self - self._times_alpha(other, alpha, "sub")
+
+    def _times_alpha(self, other, alpha, op: str):
+        if alpha == 1:
+            return other
+        a, b = _operands(self, other)
+        if _number_kind(alpha) == "f" and a.data.dtype.kind != "f":
+            raise DTypeError(f"{op}: alpha must be an integer for integer or bool tensors (as in torch), got "
+                             f"alpha={alpha!r} with dtype {a.data.dtype}")
+        return b * alpha
 
     def neg(self) -> Tensor: return ops.Neg.apply(self)
     def exp(self) -> Tensor: return ops.Exp.apply(_float_input(self))
@@ -401,6 +433,10 @@ class Tensor:
         value = value.to(self.dtype) if isinstance(value, Tensor) else np.asarray(value).astype(self.dtype)
         return where(mask, value, self)
 
+    def isnan(self) -> Tensor: return _make_tensor(np.asarray(np.isnan(self.data)), None)
+    def isinf(self) -> Tensor: return _make_tensor(np.asarray(np.isinf(self.data)), None)
+    def isfinite(self) -> Tensor: return _make_tensor(np.asarray(np.isfinite(self.data)), None)
+
     def sign(self) -> Tensor:
         """-1, 0 or 1 per element; recorded, as torch, with a zero gradient."""
         return ops.Sign.apply(self)
@@ -433,7 +469,13 @@ class Tensor:
 
     def float(self) -> Tensor: return self.to(float32)
     def double(self) -> Tensor: return self.to(float64)
+    def half(self) -> Tensor: return self.to(float16)
     def long(self) -> Tensor: return self.to(int64)
+    def int(self) -> Tensor: return self.to(int32)
+    def short(self) -> Tensor: return self.to(int16)
+    def byte(self) -> Tensor: return self.to(uint8)
+    def bool(self) -> Tensor: return self.to(bool_)
+    def type_as(self, other: Tensor) -> Tensor: return self.to(other.dtype)
     def clone(self) -> Tensor: return ops.Copy.apply(self, dtype=self.data.dtype)
 
     # ---- reductions --------------------------------------------------------------------------
@@ -493,6 +535,24 @@ class Tensor:
             return MinMax(*self.reshape(1)._extreme(0, False, largest))
         values = ops.Extreme.apply(self, dim=dim, keepdim=keepdim, largest=largest)
         return MinMax(values, self.argmax(dim, keepdim) if largest else self.argmin(dim, keepdim))
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> TopK:
+        """(values, indices) of the k largest (or smallest) elements along dim, in order (also
+        with sorted=False, where torch allows any order); NaN counts as the largest, as torch.
+        The gradient flows through the values to the elements picked."""
+        dim = _dim(dim, self.ndim)
+        source = self.reshape(1) if self.ndim == 0 else self
+        n = source.shape[dim]
+        if not isinstance(k, (int, np.integer)) or not 0 <= k <= n:
+            raise IndexError(f"topk: k={k} is out of range for dim {dim} of size {n} (expected 0 to {n})")
+        order = np.argsort(source.data, axis=dim, kind="stable")  # ascending, NaN last
+        if largest:
+            order = np.flip(order, dim)
+        indices = order[(slice(None),) * dim + (slice(0, k),)].astype(int64)
+        values = source.gather(dim, indices)
+        if self.ndim == 0:
+            return TopK(values.reshape(()), _make_tensor(indices.reshape(()), None))
+        return TopK(values, _make_tensor(indices, None))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False, *, axis=None) -> Tensor:
         dim = _dim_or_axis(dim, axis, "argmax")
@@ -619,6 +679,9 @@ class Tensor:
             return self.reshape(1)
         return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
 
+    def view_as(self, other: Tensor) -> Tensor: return self.reshape(other.shape)
+    def reshape_as(self, other: Tensor) -> Tensor: return self.reshape(other.shape)
+
     def permute(self, *dims) -> Tensor:
         dims = tuple(_dim(d, self.ndim) for d in _shape_args(dims, "permute"))
         if sorted(dims) != list(range(self.ndim)):
@@ -631,6 +694,21 @@ class Tensor:
         if self.ndim:  # a 0-d tensor accepts dims 0 and -1 and stays as it is
             dims[d0], dims[d1] = d1, d0
         return ops.Permute.apply(self, dims=tuple(dims))
+
+    def t(self) -> Tensor:
+        """The transpose of a 2-D tensor; a 0-d or 1-D one as it is (a new tensor in the graph), as torch."""
+        if self.ndim > 2:
+            raise ShapeError(f"t: expects a tensor with <= 2 dims, got shape {self.shape}; use .mT or "
+                             ".transpose(dim0, dim1)")
+        return self.T
+
+    def flip(self, *dims) -> Tensor:
+        """The elements in reverse order along dims (flip(0, 1) or flip((0, 1))), a copy, as torch."""
+        dims = _shape_args(dims, "flip")
+        axes = tuple(_dim(d, self.ndim) for d in dims)
+        if len(set(axes)) != len(axes):
+            raise ShapeError(f"flip: a dim is given more than once in dims={dims} (for {self.ndim} dims)")
+        return ops.Flip.apply(self, dims=axes if self.ndim else ())
 
     def squeeze(self, dim=None) -> Tensor:
         """Drop size-1 dims (all, or those named that have size 1)."""
@@ -704,6 +782,34 @@ class Tensor:
         n = self.shape[_dim(dim, self.ndim)]
         return self.split([0] * chunks if n == 0 else -(-n // chunks), dim)
 
+    def gather(self, dim: int, index) -> Tensor:
+        """The values at index along dim (for dim 1, out[i][j] = self[i][index[i][j]]), as
+        torch.gather; the gradient is added back at the indices, so repeated ones accumulate."""
+        dim = _dim(dim, self.ndim)
+        idx = _index_array(index, "gather")
+        if self.ndim == 0:
+            return self.reshape(1).gather(0, idx.reshape(1)).reshape(())
+        if idx.ndim != self.ndim:
+            raise ShapeError(f"gather: index must have as many dims as the input ({self.ndim}, shape "
+                             f"{self.shape}), got shape {idx.shape}")
+        if any(m > n for d, (m, n) in enumerate(zip(idx.shape, self.shape)) if d != dim):
+            raise ShapeError(f"gather: index of shape {idx.shape} is larger than the input's {self.shape} "
+                             f"outside dim {dim}")
+        _check_index_range(idx, self.shape[dim], dim, "gather")
+        grid = list(np.indices(idx.shape, sparse=True))
+        grid[dim] = idx
+        return ops.GetItem.apply(self, index=tuple(grid), select=None)
+
+    def index_select(self, dim: int, index) -> Tensor:
+        """The slices at index (1-D, or 0-d) along dim, as torch.index_select; the gradient is
+        added back at the indices, so repeated ones accumulate."""
+        dim = _dim(dim, self.ndim)
+        idx = _index_array(index, "index_select")
+        if idx.ndim > 1:
+            raise ShapeError(f"index_select: index must be 1-D (or 0-d), got shape {idx.shape}")
+        _check_index_range(idx, self.shape[dim], dim, "index_select")
+        return self[(slice(None),) * dim + (idx.reshape(-1),)]
+
     def contiguous(self) -> Tensor:
         """self if its array is C-contiguous, else a C-contiguous copy (recorded), as torch."""
         if self.data.flags.c_contiguous:
@@ -713,6 +819,21 @@ class Tensor:
     def __getitem__(self, index) -> Tensor:
         select, index = _index(index)
         return ops.GetItem.apply(self, index=index, select=select)
+
+
+def _index_array(index, op: str) -> np.ndarray:
+    """gather's and index_select's index as an integer array."""
+    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise DTypeError(f"{op}: index must be an integer tensor, got dtype {idx.dtype}")
+    return idx
+
+
+def _check_index_range(idx: np.ndarray, n: int, dim: int, op: str) -> None:
+    """Raise for an index outside 0 to n - 1 (as torch: NumPy would read a negative one from the end)."""
+    bad = idx[(idx < 0) | (idx >= n)]
+    if bad.size:
+        raise IndexError(f"{op}: index {bad[0]} is out of range for dim {dim} of size {n} (expected 0 to {n - 1})")
 
 
 # ---- the one place that decides dtypes -----------------------------------------------------

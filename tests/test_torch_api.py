@@ -1,0 +1,272 @@
+"""The rest of torch's everyday API against torch: gather, index_select, t, flip, topk, the casts and
+*_as methods, isnan/isinf/isfinite, add/sub with alpha, register_hook. Values, dtypes and gradients
+are compared with torch; float64 gradients also with finite differences."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_mnist as tg
+from tinygrad_mnist.testing import assert_matches_torch
+
+INF, NAN = math.inf, math.nan
+
+
+def check(fn, *arrays, torch_fn=None, **tol):
+    """assert_matches_torch with the same code for both libraries unless torch_fn is given."""
+    assert_matches_torch(fn, torch_fn or fn, *arrays, **tol)
+
+
+def same(ours, theirs):
+    """Equal values (NaN equal to NaN), shape and dtype."""
+    theirs = theirs.detach()
+    assert ours.dtype.name == str(theirs.dtype).removeprefix("torch."), (ours.dtype, theirs.dtype)
+    np.testing.assert_array_equal(np.asarray(ours.data), theirs.numpy())
+
+
+def raises_in_both(fn, ours_type=Exception, torch_type=Exception, match=None):
+    """fn(tg) raises ours_type (matching match) and fn(torch) raises torch_type."""
+    with pytest.raises(torch_type):
+        fn(torch)
+    with pytest.raises(ours_type, match=match):
+        fn(tg)
+
+
+def rand(shape, seed=0):
+    return np.random.default_rng(seed).uniform(-3, 3, shape)
+
+
+def gradcheck(fn, *arrays):
+    assert tg.gradcheck(fn, [tg.tensor(a, dtype=tg.float64, requires_grad=True) for a in arrays])
+
+
+# ---- gather and index_select --------------------------------------------------------------------
+
+GATHERS = [  # input shape, dim, index
+    ((3, 4), 0, [[0, 2, 2, 1], [2, 2, 0, 0]]),
+    ((3, 4), 1, [[3, 3], [0, 1], [1, 1]]),
+    ((3, 4), -1, [[1], [0]]),                    # smaller than the input outside dim
+    ((2, 3, 4), 2, np.zeros((2, 3, 6), int)),    # larger along dim
+    ((2, 3, 4), 1, [[[2, 0, 1, 1]], [[0, 0, 0, 2]]]),
+    ((5,), 0, [4, 4, 0]),
+    ((), 0, 0),
+]
+
+
+@pytest.mark.parametrize("shape, dim, index", GATHERS, ids=repr)
+def test_gather_matches_torch_with_repeated_indices_accumulating_the_gradient(shape, dim, index):
+    index = np.array(index)
+    check(lambda x: x.gather(dim, tg.tensor(index)), rand(shape), torch_fn=lambda x: x.gather(dim, torch.tensor(index)))
+    gradcheck(lambda x: x.gather(dim, tg.tensor(index)), rand(shape))
+
+
+def test_gather_takes_an_int32_index_as_torch():
+    x, index = rand((2, 3)), np.array([[2], [0]], np.int32)
+    same(tg.tensor(x).gather(1, tg.tensor(index)), torch.tensor(x).gather(1, torch.tensor(index)))
+
+
+@pytest.mark.parametrize("index, ours", [
+    (lambda L: L.tensor([[0.0], [1.0]]), tg.DTypeError),
+    (lambda L: L.tensor([0, 1]), tg.ShapeError),
+    (lambda L: L.tensor([[3], [0]]), IndexError),
+    (lambda L: L.tensor([[-1], [0]]), IndexError),
+    (lambda L: L.tensor([[0], [0], [0]]), tg.ShapeError),
+], ids=["float", "ndim", "too_large", "negative", "larger_outside_dim"])
+def test_bad_gather_indices_are_errors_as_in_torch(index, ours):
+    raises_in_both(lambda L: L.zeros(2, 3).gather(1, index(L)), ours, RuntimeError, "gather")
+
+
+@pytest.mark.parametrize("shape, dim, index", [((3, 4), 0, [2, 0, 2]), ((3, 4), 1, [3]), ((3, 4), -1, 1),
+                                               ((2, 3, 4), 1, [1, 1, 1, 0]), ((4,), 0, [])], ids=repr)
+def test_index_select_matches_torch_with_gradients(shape, dim, index):
+    index = np.array(index, dtype=np.int64)
+    check(lambda x: x.index_select(dim, tg.tensor(index)), rand(shape),
+          torch_fn=lambda x: x.index_select(dim, torch.tensor(index)))
+    gradcheck(lambda x: x.index_select(dim, tg.tensor(index)), rand(shape))
+
+
+@pytest.mark.parametrize("index, ours", [
+    (lambda L: L.tensor([0.0]), tg.DTypeError),
+    (lambda L: L.tensor([[0]]), tg.ShapeError),
+    (lambda L: L.tensor([3]), IndexError),
+    (lambda L: L.tensor([-1]), IndexError),
+], ids=["float", "2d", "too_large", "negative"])
+def test_bad_index_select_indices_are_errors_as_in_torch(index, ours):
+    raises_in_both(lambda L: L.zeros(2, 3).index_select(1, index(L)), ours, (RuntimeError, IndexError),
+                   "index_select")
+
+
+# ---- t, flip, topk --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3)], ids=repr)
+def test_t_matches_torch(shape):
+    check(lambda x: x.t() * 2, rand(shape))
+
+
+def test_t_of_more_than_two_dims_is_an_error_as_in_torch():
+    raises_in_both(lambda L: L.zeros(2, 2, 2).t(), tg.ShapeError, RuntimeError, "t: expects")
+
+
+@pytest.mark.parametrize("shape, dims", [((5,), (0,)), ((3, 4), (0, 1)), ((3, 4), (-1,)), ((2, 3, 4), (2, 0)),
+                                         ((), ()), ((2, 3), [1])], ids=repr)
+def test_flip_matches_torch_with_gradients(shape, dims):
+    check(lambda x: x.flip(dims), rand(shape))
+    gradcheck(lambda x: x.flip(dims), rand(shape))
+
+
+def test_flip_takes_dims_as_several_arguments_and_refuses_repeats_as_torch():
+    x = rand((2, 3))
+    same(tg.tensor(x).flip(0, 1), torch.tensor(x).flip(0, 1))
+    raises_in_both(lambda L: L.zeros(2, 3).flip(0, -2), tg.ShapeError, RuntimeError, "more than once")
+
+
+@pytest.mark.parametrize("shape, k, kw", [((6,), 3, {}), ((6,), 6, {"largest": False}), ((4, 5), 2, {"dim": 0}),
+                                          ((4, 5), 0, {}), ((2, 3, 4), 2, {"dim": 1, "largest": False}),
+                                          ((3, 4), 1, {"sorted": True})], ids=repr)
+def test_topk_matches_torch_with_gradients_through_the_values(shape, k, kw):
+    x = np.random.default_rng(0).permutation(math.prod(shape)).reshape(shape) / 3.0  # no ties
+    check(lambda x: x.topk(k, **kw), x)
+    gradcheck(lambda x: x.topk(k, **kw).values, x)
+    assert tg.tensor(x).topk(k, **kw).indices.dtype == tg.int64
+
+
+def test_topk_puts_nan_first_when_largest_as_torch():
+    x = [1.0, NAN, 3.0, 2.0]
+    for kw in ({}, {"largest": False}):
+        ours, theirs = tg.tensor(x).topk(2, **kw), torch.tensor(x).topk(2, **kw)
+        same(ours.values, theirs.values)
+        same(ours.indices, theirs.indices)
+
+
+def test_topk_of_a_0d_tensor_and_a_bad_k_match_torch():
+    ours, theirs = tg.tensor(3.0).topk(1), torch.tensor(3.0).topk(1)
+    same(ours.values, theirs.values)
+    same(ours.indices, theirs.indices)
+    raises_in_both(lambda L: L.zeros(2, 3).topk(4), IndexError, RuntimeError, "topk: k=4")
+    raises_in_both(lambda L: L.zeros(2, 3).topk(-1), IndexError, RuntimeError, "topk: k=-1")
+
+
+# ---- casts and the *_as methods ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("cast", ["int", "bool", "half", "short", "byte", "long", "double", "float"])
+def test_cast_methods_match_torch(cast):
+    x = np.array([0.0, 2.7, 100.0, 1.25], np.float32)  # (negatives to uint8 differ between the two)
+    same(getattr(tg.tensor(x), cast)(), getattr(torch.tensor(x), cast)())
+
+
+def test_a_float_cast_carries_the_gradient_back_in_the_inputs_dtype():
+    check(lambda x: x.half().float() * 2, np.array([1.5, -2.25]))
+
+
+def test_type_as_view_as_reshape_as_expand_as_match_torch():
+    x, other = rand((2, 3)), np.zeros((3, 2), np.float32)
+    for fn in (lambda x, o: x.type_as(o), lambda x, o: x.view_as(o), lambda x, o: x.reshape_as(o),
+               lambda x, o: x[:1].expand_as(o.T)):
+        check(fn, x, other)
+
+
+# ---- isnan, isinf, isfinite ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["isnan", "isinf", "isfinite"])
+@pytest.mark.parametrize("values, dtype", [([0.0, -INF, INF, NAN, 1e308], np.float64),
+                                           ([1.0, NAN, INF], np.float16), ([1, -2], np.int64), ([True], np.bool_)],
+                         ids=["float64", "float16", "int64", "bool"])
+def test_isnan_isinf_isfinite_match_torch(name, values, dtype):
+    x = np.array(values, dtype)
+    same(getattr(tg.tensor(x), name)(), getattr(torch.tensor(x), name)())
+
+
+# ---- add and sub with alpha ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("op", ["add", "sub"])
+@pytest.mark.parametrize("shapes", [((3, 4), (4,)), ((3, 1), (1, 4)), ((), (2,))], ids=repr)
+def test_add_and_sub_with_alpha_match_torch_with_broadcast_gradients(op, shapes):
+    check(lambda x, y: getattr(x, op)(y, alpha=2.5), rand(shapes[0], 1), rand(shapes[1], 2))
+    check(lambda x: getattr(x, op)(3, alpha=-2), rand(shapes[0]))
+
+
+def test_add_with_alpha_keeps_integer_dtypes_and_refuses_a_float_alpha_for_them_as_torch():
+    same(tg.tensor([1, 2]).add(tg.tensor([1, 1]), alpha=2), torch.tensor([1, 2]).add(torch.tensor([1, 1]), alpha=2))
+    raises_in_both(lambda L: L.tensor([1, 2]).sub(L.tensor([1, 1]), alpha=1.5), tg.DTypeError, RuntimeError, "alpha")
+
+
+# ---- register_hook -------------------------------------------------------------------------------------
+
+def _hooked_grads(lib, log):
+    a = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+    b = a * 2
+    b.retain_grad()
+    b.register_hook(lambda g: log.append(("b", g.tolist())) or g * 10)
+    a.register_hook(lambda g: log.append(("a", g.tolist())) or g + 1)
+    (b * 3 + b).sum().backward()
+    return a.grad.tolist(), b.grad.tolist()
+
+
+def test_hooks_see_the_summed_gradient_and_replace_it_as_in_torch():
+    ours_log, theirs_log = [], []
+    assert _hooked_grads(tg, ours_log) == _hooked_grads(torch, theirs_log) == ([81.0, 81.0], [40.0, 40.0])
+    assert ours_log == theirs_log == [("b", [4.0, 4.0]), ("a", [80.0, 80.0])]
+
+
+def test_a_hook_that_returns_nothing_only_observes_and_hooks_run_in_order():
+    seen = []
+    for lib in (tg, torch):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        a.register_hook(lambda g: g * 2)
+        a.register_hook(lambda g: seen.append(g.tolist()))
+        (a * 3 + a).sum().backward()  # the hooks run once, on the sum of both paths
+        seen.append(a.grad.tolist())
+    assert seen == [[8.0, 8.0], [8.0, 8.0]] * 2
+
+
+def test_hooks_apply_to_autograd_grad_and_a_removed_hook_is_gone():
+    results = []
+    for lib in (tg, torch):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        handle = a.register_hook(lambda g: g * 100)
+        b = a * 2
+        b.register_hook(lambda g: g * 5)
+        results.append([lib.autograd.grad((a * a).sum(), a)[0].tolist(), lib.autograd.grad((b * b).sum(), b)[0].tolist()])
+        handle.remove()
+        handle.remove()  # a second remove does nothing, as in torch
+        results[-1].append(lib.autograd.grad((a * a).sum(), a)[0].tolist())
+        if lib is tg:
+            assert id(a) not in tg.autograd._hooks  # nothing left for backward to look for
+    assert results[0] == results[1] == [[200.0, 400.0], [20.0, 40.0], [2.0, 4.0]]
+
+
+def test_hooks_under_create_graph_get_tensors_and_second_derivatives_see_them():
+    for lib in (tg, torch):
+        x = lib.tensor([1.5, -2.0], dtype=lib.float64, requires_grad=True)
+        y = x * x
+        y.register_hook(lambda g: g * x)
+        (gx,) = lib.autograd.grad(y.sum(), x, create_graph=True)  # d/dx sum(x^2) scaled by x: 2 x^2
+        (ggx,) = lib.autograd.grad(gx.sum(), x)
+        assert gx.tolist() == [4.5, 8.0] and ggx.tolist() == [6.0, -8.0]
+
+
+def test_register_hook_errors_match_torch():
+    raises_in_both(lambda L: L.tensor([1.0]).register_hook(print), RuntimeError, RuntimeError,
+                   "doesn't require grad")
+    for hook, ours in ((lambda g: g[:1], tg.ShapeError), (lambda g: g.double(), tg.DTypeError)):
+        for lib in (torch, tg):
+            a = lib.tensor([1.0, 2.0], requires_grad=True)
+            a.register_hook(hook)
+            with pytest.raises(ours if lib is tg else RuntimeError, match="hook"):
+                (a * 1).sum().backward()
+
+
+@pytest.mark.parametrize("op", [lambda x, L: x.gather(1, L.tensor([[2, 2], [0, 1]])),
+                                lambda x, L: x.index_select(0, L.tensor([1, 1, 0])),
+                                lambda x, L: x.flip(0, 1), lambda x, L: x.topk(2).values],
+                         ids=["gather", "index_select", "flip", "topk"])
+def test_second_derivatives_through_the_selections_match_torch(op):
+    results = []
+    for L in (tg, torch):
+        x = L.tensor(rand((2, 3)), requires_grad=True)
+        (g,) = L.autograd.grad((op(x, L) ** 3).sum(), x, create_graph=True)
+        (gg,) = L.autograd.grad((g * g).sum(), x)
+        results.append((g.detach().numpy(), gg.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
