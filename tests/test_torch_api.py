@@ -270,3 +270,49 @@ def test_second_derivatives_through_the_selections_match_torch(op):
         results.append((g.detach().numpy(), gg.numpy()))
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+# ---- dtype= on reductions and softmax -------------------------------------------------------------
+
+DTYPE_OPS = {
+    "sum": lambda x, d: x.sum(dtype=d), "sum_dim": lambda x, d: x.sum(1, keepdim=True, dtype=d),
+    "mean": lambda x, d: x.mean(dtype=d), "mean_dim": lambda x, d: x.mean(0, dtype=d),
+    "cumsum": lambda x, d: x.cumsum(1, dtype=d), "prod": lambda x, d: x.prod(1, dtype=d),
+    "softmax": lambda x, d: x.softmax(1, dtype=d), "log_softmax": lambda x, d: x.log_softmax(-1, dtype=d),
+}
+FUNCTIONAL = {
+    "F.softmax": (lambda x, d: tg.nn.functional.softmax(x, 1, dtype=d),
+                  lambda x, d: torch.nn.functional.softmax(x, 1, dtype=d)),
+    "F.log_softmax": (lambda x, d: tg.nn.functional.log_softmax(x, 0, dtype=d),
+                      lambda x, d: torch.nn.functional.log_softmax(x, 0, dtype=d)),
+}
+
+
+def _fns(name):
+    return FUNCTIONAL[name] if name in FUNCTIONAL else (DTYPE_OPS[name], DTYPE_OPS[name])
+
+
+@pytest.mark.parametrize("name", [*DTYPE_OPS, *FUNCTIONAL])
+def test_dtype_casts_the_input_first_and_the_gradient_comes_back_in_the_inputs_dtype(name):
+    ours, theirs = _fns(name)
+    x = rand((3, 4)).astype(np.float32)
+    check(lambda x: ours(x, tg.float64), x, torch_fn=lambda x: theirs(x, torch.float64), rtol=1e-6, atol=1e-6)
+    check(lambda x: ours(x.double(), tg.float32), x.astype(np.float64),  # down to float32, back in float64
+          torch_fn=lambda x: theirs(x.double(), torch.float32), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name, dtype", [("sum", "int32"), ("sum", "float32"), ("sum_dim", "uint8"), ("mean", "float64"),
+                                         ("cumsum", "int16"), ("cumsum", "float16"), ("prod", "int32"),
+                                         ("softmax", "float32")])
+def test_dtype_of_integer_inputs_matches_torch(name, dtype):
+    x = np.array([[1, 2, 3, 4], [5, 6, 7, 250]], np.uint8)
+    ours, theirs = DTYPE_OPS[name](tg.tensor(x), np.dtype(dtype)), DTYPE_OPS[name](torch.tensor(x), getattr(torch, dtype))
+    if name == "softmax":  # exp may differ in the last bit
+        assert ours.dtype == tg.float32
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+    else:
+        same(ours, theirs)
+
+
+def test_mean_with_an_integer_dtype_is_refused_as_in_torch():
+    raises_in_both(lambda L: L.tensor([1.0, 2.0]).mean(dtype=L.int64), tg.DTypeError, RuntimeError, "mean")

@@ -379,11 +379,16 @@ class Tensor:
         _need_float(self, "leaky_relu")
         return ops.LeakyReLU.apply(self, slope=negative_slope)
 
-    def softmax(self, dim: int) -> Tensor:
+    # dtype= (softmax, log_softmax and the reductions): the input is cast to it first, as in torch.
+    def softmax(self, dim: int, dtype=None) -> Tensor:
+        if dtype is not None:
+            return self.to(dtype).softmax(dim)
         _need_float(self, "softmax")
         return ops.Softmax.apply(self, dim=_dim(dim, self.ndim))
 
-    def log_softmax(self, dim: int) -> Tensor:
+    def log_softmax(self, dim: int, dtype=None) -> Tensor:
+        if dtype is not None:
+            return self.to(dtype).log_softmax(dim)
         _need_float(self, "log_softmax")
         return ops.LogSoftmax.apply(self, dim=_dim(dim, self.ndim))
 
@@ -479,13 +484,17 @@ class Tensor:
     def clone(self) -> Tensor: return ops.Copy.apply(self, dtype=self.data.dtype)
 
     # ---- reductions --------------------------------------------------------------------------
-    def sum(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
+    def sum(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor:
         dim = _dim_or_axis(dim, axis, "sum")
+        if dtype is not None:  # (integers add in int64; the result is cast, which wraps around the same)
+            return self.to(dtype).sum(dim, keepdim).to(dtype)
         source = self.long() if self.data.dtype.kind == "u" else self  # torch: int64; NumPy: uint64
         return ops.Sum.apply(source, dims=_dims(dim, self.ndim), keepdim=keepdim)
 
-    def mean(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
+    def mean(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor:
         dim = _dim_or_axis(dim, axis, "mean")
+        if dtype is not None:
+            return self.to(dtype).mean(dim, keepdim)
         _need_float(self, "mean")
         return ops.Mean.apply(self, dims=_dims(dim, self.ndim), keepdim=keepdim)
 
@@ -589,20 +598,24 @@ class Tensor:
         out = reduce(self.data, axis=_dims(dim, self.ndim), keepdims=keepdim)
         return _make_tensor(np.asarray(out, dtype=dtype), None)
 
-    def prod(self, dim: int | None = None, keepdim: bool = False, *, axis=None) -> Tensor:
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor:
         """The product of all elements, or along one dim; integers and bools give int64, as torch.
         The gradient is right where the input has zeros (see ops.Prod)."""
         dim = _dim_or_axis(dim, axis, "prod")
         if dim is not None and not isinstance(dim, (int, np.integer)):
             raise TypeError(f"prod: dim must be one int (or None), as in torch, got {type(dim).__name__}")
+        if dtype is not None:
+            return self.to(dtype).prod(dim, keepdim).to(dtype)
         source = self if self.data.dtype.kind == "f" else self.long()
         return ops.Prod.apply(source, dims=_dims(dim, self.ndim), keepdim=keepdim)
 
-    def cumsum(self, dim: int | None = None, *, axis=None) -> Tensor:
+    def cumsum(self, dim: int | None = None, *, dtype=None, axis=None) -> Tensor:
         """Cumulative sums along dim; integers and bools give int64, float16 adds in float32, as torch."""
         dim = _dim_or_axis(dim, axis, "cumsum")
         if dim is None:
             raise TypeError("cumsum() missing 1 required argument: 'dim'")
+        if dtype is not None:
+            return self.to(dtype).cumsum(dim).to(dtype)
         dim = _dim(dim, self.ndim)
         if self.data.dtype == float16:
             return self.float().cumsum(dim).to(float16)

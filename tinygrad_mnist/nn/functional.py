@@ -255,8 +255,8 @@ def sigmoid(x: Tensor) -> Tensor: return x.sigmoid()
 def tanh(x: Tensor) -> Tensor: return x.tanh()
 def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     return x.leaky_relu(negative_slope)
-def softmax(x: Tensor, dim: int = -1) -> Tensor: return x.softmax(dim)
-def log_softmax(x: Tensor, dim: int = -1) -> Tensor: return x.log_softmax(dim)
+def softmax(x: Tensor, dim: int = -1, dtype=None) -> Tensor: return x.softmax(dim, dtype)
+def log_softmax(x: Tensor, dim: int = -1, dtype=None) -> Tensor: return x.log_softmax(dim, dtype)
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
