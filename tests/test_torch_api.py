@@ -316,3 +316,35 @@ def test_dtype_of_integer_inputs_matches_torch(name, dtype):
 
 def test_mean_with_an_integer_dtype_is_refused_as_in_torch():
     raises_in_both(lambda L: L.tensor([1.0, 2.0]).mean(dtype=L.int64), tg.DTypeError, RuntimeError, "mean")
+
+
+# ---- dtype names ------------------------------------------------------------------------------------
+
+DTYPE_NAMES = ["float", "double", "half", "long", "int", "short", "bool", "uint8", "int8", "int16", "int32",
+               "int64", "float16", "float32", "float64"]
+
+
+@pytest.mark.parametrize("name", DTYPE_NAMES)
+def test_dtype_names_are_torchs(name):
+    assert getattr(tg, name) == np.dtype(str(getattr(torch, name)).removeprefix("torch."))
+    assert isinstance(getattr(tg, name), np.dtype)
+
+
+FACTORIES = {"zeros": lambda L, d: L.zeros(2, 3, dtype=d), "ones": lambda L, d: L.ones((2,), dtype=d),
+             "full": lambda L, d: L.full((2,), 1, dtype=d), "tensor": lambda L, d: L.tensor([0, 1], dtype=d),
+             "arange": lambda L, d: L.arange(3, dtype=d), "to": lambda L, d: L.tensor([1.5, 0.0]).to(d),
+             "zeros_like": lambda L, d: L.zeros_like(L.ones(2), dtype=d)}
+
+
+@pytest.mark.parametrize("make, name", [pytest.param(make, name, id=f"{f}-{name}") for f, make in FACTORIES.items()
+                                        for name in DTYPE_NAMES if (f, name) != ("arange", "bool")])  # not in torch
+def test_dtype_names_work_in_factories_and_to_as_in_torch(make, name):
+    same(make(tg, getattr(tg, name)), make(torch, getattr(torch, name)))
+
+
+def test_the_dtype_names_leave_the_builtins_alone_outside_the_package_namespace():
+    import builtins
+    import tinygrad_mnist.tensor as tensor_module
+    for name in ("float", "int", "bool"):
+        assert not hasattr(tensor_module, name) or getattr(tensor_module, name) is getattr(builtins, name)
+    assert tg.tensor([1, 0]).bool().dtype == tg.bool and bool(tg.tensor(1)) is True

@@ -3,14 +3,18 @@ from .autograd import enable_grad, grad, inference_mode, is_grad_enabled, no_gra
 from .errors import DTypeError, ShapeError
 from .rng import manual_seed
 from .tensor import (
-    Tensor, bool_, cat, chunk, float16, float32, float64, int32, int64, matmul, maximum, minimum,
-    split, stack, uint8, where,
+    Tensor, bool_, cat, chunk, float16, float32, float64, int8, int16, int32, int64, matmul, maximum,
+    minimum, split, stack, uint8, where,
 )
 from .factories import (
     arange, eye, from_numpy, full, full_like, ones, ones_like, rand, rand_like, randint, randn,
     randn_like, tensor, zeros, zeros_like,
 )
 from .gradcheck import gradcheck
+
+# torch's other names for the dtypes (here only: inside the package, float, int and bool are Python's)
+float, double, half = float32, float64, float16
+long, int, short, bool = int64, int32, int16, bool_
 from .anomaly import detect_anomaly
 from . import nn
 
