@@ -227,7 +227,8 @@ def test_hooks_apply_to_autograd_grad_and_a_removed_hook_is_gone():
         handle = a.register_hook(lambda g: g * 100)
         b = a * 2
         b.register_hook(lambda g: g * 5)
-        results.append([lib.autograd.grad((a * a).sum(), a)[0].tolist(), lib.autograd.grad((b * b).sum(), b)[0].tolist()])
+        results.append([lib.autograd.grad((a * a).sum(), a)[0].tolist(),
+                        lib.autograd.grad((b * b).sum(), b)[0].tolist()])
         handle.remove()
         handle.remove()  # a second remove does nothing, as in torch
         results[-1].append(lib.autograd.grad((a * a).sum(), a)[0].tolist())
@@ -301,12 +302,14 @@ def test_dtype_casts_the_input_first_and_the_gradient_comes_back_in_the_inputs_d
           torch_fn=lambda x: theirs(x.double(), torch.float32), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("name, dtype", [("sum", "int32"), ("sum", "float32"), ("sum_dim", "uint8"), ("mean", "float64"),
+@pytest.mark.parametrize("name, dtype", [("sum", "int32"), ("sum", "float32"), ("sum_dim", "uint8"),
+                                         ("mean", "float64"),
                                          ("cumsum", "int16"), ("cumsum", "float16"), ("prod", "int32"),
                                          ("softmax", "float32")])
 def test_dtype_of_integer_inputs_matches_torch(name, dtype):
     x = np.array([[1, 2, 3, 4], [5, 6, 7, 250]], np.uint8)
-    ours, theirs = DTYPE_OPS[name](tg.tensor(x), np.dtype(dtype)), DTYPE_OPS[name](torch.tensor(x), getattr(torch, dtype))
+    op = DTYPE_OPS[name]
+    ours, theirs = op(tg.tensor(x), np.dtype(dtype)), op(torch.tensor(x), getattr(torch, dtype))
     if name == "softmax":  # exp may differ in the last bit
         assert ours.dtype == tg.float32
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
@@ -348,3 +351,50 @@ def test_the_dtype_names_leave_the_builtins_alone_outside_the_package_namespace(
     for name in ("float", "int", "bool"):
         assert not hasattr(tensor_module, name) or getattr(tensor_module, name) is getattr(builtins, name)
     assert tg.tensor([1, 0]).bool().dtype == tg.bool and bool(tg.tensor(1)) is True
+
+
+# ---- factories ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, kw", [((2, 3), {}), (((2, 3),), {"dtype": tg.long}), ((0,), {})], ids=repr)
+def test_empty_and_empty_like_have_torchs_shapes_and_dtypes(args, kw):
+    ours, theirs = tg.empty(*args, **kw), torch.empty(*args, **{k: getattr(torch, v.name) for k, v in kw.items()})
+    assert ours.shape == tuple(theirs.shape) and ours.dtype.name == str(theirs.dtype).removeprefix("torch.")
+    like = tg.empty_like(tg.zeros(2, 3, dtype=tg.float64))
+    assert like.shape == (2, 3) and like.dtype == tg.float64
+    assert tg.empty_like(tg.zeros(2), dtype=tg.int8).dtype == tg.int8
+    assert tg.empty(2, requires_grad=True).requires_grad
+
+
+@pytest.mark.parametrize("start, end, steps", [(0, 1, 5), (-3.7, 12.1, 50), (1e6, -2.5, 1001), (3, 3, 1),
+                                               (0, 100, 50), (0, 1, 0), (2.5, -1, 2), (0.1, 0.7, 7)], ids=repr)
+@pytest.mark.parametrize("dtype", [None, "float64", "int64", "int32"])
+def test_linspace_matches_torch(start, end, steps, dtype):
+    ours = tg.linspace(start, end, steps, dtype=dtype and np.dtype(dtype))
+    theirs = torch.linspace(start, end, steps, dtype=dtype and getattr(torch, dtype))
+    if ours.dtype.kind in "iu":
+        same(ours, theirs)
+    else:  # torch's vectorized steps differ from a single rounding in the last bit
+        assert ours.dtype == np.dtype(dtype or "float32")
+        scale = max(abs(start), abs(end))
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=0, atol=4 * np.finfo(ours.dtype).eps * scale)
+        assert ours.tolist()[::steps - 1 or 1] == theirs.tolist()[::steps - 1 or 1]  # the ends exactly
+
+
+def test_linspace_needs_steps_and_refuses_negative_ones_as_torch():
+    raises_in_both(lambda L: L.linspace(0, 1), TypeError, TypeError)
+    raises_in_both(lambda L: L.linspace(0, 1, -1), ValueError, RuntimeError, "linspace: steps must be non-negative")
+    assert tg.linspace(0, 1, 3, requires_grad=True).requires_grad
+
+
+def test_randint_like_draws_in_the_tensors_shape_and_dtype_as_torch():
+    x = tg.zeros(200, 3)
+    for args in ((5,), (2, 5)):
+        ours, theirs = tg.randint_like(x, *args), torch.randint_like(torch.zeros(200, 3), *args)
+        assert ours.shape == tuple(theirs.shape) and ours.dtype == tg.float32
+        assert set(np.unique(ours.numpy())) == set(np.unique(theirs.numpy())) == set(range(*((0,) + args)[-2:]))
+    assert tg.randint_like(tg.zeros(2, dtype=tg.int8), 3).dtype == tg.int8
+    assert tg.randint_like(x, 3, dtype=tg.long).dtype == tg.int64
+    tg.manual_seed(1)
+    first = tg.randint_like(x, 9)
+    tg.manual_seed(1)
+    assert (tg.randint_like(x, 9) == first).all()

@@ -7,8 +7,8 @@ from .tensor import (
     minimum, split, stack, uint8, where,
 )
 from .factories import (
-    arange, eye, from_numpy, full, full_like, ones, ones_like, rand, rand_like, randint, randn,
-    randn_like, tensor, zeros, zeros_like,
+    arange, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
+    rand_like, randint, randint_like, randn, randn_like, tensor, zeros, zeros_like,
 )
 from .gradcheck import gradcheck
 

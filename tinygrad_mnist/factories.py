@@ -1,5 +1,5 @@
-"""Making tensors: tensor(), from_numpy() and the factories (zeros, ones, full, arange, eye, rand,
-randn, randint and the *_like forms), with torch's arguments and default dtypes."""
+"""Making tensors: tensor(), from_numpy() and the factories (zeros, ones, empty, full, arange,
+linspace, eye, rand, randn, randint and the *_like forms), with torch's arguments and default dtypes."""
 from __future__ import annotations
 
 from typing import Iterable
@@ -39,6 +39,11 @@ def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
     return _factory(np.ones(_shape_args(shape, "ones"), dtype or default_float), requires_grad)
 
 
+def empty(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of shape whose values are whatever was in its memory, as torch.empty."""
+    return _factory(np.empty(_shape_args(shape, "empty"), dtype or default_float), requires_grad)
+
+
 def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     shape = _shape_args((shape,), "full") if not isinstance(shape, int) else (shape,)
     dtype = dtype or _NUMBER_DTYPES[_number_kind(fill_value)]
@@ -60,6 +65,18 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     if np.dtype(dtype).kind == "f":  # each value start + i * step in float64, rounded once, as torch
         return _factory(np.arange(start, end, step, dtype=float64).astype(dtype), requires_grad)
     return _factory(np.arange(start, end, step, dtype=dtype), requires_grad)
+
+
+def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
+    """steps evenly spaced values from start to end, both included (float32 by default), each
+    computed in float64 and rounded once. For an integer dtype, start and end are first truncated
+    to integers and the values then truncated, as in torch."""
+    if steps < 0:
+        raise ValueError(f"linspace: steps must be non-negative, got {steps}")
+    dtype = np.dtype(dtype or default_float)
+    if dtype.kind != "f":
+        start, end = int(start), int(end)
+    return _factory(np.linspace(start, end, steps).astype(dtype), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -112,6 +129,15 @@ def full_like(t: Tensor, fill_value, dtype=None, requires_grad: bool = False) ->
 
 def rand_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
     return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def empty_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return empty(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def randint_like(t: Tensor, low: int, high: int | None = None, dtype=None) -> Tensor:
+    """randint in t's shape and dtype (or dtype): randint_like(t, high) or (t, low, high), as torch."""
+    return randint(low, high, t.shape).to(dtype or t.dtype)
 
 
 def randn_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
