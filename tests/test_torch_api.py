@@ -398,3 +398,73 @@ def test_randint_like_draws_in_the_tensors_shape_and_dtype_as_torch():
     first = tg.randint_like(x, 9)
     tg.manual_seed(1)
     assert (tg.randint_like(x, 9) == first).all()
+
+
+# ---- module-level functions ------------------------------------------------------------------------------
+
+X34 = rand((3, 4))
+UNARY_FUNCTIONS = {  # name: (args after the input, kwargs); the same call in both libraries
+    "argmax": ((), {}), "argmin": ((1,), {"keepdim": True}),
+    "sum": ((), {}), "mean": ((1,), {"keepdim": True}),
+    "exp": ((), {}), "tanh": ((), {}), "sigmoid": ((), {}), "relu": ((), {}), "abs": ((), {}),
+    "softmax": ((1,), {}), "log_softmax": ((0,), {}), "flatten": ((), {}), "reshape": (((2, 6),), {}),
+    "transpose": ((0, 1), {}), "squeeze": ((), {}), "unsqueeze": ((1,), {}), "clamp": ((-1.0, 1.0), {}),
+    "clip": ((), {"min": 0.5}), "topk": ((2,), {"dim": 0}), "flip": (((0, 1),), {}), "t": ((), {}),
+    "gather": ((1, "index"), {}), "index_select": ((0, "index1d"), {}), "cumsum": ((1,), {}),
+    "prod": ((0,), {}), "permute": (((1, 0),), {}), "isnan": ((), {}), "isinf": ((), {}), "isfinite": ((), {}),
+    "max": ((), {}), "max_dim": ((1,), {}), "max_keepdim": ((0, True), {}), "min": ((), {}),
+    "min_dim": ((1,), {"keepdim": True}),
+}
+INDICES = {"index": np.array([[0, 0], [3, 1], [2, 2]]), "index1d": np.array([2, 0, 2])}
+
+
+def _call(lib, name, x, args, kwargs):
+    args = [lib.tensor(INDICES[a]) if isinstance(a, str) else a for a in args]
+    return getattr(lib, name.split("_")[0] if name.startswith(("max_", "min_")) else name)(x, *args, **kwargs)
+
+
+@pytest.mark.parametrize("name", UNARY_FUNCTIONS)
+def test_module_level_functions_match_torch_with_gradients(name):
+    args, kwargs = UNARY_FUNCTIONS[name]
+    x = X34 if name not in ("sqrt", "log") else np.abs(X34) + 0.5
+    check(lambda x: _call(tg, name, x, args, kwargs), x, torch_fn=lambda x: _call(torch, name, x, args, kwargs))
+
+
+@pytest.mark.parametrize("name", ["sqrt", "log"])
+def test_module_level_sqrt_and_log_match_torch(name):
+    check(lambda x: getattr(tg, name)(x), np.abs(X34) + 0.5, torch_fn=lambda x: getattr(torch, name)(x))
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("shapes", [((3, 4), (4,)), ((3, 1), (1, 4))], ids=repr)
+def test_max_and_min_of_two_tensors_are_elementwise_with_broadcast_gradients_as_torch(name, shapes):
+    check(lambda x, y: getattr(tg, name)(x, y), rand(shapes[0], 1), rand(shapes[1], 2),
+          torch_fn=lambda x, y: getattr(torch, name)(x, y))
+
+
+def test_max_along_a_dim_returns_values_and_indices_by_name_as_torch():
+    ours, theirs = tg.max(tg.tensor(X34), 1), torch.max(torch.tensor(X34), 1)
+    same(ours.values, theirs.values)
+    same(ours.indices, theirs.indices)
+
+
+@pytest.mark.parametrize("name", ["eq", "ne", "gt", "lt", "ge", "le"])
+def test_module_level_comparisons_match_torch(name):
+    a, b = np.array([[1.0, 2.0, 3.0]]), np.array([[2.0], [1.0]])
+    same(getattr(tg, name)(tg.tensor(a), tg.tensor(b)), getattr(torch, name)(torch.tensor(a), torch.tensor(b)))
+    same(getattr(tg, name)(tg.tensor(a), 2.0), getattr(torch, name)(torch.tensor(a), 2.0))
+
+
+def test_module_level_numel_sum_dtype_and_softmax_dtype_match_torch():
+    assert tg.numel(tg.zeros(3, 4)) == torch.numel(torch.zeros(3, 4)) == 12
+    same(tg.sum(tg.tensor([1, 2], dtype=tg.uint8), dtype=tg.int16),
+         torch.sum(torch.tensor([1, 2], dtype=torch.uint8), dtype=torch.int16))
+    check(lambda x: tg.softmax(x, 0, dtype=tg.float64), X34.astype(np.float32),
+          torch_fn=lambda x: torch.softmax(x, 0, dtype=torch.float64), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["exp", "sum", "max", "reshape", "eq"])
+def test_module_level_functions_of_something_other_than_a_tensor_are_a_type_error_as_in_torch(name):
+    args = {"reshape": ((2,),), "eq": (1.0,)}.get(name, ())
+    raises_in_both(lambda L: getattr(L, name)([1.0, 2.0], *args), tg.DTypeError, TypeError,
+                   f"{name}: input must be a Tensor, got list")

@@ -10,6 +10,11 @@ from .factories import (
     arange, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
     rand_like, randint, randint_like, randn, randn_like, tensor, zeros, zeros_like,
 )
+from .functions import (
+    abs, argmax, argmin, clamp, clip, cumsum, eq, exp, flatten, flip, gather, ge, gt, index_select, isfinite,
+    isinf, isnan, le, log, log_softmax, lt, max, mean, min, ne, numel, permute, prod, relu, reshape,
+    sigmoid, softmax, sqrt, squeeze, sum, t, tanh, topk, transpose, unsqueeze,
+)
 from .gradcheck import gradcheck
 
 # torch's other names for the dtypes (here only: inside the package, float, int and bool are Python's)

@@ -1,0 +1,91 @@
+"""torch's module-level forms of the Tensor methods (tg.sum(x, 1), tg.max(x, dim), tg.exp(x), ...),
+each a call of the method. (This module's sum, max, min and abs hide Python's, so it uses none of them.)"""
+from __future__ import annotations
+
+from .errors import DTypeError
+from .tensor import Tensor
+
+
+def _tensor(input, op: str) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise DTypeError(f"{op}: input must be a Tensor, got {type(input).__name__}; make one with tg.tensor()")
+    return input
+
+
+def argmax(input, dim=None, keepdim: bool = False) -> Tensor: return _tensor(input, "argmax").argmax(dim, keepdim)
+def argmin(input, dim=None, keepdim: bool = False) -> Tensor: return _tensor(input, "argmin").argmin(dim, keepdim)
+
+
+def max(input, dim=None, keepdim: bool = False):
+    """max(x): the largest value; max(x, dim, keepdim=False): (values, indices); max(x, other):
+    the elementwise maximum, as torch.max."""
+    return _tensor(input, "max").max(dim, keepdim)
+
+
+def min(input, dim=None, keepdim: bool = False):
+    """min(x), min(x, dim, keepdim=False) or min(x, other), as torch.min."""
+    return _tensor(input, "min").min(dim, keepdim)
+
+
+def sum(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    return _tensor(input, "sum").sum(dim, keepdim, dtype=dtype)
+
+
+def mean(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    return _tensor(input, "mean").mean(dim, keepdim, dtype=dtype)
+
+
+def prod(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    return _tensor(input, "prod").prod(dim, keepdim, dtype=dtype)
+
+
+def cumsum(input, dim: int, *, dtype=None) -> Tensor: return _tensor(input, "cumsum").cumsum(dim, dtype=dtype)
+def exp(input) -> Tensor: return _tensor(input, "exp").exp()
+def log(input) -> Tensor: return _tensor(input, "log").log()
+def sqrt(input) -> Tensor: return _tensor(input, "sqrt").sqrt()
+def abs(input) -> Tensor: return _tensor(input, "abs").abs()
+def tanh(input) -> Tensor: return _tensor(input, "tanh").tanh()
+def sigmoid(input) -> Tensor: return _tensor(input, "sigmoid").sigmoid()
+def relu(input) -> Tensor: return _tensor(input, "relu").relu()
+def softmax(input, dim: int, dtype=None) -> Tensor: return _tensor(input, "softmax").softmax(dim, dtype)
+def log_softmax(input, dim: int, dtype=None) -> Tensor: return _tensor(input, "log_softmax").log_softmax(dim, dtype)
+
+
+def clamp(input, min=None, max=None) -> Tensor: return _tensor(input, "clamp").clamp(min, max)
+
+
+clip = clamp
+
+
+def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    return _tensor(input, "flatten").flatten(start_dim, end_dim)
+
+
+def reshape(input, shape) -> Tensor: return _tensor(input, "reshape").reshape(shape)
+def transpose(input, dim0: int, dim1: int) -> Tensor: return _tensor(input, "transpose").transpose(dim0, dim1)
+def permute(input, dims) -> Tensor: return _tensor(input, "permute").permute(dims)
+def t(input) -> Tensor: return _tensor(input, "t").t()
+def squeeze(input, dim=None) -> Tensor: return _tensor(input, "squeeze").squeeze(dim)
+def unsqueeze(input, dim: int) -> Tensor: return _tensor(input, "unsqueeze").unsqueeze(dim)
+def flip(input, dims) -> Tensor: return _tensor(input, "flip").flip(dims)
+def gather(input, dim: int, index) -> Tensor: return _tensor(input, "gather").gather(dim, index)
+
+
+def index_select(input, dim: int, index) -> Tensor:
+    return _tensor(input, "index_select").index_select(dim, index)
+
+
+def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+    return _tensor(input, "topk").topk(k, dim, largest, sorted)
+
+
+def eq(input, other) -> Tensor: return _tensor(input, "eq") == other
+def ne(input, other) -> Tensor: return _tensor(input, "ne") != other
+def gt(input, other) -> Tensor: return _tensor(input, "gt") > other
+def lt(input, other) -> Tensor: return _tensor(input, "lt") < other
+def ge(input, other) -> Tensor: return _tensor(input, "ge") >= other
+def le(input, other) -> Tensor: return _tensor(input, "le") <= other
+def isnan(input) -> Tensor: return _tensor(input, "isnan").isnan()
+def isinf(input) -> Tensor: return _tensor(input, "isinf").isinf()
+def isfinite(input) -> Tensor: return _tensor(input, "isfinite").isfinite()
+def numel(input) -> int: return _tensor(input, "numel").numel()
