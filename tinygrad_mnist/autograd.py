@@ -384,8 +384,7 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
         target[key] = target[key] + g if key in target else g
     wanted = None if inputs is None else {(t._ctx if t._ctx is not None else t) for t in inputs}
     captured = {}
-    retained = _retained or None
-    hooks = _hooks or None
+    watched = _retained or _hooks  # whether any node needs a look (one test per node when none does)
     heap = [(-n.seq, n) for n in node_grads]
     heapq.heapify(heap)
     pop, push = heapq.heappop, heapq.heappush
@@ -395,12 +394,13 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
         while heap:
             node = pop(heap)[1]
             grad = node_grads.pop(node)
-            if hooks is not None and grad is not None and id(node) in hooks:
-                grad = _run_hooks(hooks[id(node)][1], grad)
+            if watched and grad is not None:
+                if id(node) in _hooks:
+                    grad = _run_hooks(_hooks[id(node)][1], grad)
+                if node in _retained:
+                    _retain(_retained[node](), grad)
             if wanted is not None and node in wanted:
                 captured[node] = grad
-            if retained is not None and grad is not None and node in retained:
-                _retain(retained[node](), grad)
             edges = node.next
             # A node that received no gradient at all (every path gave None) passes None on.
             in_grads = (None,) * len(edges) if grad is None else node._run_backward(grad)
@@ -426,10 +426,10 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
                     leaf_grads[e] = leaf_grads[e] + g if e in leaf_grads else g
             if not retain_graph:
                 node._release()
-        if hooks is not None:  # a leaf's hooks see its whole gradient, before it reaches .grad
+        if _hooks:  # a leaf's hooks see its whole gradient, before it reaches .grad
             for leaf, g in leaf_grads.items():
-                if id(leaf) in hooks:
-                    leaf_grads[leaf] = _run_hooks(hooks[id(leaf)][1], g)
+                if id(leaf) in _hooks:
+                    leaf_grads[leaf] = _run_hooks(_hooks[id(leaf)][1], g)
     finally:
         _grad_enabled = prev_mode
     if wanted is None:
