@@ -139,8 +139,10 @@ def test_topk_puts_nan_first_when_largest_as_torch():
         same(ours.indices, theirs.indices)
 
 
-def test_topk_of_a_0d_tensor_and_a_bad_k_match_torch():
-    ours, theirs = tg.tensor(3.0).topk(1), torch.tensor(3.0).topk(1)
+@pytest.mark.parametrize("k", [0, 1])
+def test_topk_of_a_0d_tensor_and_a_bad_k_match_torch(k):
+    check(lambda x: x.topk(k), np.array(3.0))
+    ours, theirs = tg.tensor(3.0).topk(k), torch.tensor(3.0).topk(k)
     same(ours.values, theirs.values)
     same(ours.indices, theirs.indices)
     raises_in_both(lambda L: L.zeros(2, 3).topk(4), IndexError, RuntimeError, "topk: k=4")

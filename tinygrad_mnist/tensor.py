@@ -550,18 +550,16 @@ class Tensor:
         with sorted=False, where torch allows any order); NaN counts as the largest, as torch.
         The gradient flows through the values to the elements picked."""
         dim = _dim(dim, self.ndim)
-        source = self.reshape(1) if self.ndim == 0 else self
-        n = source.shape[dim]
+        n = self.shape[dim] if self.ndim else 1
         if not isinstance(k, (int, np.integer)) or not 0 <= k <= n:
             raise IndexError(f"topk: k={k} is out of range for dim {dim} of size {n} (expected 0 to {n})")
-        order = np.argsort(source.data, axis=dim, kind="stable")  # ascending, NaN last
+        if self.ndim == 0:  # as torch: the value itself, at index 0 (for k=0 too)
+            return TopK(self.reshape(()), _make_tensor(np.zeros((), int64), None))
+        order = np.argsort(self.data, axis=dim, kind="stable")  # ascending, NaN last
         if largest:
             order = np.flip(order, dim)
         indices = order[(slice(None),) * dim + (slice(0, k),)].astype(int64)
-        values = source.gather(dim, indices)
-        if self.ndim == 0:
-            return TopK(values.reshape(()), _make_tensor(indices.reshape(()), None))
-        return TopK(values, _make_tensor(indices, None))
+        return TopK(self.gather(dim, indices), _make_tensor(indices, None))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False, *, axis=None) -> Tensor:
         dim = _dim_or_axis(dim, axis, "argmax")
