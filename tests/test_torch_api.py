@@ -470,3 +470,10 @@ def test_module_level_functions_of_something_other_than_a_tensor_are_a_type_erro
     args = {"reshape": ((2,),), "eq": (1.0,)}.get(name, ())
     raises_in_both(lambda L: getattr(L, name)([1.0, 2.0], *args), tg.DTypeError, TypeError,
                    f"{name}: input must be a Tensor, got list")
+
+
+def test_a_star_import_leaves_pythons_builtins_alone():
+    namespace = {}
+    exec("from tinygrad_mnist import *", namespace)
+    assert not {"float", "int", "bool", "sum", "max", "min", "abs"} & set(namespace)
+    assert {"Tensor", "argmax", "long", "nn", "no_grad"} <= set(namespace)

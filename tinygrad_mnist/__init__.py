@@ -1,4 +1,6 @@
 """tinygrad_mnist: a small reverse-mode autograd on NumPy with a PyTorch-shaped API."""
+import builtins as _builtins
+
 from .autograd import enable_grad, grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .errors import DTypeError, ShapeError
 from .rng import manual_seed
@@ -32,3 +34,7 @@ def __getattr__(name: str):
         from . import viz
         return getattr(viz, name)
     raise AttributeError(f"module 'tinygrad_mnist' has no attribute {name!r}")
+
+
+# A star import leaves Python's own float, int, bool, sum, max, min and abs as they are.
+__all__ = [name for name in list(globals()) if not name.startswith("_") and not hasattr(_builtins, name)]
