@@ -619,3 +619,46 @@ def test_an_optimizer_subclassed_the_torch_way_trains_as_in_torch():
             opt.step()
         results.append(w.detach().numpy())
     np.testing.assert_allclose(*results, rtol=1e-12)
+
+
+@pytest.mark.parametrize("make, make_torch", [
+    (lambda p: optim.SGD(p, lr=0.1, foreach=False, fused=None), lambda p: torch.optim.SGD(p, lr=0.1, foreach=False)),
+    (lambda p: optim.Adam(p, lr=0.1, foreach=True, capturable=False, fused=False),
+     lambda p: torch.optim.Adam(p, lr=0.1, foreach=True)),
+    (lambda p: optim.AdamW(p, lr=0.1, foreach=None), lambda p: torch.optim.AdamW(p, lr=0.1, foreach=None)),
+    (lambda p: optim.RMSprop(p, lr=0.1, capturable=False, foreach=None), lambda p: torch.optim.RMSprop(p, lr=0.1)),
+    (lambda p: optim.Adam(p, lr=0.1, weight_decay=0.5, decoupled_weight_decay=True),
+     lambda p: torch.optim.Adam(p, lr=0.1, weight_decay=0.5, decoupled_weight_decay=True)),
+], ids=["sgd", "adam", "adamw", "rmsprop", "adam-decoupled"])
+def test_torchs_implementation_flags_are_accepted_and_change_nothing(make, make_torch):
+    results = []
+    for lib, build in ((tg, make), (torch, make_torch)):
+        w = lib.tensor(np.array([1.0, -2.0, 0.5]), requires_grad=True)
+        opt = build([w])
+        for _ in range(3):
+            opt.zero_grad()
+            (w ** 2).sum().backward()
+            opt.step()
+        results.append(w.detach().numpy())
+    np.testing.assert_allclose(*results, rtol=1e-12)
+
+
+def test_differentiable_updates_are_refused_with_a_reason():
+    with pytest.raises(ValueError, match="differentiable=True .* not available"):
+        optim.Adam([tg.ones(2, requires_grad=True)], differentiable=True)
+
+
+def test_a_torch_adam_state_with_decoupled_weight_decay_loads_as_decoupled():
+    values = np.array([1.0, -2.0])
+    results = []
+    w, tw = tg.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    topt = torch.optim.Adam([tw], lr=0.1, weight_decay=0.5, decoupled_weight_decay=True)
+    opt = optim.Adam([w], lr=0.1, weight_decay=0.5)
+    opt.load_state_dict(topt.state_dict())
+    assert opt.param_groups[0]["decoupled_weight_decay"] is True
+    for lib_opt, t in ((opt, w), (topt, tw)):
+        lib_opt.zero_grad()
+        (t ** 2).sum().backward()
+        lib_opt.step()
+        results.append(t.detach().numpy())
+    np.testing.assert_allclose(*results, rtol=1e-12)

@@ -7,20 +7,21 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_flag, check_range, effective_grad
+from .optimizer import Optimizer, check_flag, check_range, check_speed_flags, effective_grad
 
 
 class Adam(Optimizer):
     """g = grad + weight_decay * p; m = lerp(m, g, 1 - beta1); v = beta2 * v + (1 - beta2) * g^2;
     v_max = max(v_max, v) with amsgrad; p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)."""
 
-    decoupled_weight_decay = False
-
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0,
-                 amsgrad: bool = False, *, maximize: bool = False):
+                 amsgrad: bool = False, *, foreach=None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused=None, decoupled_weight_decay: bool = False):
+        check_speed_flags(type(self).__name__, foreach, fused, capturable, differentiable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+                                      amsgrad=amsgrad, maximize=maximize,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
         for name in ("lr", "eps", "weight_decay"):
@@ -32,6 +33,7 @@ class Adam(Optimizer):
             check_range(self._name, f"betas[{i}]", beta, 0, 1, high_open=True)
         check_flag(self._name, "amsgrad", group["amsgrad"])
         check_flag(self._name, "maximize", group["maximize"])
+        check_flag(self._name, "decoupled_weight_decay", group["decoupled_weight_decay"])
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         state = self.state.setdefault(p, {})
@@ -42,7 +44,7 @@ class Adam(Optimizer):
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = np.zeros_like(p.data)
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        decoupled, maximize = self.decoupled_weight_decay, group["maximize"]
+        decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
         state["step"] += 1
         t = state["step"]
         bias_correction2_sqrt, step_size = (1 - beta2 ** t) ** 0.5, lr / (1 - beta1 ** t)
@@ -69,9 +71,10 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay: p *= 1 - lr * weight_decay before the Adam step."""
 
-    decoupled_weight_decay = True
-
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2,
-                 amsgrad: bool = False, *, maximize: bool = False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+                 amsgrad: bool = False, *, maximize: bool = False, foreach=None, capturable: bool = False,
+                 differentiable: bool = False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, foreach=foreach,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)

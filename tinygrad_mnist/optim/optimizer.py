@@ -269,6 +269,15 @@ def effective_grad(grad: np.ndarray, param: np.ndarray, maximize: bool, weight_d
     return grad
 
 
+def check_speed_flags(owner: str, foreach=None, fused=None, capturable: bool = False,
+                      differentiable: bool = False) -> None:
+    """torch's implementation flags: foreach, fused and capturable choose how torch runs the same
+    update (this library's update is one loop either way), so any value is accepted;
+    differentiable=True, an update that autograd can go through, is not available."""
+    if differentiable:
+        raise ConfigError(f"{owner}: differentiable=True (backpropagating through the update) is not available")
+
+
 def check_range(owner: str, name: str, value, low: float, high: float = math.inf, *,
                 low_open: bool = False, high_open: bool = False, integer: bool = False) -> None:
     """Raise DTypeError unless value is a real number (an integer if asked), ConfigError unless it
