@@ -734,3 +734,16 @@ def test_functional_activations_and_dropout_take_torchs_inplace_argument():
                          (lambda x: F.dropout(x, 0.5, training=False, inplace=True),
                           lambda x: TF.dropout(x, 0.5, training=False, inplace=True))]:
         np.testing.assert_array_equal(ours(tg.tensor(values)).numpy(), theirs(torch.tensor(values)).numpy())
+
+
+@pytest.mark.parametrize("ndim", [1, 2, 3, 4])
+def test_softmax_without_a_dim_takes_torchs_implicit_dim_with_its_warning(ndim):
+    x = rng.standard_normal((2, 3, 4, 5)[:ndim])
+    for ours, theirs in [(nn.Softmax(), torch.nn.Softmax()), (nn.LogSoftmax(), torch.nn.LogSoftmax()),
+                         (F.softmax, TF.softmax), (F.log_softmax, TF.log_softmax)]:
+        with pytest.warns(UserWarning, match="Implicit dimension choice"):
+            got = ours(tg.tensor(x))
+        with pytest.warns(UserWarning, match="Implicit dimension choice"):
+            expected = theirs(torch.tensor(x))
+        np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-12)
+    assert repr(nn.Softmax()) == repr(torch.nn.Softmax()) == "Softmax(dim=None)"

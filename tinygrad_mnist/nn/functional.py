@@ -1,6 +1,8 @@
 """nn.functional: layers and losses as functions, including the fused linear and cross-entropy."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import rng
@@ -255,8 +257,23 @@ def sigmoid(x: Tensor) -> Tensor: return x.sigmoid()
 def tanh(x: Tensor) -> Tensor: return x.tanh()
 def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     return x.leaky_relu(negative_slope)
-def softmax(x: Tensor, dim: int = -1, dtype=None) -> Tensor: return x.softmax(dim, dtype)
-def log_softmax(x: Tensor, dim: int = -1, dtype=None) -> Tensor: return x.log_softmax(dim, dtype)
+def softmax(x: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    return x.softmax(_softmax_dim(x, dim, "softmax"), dtype)
+
+
+def log_softmax(x: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    return x.log_softmax(_softmax_dim(x, dim, "log_softmax"), dtype)
+
+
+def _softmax_dim(x: Tensor, dim: int | None, op: str) -> int:
+    """dim, or without one torch's deprecated implicit choice (0 for 0-, 1- and 3-D inputs, else 1),
+    with its warning."""
+    if dim is not None:
+        return dim
+    dim = 0 if x.ndim in (0, 1, 3) else 1
+    warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to include "
+                  f"dim={dim} as an argument.", UserWarning, stacklevel=3)
+    return dim
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -102,12 +102,14 @@ class Tanh(Module):
 
 
 class Softmax(Module):
-    def __init__(self, dim: int = -1):
+    """softmax over dim; without one, over torch's implicit dim, with its warning (see F.softmax)."""
+
+    def __init__(self, dim: int | None = None):
         super().__init__()
         self.dim = dim
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.softmax(self.dim)
+        return F.softmax(x, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -115,7 +117,7 @@ class Softmax(Module):
 
 class LogSoftmax(Softmax):
     def forward(self, x: Tensor) -> Tensor:
-        return x.log_softmax(self.dim)
+        return F.log_softmax(x, self.dim)
 
 
 class Dropout(Module):
