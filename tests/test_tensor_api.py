@@ -549,3 +549,15 @@ def test_to_takes_torchs_device_and_tensor_forms():
         x.to("cuda")
     with pytest.raises(TypeError, match="expected to"):
         x.to(tg.float64, tg.float32)
+
+
+def test_the_repr_of_an_empty_tensor_gives_its_shape_as_torch():
+    for shape, kwargs in [((0, 3), {}), ((0,), {}), ((2, 0), {"dtype": np.float64})]:
+        theirs = repr(torch.zeros(*shape, **{k: getattr(torch, str(np.dtype(v))) for k, v in kwargs.items()}))
+        assert repr(tg.zeros(*shape, **kwargs)) == theirs.replace("tensor", "Tensor").replace("torch.", "")
+
+
+def test_tensor_with_a_shape_for_requires_grad_says_what_to_use():
+    with pytest.raises(TypeError, match=r"requires_grad must be True or False, got 3; .* tg.zeros\(\*shape\)"):
+        tg.Tensor(2, 3)
+    assert tg.Tensor([1.0], np.bool_(True)).requires_grad

@@ -37,6 +37,9 @@ class Tensor:
         self._ctx = None
         self.requires_grad = False
         if requires_grad:
+            if not isinstance(requires_grad, (bool, np.bool_)):  # Tensor(2, 3) is a shape in torch's legacy constructor
+                raise DTypeError(f"Tensor: requires_grad must be True or False, got {requires_grad!r}; for a "
+                                 "tensor of a given shape use tg.zeros(*shape) or tg.empty(*shape)")
             self.requires_grad_()
 
     # ---- attributes --------------------------------------------------------------------------
@@ -243,7 +246,9 @@ class Tensor:
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(", precision=4)
-        extras = [] if self.dtype in (float32, int64, bool_) else [f"dtype={self.dtype}"]
+        extras = [f"size={self.shape}"] if self.data.size == 0 and self.ndim != 1 else []  # as torch: [] alone is 1-D
+        if self.dtype not in (float32, int64, bool_):
+            extras.append(f"dtype={self.dtype}")
         if self._ctx is not None:
             extras.append(f"grad_fn={self._ctx!r}")
         elif self.requires_grad:
