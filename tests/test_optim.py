@@ -608,17 +608,22 @@ def test_an_optimizer_subclassed_the_torch_way_trains_as_in_torch():
                             p.sub_(group["lr"] * state["buf"])
         return MomentumSGD
 
-    results = []
-    for lib, base in ((tg, optim.Optimizer), (torch, torch.optim.Optimizer)):
-        w = lib.tensor(np.array([1.0, -2.0]), requires_grad=True)
-        opt = momentum_sgd(base, lib.no_grad)([w])
-        assert opt.state[w] == {}
-        for _ in range(3):
-            opt.zero_grad()
-            (w ** 2).sum().backward()
-            opt.step()
-        results.append(w.detach().numpy())
+    results = [_minimize_squares(lib, momentum_sgd(base, lib.no_grad), [1.0, -2.0], fresh_state=True)
+               for lib, base in ((tg, optim.Optimizer), (torch, torch.optim.Optimizer))]
     np.testing.assert_allclose(*results, rtol=1e-12)
+
+
+def _minimize_squares(lib, make_optimizer, values, fresh_state=False):
+    """The weights after three steps of make_optimizer on sum(w ** 2) from values."""
+    w = lib.tensor(np.array(values), requires_grad=True)
+    opt = make_optimizer([w])
+    if fresh_state:
+        assert opt.state[w] == {}
+    for _ in range(3):
+        opt.zero_grad()
+        (w ** 2).sum().backward()
+        opt.step()
+    return w.detach().numpy()
 
 
 @pytest.mark.parametrize("make, make_torch", [
@@ -631,15 +636,7 @@ def test_an_optimizer_subclassed_the_torch_way_trains_as_in_torch():
      lambda p: torch.optim.Adam(p, lr=0.1, weight_decay=0.5, decoupled_weight_decay=True)),
 ], ids=["sgd", "adam", "adamw", "rmsprop", "adam-decoupled"])
 def test_torchs_implementation_flags_are_accepted_and_change_nothing(make, make_torch):
-    results = []
-    for lib, build in ((tg, make), (torch, make_torch)):
-        w = lib.tensor(np.array([1.0, -2.0, 0.5]), requires_grad=True)
-        opt = build([w])
-        for _ in range(3):
-            opt.zero_grad()
-            (w ** 2).sum().backward()
-            opt.step()
-        results.append(w.detach().numpy())
+    results = [_minimize_squares(lib, build, [1.0, -2.0, 0.5]) for lib, build in ((tg, make), (torch, make_torch))]
     np.testing.assert_allclose(*results, rtol=1e-12)
 
 

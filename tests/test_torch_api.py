@@ -8,21 +8,8 @@ import pytest
 import torch
 
 import tinygrad_mnist as tg
-from tinygrad_mnist.testing import assert_matches_torch
 
-INF, NAN = math.inf, math.nan
-
-
-def check(fn, *arrays, torch_fn=None, **tol):
-    """assert_matches_torch with the same code for both libraries unless torch_fn is given."""
-    assert_matches_torch(fn, torch_fn or fn, *arrays, **tol)
-
-
-def same(ours, theirs):
-    """Equal values (NaN equal to NaN), shape and dtype."""
-    theirs = theirs.detach()
-    assert ours.dtype.name == str(theirs.dtype).removeprefix("torch."), (ours.dtype, theirs.dtype)
-    np.testing.assert_array_equal(np.asarray(ours.data), theirs.numpy())
+from test_tensor_api import INF, NAN, check, same  # the same comparisons as for the other Tensor methods
 
 
 def raises_in_both(fn, ours_type=Exception, torch_type=Exception, match=None):
