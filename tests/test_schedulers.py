@@ -364,3 +364,63 @@ def test_one_cycle_needs_momentum_or_betas_to_cycle():
     with pytest.raises(ConfigError, match=r"cycle_momentum=True needs an optimizer with 'momentum' or 'betas'"):
         lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=5)
     lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=5, cycle_momentum=False)
+
+
+# One scheduler of each class that steps on its own (SequentialLR and ChainedScheduler combine these).
+EACH = {
+    "StepLR": lambda lib, opt: lib.StepLR(opt, step_size=3, gamma=0.5),
+    "MultiStepLR": lambda lib, opt: lib.MultiStepLR(opt, milestones=[2, 5, 5], gamma=0.5),
+    "ExponentialLR": lambda lib, opt: lib.ExponentialLR(opt, gamma=0.9),
+    "CosineAnnealingLR": lambda lib, opt: lib.CosineAnnealingLR(opt, T_max=6, eta_min=1e-3),
+    "LambdaLR": lambda lib, opt: lib.LambdaLR(opt, lambda e: 0.9 ** e),
+    "MultiplicativeLR": lambda lib, opt: lib.MultiplicativeLR(opt, lambda e: 0.8 if e % 2 else 1.1),
+    "LinearLR": lambda lib, opt: lib.LinearLR(opt, start_factor=0.2, total_iters=6),
+    "ConstantLR": lambda lib, opt: lib.ConstantLR(opt, factor=0.5, total_iters=4),
+    "PolynomialLR": lambda lib, opt: lib.PolynomialLR(opt, total_iters=8, power=2.0),
+    "OneCycleLR": lambda lib, opt: lib.OneCycleLR(opt, max_lr=0.5, total_steps=30),
+}
+
+
+@pytest.mark.parametrize("make", EACH.values(), ids=EACH.keys())
+def test_step_with_an_epoch_warns_and_goes_there_like_torch(make):
+    """torch's deprecated step(epoch): a UserWarning, then the closed form at epoch where the
+    scheduler has one, else get_lr() with last_epoch set to epoch."""
+    ours, theirs = make(lr_scheduler, _sgd(False)), make(torch.optim.lr_scheduler, _sgd(True))
+    for epoch in [1, 2, 3, 3, 7, 4, None, None, 12, 0, None, 5]:
+        for sched in (ours, theirs):
+            sched.optimizer.step()
+            if epoch is None:
+                sched.step()
+            else:
+                with pytest.warns(UserWarning, match=r"The epoch parameter in `scheduler.step\(\)` was not necessary"):
+                    sched.step(epoch)
+        assert ours.get_last_lr() == theirs.get_last_lr(), f"epoch {epoch}"
+        assert _hyper(ours.optimizer) == _hyper(theirs.optimizer), f"epoch {epoch}"
+        assert ours.last_epoch == theirs.last_epoch
+
+
+def test_step_with_an_epoch_is_refused_by_composites_as_by_torch():
+    for lib, opt in ((lr_scheduler, _sgd(False)), (torch.optim.lr_scheduler, _sgd(True))):
+        chained = lib.ChainedScheduler([lib.ConstantLR(opt), lib.ExponentialLR(opt, 0.9)])
+        with pytest.raises(TypeError):
+            chained.step(3)
+
+
+def test_reduce_lr_on_plateau_step_with_an_epoch_warns_and_sets_last_epoch_like_torch():
+    ours = lr_scheduler.ReduceLROnPlateau(_sgd(False), patience=1)
+    theirs = torch.optim.lr_scheduler.ReduceLROnPlateau(_sgd(True), patience=1)
+    for metric, epoch in [(1.0, 3), (1.0, None), (1.0, 10), (0.5, None), (0.6, 2), (0.6, None)]:
+        for sched in (ours, theirs):
+            if epoch is None:
+                sched.step(metric)
+            else:
+                with pytest.warns(UserWarning, match=r"The epoch parameter"):
+                    sched.step(metric, epoch)
+        assert ours.get_last_lr() == theirs.get_last_lr()
+        assert ours.last_epoch == theirs.last_epoch
+
+
+def test_step_with_a_negative_epoch_is_named():
+    sched = lr_scheduler.StepLR(_sgd(False), step_size=2)
+    with pytest.warns(UserWarning), pytest.raises(ConfigError, match=r"StepLR.step: epoch must be >= 0, got -2"):
+        sched.step(-2)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import types
+import warnings
 from bisect import bisect_right
 from collections import Counter
 from typing import Any, Callable, Iterable, Sequence, SupportsFloat
@@ -20,6 +21,11 @@ from .optimizer import Optimizer, check_flag, check_range
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR",
            "MultiplicativeLR", "LinearLR", "ConstantLR", "PolynomialLR", "CosineAnnealingWarmRestarts", "OneCycleLR",
            "SequentialLR", "ChainedScheduler", "ReduceLROnPlateau"]
+
+EPOCH_DEPRECATION_WARNING = (  # torch's words
+    "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where possible. "
+    "Please use `scheduler.step()` to step the scheduler. During the deprecation, if epoch is different "
+    "from None, the closed form is used instead of the new chainable form, where available.")
 
 
 class LRScheduler:
@@ -50,15 +56,21 @@ class LRScheduler:
         """The lr of each param group for the current last_epoch."""
         raise NotImplementedError
 
-    def step(self) -> None:
-        """Advance one epoch and set the learning rates."""
-        self.last_epoch += 1
-        self._set_lrs(self.get_lr())
+    def step(self, epoch: float | None = None) -> None:
+        """Advance one epoch and set the learning rates. step(epoch), deprecated in torch, which warns,
+        goes to epoch instead."""
+        if epoch is None:
+            self.last_epoch += 1
+            self._set_lrs(self.get_lr())
+            return
+        warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        check_range(f"{type(self).__name__}.step", "epoch", epoch, 0)
+        self._go_to(epoch)
 
-    def _restart(self) -> None:
-        """Go to epoch 0, as SequentialLR does at a milestone: the closed form where there is one
-        (from base_lrs, whatever the current lrs are), else get_lr()."""
-        self.last_epoch = 0
+    def _go_to(self, epoch: float) -> None:
+        """Go to epoch, as step(epoch) does, and SequentialLR at a milestone (to epoch 0): the closed
+        form where there is one (from base_lrs, whatever the current lrs are), else get_lr()."""
+        self.last_epoch = epoch
         closed_form = getattr(self, "_closed_form_lr", None)
         self._set_lrs(closed_form() if closed_form else self.get_lr())
 
@@ -282,8 +294,8 @@ class LinearLR(LRScheduler):
         return [lr * ratio for lr in self._group_lrs()]
 
     def _closed_form_lr(self) -> list[float]:
-        done = min(self.total_iters, self.last_epoch) / self.total_iters
-        factor = self.start_factor + (self.end_factor - self.start_factor) * done
+        done = min(self.total_iters, self.last_epoch)
+        factor = self.start_factor + (self.end_factor - self.start_factor) * done / self.total_iters  # torch's order
         return [base * factor for base in self.base_lrs]
 
 
@@ -565,7 +577,7 @@ class SequentialLR(_CompositeScheduler):
         index = bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[index]
         if index > 0 and self._milestones[index - 1] == self.last_epoch:
-            scheduler._restart()
+            scheduler._go_to(0)
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
@@ -623,10 +635,16 @@ class ReduceLROnPlateau(LRScheduler):
         self.cooldown_counter = 0
         self.num_bad_epochs = 0
 
-    def step(self, metrics: SupportsFloat) -> None:
-        """Record one epoch's metric and reduce the learning rates if it has plateaued."""
+    def step(self, metrics: SupportsFloat, epoch: int | None = None) -> None:
+        """Record one epoch's metric and reduce the learning rates if it has plateaued. An epoch
+        (deprecated in torch, which warns) becomes last_epoch."""
         current = float(metrics)
-        self.last_epoch += 1
+        if epoch is None:
+            self.last_epoch += 1
+        else:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+            check_range(f"{type(self).__name__}.step", "epoch", epoch, 0)
+            self.last_epoch = epoch
         if self._is_better(current):
             self.best = current
             self.num_bad_epochs = 0
