@@ -424,3 +424,54 @@ def test_step_with_a_negative_epoch_is_named():
     sched = lr_scheduler.StepLR(_sgd(False), step_size=2)
     with pytest.warns(UserWarning), pytest.raises(ConfigError, match=r"StepLR.step: epoch must be >= 0, got -2"):
         sched.step(-2)
+
+
+LOADABLE = {**EACH,
+            "CosineAnnealingWarmRestarts": lambda lib, opt: lib.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2),
+            "SequentialLR": lambda lib, opt: lib.SequentialLR(opt, [lib.LinearLR(opt, 0.5, total_iters=3),
+                                                                    lib.ExponentialLR(opt, 0.9)], [3]),
+            "ChainedScheduler": lambda lib, opt: lib.ChainedScheduler([lib.ConstantLR(opt, 0.5, 4),
+                                                                       lib.StepLR(opt, 2)]),
+            "ReduceLROnPlateau": lambda lib, opt: lib.ReduceLROnPlateau(opt, mode="max", patience=1, cooldown=1)}
+
+
+def _step(sched, step):
+    sched.optimizer.step()
+    if isinstance(sched, (lr_scheduler.ReduceLROnPlateau, torch.optim.lr_scheduler.ReduceLROnPlateau)):
+        sched.step(-abs(step - 3))  # better until step 3, then worse
+    else:
+        sched.step()
+
+
+@pytest.mark.parametrize("make", LOADABLE.values(), ids=LOADABLE.keys())
+def test_a_torch_schedulers_state_dict_loads_and_the_schedule_goes_on_as_in_torch(make):
+    theirs = make(torch.optim.lr_scheduler, _sgd(True))
+    for step in range(5):
+        _step(theirs, step)
+    opt = _sgd(False)
+    ours = make(lr_scheduler, opt)
+    opt.load_state_dict(theirs.optimizer.state_dict())
+    ours.load_state_dict(theirs.state_dict())
+    assert ours.get_last_lr() == theirs.get_last_lr()
+    for step in range(5, 15):
+        _step(ours, step)
+        _step(theirs, step)
+        assert ours.get_last_lr() == theirs.get_last_lr(), f"step {step}"
+        assert _hyper(ours.optimizer) == _hyper(theirs.optimizer), f"step {step}"
+
+
+@pytest.mark.parametrize("make", LOADABLE.values(), ids=LOADABLE.keys())
+def test_our_scheduler_state_dict_round_trips_and_unknown_keys_are_refused(make):
+    first = make(lr_scheduler, _sgd(False))
+    for step in range(5):
+        _step(first, step)
+    second = make(lr_scheduler, _sgd(False))
+    second.optimizer.load_state_dict(first.optimizer.state_dict())
+    second.load_state_dict(first.state_dict())
+    for step in range(5, 10):
+        _step(first, step)
+        _step(second, step)
+        assert first.get_last_lr() == second.get_last_lr()
+    name = type(second).__name__
+    with pytest.raises(DataError, match=rf"{name}.load_state_dict: unexpected keys \['bogus'\]"):
+        second.load_state_dict({**second.state_dict(), "bogus": 1})

@@ -31,6 +31,10 @@ EPOCH_DEPRECATION_WARNING = (  # torch's words
 class LRScheduler:
     """Base: at each step(), set every param group's lr to what get_lr() computes."""
 
+    # In a torch scheduler's state_dict: the count of steps behind its warnings about the order of
+    # optimizer.step() and scheduler.step(), and the flag behind its warning about calling get_lr()
+    _torch_only_keys = frozenset({"_step_count", "_get_lr_called_within_step"})
+
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         """Start the schedule (last_epoch=-1), or resume it after last_epoch epochs."""
         _check_optimizer(type(self).__name__, optimizer)
@@ -88,11 +92,15 @@ class LRScheduler:
         return {k: list(v) if isinstance(v, list) else v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore what state_dict() returned (for instance after unflatten_state_dict)."""
-        unknown = sorted(set(state_dict) - set(self.state_dict()))
+        """Restore what state_dict() returned (for instance after unflatten_state_dict), or what the
+        torch scheduler of the same class returned (its bookkeeping that means nothing here is left out)."""
+        state = {k: v for k, v in state_dict.items() if k not in self._torch_only_keys}
+        unknown = sorted(set(state) - set(self.state_dict()))
         if unknown:
-            raise DataError(f"{type(self).__name__}.load_state_dict: unexpected keys {unknown}")
-        self.__dict__.update({k: list(v) if isinstance(v, (list, tuple)) else v for k, v in state_dict.items()})
+            name = type(self).__name__
+            raise DataError(f"{name}.load_state_dict: unexpected keys {unknown}; expected those of a {name}'s "
+                            f"state_dict(), ours or torch's")
+        self.__dict__.update({k: list(v) if isinstance(v, (list, tuple)) else v for k, v in state.items()})
 
     def _group_lrs(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
@@ -609,6 +617,8 @@ class ChainedScheduler(_CompositeScheduler):
 class ReduceLROnPlateau(LRScheduler):
     """Multiply the lr by factor (not below min_lr) once the metric has not improved by more than
     threshold for more than patience epochs; then wait cooldown epochs before counting again."""
+
+    _torch_only_keys = LRScheduler._torch_only_keys | {"mode_worse"}  # torch recomputes it from mode on loading
 
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
                  threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
