@@ -796,3 +796,114 @@ def test_popitem_of_an_empty_parameter_dict_is_a_key_error_as_in_torch():
     for lib in (nn, torch.nn):
         with pytest.raises(KeyError):
             lib.ParameterDict().popitem()
+
+
+def _with_buffer(net):
+    net.encoder[0].register_buffer("steps", (torch if isinstance(net, torch.nn.Module) else tg).zeros(2))
+    return net
+
+
+def test_get_submodule_parameter_and_buffer_find_what_torch_finds():
+    ours, theirs = _with_buffer(Net()), _with_buffer(TorchNet())
+    theirs.note = ours.note
+    assert ours.get_submodule("") is ours and theirs.get_submodule("") is theirs
+    assert ours.get_submodule("heads.1") is ours.heads[1]
+    assert repr(ours.get_submodule("encoder.0")) == repr(theirs.get_submodule("encoder.0"))
+    assert ours.get_parameter("heads.1.weight") is ours.heads[1].weight
+    assert ours.get_parameter("scale").shape == tuple(theirs.get_parameter("scale").shape)
+    assert ours.get_buffer("encoder.0.steps") is ours.encoder[0].steps
+    for method, target in [("get_submodule", "encoder.5"), ("get_submodule", "nothing.0"),
+                           ("get_submodule", "note"), ("get_submodule", "scale"),
+                           ("get_parameter", "encoder.0.in_features"), ("get_parameter", "encoder.0.nothing"),
+                           ("get_parameter", "encoder.0.steps"), ("get_parameter", "heads.2.weight"),
+                           ("get_buffer", "scale"), ("get_buffer", "encoder.0.weight"), ("get_buffer", "encoder.x")]:
+        with pytest.raises(AttributeError) as theirs_error:
+            getattr(theirs, method)(target)
+        with pytest.raises(AttributeError, match=f"{method}: .*") as ours_error:
+            getattr(ours, method)(target)
+        assert str(ours_error.value).endswith(str(theirs_error.value).replace("TorchNet", "Net")), (method, target)
+
+
+def test_register_module_is_add_module_as_in_torch():
+    for lib in (nn, torch.nn):
+        model = lib.Sequential(lib.ReLU())
+        model.register_module("extra", lib.Identity())
+        assert layout(model) == [("0", "ReLU"), ("extra", "Identity")]
+        with pytest.raises(KeyError):
+            model.register_module("a.b", lib.Identity())
+
+
+def test_sequentials_add_into_a_new_one_and_module_lists_with_any_iterable_as_in_torch():
+    for lib in (nn, torch.nn):
+        first, second = lib.Sequential(lib.ReLU(), lib.Tanh()), lib.Sequential(lib.Linear(2, 2))
+        both = first + second
+        assert type(both) is lib.Sequential and len(first) == 2 and len(second) == 1
+        assert layout(both) == [("0", "ReLU"), ("1", "Tanh"), ("2", "Linear")] and both[2] is second[0]
+        with pytest.raises(ValueError, match="Sequential"):
+            first + lib.ModuleList([lib.ReLU()])
+        listed = lib.ModuleList([lib.ReLU()]) + [lib.Tanh(), lib.Sigmoid()]
+        assert type(listed) is lib.ModuleList and layout(listed) == [("0", "ReLU"), ("1", "Tanh"), ("2", "Sigmoid")]
+    assert repr(nn.Sequential(nn.ReLU()) + nn.Sequential(nn.Linear(3, 1))) == repr(
+        torch.nn.Sequential(torch.nn.ReLU()) + torch.nn.Sequential(torch.nn.Linear(3, 1)))
+
+
+def test_cpu_and_half_convert_as_torchs():
+    ours, theirs = _with_buffer(Net()), _with_buffer(TorchNet())
+    assert ours.cpu() is ours and theirs.cpu() is theirs
+    assert ours.half() is ours and theirs.half() is theirs
+    assert [str(t.dtype) for t in ours.state_dict().values()] == \
+        [str(t.dtype).removeprefix("torch.") for t in theirs.state_dict().values()] == ["float16"] * 7
+
+
+def test_state_dict_takes_prefix_keep_vars_and_destination_as_torchs():
+    ours, theirs = _with_buffer(Net()), _with_buffer(TorchNet())
+    assert list(ours.state_dict(prefix="model.")) == list(theirs.state_dict(prefix="model."))
+    assert list(ours.state_dict(prefix="model."))[0] == "model.scale"
+    kept = ours.state_dict(keep_vars=True)
+    assert kept["heads.1.weight"] is ours.heads[1].weight and kept["encoder.0.steps"] is ours.encoder[0].steps
+    assert type(theirs.state_dict(keep_vars=True)["heads.1.weight"]) is torch.nn.Parameter
+    assert all(a is t.data for a, t in zip(ours.state_dict().values(), kept.values()))  # shared, not copied
+    destination = OrderedDict(first=1)
+    assert ours.state_dict(destination=destination, prefix="n.") is destination
+    assert list(destination) == list(theirs.state_dict(destination=OrderedDict(first=1), prefix="n."))
+    _with_buffer(Net()).load_state_dict(kept)
+
+
+def test_load_state_dict_with_assign_takes_the_state_dicts_arrays_as_torch_takes_its_tensors():
+    ours, theirs = nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    ours.bias.requires_grad_(False)
+    theirs.bias.requires_grad_(False)
+    weight, bias = np.arange(6.0).reshape(2, 3), np.ones(2)
+    old_weight = ours.weight
+    ours.load_state_dict({"weight": weight, "bias": bias}, assign=True)
+    theirs.load_state_dict({"weight": torch.from_numpy(weight), "bias": torch.from_numpy(bias)}, assign=True)
+    assert ours.weight is not old_weight and ours.weight.data is weight and ours.bias.data is bias
+    for name in ("weight", "bias"):
+        mine, torchs = getattr(ours, name), getattr(theirs, name)
+        assert type(mine) is nn.Parameter and type(torchs) is torch.nn.Parameter
+        assert mine.dtype == np.float64 and torchs.dtype == torch.float64  # the state_dict's dtype
+        assert mine.requires_grad == torchs.requires_grad  # the module's
+    assert [n for n, _ in ours.named_parameters()] == ["weight", "bias"]
+    np.testing.assert_array_equal(ours(tg.ones(1, 3, dtype=tg.float64)).data, [[4.0, 13.0]])
+    given = nn.Parameter(np.zeros((2, 3)), requires_grad=False)
+    ours.load_state_dict({"weight": given, "bias": bias}, assign=True)
+    assert ours.weight is given and given.requires_grad  # the module's requires_grad, as torch's
+    model = _with_buffer(Net())
+    state = {k: v.astype(np.float64) for k, v in model.state_dict().items()}
+    model.load_state_dict(state, assign=True)
+    assert model.encoder[0].steps.data is state["encoder.0.steps"]
+    assert type(model.encoder[0].steps) is tg.Tensor and model.get_buffer("encoder.0.steps") is model.encoder[0].steps
+    with pytest.raises(tg.ShapeError, match="weight: dtype int64 in the state_dict cannot require grad"):
+        nn.Linear(3, 2).load_state_dict({"weight": np.zeros((2, 3), dtype=np.int64), "bias": bias}, assign=True)
+    frozen = nn.Linear(3, 2).requires_grad_(False)
+    frozen.load_state_dict({"weight": np.zeros((2, 3), dtype=np.int64), "bias": bias}, assign=True)
+    assert frozen.weight.dtype == np.int64
+
+
+def test_linear_takes_the_cpu_device_and_identity_any_arguments_as_torchs():
+    assert nn.Linear(2, 3, device="cpu").in_features == torch.nn.Linear(2, 3, device="cpu").in_features == 2
+    assert nn.Linear(2, 3, True, "cpu", np.float64).weight.dtype == np.float64
+    assert nn.Linear(2, 3).weight.dtype == np.float32
+    with pytest.raises(ValueError, match="Linear: the only device is 'cpu', got 'cuda'"):
+        nn.Linear(2, 3, device="cuda")
+    assert repr(nn.Identity(54, unused_kwarg=1)) == repr(torch.nn.Identity(54, unused_kwarg=1)) == "Identity()"

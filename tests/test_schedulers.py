@@ -475,3 +475,16 @@ def test_our_scheduler_state_dict_round_trips_and_unknown_keys_are_refused(make)
     name = type(second).__name__
     with pytest.raises(DataError, match=rf"{name}.load_state_dict: unexpected keys \['bogus'\]"):
         second.load_state_dict({**second.state_dict(), "bogus": 1})
+
+
+def test_the_old_base_class_name_is_kept_as_torch_keeps_it():
+    for lib, opt in ((lr_scheduler, _sgd(False)), (torch.optim.lr_scheduler, _sgd(True))):
+        assert lib._LRScheduler.__name__ == "_LRScheduler" and issubclass(lib._LRScheduler, lib.LRScheduler)
+
+        class Halving(lib._LRScheduler):  # the way older code writes its own scheduler
+            def get_lr(self):
+                return [base * 0.5 ** self.last_epoch for base in self.base_lrs]
+        sched = Halving(opt)
+        opt.step()
+        sched.step()
+        assert sched.get_last_lr() == [lr / 2 for lr in GROUP_LRS]

@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from ..errors import ConfigError, DTypeError
-from ..tensor import Tensor, float32
+from ..tensor import Tensor, float32, is_cpu
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -18,10 +18,13 @@ _COLUMN_MAJOR_FROM = 1 << 17  # weight elements (512 kB in float32): measured in
 class Linear(Module):
     """y = x @ weight.T + bias, weight (out_features, in_features), initialised as PyTorch does."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=float32):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             _check_size(value, name)
+        if device is not None and not is_cpu(device):
+            raise ConfigError(f"Linear: the only device is 'cpu', got {device!r}")
+        dtype = float32 if dtype is None else dtype
         if np.dtype(dtype).kind != "f":
             raise DTypeError(f"Linear: dtype must be floating point, got {np.dtype(dtype)}")
         self.in_features, self.out_features = in_features, out_features
@@ -149,5 +152,10 @@ class Flatten(Module):
 
 
 class Identity(Module):
+    """x unchanged; any arguments are accepted and ignored, as in torch."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
     def forward(self, x: Tensor) -> Tensor:
         return x

@@ -112,6 +112,44 @@ class Module:
         self._modules[name] = module
         object.__setattr__(self, name, module)
 
+    register_module = add_module
+
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at a dotted path such as 'encoder.0' ('' for this module)."""
+        module = self
+        for name in target.split(".") if target else []:
+            if not hasattr(module, name):
+                raise AttributeError(f"get_submodule: {type(module).__name__} has no attribute `{name}`")
+            module = getattr(module, name)
+            if not isinstance(module, Module):
+                raise AttributeError(f"get_submodule: `{name}` is not an nn.Module")
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at a dotted path such as 'encoder.0.weight'."""
+        module, name = self._owner_of("get_parameter", target)
+        if not isinstance(getattr(module, name), Parameter):
+            raise AttributeError(f"get_parameter: `{name}` is not an nn.Parameter")
+        return getattr(module, name)
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at a dotted path such as 'bn.running_mean'."""
+        module, name = self._owner_of("get_buffer", target)
+        if name not in module._buffers:
+            raise AttributeError(f"get_buffer: `{name}` is not a buffer")
+        return getattr(module, name)
+
+    def _owner_of(self, owner: str, target: str) -> tuple[Module, str]:
+        """The module holding the attribute at a dotted path, and the attribute's name."""
+        path, _, name = target.rpartition(".")
+        try:
+            module = self.get_submodule(path)
+        except AttributeError as err:
+            raise AttributeError(str(err).replace("get_submodule", owner, 1)) from None
+        if not hasattr(module, name):
+            raise AttributeError(f"{owner}: {type(module).__name__} has no attribute `{name}`")
+        return module, name
+
     def _check_new_name(self, kind: str, name, registry: str) -> None:
         """Raise as torch does unless name can be registered in registry ('_parameters', ...): a
         string without dots, and not an attribute or method of another kind."""
@@ -244,6 +282,13 @@ class Module:
                 t.grad = None
         return self
 
+    def cpu(self) -> Module:
+        """self: the CPU is the only device."""
+        return self
+
+    def half(self) -> Module:
+        return self.to(np.float16)
+
     def float(self) -> Module:
         return self.to(np.float32)
 
@@ -251,12 +296,16 @@ class Module:
         return self.to(np.float64)
 
     # ---- state -------------------------------------------------------------------------------
-    def state_dict(self) -> OrderedDict:
-        """Every parameter and persistent buffer as its NumPy array under PyTorch's key names and
-        shapes; a tied (shared) one appears under each of its names. As torch's, the arrays share the
-        module's memory (an update through them, as an EMA of weights makes, changes the module):
-        copy them to keep a snapshot."""
-        return OrderedDict((name, t.data) for name, t in self._named_state())
+    def state_dict(self, *, destination: dict | None = None, prefix: str = "", keep_vars: bool = False) -> dict:
+        """Every parameter and persistent buffer as its NumPy array under PyTorch's key names
+        (after prefix) and shapes, in a new OrderedDict or added to destination; a tied (shared) one
+        appears under each of its names. As torch's, the arrays share the module's memory (an update
+        through them, as an EMA of weights makes, changes the module): copy them to keep a snapshot.
+        keep_vars=True gives the Parameters and buffer Tensors themselves."""
+        destination = OrderedDict() if destination is None else destination
+        for name, t in self._named_state():
+            destination[prefix + name] = t if keep_vars else t.data
+        return destination
 
     def _named_state(self) -> Iterator[tuple[str, Tensor]]:
         """The state_dict's (key, Tensor) pairs in torch's order: module by module, its parameters
@@ -270,9 +319,10 @@ class Module:
                 if b is not None and name not in module._non_persistent_buffers_set:
                     yield prefix + name, b
 
-    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False) -> IncompatibleKeys:
         """Copy arrays (or torch tensors) into the parameters and persistent buffers in place,
-        checking keys and shapes."""
+        checking keys and shapes; with assign=True, as torch, make the state_dict's arrays (with
+        their dtypes) the module's instead, keeping each parameter's requires_grad."""
         if not hasattr(state_dict, "keys"):
             raise DTypeError(f"load_state_dict: expected a mapping of names to arrays, got {type(state_dict).__name__}")
         own = dict(self._named_state())
@@ -291,13 +341,29 @@ class Module:
                     problems.append(f"{name}: shape {value.shape} in the state_dict, {p.shape} in the model")
                 elif value.dtype.kind not in "biuf":  # caught here, not half-way through the copying
                     problems.append(f"{name}: dtype {value.dtype} in the state_dict is not numeric")
+                elif assign and p.requires_grad and value.dtype.kind != "f":
+                    problems.append(f"{name}: dtype {value.dtype} in the state_dict cannot require grad")
                 values[name] = value
         if problems:
             raise ShapeError(f"load_state_dict into {type(self).__name__}: " + "; ".join(problems))
         for name, value in values.items():
-            own[name].data[...] = value
-            autograd.record_change(own[name].data, "load_state_dict")
+            if assign:
+                self._assign(name, own[name], state_dict[name], value)
+            else:
+                own[name].data[...] = value
+                autograd.record_change(own[name].data, "load_state_dict")
         return IncompatibleKeys(missing, unexpected)
+
+    def _assign(self, name: str, old: Tensor, given, value: np.ndarray) -> None:
+        """load_state_dict(assign=True) of one entry: given itself where it is of old's kind (a
+        Parameter, a Tensor), else a new one on its array value."""
+        if isinstance(old, Parameter):
+            new = (given.requires_grad_(old.requires_grad) if isinstance(given, Parameter)
+                   else Parameter(value, old.requires_grad))
+        else:
+            new = given if isinstance(given, Tensor) else Tensor(value)
+        path, _, attribute = name.rpartition(".")
+        setattr(self.get_submodule(path), attribute, new)
 
     # ---- repr --------------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -423,6 +489,12 @@ class Sequential(_ModuleSequence):
             return Sequential(OrderedDict(list(self._modules.items())[index]))
         return self._modules[self._name_at(index)]
 
+    def __add__(self, other: Sequential) -> Sequential:
+        """A new Sequential of this one's modules, then other's."""
+        if not isinstance(other, Sequential):
+            raise ConfigError(f"Sequential +: expected a Sequential, got {_type_name(other)}")  # torch's ValueError
+        return Sequential(*self, *other)
+
 
 class ModuleList(_ModuleSequence):
     """A list of modules, registered so their parameters are found."""
@@ -439,6 +511,9 @@ class ModuleList(_ModuleSequence):
 
     def __iadd__(self, modules) -> ModuleList:
         return self.extend(modules)
+
+    def __add__(self, modules) -> ModuleList:
+        return ModuleList(self).extend(modules)
 
 
 def _position(index, n: int, owner: str, what: str) -> int:

@@ -106,6 +106,10 @@ class LRScheduler:
         return [group["lr"] for group in self.optimizer.param_groups]
 
 
+class _LRScheduler(LRScheduler):
+    """LRScheduler's old name, which torch keeps (as a subclass, so that the name is its own)."""
+
+
 def _check_optimizer(owner: str, optimizer) -> None:
     if not isinstance(optimizer, Optimizer):
         raise DTypeError(f"{owner}: expected an Optimizer, got {type(optimizer).__name__}")
