@@ -907,3 +907,25 @@ def test_linear_takes_the_cpu_device_and_identity_any_arguments_as_torchs():
     with pytest.raises(ValueError, match="Linear: the only device is 'cpu', got 'cuda'"):
         nn.Linear(2, 3, device="cuda")
     assert repr(nn.Identity(54, unused_kwarg=1)) == repr(torch.nn.Identity(54, unused_kwarg=1)) == "Identity()"
+
+
+@pytest.mark.parametrize("in_features, out_features", [(0, 3), (3, 0), (0, 0)])
+def test_linear_with_zero_features_works_as_torchs(in_features, out_features):
+    with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+        ours = nn.Linear(in_features, out_features)
+    with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+        theirs = torch.nn.Linear(in_features, out_features)
+    assert repr(ours) == repr(theirs)
+    np.testing.assert_array_equal(ours.bias.data, theirs.bias.detach().numpy())  # U(0, 0) without inputs
+    x, tx = tg.ones(2, in_features, requires_grad=True), torch.ones(2, in_features, requires_grad=True)
+    ours(x).sum().backward()
+    theirs(tx).sum().backward()
+    for mine, torchs in [(x.grad, tx.grad), (ours.weight.grad, theirs.weight.grad), (ours.bias.grad, theirs.bias.grad)]:
+        np.testing.assert_array_equal(mine.data, torchs.numpy())
+
+
+def test_linear_with_negative_features_is_named():
+    with pytest.raises(ValueError, match=r"Linear: out_features must be >= 0, got -1"):
+        nn.Linear(3, -1)
+    with pytest.raises(RuntimeError, match="negative dimension"):
+        torch.nn.Linear(3, -1)

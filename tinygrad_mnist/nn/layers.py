@@ -60,8 +60,8 @@ class Linear(Module):
 def _check_size(value, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise DTypeError(f"Linear: {name} must be an integer, got {value!r} of type {type(value).__name__}")
-    if value < 1:
-        raise ConfigError(f"Linear: {name} must be >= 1, got {value}")
+    if value < 0:  # 0 makes an empty weight, as in torch
+        raise ConfigError(f"Linear: {name} must be >= 0, got {value}")
 
 
 class ReLU(Module):
