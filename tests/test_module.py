@@ -929,3 +929,21 @@ def test_linear_with_negative_features_is_named():
         nn.Linear(3, -1)
     with pytest.raises(RuntimeError, match="negative dimension"):
         torch.nn.Linear(3, -1)
+
+
+@pytest.mark.parametrize("build", [
+    lambda lib: lib.ModuleList([lib.Linear(2, 2) for _ in range(3)] + [lib.ReLU()]),
+    lambda lib: lib.ModuleList(),
+    lambda lib: lib.ModuleList([lib.ReLU()]),
+    lambda lib: lib.ModuleList([lib.ReLU(), lib.Tanh(), lib.ReLU(), lib.ReLU(), lib.Linear(2, 3), lib.Linear(3, 2)]),
+    lambda lib: lib.ModuleList([lib.Sequential(lib.Linear(4, 4), lib.ReLU()) for _ in range(2)] + [lib.Identity()]),
+    lambda lib: lib.Sequential(lib.ModuleList([lib.ReLU()] * 2), lib.ModuleList([lib.ModuleList([lib.Tanh()])] * 3)),
+    lambda lib: lib.Sequential(lib.ReLU(), lib.ReLU()),  # only a ModuleList collapses
+], ids=["linears-relu", "empty", "one", "runs", "blocks", "nested", "sequential"])
+def test_module_list_repr_collapses_runs_of_equal_modules_as_torchs(build):
+    assert repr(build(nn)) == repr(build(torch.nn))
+
+
+def test_a_module_list_subclass_repr_has_its_own_name_as_torchs():
+    reprs = [repr(type("Blocks", (lib.ModuleList,), {})([lib.ReLU()] * 2)) for lib in (nn, torch.nn)]
+    assert reprs[0] == reprs[1] == "Blocks(\n  (0-1): 2 x ReLU()\n)"

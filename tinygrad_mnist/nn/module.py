@@ -515,6 +515,22 @@ class ModuleList(_ModuleSequence):
     def __add__(self, modules) -> ModuleList:
         return ModuleList(self).extend(modules)
 
+    def __repr__(self) -> str:
+        """torch's: a run of consecutive modules with equal reprs on one line, '(0-2): 3 x Linear(...)'."""
+        if not self._modules:
+            return f"{type(self).__name__}()"
+        runs = []  # [first index, last index, repr]
+        for i, text in enumerate(map(repr, self)):
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        lines = []
+        for first, last, text in runs:
+            entry = f"({first}): {text}" if first == last else f"({first}-{last}): {last - first + 1} x {text}"
+            lines.append(_indent(entry, 2))
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
 
 def _position(index, n: int, owner: str, what: str) -> int:
     """index (negative counts from the end) as a position in a container of n items."""
