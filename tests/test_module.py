@@ -417,8 +417,49 @@ def test_constant_inits_and_dtype_is_kept():
 @pytest.mark.parametrize("name", ["uniform_", "normal_", "constant_", "zeros_", "ones_", "xavier_uniform_",
                                   "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "calculate_gain"])
 def test_init_functions_take_torchs_argument_names(name):
-    theirs = [p for p in inspect.signature(getattr(torch.nn.init, name)).parameters if p != "generator"]
+    theirs = list(inspect.signature(getattr(torch.nn.init, name)).parameters)
     assert list(inspect.signature(getattr(nn.init, name)).parameters) == theirs
+
+
+RANDOM_INITS = {"uniform_": (-0.5, 2.0), "normal_": (1.0, 0.5), "xavier_uniform_": (2.0,), "xavier_normal_": (),
+                "kaiming_uniform_": (0.1, "fan_out"), "kaiming_normal_": (0.0, "fan_in", "relu")}
+
+
+@pytest.mark.parametrize("name", RANDOM_INITS)
+def test_random_inits_take_a_generator_and_leave_the_global_one_alone(name):
+    fill = getattr(nn.init, name)
+    args = RANDOM_INITS[name]
+    tg.manual_seed(0)
+    drawn = [fill(tg.zeros(4, 5), *args, generator=np.random.default_rng(7)).data for _ in range(2)]
+    seeded = fill(tg.zeros(4, 5), *args, generator=7).data
+    after = tg.rand(3).data
+    tg.manual_seed(0)
+    np.testing.assert_array_equal(after, tg.rand(3).data)  # the global generator did not move
+    np.testing.assert_array_equal(drawn[0], drawn[1])
+    np.testing.assert_array_equal(drawn[0], seeded)
+    tg.manual_seed(8)
+    assert not np.array_equal(drawn[0], fill(tg.zeros(4, 5), *args).data)  # None: the global generator
+    torch_fill = getattr(torch.nn.init, name)
+    torch_fill(torch.zeros(4, 5), *args, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(TypeError, match=rf"{name}: generator must be a np.random.Generator or an integer seed"):
+        fill(tg.zeros(4, 5), *args, generator=torch.Generator())
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+@pytest.mark.parametrize("name", RANDOM_INITS)
+def test_random_inits_refuse_integer_tensors_as_torchs(name, dtype):
+    """torch has no random kernels for them; the constant inits fill them."""
+    t = tg.zeros(3, 4, dtype=getattr(tg, dtype))
+    with pytest.raises(tg.DTypeError, match=rf"{name}: random values need a floating-point tensor, got {dtype}"):
+        getattr(nn.init, name)(t, *RANDOM_INITS[name])
+    assert not t.data.any()
+    with pytest.raises(NotImplementedError):
+        getattr(torch.nn.init, name)(torch.zeros(3, 4, dtype=getattr(torch, dtype)), *RANDOM_INITS[name])
+    for lib, zeros in ((nn, tg.zeros(3, 4, dtype=getattr(tg, dtype))),
+                       (torch.nn, torch.zeros(3, 4, dtype=getattr(torch, dtype)))):
+        assert lib.init.ones_(zeros).tolist() == [[1] * 4] * 3
+    with pytest.warns(UserWarning, match="zero-element"):  # checked after the kaiming functions' no-op, as torch
+        nn.init.kaiming_uniform_(tg.zeros(0, 4, dtype=getattr(tg, dtype)))
 
 
 def test_linear_default_init_matches_torch_bounds():

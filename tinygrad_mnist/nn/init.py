@@ -1,4 +1,5 @@
-"""Weight initialisation in place, with torch.nn.init's formulas and the seeded global generator."""
+"""Weight initialisation in place, with torch.nn.init's formulas, from the seeded global generator or the one
+given as generator= (a np.random.Generator or a seed)."""
 from __future__ import annotations
 
 import math
@@ -7,6 +8,7 @@ import warnings
 import numpy as np
 
 from .. import autograd, rng
+from ..errors import DTypeError
 from ..tensor import Tensor
 
 _GAINS = {"linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0, "conv_transpose1d": 1.0,
@@ -47,14 +49,24 @@ def _fill(t: Tensor, values: np.ndarray) -> Tensor:
     return t
 
 
-def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+def _fill_random(owner: str, tensor: Tensor, generator, distribution: str, *params: float) -> Tensor:
+    """Fill with generator's distribution(*params) (the global generator's if generator is None). As in
+    torch, which has no random kernels for them, integer and bool tensors are refused."""
+    if tensor.data.dtype.kind != "f":
+        raise DTypeError(f"{owner}: random values need a floating-point tensor, got {tensor.data.dtype}")
+    generator = rng.checked_generator(generator, owner)
+    generator = rng.generator() if generator is None else generator
+    return _fill(tensor, getattr(generator, distribution)(*params, tensor.shape))
+
+
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fill with U(a, b)."""
-    return _fill(tensor, rng.generator().uniform(a, b, tensor.shape))
+    return _fill_random("uniform_", tensor, generator, "uniform", a, b)
 
 
-def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fill with N(mean, std^2)."""
-    return _fill(tensor, rng.generator().normal(mean, std, tensor.shape))
+    return _fill_random("normal_", tensor, generator, "normal", mean, std)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -69,17 +81,17 @@ def ones_(tensor: Tensor) -> Tensor:
     return _fill(tensor, 1)
 
 
-def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """Glorot uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _fans(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return uniform_(tensor, -bound, bound)
+    return _fill_random("xavier_uniform_", tensor, generator, "uniform", -bound, bound)
 
 
-def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """Glorot normal: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _fans(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+    return _fill_random("xavier_normal_", tensor, generator, "normal", 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
 
 
 def _no_elements(tensor: Tensor) -> bool:
@@ -91,16 +103,19 @@ def _no_elements(tensor: Tensor) -> bool:
     return True
 
 
-def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Tensor:
+def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                     generator=None) -> Tensor:
     """He uniform: U(-b, b) with b = gain * sqrt(3 / fan)."""
     if _no_elements(tensor):
         return tensor
-    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
-    return uniform_(tensor, -math.sqrt(3.0) * std, math.sqrt(3.0) * std)
+    bound = math.sqrt(3.0) * (calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)))  # torch's order
+    return _fill_random("kaiming_uniform_", tensor, generator, "uniform", -bound, bound)
 
 
-def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Tensor:
+def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                    generator=None) -> Tensor:
     """He normal: N(0, std^2) with std = gain / sqrt(fan)."""
     if _no_elements(tensor):
         return tensor
-    return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)))
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    return _fill_random("kaiming_normal_", tensor, generator, "normal", 0.0, std)
