@@ -287,3 +287,17 @@ def test_a_one_element_value_goes_into_a_one_element_slot_as_in_torch():
         results.append((preds.numpy(), grid.numpy(), buf.detach().numpy(), w.grad.numpy()))
     for ours, theirs in zip(*results):
         np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("change", ["y[0] *= 3", "y[1] += y[0]", "y[0] = y[0] * 3", "first = y[0]; y[1] = 7.0"])
+def test_an_element_of_a_tensor_in_a_graph_can_be_changed_as_in_torch(change):
+    results = []
+    for lib in (tg, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        y = x * 2
+        scope = {"y": y}
+        exec(change, scope)
+        (y.sum() + scope.get("first", 0)).backward()
+        results.append((y.detach().numpy().copy(), x.grad.numpy().copy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)

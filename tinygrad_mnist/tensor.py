@@ -834,6 +834,11 @@ class Tensor:
 
     def __getitem__(self, index) -> Tensor:
         select, index = _index(index)
+        if index[-1] is Ellipsis and self.requires_grad and autograd._grad_enabled and all(
+                type(i) is int for i in index[:-1]):
+            # In a graph an element is a copy: a view there would make y[0] *= 3 an in-place op
+            # on a view, which is refused without torch's view tracking.
+            index = index[:-1]
         return ops.GetItem.apply(self, index=index, select=select)
 
 
