@@ -59,7 +59,7 @@ def test_parameterless_layers_match_torch(layer, torch_layer):
 def test_inplace_layers_take_torchs_argument_and_give_its_values_and_gradients(layer, torch_layer):
     assert repr(layer) == repr(torch_layer)
     # torch refuses an in-place op on a leaf that requires grad, hence the x * 1
-    assert_matches_torch(layer, lambda x: torch_layer(x * 1), randn(4, 3, 2, scale=3))
+    assert_matches_torch(lambda x: layer(x * 1), lambda x: torch_layer(x * 1), randn(4, 3, 2, scale=3))
 
 
 def test_linear_layer_grads_match_torch_with_copied_weights():
@@ -727,13 +727,29 @@ def test_clip_grad_value_matches_torch():
     assert max(np.abs(p.grad.numpy()).max() for p in ours) == np.float32(0.7)  # some were clipped
 
 
-def test_functional_activations_and_dropout_take_torchs_inplace_argument():
-    values = np.array([[-1.0, 2.0], [0.5, -3.0]], dtype=np.float32)
-    for ours, theirs in [(lambda x: F.relu(x, inplace=True), lambda x: TF.relu(x, inplace=True)),
-                         (lambda x: F.leaky_relu(x, 0.2, inplace=True), lambda x: TF.leaky_relu(x, 0.2, inplace=True)),
-                         (lambda x: F.dropout(x, 0.5, training=False, inplace=True),
-                          lambda x: TF.dropout(x, 0.5, training=False, inplace=True))]:
-        np.testing.assert_array_equal(ours(tg.tensor(values)).numpy(), theirs(torch.tensor(values)).numpy())
+def test_inplace_activations_and_dropout_write_into_their_input_as_in_torch():
+    values = np.array([[-1.0, 2.0], [0.5, -3.0]])
+    cases = [(lambda lib, x: lib.nn.functional.relu(x, inplace=True)),
+             (lambda lib, x: lib.nn.functional.leaky_relu(x, 0.2, inplace=True)),
+             (lambda lib, x: lib.nn.ReLU(inplace=True)(x)),
+             (lambda lib, x: lib.nn.LeakyReLU(0.2, inplace=True)(x)),
+             (lambda lib, x: lib.nn.functional.dropout(x, 0.5, training=False, inplace=True))]
+    for case in cases:
+        results = []
+        for lib in (tg, torch):
+            w = lib.tensor(values, requires_grad=True)
+            h = w * 1
+            out = case(lib, h)
+            assert out is h  # the input itself, changed
+            (h * lib.tensor(values)).sum().backward()
+            results.append((h.detach().numpy(), w.grad.numpy()))
+        for ours, theirs in zip(*results):
+            np.testing.assert_array_equal(ours, theirs)
+    x = tg.ones(1000)
+    assert F.dropout(x, 0.5, inplace=True) is x and 0 < (x.numpy() == 0).sum() < 1000  # zeroed in place
+    with pytest.raises(RuntimeError, match="leaf that requires grad"):
+        F.relu(tg.ones(2, requires_grad=True), inplace=True)  # as torch
+
 
 
 @pytest.mark.parametrize("ndim", [1, 2, 3, 4])

@@ -377,6 +377,7 @@ class Tensor:
     def sqrt(self) -> Tensor: return ops.Sqrt.apply(_float_input(self))
     def abs(self) -> Tensor: return ops.Abs.apply(self)
     def relu(self) -> Tensor: return ops.ReLU.apply(self)
+    def relu_(self) -> Tensor: return self._in_place("relu_", self.relu)
     def sigmoid(self) -> Tensor: return ops.Sigmoid.apply(_float_input(self))
     def tanh(self) -> Tensor: return ops.Tanh.apply(_float_input(self))
 

@@ -250,12 +250,16 @@ def _reduce(values: Tensor, reduction: str) -> Tensor:
 
 # ---- activations ---------------------------------------------------------------------------------
 
-# inplace is accepted so torch code runs unchanged, as the modules' is: the result is computed out
-# of place, which gives the same values and gradients (x itself keeps its values).
-def relu(x: Tensor, inplace: bool = False) -> Tensor: return x.relu()
+# inplace=True writes the result into x, as torch, through Tensor's in-place machinery: recorded
+# in a graph, refused where it would be unsafe (on a leaf that requires grad, or memory held elsewhere).
+def relu(x: Tensor, inplace: bool = False) -> Tensor: return x.relu_() if inplace else x.relu()
 def sigmoid(x: Tensor) -> Tensor: return x.sigmoid()
 def tanh(x: Tensor) -> Tensor: return x.tanh()
+
+
 def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    if inplace:
+        return x._in_place("leaky_relu_", lambda: x.leaky_relu(negative_slope))
     return x.leaky_relu(negative_slope)
 def softmax(x: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     return x.softmax(_softmax_dim(x, dim, "softmax"), dtype)
@@ -296,6 +300,8 @@ def _bad_linear_input(x, weight: Tensor) -> None:
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) (inverted dropout);
     inplace as relu's."""
+    if inplace and training and p:
+        return x._in_place("dropout_", lambda: dropout(x, p, training))
     check_probability(p, "dropout", "p")
     if not training or p == 0:
         return x

@@ -65,30 +65,28 @@ def _check_size(value, name: str) -> None:
 
 
 class ReLU(Module):
-    """max(x, 0). inplace is accepted so torch code runs unchanged; the result is computed out of
-    place, which gives the same values and gradients."""
+    """max(x, 0); with inplace=True written into x, as torch (see Tensor's in-place ops)."""
 
     def __init__(self, inplace: bool = False):
         super().__init__()
         self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.relu()
+        return F.relu(x, self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
-    """x for x >= 0, negative_slope * x below; inplace is accepted and computed out of place, as
-    in ReLU."""
+    """x for x >= 0, negative_slope * x below; inplace as in ReLU."""
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.leaky_relu(self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -124,8 +122,8 @@ class LogSoftmax(Softmax):
 
 
 class Dropout(Module):
-    """Inverted dropout: active in training mode only, seeded by tg.manual_seed; inplace is
-    accepted and computed out of place, as in ReLU."""
+    """Inverted dropout: active in training mode only, seeded by tg.manual_seed; inplace as in
+    ReLU."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
@@ -133,7 +131,7 @@ class Dropout(Module):
         self.p, self.inplace = p, inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.dropout(x, self.p, self.training)
+        return F.dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
