@@ -426,9 +426,9 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
                     leaf_grads[e] = leaf_grads[e] + g if e in leaf_grads else g
             if not retain_graph:
                 node._release()
-        if _hooks:  # a leaf's hooks see its whole gradient, before it reaches .grad
+        if _hooks:  # a leaf's hooks see its whole gradient, before it reaches .grad (if asked for)
             for leaf, g in leaf_grads.items():
-                if id(leaf) in _hooks:
+                if id(leaf) in _hooks and (wanted is None or leaf in wanted):
                     leaf_grads[leaf] = _run_hooks(_hooks[id(leaf)][1], g)
     finally:
         _grad_enabled = prev_mode
@@ -506,7 +506,7 @@ def _fit(node: Function, grad, shape: tuple, dtype: np.dtype):
         if dtype.kind != "f":  # requires_grad set by assignment, which skips requires_grad_'s check
             raise RuntimeError(f"{node.name}: an input of dtype {dtype} requires grad, but only floating-point "
                                "tensors can have gradients, as in torch")
-        grad = grad.to(dtype) if isinstance(grad, _Tensor) else grad.astype(dtype)
+        grad = grad._cast(dtype) if isinstance(grad, _Tensor) else grad.astype(dtype)
     if grad.shape != shape:
         if np.broadcast_shapes(grad.shape, shape) != grad.shape:
             raise RuntimeError(f"{node.name}: backward gave a gradient of shape {grad.shape} "
