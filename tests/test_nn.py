@@ -763,3 +763,21 @@ def test_softmax_without_a_dim_takes_torchs_implicit_dim_with_its_warning(ndim):
             expected = theirs(torch.tensor(x))
         np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-12)
     assert repr(nn.Softmax()) == repr(torch.nn.Softmax()) == "Softmax(dim=None)"
+
+
+@pytest.mark.parametrize("dtypes", [("float32", "float64"), ("float16", "float16"), ("float32", "float32")])
+def test_clip_grad_norm_computes_in_torchs_dtypes(dtypes):
+    grads = [np.array([-0.53, 0.21, 1.1]), np.array([2.4, -1.7, 3.3])]
+    results = []
+    for lib in (tg, torch):
+        params = []
+        for g, name in zip(grads, dtypes):
+            p = lib.zeros(3, dtype=getattr(lib, name), requires_grad=True)
+            p.grad = lib.tensor(g, dtype=getattr(lib, name))
+            params.append(p)
+        total = (nn.utils if lib is tg else torch.nn.utils).clip_grad_norm_(params, 1.0)
+        results.append((str(total.dtype).removeprefix("torch."), total.item(), [p.grad.tolist() for p in params]))
+    assert results[0][0] == results[1][0]
+    assert results[0][1] == pytest.approx(results[1][1], rel=1e-6)
+    for ours, theirs in zip(results[0][2], results[1][2]):
+        np.testing.assert_allclose(ours, theirs, rtol=2e-3 if dtypes[0] == "float16" else 1e-6)
