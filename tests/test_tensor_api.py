@@ -561,3 +561,12 @@ def test_tensor_with_a_shape_for_requires_grad_says_what_to_use():
     with pytest.raises(TypeError, match=r"requires_grad must be True or False, got 3; .* tg.zeros\(\*shape\)"):
         tg.Tensor(2, 3)
     assert tg.Tensor([1.0], np.bool_(True)).requires_grad
+
+
+def test_to_takes_a_torch_device_and_linear_says_where_its_dtype_goes():
+    assert tg.ones(2).to(torch.device("cpu")).shape == (2,)
+    assert isinstance(tg.nn.Linear(2, 2).to(torch.device("cpu")), tg.nn.Linear)
+    with pytest.raises(ValueError, match="only device is 'cpu', got device\\(type='cuda'\\)"):
+        tg.ones(2).to(torch.device("cuda"))
+    with pytest.raises(ValueError, match="device comes before dtype: pass dtype="):
+        tg.nn.Linear(3, 2, True, np.float64)  # torch's order is (bias, device, dtype)

@@ -229,7 +229,7 @@ class Tensor:
             raise DTypeError(f"{name}: the result has dtype {result.dtype}, which can't be cast in place "
                              f"to this tensor's {self.dtype}")
         if recorded:
-            return self._become(result if result.dtype == self.dtype else result.to(self.dtype))
+            return self._become(result if result.dtype == self.dtype else result._cast(self.dtype))
         self._writable(name)[...] = result.data
         autograd.record_change(self.data, name)
         return self
@@ -256,7 +256,10 @@ class Tensor:
         return "Tensor(" + ", ".join([body] + extras) + ")"
 
     def __contains__(self, value) -> bool:
-        """value in t: whether any element equals value, as torch."""
+        """value in t: whether any element equals value (a tensor or a number), as torch."""
+        if not (isinstance(value, Tensor) or _is_number(value)):
+            raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                               f"{type(value)}.")
         return bool(np.any((self == value).data))
 
     def __len__(self) -> int:
@@ -323,7 +326,7 @@ class Tensor:
         if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
             # as torch: an integer tensor to a float power is float32, not NumPy's float64
             to_float = self.data.dtype.kind != "f" and isinstance(exponent, float)
-            base = self.to(default_float) if to_float else self
+            base = self._cast(default_float) if to_float else self
             return ops.PowScalar.apply(base, exponent=exponent)
         return ops.Pow.apply(*_operands(self, exponent))
 
@@ -388,13 +391,13 @@ class Tensor:
     # dtype= (softmax, log_softmax and the reductions): the input is cast to it first, as in torch.
     def softmax(self, dim: int, dtype=None) -> Tensor:
         if dtype is not None:
-            return self.to(dtype).softmax(dim)
+            return self._cast(dtype).softmax(dim)
         _need_float(self, "softmax")
         return ops.Softmax.apply(self, dim=_dim(dim, self.ndim))
 
     def log_softmax(self, dim: int, dtype=None) -> Tensor:
         if dtype is not None:
-            return self.to(dtype).log_softmax(dim)
+            return self._cast(dtype).log_softmax(dim)
         _need_float(self, "log_softmax")
         return ops.LogSoftmax.apply(self, dim=_dim(dim, self.ndim))
 
@@ -418,7 +421,7 @@ class Tensor:
                 if isinstance(bound, np.generic):  # so np.float64 does not widen a float32 tensor
                     bound = bound.item()
             bounds.append(bound)
-        return ops.Clamp.apply(self.to(dtype), lo=bounds[0], hi=bounds[1])
+        return ops.Clamp.apply(self._cast(dtype), lo=bounds[0], hi=bounds[1])
 
     clip = clamp
 
@@ -429,7 +432,7 @@ class Tensor:
             raise DTypeError(f"clamp: min and max must both be numbers or both be Tensors (as in torch), got "
                              f"{type(min).__name__} and {type(max).__name__}")
         dtype = _result_type([self] + bounds)
-        return ops.ClampTensor.apply(self.to(dtype), *(b.to(dtype) for b in bounds),
+        return ops.ClampTensor.apply(self._cast(dtype), *(b._cast(dtype) for b in bounds),
                                      has_lo=min is not None, has_hi=max is not None)
 
     def maximum(self, other) -> Tensor: return ops.Maximum.apply(*_operands(self, other), largest=True)
@@ -441,7 +444,7 @@ class Tensor:
 
     def masked_fill(self, mask, value) -> Tensor:
         """value where mask is true, self elsewhere, in self's dtype (value is cast to it, as torch)."""
-        value = value.to(self.dtype) if isinstance(value, Tensor) else np.asarray(value).astype(self.dtype)
+        value = value._cast(self.dtype) if isinstance(value, Tensor) else np.asarray(value).astype(self.dtype)
         return where(mask, value, self)
 
     def isnan(self) -> Tensor: return _make_tensor(np.asarray(np.isnan(self.data)), None)
@@ -463,11 +466,17 @@ class Tensor:
             device, args = args[0], args[1:]
         if len(args) > 1 or args and dtype is not None:
             raise TypeError("to: expected to(dtype), to(device, dtype=None) or to(other tensor)")
-        if device is not None and not is_cpu(device):
-            raise ConfigError(f"to: the only device is 'cpu', got {device!r}")
+        check_cpu(device, "to")
         dtype = np.dtype(args[0] if args else self.data.dtype if dtype is None else dtype)
+        if copy and dtype == self.data.dtype:
+            return self.clone()
+        return self._cast(dtype)
+
+    def _cast(self, dtype: np.dtype) -> Tensor:
+        """to(dtype) for the library's own calls, without to()'s argument parsing."""
         if dtype == self.data.dtype:
-            return self.clone() if copy else self
+            return self
+        dtype = np.dtype(dtype)
         if dtype.kind != "f":
             return _make_tensor(self.data.astype(dtype), None)
         return ops.Copy.apply(self, dtype=dtype)
@@ -478,29 +487,29 @@ class Tensor:
         """self: the CPU is the only device."""
         return self
 
-    def float(self) -> Tensor: return self.to(float32)
-    def double(self) -> Tensor: return self.to(float64)
-    def half(self) -> Tensor: return self.to(float16)
-    def long(self) -> Tensor: return self.to(int64)
-    def int(self) -> Tensor: return self.to(int32)
-    def short(self) -> Tensor: return self.to(int16)
-    def byte(self) -> Tensor: return self.to(uint8)
-    def bool(self) -> Tensor: return self.to(bool_)
-    def type_as(self, other: Tensor) -> Tensor: return self.to(other.dtype)
+    def float(self) -> Tensor: return self._cast(float32)
+    def double(self) -> Tensor: return self._cast(float64)
+    def half(self) -> Tensor: return self._cast(float16)
+    def long(self) -> Tensor: return self._cast(int64)
+    def int(self) -> Tensor: return self._cast(int32)
+    def short(self) -> Tensor: return self._cast(int16)
+    def byte(self) -> Tensor: return self._cast(uint8)
+    def bool(self) -> Tensor: return self._cast(bool_)
+    def type_as(self, other: Tensor) -> Tensor: return self._cast(other.dtype)
     def clone(self) -> Tensor: return ops.Copy.apply(self, dtype=self.data.dtype)
 
     # ---- reductions --------------------------------------------------------------------------
     def sum(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor:
         dim = _dim_or_axis(dim, axis, "sum")
         if dtype is not None:  # (integers add in int64; the result is cast, which wraps around the same)
-            return self.to(dtype).sum(dim, keepdim).to(dtype)
+            return self._cast(dtype).sum(dim, keepdim)._cast(dtype)
         source = self.long() if self.data.dtype.kind == "u" else self  # torch: int64; NumPy: uint64
         return ops.Sum.apply(source, dims=_dims(dim, self.ndim), keepdim=keepdim)
 
     def mean(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor:
         dim = _dim_or_axis(dim, axis, "mean")
         if dtype is not None:
-            return self.to(dtype).mean(dim, keepdim)
+            return self._cast(dtype).mean(dim, keepdim)
         _need_float(self, "mean")
         return ops.Mean.apply(self, dims=_dims(dim, self.ndim), keepdim=keepdim)
 
@@ -513,7 +522,7 @@ class Tensor:
         if isinstance(dim, bool):
             dim = None
         if self.dtype == float16:  # in float32, as torch accumulates it: float16 overflows at 65504
-            return self.float().var(dim, keepdim=keepdim, correction=correction).to(float16)
+            return self.float().var(dim, keepdim=keepdim, correction=correction)._cast(float16)
         dims = _dims(dim, self.ndim)
         count = self.data.size if dims is None else int(np.prod([self.shape[d] for d in dims]))
         centred = self - self.mean(dims, keepdim=True)
@@ -609,7 +618,7 @@ class Tensor:
         if dim is not None and not isinstance(dim, (int, np.integer)):
             raise TypeError(f"prod: dim must be one int (or None), as in torch, got {type(dim).__name__}")
         if dtype is not None:
-            return self.to(dtype).prod(dim, keepdim).to(dtype)
+            return self._cast(dtype).prod(dim, keepdim)._cast(dtype)
         source = self if self.data.dtype.kind == "f" else self.long()
         return ops.Prod.apply(source, dims=_dims(dim, self.ndim), keepdim=keepdim)
 
@@ -619,10 +628,10 @@ class Tensor:
         if dim is None:
             raise TypeError("cumsum() missing 1 required argument: 'dim'")
         if dtype is not None:
-            return self.to(dtype).cumsum(dim).to(dtype)
+            return self._cast(dtype).cumsum(dim)._cast(dtype)
         dim = _dim(dim, self.ndim)
         if self.data.dtype == float16:
-            return self.float().cumsum(dim).to(float16)
+            return self.float().cumsum(dim)._cast(float16)
         source = self if self.data.dtype.kind == "f" else self.long()
         return source.clone() if self.ndim == 0 else ops.CumSum.apply(source, dim=dim)
 
@@ -636,7 +645,7 @@ class Tensor:
                 raise ValueError(f"norm: p={p!r} is not supported; give 'fro' or a number")
             p = 2
         if self.data.dtype == float16:
-            return self.float().norm(p, dim, keepdim).to(float16)
+            return self.float().norm(p, dim, keepdim)._cast(float16)
         dims = _dims(dim, self.ndim)
         if p == 0:  # the count of nonzeros, recorded with a zero gradient (torch's is None)
             return self.sign().abs().sum(dims, keepdim)
@@ -653,8 +662,8 @@ class Tensor:
     def _compare(self, other, op) -> Tensor:
         """A bool tensor; against a tensor or a number, compared in the dtype that arithmetic with
         it would take, as in torch (float32 against a float64 0-d tensor or np.float64)."""
-        if isinstance(other, Tensor) or _is_number(other):
-            a, b = _operands(self, other)
+        if isinstance(other, Tensor) or _is_number(other):  # (detached: a cast for it is no graph node)
+            a, b = _operands(self.detach(), other.detach() if isinstance(other, Tensor) else other)
             return _make_tensor(np.asarray(op(a.data, b.data)), None)
         return _make_tensor(np.asarray(op(self.data, other)), None)
 
@@ -824,6 +833,8 @@ class Tensor:
         idx = _index_array(index, "index_select")
         if idx.ndim > 1:
             raise ShapeError(f"index_select: index must be 1-D (or 0-d), got shape {idx.shape}")
+        if self.ndim == 0:  # as torch: the value itself, for index 0
+            return self.reshape(1).index_select(0, idx).reshape(())
         _check_index_range(idx, self.shape[dim], dim, "index_select")
         return self[(slice(None),) * dim + (idx.reshape(-1),)]
 
@@ -926,11 +937,11 @@ def _operands(a, b) -> tuple[Tensor, Tensor]:
     if da is not db and da != db:
         if (a.ndim == 0) != (b.ndim == 0) and _category(da) == _category(db):
             # torch: a 0-d tensor does not widen a dimensioned one of the same category
-            a, b = (a.to(db), b) if a.ndim == 0 else (a, b.to(da))
+            a, b = (a._cast(db), b) if a.ndim == 0 else (a, b._cast(da))
         elif da.kind == "f" and db.kind in "iu":  # bool needs no cast: NumPy keeps the float dtype
-            b = b.to(da)
+            b = b._cast(da)
         elif db.kind == "f" and da.kind in "iu":
-            a = a.to(db)
+            a = a._cast(db)
     return a, b
 
 
@@ -939,7 +950,7 @@ def _division_operands(a, b) -> tuple[Tensor, Tensor]:
     torch. Unless the other operand is a float tensor, an integer tensor becomes float first, so
     that a number does not take (and wrap around in) the integer dtype: uint8 255 / 256 is 0.996."""
     if not (isinstance(a, Tensor) and a.data.dtype.kind == "f" or isinstance(b, Tensor) and b.data.dtype.kind == "f"):
-        a, b = (x.to(default_float) if isinstance(x, Tensor) else x for x in (a, b))
+        a, b = (x._cast(default_float) if isinstance(x, Tensor) else x for x in (a, b))
     return _operands(a, b)
 
 
@@ -963,7 +974,7 @@ def _is_number(x) -> bool:
 def _float_input(t: Tensor) -> Tensor:
     """t for a float-only op: integer and bool tensors become the default float, as in torch
     (NumPy would give float64)."""
-    return t if t.data.dtype.kind == "f" else t.to(default_float)
+    return t if t.data.dtype.kind == "f" else t._cast(default_float)
 
 
 def _need_float(t: Tensor, op: str) -> None:
@@ -986,13 +997,23 @@ autograd._make_tensor = _make_tensor
 autograd._Tensor = Tensor
 
 
-def is_cpu(device) -> bool:
-    return isinstance(device, str) and device in ("cpu", "cpu:0")
-
-
 def is_device(device) -> bool:
-    """Whether device names one of torch's devices, e.g. 'cuda' or 'mps:0'."""
-    return isinstance(device, str) and device.split(":")[0] in ("cpu", "cuda", "mps", "xpu", "hip", "meta")
+    """Whether device names one of torch's devices, e.g. 'cuda', 'mps:0' or torch.device('cpu')."""
+    name = _device_name(device)
+    return isinstance(name, str) and name.split(":")[0] in ("cpu", "cuda", "mps", "xpu", "hip", "meta")
+
+
+def check_cpu(device, op: str) -> None:
+    """Raise unless device is None or the CPU, the only device here."""
+    if device is None or _device_name(device) in ("cpu", "cpu:0"):
+        return
+    hint = "" if is_device(device) else " (as in torch, device comes before dtype: pass dtype=...)"
+    raise ConfigError(f"{op}: the only device is 'cpu', got {device!r}{hint}")
+
+
+def _device_name(device):
+    """A device's name: a string as it is, a torch.device's as its str() gives it."""
+    return device if isinstance(device, str) else str(device) if hasattr(device, "type") else None
 
 
 def _as_tensor(x) -> Tensor:
@@ -1233,7 +1254,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
             raise ShapeError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated; "
                              "use stack")
     dtype = _cat_dtype([t.data.dtype for t in tensors])
-    tensors = [t.to(dtype) for t in tensors if t.shape != (0,)] or [tensors[0].to(dtype)]
+    tensors = [t._cast(dtype) for t in tensors if t.shape != (0,)] or [tensors[0]._cast(dtype)]
     dim = _dim(dim, tensors[0].ndim)
     first = tensors[0].shape
     for i, t in enumerate(tensors[1:], 1):

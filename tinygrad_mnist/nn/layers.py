@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from ..errors import ConfigError, DTypeError
-from ..tensor import Tensor, float32, is_cpu
+from ..tensor import Tensor, check_cpu, float32
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -22,8 +22,7 @@ class Linear(Module):
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             _check_size(value, name)
-        if device is not None and not is_cpu(device):
-            raise ConfigError(f"Linear: the only device is 'cpu', got {device!r}")
+        check_cpu(device, "Linear")
         dtype = float32 if dtype is None else dtype
         if np.dtype(dtype).kind != "f":
             raise DTypeError(f"Linear: dtype must be floating point, got {np.dtype(dtype)}")

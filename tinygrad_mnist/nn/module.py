@@ -12,7 +12,7 @@ import numpy as np
 from .. import autograd
 from ..errors import ConfigError, DTypeError, ShapeError
 from ..optim.optimizer import zero_grads
-from ..tensor import Tensor, _as_array, _values, is_cpu, is_device
+from ..tensor import Tensor, _as_array, _values, check_cpu, is_device
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -271,8 +271,7 @@ class Module:
         the only device, so to('cpu') changes nothing."""
         if dtype is None and device is not None and not is_device(device):  # to(dtype)
             device, dtype = None, device
-        if device is not None and not is_cpu(device):
-            raise ConfigError(f"Module.to: the only device is 'cpu', got {device!r}")
+        check_cpu(device, "Module.to")
         if dtype is None:
             return self
         dtype = _floating_dtype(dtype)
