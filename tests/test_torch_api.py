@@ -464,3 +464,28 @@ def test_a_star_import_leaves_pythons_builtins_alone():
     exec("from tinygrad_mnist import *", namespace)
     assert not {"float", "int", "bool", "sum", "max", "min", "abs"} & set(namespace)
     assert {"Tensor", "argmax", "long", "nn", "no_grad"} <= set(namespace)
+
+
+def test_a_leafs_hook_runs_only_when_its_gradient_is_asked_for_as_in_torch():
+    for lib in (tg, torch):
+        calls = []
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        w = lib.tensor([3.0, 4.0], dtype=lib.float64, requires_grad=True)
+        x.register_hook(lambda g: calls.append("x"))
+        w.register_hook(lambda g: calls.append("w"))
+        lib.autograd.grad(((x * w) ** 2).sum(), [w])
+        ((x * w) ** 2).sum().backward(inputs=[w])
+        assert calls == ["w", "w"]
+
+
+def test_index_select_of_a_0_d_tensor_and_in_with_a_string_as_torch():
+    for lib in (tg, torch):
+        x = lib.tensor(5.0, requires_grad=True)
+        picked = x.index_select(0, lib.tensor([0]))
+        assert picked.shape == () and picked.item() == 5.0
+        picked.backward()
+        assert x.grad.item() == 1.0
+        with pytest.raises(RuntimeError, match="only supports Tensor or scalar"):
+            "a" in lib.ones(2)
+    with pytest.raises(IndexError, match="out of range"):
+        tg.tensor(5.0).index_select(0, tg.tensor([1]))

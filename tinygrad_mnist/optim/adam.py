@@ -7,7 +7,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_flag, check_range, check_speed_flags, effective_grad
+from .optimizer import Optimizer, check_flag, check_not_differentiable, check_range, effective_grad
 
 
 class Adam(Optimizer):
@@ -18,7 +18,7 @@ class Adam(Optimizer):
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0,
                  amsgrad: bool = False, *, foreach=None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False, fused=None, decoupled_weight_decay: bool = False):
-        check_speed_flags(type(self).__name__, foreach, fused, capturable, differentiable)
+        check_not_differentiable(type(self).__name__, differentiable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay))

@@ -28,6 +28,13 @@ EPOCH_DEPRECATION_WARNING = (  # torch's words
     "from None, the closed form is used instead of the new chainable form, where available.")
 
 
+def _deprecated_epoch(scheduler, epoch: float) -> float:
+    """epoch, checked, for a step(epoch) call, after torch's deprecation warning."""
+    warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=3)
+    check_range(f"{type(scheduler).__name__}.step", "epoch", epoch, 0)
+    return epoch
+
+
 class LRScheduler:
     """Base: at each step(), set every param group's lr to what get_lr() computes."""
 
@@ -67,9 +74,7 @@ class LRScheduler:
             self.last_epoch += 1
             self._set_lrs(self.get_lr())
             return
-        warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
-        check_range(f"{type(self).__name__}.step", "epoch", epoch, 0)
-        self._go_to(epoch)
+        self._go_to(_deprecated_epoch(self, epoch))
 
     def _go_to(self, epoch: float) -> None:
         """Go to epoch, as step(epoch) does, and SequentialLR at a milestone (to epoch 0): the closed
@@ -656,9 +661,7 @@ class ReduceLROnPlateau(LRScheduler):
         if epoch is None:
             self.last_epoch += 1
         else:
-            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
-            check_range(f"{type(self).__name__}.step", "epoch", epoch, 0)
-            self.last_epoch = epoch
+            self.last_epoch = _deprecated_epoch(self, epoch)
         if self._is_better(current):
             self.best = current
             self.num_bad_epochs = 0

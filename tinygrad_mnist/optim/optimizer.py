@@ -269,11 +269,10 @@ def effective_grad(grad: np.ndarray, param: np.ndarray, maximize: bool, weight_d
     return grad
 
 
-def check_speed_flags(owner: str, foreach=None, fused=None, capturable: bool = False,
-                      differentiable: bool = False) -> None:
-    """torch's implementation flags: foreach, fused and capturable choose how torch runs the same
-    update (this library's update is one loop either way), so any value is accepted;
-    differentiable=True, an update that autograd can go through, is not available."""
+def check_not_differentiable(owner: str, differentiable: bool) -> None:
+    """Refuse torch's differentiable=True, an update autograd can go through. (torch's foreach,
+    fused and capturable flags choose how torch runs the same update; the optimizers take them and
+    change nothing, as this library's update is one loop either way.)"""
     if differentiable:
         raise ConfigError(f"{owner}: differentiable=True (backpropagating through the update) is not available")
 

@@ -6,7 +6,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_flag, check_range, check_speed_flags, effective_grad
+from .optimizer import Optimizer, check_flag, check_not_differentiable, check_range, effective_grad
 
 
 class RMSprop(Optimizer):
@@ -18,7 +18,7 @@ class RMSprop(Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
                  centered: bool = False, capturable: bool = False, foreach=None, maximize: bool = False,
                  differentiable: bool = False):
-        check_speed_flags("RMSprop", foreach, capturable=capturable, differentiable=differentiable)
+        check_not_differentiable("RMSprop", differentiable)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
 

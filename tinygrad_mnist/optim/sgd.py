@@ -7,7 +7,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..tensor import Tensor
-from .optimizer import _WHOLE, Optimizer, check_flag, check_range, check_speed_flags, effective_grad
+from .optimizer import _WHOLE, Optimizer, check_flag, check_not_differentiable, check_range, effective_grad
 
 
 class SGD(Optimizer):
@@ -17,7 +17,7 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
                  maximize: bool = False, foreach=None, differentiable: bool = False, fused=None):
-        check_speed_flags("SGD", foreach, fused, differentiable=differentiable)
+        check_not_differentiable("SGD", differentiable)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
 
