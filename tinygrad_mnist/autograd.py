@@ -459,33 +459,42 @@ _hooks: dict = {}
 
 
 class RemovableHandle:
-    """What register_hook returns: remove() takes the hook off again, as torch's handle."""
+    """What register_hook returns: remove() takes the hook off again (once; also on leaving a with
+    block), as torch's handle."""
 
     def __init__(self, target, hook: Callable):
         key = id(target)
         entry = _hooks.get(key)
         if entry is None:  # the entry goes when target does
             entry = _hooks[key] = (weakref.ref(target, lambda _, key=key: _hooks.pop(key, None)), [])
-        entry[1].append(hook)
-        self._key, self._entry, self._hook = key, entry, hook
+        entry[1].append(self)
+        self.hook, self._key, self._entry = hook, key, entry
 
     def remove(self) -> None:
-        hooks = self._entry[1]
-        if self._hook in hooks:
-            hooks.remove(self._hook)
-            if not hooks and _hooks.get(self._key) is self._entry:  # so backward has none to look for
+        handles = self._entry[1]
+        if self in handles:
+            handles.remove(self)
+            if not handles and _hooks.get(self._key) is self._entry:  # so backward has none to look for
                 del _hooks[self._key]
 
+    def __enter__(self) -> RemovableHandle:
+        return self
 
-def _run_hooks(hooks: list, grad):
-    """grad after each hook in turn (one that returns None leaves it as it is). A hook gets a
-    Tensor: with arrays, a copy, since the array may flow on to other inputs too."""
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+def _run_hooks(handles: list, grad):
+    """grad after each hook in turn. A hook gets a Tensor (with arrays, a copy, since the array may
+    flow on to other inputs too); what it returns replaces the gradient, and when it returns None,
+    the tensor it got does, with any change the hook made to it in place, as in torch."""
     on_tensors = isinstance(grad, _Tensor)
-    for hook in list(hooks):
-        out = hook(grad if on_tensors else _make_tensor(np.array(grad), None))
+    for handle in list(handles):
+        given = grad if on_tensors else _make_tensor(np.array(grad), None)
+        out = handle.hook(given)
         if out is None:
-            continue
-        name = getattr(hook, "__name__", type(hook).__name__)
+            out = given
+        name = getattr(handle.hook, "__name__", type(handle.hook).__name__)
         if not isinstance(out, _Tensor):
             raise DTypeError(f"register_hook: the hook {name!r} must return a Tensor or None, "
                              f"got {type(out).__name__}")

@@ -135,8 +135,11 @@ def empty_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
     return empty(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
-def randint_like(t: Tensor, low: int, high: int | None = None, dtype=None) -> Tensor:
-    """randint in t's shape and dtype (or dtype): randint_like(t, high) or (t, low, high), as torch."""
+def randint_like(t: Tensor, low: int = 0, high: int | None = None, dtype=None) -> Tensor:
+    """randint in t's shape and dtype (or dtype): randint_like(t, high), (t, high=high) or
+    (t, low, high), as torch."""
+    if high is None:
+        low, high = 0, low
     return randint(low, high, t.shape).to(dtype or t.dtype)
 
 
