@@ -399,7 +399,7 @@ UNARY_FUNCTIONS = {  # name: (args after the input, kwargs); the same call in bo
     "gather": ((1, "index"), {}), "index_select": ((0, "index1d"), {}), "cumsum": ((1,), {}),
     "prod": ((0,), {}), "permute": (((1, 0),), {}), "isnan": ((), {}), "isinf": ((), {}), "isfinite": ((), {}),
     "max": ((), {}), "max_dim": ((1,), {}), "max_keepdim": ((0, True), {}), "min": ((), {}),
-    "min_dim": ((1,), {"keepdim": True}),
+    "min_dim": ((1,), {"keepdim": True}), "logsumexp": ((1,), {}), "pow": ((2,), {}),
 }
 INDICES = {"index": np.array([[0, 0], [3, 1], [2, 2]]), "index1d": np.array([2, 0, 2])}
 
@@ -426,6 +426,15 @@ def test_module_level_sqrt_and_log_match_torch(name):
 def test_max_and_min_of_two_tensors_are_elementwise_with_broadcast_gradients_as_torch(name, shapes):
     check(lambda x, y: getattr(tg, name)(x, y), rand(shapes[0], 1), rand(shapes[1], 2),
           torch_fn=lambda x, y: getattr(torch, name)(x, y))
+
+
+@pytest.mark.parametrize("call", [lambda lib, x, y: lib.max(x, other=y), lambda lib, x, y: lib.min(input=x, other=y),
+                                  lambda lib, x, y: lib.add(x, y, alpha=2), lambda lib, x, y: lib.sub(x, y, alpha=0.5),
+                                  lambda lib, x, y: lib.mul(x, y), lambda lib, x, y: lib.div(x, y)],
+                         ids=["max-other", "min-other", "add-alpha", "sub-alpha", "mul", "div"])
+def test_module_level_binary_functions_match_torch(call):
+    check(lambda x, y: call(tg, x, y), rand((3, 4), 1), np.abs(rand((4,), 2)) + 0.5,
+          torch_fn=lambda x, y: call(torch, x, y))
 
 
 def test_max_along_a_dim_returns_values_and_indices_by_name_as_torch():

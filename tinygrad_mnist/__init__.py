@@ -13,9 +13,9 @@ from .factories import (
     rand_like, randint, randint_like, randn, randn_like, tensor, zeros, zeros_like,
 )
 from .functions import (
-    abs, argmax, argmin, clamp, clip, cumsum, eq, exp, flatten, flip, gather, ge, gt, index_select, isfinite,
-    isinf, isnan, le, log, log_softmax, lt, max, mean, min, ne, numel, permute, prod, relu, reshape,
-    sigmoid, softmax, sqrt, squeeze, sum, t, tanh, topk, transpose, unsqueeze,
+    abs, add, argmax, argmin, clamp, clip, cumsum, div, eq, exp, flatten, flip, gather, ge, gt, index_select,
+    isfinite, isinf, isnan, le, log, log_softmax, logsumexp, lt, max, mean, min, mul, ne, numel, permute, pow,
+    prod, relu, reshape, sigmoid, softmax, sqrt, squeeze, sub, sum, t, tanh, topk, transpose, unsqueeze,
 )
 from .gradcheck import gradcheck
 

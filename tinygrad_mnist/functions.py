@@ -1,5 +1,5 @@
 """torch's module-level forms of the Tensor methods (tg.sum(x, 1), tg.max(x, dim), tg.exp(x), ...),
-each a call of the method. (This module's sum, max, min and abs hide Python's, so it uses none of them.)"""
+each a call of the method. (This module's sum, max, min, abs and pow hide Python's, so it uses none of them.)"""
 from __future__ import annotations
 
 from .errors import DTypeError
@@ -16,15 +16,15 @@ def argmax(input, dim=None, keepdim: bool = False) -> Tensor: return _tensor(inp
 def argmin(input, dim=None, keepdim: bool = False) -> Tensor: return _tensor(input, "argmin").argmin(dim, keepdim)
 
 
-def max(input, dim=None, keepdim: bool = False):
-    """max(x): the largest value; max(x, dim, keepdim=False): (values, indices); max(x, other):
-    the elementwise maximum, as torch.max."""
-    return _tensor(input, "max").max(dim, keepdim)
+def max(input, dim=None, keepdim: bool = False, *, other=None):
+    """max(x): the largest value; max(x, dim, keepdim=False): (values, indices); max(x, other) or
+    max(x, other=y): the elementwise maximum, as torch.max."""
+    return _tensor(input, "max").max(dim if other is None else other, keepdim)
 
 
-def min(input, dim=None, keepdim: bool = False):
-    """min(x), min(x, dim, keepdim=False) or min(x, other), as torch.min."""
-    return _tensor(input, "min").min(dim, keepdim)
+def min(input, dim=None, keepdim: bool = False, *, other=None):
+    """min(x), min(x, dim, keepdim=False), min(x, other) or min(x, other=y), as torch.min."""
+    return _tensor(input, "min").min(dim if other is None else other, keepdim)
 
 
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -77,6 +77,17 @@ def index_select(input, dim: int, index) -> Tensor:
 
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     return _tensor(input, "topk").topk(k, dim, largest, sorted)
+
+
+def add(input, other, *, alpha=1) -> Tensor: return _tensor(input, "add").add(other, alpha=alpha)
+def sub(input, other, *, alpha=1) -> Tensor: return _tensor(input, "sub").sub(other, alpha=alpha)
+def mul(input, other) -> Tensor: return _tensor(input, "mul") * other
+def div(input, other) -> Tensor: return _tensor(input, "div") / other
+def pow(input, exponent) -> Tensor: return _tensor(input, "pow") ** exponent
+
+
+def logsumexp(input, dim, keepdim: bool = False) -> Tensor:
+    return _tensor(input, "logsumexp").logsumexp(dim, keepdim)
 
 
 def eq(input, other) -> Tensor: return _tensor(input, "eq") == other
