@@ -1053,3 +1053,18 @@ def test_backward_arguments_that_cannot_work_are_named():
         y.sum().backward(inputs=[])
     with pytest.raises(RuntimeError):
         (torch.ones(2, requires_grad=True) * 2).sum().backward(inputs=[])
+
+
+def test_grad_of_a_non_leaf_stops_at_it_as_torch():
+    results = []
+    for lib in (tg, torch):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        y = x * 3
+        lib.autograd.grad((y * y).sum(), x)  # frees y's node
+        (gy,) = lib.autograd.grad((y * y).sum(), y)  # does not run y's freed node again
+        z = x * 2
+        (z * z).sum().backward(inputs=[z])
+        results.append((gy.numpy(), z.grad.numpy(), x.grad))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    assert results[0][2] is None and results[1][2] is None  # x was not asked for

@@ -383,6 +383,7 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
         target = node_grads if t._ctx is not None else leaf_grads
         target[key] = target[key] + g if key in target else g
     wanted = None if inputs is None else {(t._ctx if t._ctx is not None else t) for t in inputs}
+    needed = None if wanted is None else _leading_to(list(node_grads), wanted)
     captured = {}
     watched = _retained or _hooks  # whether any node needs a look (one test per node when none does)
     heap = [(-n.seq, n) for n in node_grads]
@@ -394,13 +395,18 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
         while heap:
             node = pop(heap)[1]
             grad = node_grads.pop(node)
+            if wanted is not None and node not in needed and node not in wanted:
+                continue  # as torch, only what inputs= needs runs
             if watched and grad is not None:
                 if id(node) in _hooks:
                     grad = _run_hooks(_hooks[id(node)][1], grad)
                 if node in _retained:
                     _retain(_retained[node](), grad)
-            if wanted is not None and node in wanted:
-                captured[node] = grad
+            if wanted is not None:
+                if node in wanted:
+                    captured[node] = grad
+                if node not in needed:  # nothing asked for lies below it
+                    continue
             edges = node.next
             # A node that received no gradient at all (every path gave None) passes None on.
             in_grads = (None,) * len(edges) if grad is None else node._run_backward(grad)
@@ -436,6 +442,25 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
         return leaf_grads
     captured.update((k, v) for k, v in leaf_grads.items() if k in wanted)
     return captured
+
+
+def _leading_to(roots: list, wanted: set) -> set:
+    """The nodes (roots and below) with a wanted node or leaf below them: those whose backward
+    must run for backward(inputs=) and grad()."""
+    reached, stack = set(roots), list(roots)
+    while stack:
+        for e in stack.pop().next:
+            if isinstance(e, Function) and e not in reached:
+                reached.add(e)
+                stack.append(e)
+    needed = set()
+    for node in sorted(reached, key=_seq):  # every node after the nodes that feed it
+        if any(e is not None and (e in needed or e in wanted) for e in node.next):
+            needed.add(node)
+    return needed
+
+
+_seq = operator.attrgetter("seq")
 
 
 # Non-leaf tensors whose gradient backward keeps in .grad (Tensor.retain_grad): node -> weakref to the tensor.
