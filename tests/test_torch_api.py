@@ -509,9 +509,10 @@ def test_a_hook_may_change_the_gradient_in_place_and_a_handle_removes_its_own_ho
 
         w = lib.tensor([1.0, 2.0], requires_grad=True)
         double = lambda g: g * 2
-        h1, h2 = w.register_hook(double), w.register_hook(double)
+        h1 = w.register_hook(double)
+        w.register_hook(double)  # the same function again, under its own handle
         h1.remove()
-        h1.remove()  # a second remove() leaves h2's registration alone
+        h1.remove()  # a second remove() leaves the other registration alone
         with w.register_hook(lambda g: g * 10):
             pass  # leaving the block removes that hook
         (w * w).sum().backward()
