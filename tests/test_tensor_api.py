@@ -570,3 +570,10 @@ def test_to_takes_a_torch_device_and_linear_says_where_its_dtype_goes():
         tg.ones(2).to(torch.device("cuda"))
     with pytest.raises(ValueError, match="device comes before dtype: pass dtype="):
         tg.nn.Linear(3, 2, True, np.float64)  # torch's order is (bias, device, dtype)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_and_min_of_an_empty_tensor_ask_for_a_dim_as_torch(name):
+    for lib in (tg, torch):
+        with pytest.raises(RuntimeError, match=rf"{name}\(\): Expected reduction dim to be specified"):
+            getattr(lib.zeros(0), name)()

@@ -553,6 +553,11 @@ class Tensor:
         if isinstance(dim, Tensor):
             return self.maximum(dim) if largest else self.minimum(dim)
         if dim is None:
+            if self.data.size == 0:
+                op = "max" if largest else "min"
+                raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0 "
+                                   "(an empty tensor has no largest or smallest value). Specify the reduction "
+                                   "dim with the 'dim' argument.")
             return ops.Extreme.apply(self, dim=None, keepdim=False, largest=largest)
         dim = _dim(dim, self.ndim)
         if self.ndim == 0:  # as torch: the value itself, at index 0
