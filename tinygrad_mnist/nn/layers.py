@@ -71,7 +71,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.relu_() if self.inplace else x.relu()  # (F.relu's test, without its call: the hot path)
+        return x.relu_() if self.inplace else x.relu()  # as F.relu, without its call on the hot path
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
