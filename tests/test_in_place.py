@@ -301,3 +301,15 @@ def test_an_element_of_a_tensor_in_a_graph_can_be_changed_as_in_torch(change):
         results.append((y.detach().numpy().copy(), x.grad.numpy().copy()))
     for ours, theirs in zip(*results):
         np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("change", [lambda e: e.fill_(0), lambda e: e.add_(1), lambda e: e.zero_(),
+                                    lambda e: e.copy_(tg.tensor(5.0, dtype=tg.float64))],
+                         ids=["fill_", "add_", "zero_", "copy_"])
+def test_an_in_place_method_on_an_element_of_a_tensor_in_a_graph_says_to_assign_instead(change):
+    # torch writes into y through its view tracking; here the element is a copy, so a silent no-op is refused
+    x = tg.tensor([1.0, 2.0, 3.0], dtype=tg.float64, requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match=r"on an element of a tensor in a graph .* assign instead: y\[i\] ="):
+        change(y[0])
+    np.testing.assert_array_equal(y.detach().numpy(), [2.0, 4.0, 6.0])

@@ -152,12 +152,18 @@ class Tensor:
     def masked_fill_(self, mask, value) -> Tensor:
         return self._in_place("masked_fill_", lambda: self.masked_fill(mask, value), value)
 
-    __iadd__, __isub__, __imul__, __itruediv__, __ipow__ = add_, sub_, mul_, div_, pow_
-    def __ifloordiv__(self, other): return self._in_place("floor_divide_", lambda: self // other, other)
-    def __imod__(self, other): return self._in_place("remainder_", lambda: self % other, other)
-    def __iand__(self, other): return self._in_place("bitwise_and_", lambda: self & other, other)
-    def __ior__(self, other): return self._in_place("bitwise_or_", lambda: self | other, other)
-    def __ixor__(self, other): return self._in_place("bitwise_xor_", lambda: self ^ other, other)
+    # Augmented assignments are named by their operator: y[i] *= 3 on an element copy is fine (the
+    # assignment y[i] = ... that Python makes next writes it back), where y[i].mul_(3) is not.
+    def __iadd__(self, other): return self._in_place("+=", lambda: self + other, other)
+    def __isub__(self, other): return self._in_place("-=", lambda: self - other, other)
+    def __imul__(self, other): return self._in_place("*=", lambda: self * other, other)
+    def __itruediv__(self, other): return self._in_place("/=", lambda: self / other, other)
+    def __ipow__(self, other): return self._in_place("**=", lambda: self ** other, other)
+    def __ifloordiv__(self, other): return self._in_place("//=", lambda: self // other, other)
+    def __imod__(self, other): return self._in_place("%=", lambda: self % other, other)
+    def __iand__(self, other): return self._in_place("&=", lambda: self & other, other)
+    def __ior__(self, other): return self._in_place("|=", lambda: self | other, other)
+    def __ixor__(self, other): return self._in_place("^=", lambda: self ^ other, other)
 
     def copy_(self, src) -> Tensor:
         """Copy src's values in (broadcast to this shape, cast to this dtype), as torch.Tensor.copy_."""
@@ -189,6 +195,11 @@ class Tensor:
         if self.requires_grad and self._ctx is None:
             raise RuntimeError(f"a leaf that requires grad cannot take an in-place {name} while ops are "
                                "recorded, as in torch; do it under tg.no_grad()")
+        if not name.endswith("=") and type(self._ctx) is ops.GetItem and all(
+                type(i) is int for i in self._ctx.saved[1]):
+            raise RuntimeError(f"an in-place {name} on an element of a tensor in a graph (y[i].{name}(...)): "
+                               "here it is a copy (torch's views need its view tracking), so the change would "
+                               "not reach the tensor; assign instead: y[i] = ... or y[i] *= ...")
         if self._array_shared():
             raise RuntimeError(f"an in-place {name} in a graph: this tensor's memory is also held elsewhere "
                                "(a view, another tensor, a NumPy array, or a value the graph saved for "
