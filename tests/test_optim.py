@@ -659,3 +659,37 @@ def test_a_torch_adam_state_with_decoupled_weight_decay_loads_as_decoupled():
         lib_opt.step()
         results.append(t.detach().numpy())
     np.testing.assert_allclose(*results, rtol=1e-12)
+
+
+def test_a_torch_style_optimizers_tensor_state_survives_a_state_dict_round_trip_as_in_torch():
+    results = []
+    for lib, base in ((tg, optim.Optimizer), (torch, torch.optim.Optimizer)):
+        class Momentum(base):
+            def __init__(self, params):
+                super().__init__(params, dict(lr=0.1, momentum=0.5))
+
+            def step(self, closure=None):
+                with lib.no_grad():
+                    for group in self.param_groups:
+                        for p in group["params"]:
+                            state = self.state[p]
+                            if "buf" not in state:
+                                state["buf"], state["step"] = p.grad.clone(), lib.tensor(0.0)
+                            else:
+                                state["buf"].mul_(group["momentum"]).add_(p.grad)
+                            state["step"] += 1
+                            p.add_(state["buf"], alpha=-group["lr"])
+
+        w = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        opt = Momentum([w])
+        for step in range(4):
+            if step == 2:  # a resume: a new optimizer from the old one's state
+                saved = opt.state_dict()
+                opt = Momentum([w])
+                opt.load_state_dict(saved)
+            opt.zero_grad()
+            (w * w).sum().backward()
+            opt.step()
+        results.append((w.detach().numpy(), float(opt.state[w]["step"])))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    assert results[0][1] == results[1][1] == 4

@@ -197,8 +197,7 @@ class Optimizer:
             packed = {k: v for k, v in group.items() if k != "params"}
             packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
             groups.append(packed)
-        state = {index[id(p)]: {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in s.items()}
-                 for p, s in self.state.items()}
+        state = {index[id(p)]: {k: _copied(v) for k, v in s.items()} for p, s in self.state.items()}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -337,10 +336,21 @@ def _split_names(owner: str, params: list) -> tuple[list, list | None]:
     return [p for _, p in params], [name for name, _ in params]
 
 
+def _copied(value):
+    """A state entry for state_dict: arrays and Tensors (an optimizer subclassed as in torch keeps
+    those) copied, anything else as it is."""
+    if isinstance(value, Tensor):
+        return Tensor(value.data.copy())
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
 def _restored(value, p: Tensor, name: str, what: str, owner: str):
-    """A loaded state entry: arrays are copied with the parameter's dtype, numbers made plain.
+    """A loaded state entry: arrays are copied with the parameter's dtype, numbers made plain, and
+    this library's Tensors (an optimizer subclassed as in torch keeps those) copied as Tensors.
     Other array-likes (torch's tensors, in a torch optimizer's state_dict) are read as arrays,
     and the step count, a 0-d tensor in torch's, as a number."""
+    if isinstance(value, Tensor):
+        return Tensor(value.data.copy())
     if not isinstance(value, np.ndarray) and hasattr(value, "__array__"):
         value = _values(value)
     if not isinstance(value, np.ndarray) or name == "step":
