@@ -245,6 +245,10 @@ def test_register_hook_errors_match_torch():
             a.register_hook(hook)
             with pytest.raises(ours if lib is tg else RuntimeError, match="hook"):
                 (a * 1).sum().backward()
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    a.register_hook(lambda g: g.numpy())  # torch raises a TypeError of its own here
+    with pytest.raises(TypeError, match="hook '<lambda>' must return a Tensor or None, got ndarray"):
+        (a * 1).sum().backward()
 
 
 @pytest.mark.parametrize("op", [lambda x, L: x.gather(1, L.tensor([[2, 2], [0, 1]])),
