@@ -895,7 +895,7 @@ def test_array_conversion_copies_only_as_asked():
         np.array(np.ones(2, np.float32), dtype=np.float64, copy=False)
 
 
-def test_cat_skips_the_empty_1_d_tensor_an_accumulating_loop_starts_from_as_torch():
+def test_cat_joins_the_empty_1_d_tensor_an_accumulating_loop_starts_from_as_torch():
     for lib in (tg, torch):
         preds = lib.tensor([])
         for _ in range(3):
@@ -904,9 +904,13 @@ def test_cat_skips_the_empty_1_d_tensor_an_accumulating_loop_starts_from_as_torc
     assert tg.cat([tg.tensor([]), tg.ones(2, 3)], 1).shape == (2, 3)
     assert tg.cat([tg.zeros(0, dtype=np.float64), tg.ones(2, 3)]).dtype == np.float64  # it counts for the dtype
     assert tg.cat([tg.tensor([]), tg.tensor([])]).shape == (0,)
-    w = tg.ones(2, 3, requires_grad=True)
-    (tg.cat([tg.tensor([]), w]) * 2).sum().backward()
-    np.testing.assert_array_equal(w.grad.numpy(), np.full((2, 3), 2.0))
+    with pytest.raises(tg.ShapeError, match=r"tensor 2 has shape \(3, 3\), which does not match tensor 1's \(2, 3\)"):
+        tg.cat([tg.tensor([]), tg.ones(2, 3), tg.ones(3, 3)], 1)  # positions in the list given
+    for lib in (tg, torch):  # the empty input's gradient is empty too
+        empty, w = lib.tensor([], requires_grad=True), lib.ones(2, 3, requires_grad=True)
+        (lib.cat([empty, w], 1) * 2).sum().backward()
+        assert tuple(empty.grad.shape) == (0,)
+        np.testing.assert_array_equal(w.grad.numpy(), np.full((2, 3), 2.0))
 
 
 def test_arange_reads_a_one_element_integer_tensor_as_an_integer_as_torch():

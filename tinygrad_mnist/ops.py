@@ -583,17 +583,20 @@ class ScatterAdd(Function):
 
 
 class Cat(Function):
+    """Empty 1-D inputs (see tensor.cat) are left out of the join and get an empty gradient."""
     array_backward = True
     def forward(self, *arrays, dim):
-        self.save(dim, tuple(itertools.accumulate((a.shape[dim] for a in arrays), initial=0)))
+        empty = tuple(a.shape == (0,) for a in arrays)
+        sizes = (0 if e else a.shape[dim] for a, e in zip(arrays, empty))
+        self.save(dim, empty, tuple(itertools.accumulate(sizes, initial=0)))
         self.args = {"dim": dim}
-        return np.concatenate(arrays, axis=dim)
+        return np.concatenate([a for a, e in zip(arrays, empty) if not e] or arrays[:1], axis=dim)
 
     def backward(self, g):
-        dim, bounds = self.saved
+        dim, empty, bounds = self.saved
         lead = (slice(None),) * (dim % g.ndim)
-        return tuple(g[lead + (slice(lo, hi),)] if need else None
-                     for lo, hi, need in zip(bounds[:-1], bounds[1:], self.needs))
+        return tuple(None if not need else g.reshape(-1)[:0] if e else g[lead + (slice(lo, hi),)]
+                     for lo, hi, e, need in zip(bounds[:-1], bounds[1:], empty, self.needs))
 
 
 # ---- selection --------------------------------------------------------------------------------

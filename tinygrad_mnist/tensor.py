@@ -1260,8 +1260,7 @@ def where(condition, input, other) -> Tensor:
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim. As torch, empty 1-D tensors (the tensor([]) an
-    accumulating loop starts from) count for the dtype only, whatever the others' shapes; they
-    get no gradient."""
+    accumulating loop starts from) join whatever the others' shapes, adding only their dtype."""
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
@@ -1270,13 +1269,15 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
             raise ShapeError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated; "
                              "use stack")
     dtype = _cat_dtype([t.data.dtype for t in tensors])
-    tensors = [t._cast(dtype) for t in tensors if t.shape != (0,)] or [tensors[0]._cast(dtype)]
-    dim = _dim(dim, tensors[0].ndim)
-    first = tensors[0].shape
-    for i, t in enumerate(tensors[1:], 1):
-        if t.ndim != len(first) or t.shape[:dim] + t.shape[dim + 1:] != first[:dim] + first[dim + 1:]:
-            raise ShapeError(f"cat: tensor {i} has shape {t.shape}, which does not match tensor 0's "
-                             f"{first} outside dim {dim}")
+    tensors = [t._cast(dtype) for t in tensors]
+    shaped = [i for i, t in enumerate(tensors) if t.shape != (0,)] or [0]
+    first = tensors[shaped[0]].shape
+    dim = _dim(dim, len(first))
+    for i in shaped[1:]:
+        shape = tensors[i].shape
+        if len(shape) != len(first) or shape[:dim] + shape[dim + 1:] != first[:dim] + first[dim + 1:]:
+            raise ShapeError(f"cat: tensor {i} has shape {shape}, which does not match tensor "
+                             f"{shaped[0]}'s {first} outside dim {dim}")
     return ops.Cat.apply(*tensors, dim=dim)
 
 
