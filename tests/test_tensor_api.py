@@ -542,13 +542,19 @@ def test_to_takes_torchs_device_and_tensor_forms():
         assert str(t.to(t.device, dtype=lib.float64).dtype).endswith("float64")
         copied = t.to("cpu", copy=True)
         assert copied is not t and copied.tolist() == t.tolist()
+        # torch's positional flags: to(dtype, non_blocking, copy), to(device, dtype, non_blocking, copy)
+        assert t.to(lib.float32, False, True) is not t and t.to(t, False, False) is t
+        assert str(t.to("cpu", lib.float64, False, True).dtype).endswith("float64")
     w = tg.ones(2, requires_grad=True)
     w.to("cpu", tg.float64).sum().backward()  # the cast is in the graph
     np.testing.assert_array_equal(w.grad.numpy(), [1.0, 1.0])
     with pytest.raises(ValueError, match="the only device is 'cpu', got 'cuda'"):
         x.to("cuda")
+    for bad in [(tg.float64, tg.float32), (tg.float64, 1), (tg.float64, False, False, False)]:
+        with pytest.raises(TypeError, match="expected to"):
+            x.to(*bad)
     with pytest.raises(TypeError, match="expected to"):
-        x.to(tg.float64, tg.float32)
+        x.to(tg.float64, dtype=tg.float32)
 
 
 def test_the_repr_of_an_empty_tensor_gives_its_shape_as_torch():

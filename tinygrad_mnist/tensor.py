@@ -466,19 +466,26 @@ class Tensor:
         """-1, 0 or 1 per element; recorded, as torch, with a zero gradient."""
         return ops.Sign.apply(self)
 
-    def to(self, *args, dtype=None, device=None, copy: bool = False, non_blocking: bool = False) -> Tensor:
-        """This tensor in another dtype, as torch's to(dtype), to(device[, dtype]) and to(other): a
-        copy, or self when nothing changes (unless copy=True). The CPU is the only device, so
-        to('cpu') changes nothing. Gradients flow back through a floating-point result; an integer
-        or bool one is outside the graph, as in torch."""
-        if args and isinstance(args[0], Tensor):
-            dtype, args = args[0].dtype, args[1:]
-        elif args and is_device(args[0]):
-            device, args = args[0], args[1:]
-        if len(args) > 1 or args and dtype is not None:
-            raise TypeError("to: expected to(dtype), to(device, dtype=None) or to(other tensor)")
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False, copy: bool = False) -> Tensor:
+        """This tensor in another dtype, as torch's to(dtype), to(device[, dtype]) and to(other),
+        each followed by non_blocking and copy: a copy, or self when nothing changes (unless
+        copy=True). The CPU is the only device, so to('cpu') changes nothing. Gradients flow back
+        through a floating-point result; an integer or bool one is outside the graph, as in torch."""
+        first, args = (args[0], args[1:]) if args else (None, ())
+        if isinstance(first, Tensor):
+            first = first.dtype
+        elif is_device(first):
+            device, first = first, None
+            if args and not isinstance(args[0], bool):
+                first, args = args[0], args[1:]
+        if first is not None and dtype is not None or len(args) > 2 or not all(isinstance(a, bool) for a in args):
+            raise TypeError("to: expected to(dtype), to(device, dtype=None) or to(other tensor), each "
+                            "optionally followed by non_blocking and copy (True or False)")
+        copy = args[1] if len(args) == 2 else copy
         check_cpu(device, "to")
-        dtype = np.dtype(args[0] if args else self.data.dtype if dtype is None else dtype)
+        if dtype is None:
+            dtype = self.data.dtype if first is None else first
+        dtype = np.dtype(dtype)
         if copy and dtype == self.data.dtype:
             return self.clone()
         return self._cast(dtype)
