@@ -321,6 +321,14 @@ def test_a_refused_resume_option_is_quoted_as_typed():
         cli_module._resumed_config(args, RunConfig(early_stopping=3))
 
 
+def test_resume_accepts_early_stopping_0_for_a_run_saved_with_it_off():
+    from tinygrad_mnist import cli as cli_module
+    from tinygrad_mnist.run import RunConfig
+    args = cli_module.build_parser().parse_args(["train", "--resume", "x.npz", "--early-stopping", "0"])
+    for saved in (RunConfig(early_stopping=0), RunConfig(early_stopping=None)):  # an experiment's, the CLI's
+        assert cli_module._resumed_config(args, saved).early_stopping is None
+
+
 def test_evaluate_names_a_checkpoint_whose_model_configuration_is_invalid(run_dir, tmp_path):
     from tinygrad_mnist import train
     from tinygrad_mnist.serialization import save_state

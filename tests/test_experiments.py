@@ -469,6 +469,20 @@ def test_runs_an_older_version_saved_with_a_preset_beside_layers_still_count_as_
     assert [o.status for o in again] == ["finished earlier"] * len(outcomes)  # not retrained, files kept
 
 
+def test_a_finished_run_without_a_validation_split_is_not_trained_again(small_data, tmp_path):
+    # TOML can only say early_stopping = 0 for off; the saved config must still count as the same
+    path, out = write(tmp_path, TINY.replace('lr = 0.01', 'lr = 0.01\nval_fraction = 0')), str(tmp_path / "out")
+    (_, first), = experiments.run_files([path], out, only=["adam"], plots=False, progress=False, log=lambda s: None)
+    assert first[0].status == "ran" and first[0].metrics["val_size"] == 0
+    (_, again), = experiments.run_files([path], out, only=["adam"], plots=False, progress=False, log=lambda s: None)
+    assert again[0].status == "finished earlier"
+
+
+def test_zero_patience_is_early_stopping_off_whichever_way_it_is_written():
+    assert RunConfig(early_stopping=0) == RunConfig(early_stopping=None)
+    assert RunConfig(early_stopping=0).early_stopping is None
+
+
 def test_run_refuses_to_resume_an_iterations_run(tmp_path):
     with pytest.raises(ConfigError, match="resume continues epoch runs only"):
         run_module.run(RunConfig(layers=[784, 8, 10], iterations=10), resume=str(tmp_path / "c.npz"))

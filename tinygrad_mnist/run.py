@@ -102,6 +102,8 @@ class RunConfig:
     def __post_init__(self):
         if self.model is None and self.layers is None:
             self.model = "default"
+        if _is_int(self.early_stopping) and self.early_stopping == 0:  # how TOML and the CLI say off
+            self.early_stopping = None
 
     def validate(self) -> None:
         """Raise ConfigError naming the first setting of the wrong type, unknown or out of range."""
@@ -291,11 +293,12 @@ def saved_settings(run: dict) -> dict:
     """A run configuration saved by this or an older version, without the settings that older
     versions saved but ignored and that are refused now: the preset beside layers (experiment
     runs saved model 'default'), early stopping without a validation split, momentum for an
-    optimizer without it, and nesterov for one other than sgd."""
+    optimizer without it, and nesterov for one other than sgd; and with early stopping 0 saved as
+    RunConfig holds it, None."""
     run = dict(run)
     if run.get("layers") is not None:
         run["model"] = None
-    if run.get("val_fraction") == 0:
+    if run.get("val_fraction") == 0 or run.get("early_stopping") == 0:
         run["early_stopping"] = None
     if run.get("optimizer") not in MOMENTUM_OPTIMIZERS:
         run["momentum"] = 0.0
