@@ -63,6 +63,10 @@ def test_train_refuses_a_folder_that_holds_files_unless_overwrite_replaces_the_r
            f"curves.png and 5 more); give a new or empty folder, --overwrite to replace the run in it, or " \
            f"--resume {out / 'checkpoint.npz'} to continue it" in proc.stderr
     assert (out / "metrics.json").read_bytes() == first
+    held = sorted(os.listdir(out))
+    proc = cli("train", *binary[2:], "--overwrite")  # a mistake: 2 outputs for all 10 classes
+    assert proc.returncode == 2 and "do not fit the data" in proc.stderr
+    assert sorted(os.listdir(out)) == held and (out / "metrics.json").read_bytes() == first  # the run is kept
     proc = cli("train", *binary, "--overwrite")
     assert proc.returncode == 0, proc.stderr
     assert sorted(os.listdir(out)) == ["checkpoint.npz", "classification_report.txt", "history.csv", "metrics.json",
@@ -268,6 +272,16 @@ def test_resume_takes_more_epochs_but_refuses_other_changed_options(interrupted_
     assert cli_module.main(["train", "--resume", str(interrupted_run), "--epochs", "4", "--no-plots",
                             "--quiet"]) == 0
     assert "epochs: 4" in capsys.readouterr().out
+
+
+def test_a_run_resumed_in_its_folder_leaves_no_file_of_its_earlier_state(interrupted_run):
+    from tinygrad_mnist import cli as cli_module
+    folder = interrupted_run.parent
+    for name in ("curves.png", "evaluation_metrics.json", "notes.txt"):  # as an earlier part and evaluate left them
+        (folder / name).write_text("earlier")
+    assert cli_module.main(["train", "--resume", str(interrupted_run), "--no-plots", "--quiet"]) == 0
+    assert sorted(os.listdir(folder)) == ["checkpoint.npz", "classification_report.txt", "history.csv",
+                                          "metrics.json", "notes.txt"]
 
 
 def test_resume_continues_in_its_own_folder_or_a_new_one(interrupted_run, tmp_path, capsys):

@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  "--resume, the checkpoint's folder)")
     o.add_argument("--overwrite", action="store_true",
                    help="let --out be a folder that holds files: the files of the run (and evaluation) in it are "
-                        "deleted first, other files stay")
+                        "deleted once the data and model are ready (so a mistake keeps them), other files stay")
     o.add_argument("--resume", metavar="CHECKPOINT",
                    help="continue the run of CHECKPOINT with the configuration saved in it, exactly as if it "
                         "had not been interrupted. Only --epochs (to train longer), --data-dir, --out and the "
@@ -220,9 +220,8 @@ def _check_creatable(given: str, folder: str, option: str) -> None:
 def _new_run_folder(out: str | None, dataset: str, overwrite: bool) -> tuple[str, bool]:
     """The folder of a new run, and whether it was created here. The default, runs/<dataset>-<time>, gets
     -2, -3, ... when a run started in the same second has the name: mkdir fails on an existing folder, so
-    two runs never share one. An existing --out must be empty; with overwrite, the files of the run in it
-    are deleted first."""
-    from .run import remove_run_files
+    two runs never share one. An existing --out must be empty, unless overwrite lets the new run replace
+    the one in it (run() deletes its files)."""
     if out is None:
         base = os.path.join("runs", f"{dataset}-{time.strftime('%Y%m%d-%H%M%S')}")
         _check_out_folder(base)
@@ -246,8 +245,6 @@ def _new_run_folder(out: str | None, dataset: str, overwrite: bool) -> tuple[str
             if "checkpoint.npz" in held else ""
         raise ConfigError(f"--out {out}: already holds files ({_names(held)}); give a new or empty folder, "
                           f"--overwrite to replace the run in it{resume}")
-    if overwrite:
-        remove_run_files(out)
     return out, False
 
 
@@ -285,7 +282,7 @@ def cmd_train(args) -> int:
     before = {name: _modified_time(os.path.join(out, name)) for name in RUN_FILES}
     try:
         result = run(cfg, out=out, resume=args.resume, progress=False if args.quiet else None,
-                     plots=not args.no_plots)
+                     plots=not args.no_plots, replace=args.overwrite)
     except BaseException as err:
         if created and not os.listdir(out):  # leave no empty folder behind a run that wrote nothing
             os.rmdir(out)

@@ -49,7 +49,7 @@ from typing import Callable, Sequence
 
 from . import models, train
 from .errors import USER_ERRORS, ConfigError, DataError
-from .run import DEFAULT_EVAL_EVERY, RunConfig, remove_run_files, run, saved_settings
+from .run import DEFAULT_EVAL_EVERY, RunConfig, run, saved_settings
 from .serialization import atomic_write
 
 CLAIM_METRICS = ("train_accuracy", "val_accuracy", "test_accuracy", "macro_f1", "macro_precision",
@@ -269,10 +269,8 @@ def run_experiment(exp: Experiment, out: str, selected: set[str] | None = None, 
         resume = _resumable_checkpoint(folder, cfg)
         if resume:
             log(f"    resuming from {resume}")
-        else:  # an older run of another config: none of its files may stay beside this run's
-            remove_run_files(folder)
-        try:
-            result = run(cfg, out=folder, resume=resume, progress=progress, plots=plots)
+        try:  # without resume, none of the files of an older run of another config may stay beside this run's
+            result = run(cfg, out=folder, resume=resume, progress=progress, plots=plots, replace=not resume)
         except USER_ERRORS as err:
             message = _first_line(err)
             log(f"    failed: {message}")

@@ -308,8 +308,10 @@ def saved_settings(run: dict) -> dict:
 
 
 def run(cfg: RunConfig, out: str | None = None, resume: str | None = None, progress: bool | None = None,
-        plots: bool = True) -> dict:
-    """Train and test one config; with out, write the run folder. Returns the metrics dict."""
+        plots: bool = True, replace: bool = False) -> dict:
+    """Train and test one config; with out, write the run folder. Returns the metrics dict.
+    replace: out holds an earlier run, whose files are deleted once the data are loaded and the
+    model is built, so that a mistake found there leaves that run as it was."""
     cfg.validate()
     if resume is not None and cfg.iterations is not None:
         raise ConfigError(RESUME_ITERATIONS)
@@ -332,6 +334,8 @@ def run(cfg: RunConfig, out: str | None = None, resume: str | None = None, progr
     callbacks = [train.EarlyStopping("val_loss", patience=cfg.early_stopping)] if cfg.early_stopping and val_loader else []
     checkpoint = os.path.join(out, "checkpoint.npz") if out else None
     config = {"run": dataclasses.asdict(cfg), "model": model.config()}
+    if out and replace:
+        remove_run_files(out)
     history = train.fit(model, loss_fn, optimizer, loader, val_loader, passes, callbacks, scheduler=scheduler,
                         checkpoint=checkpoint, resume=resume, progress=progress, config=config)
     final = {name: train.evaluate(model, data.DataLoader(split, batch_size=1000), loss_fn)
@@ -341,6 +345,8 @@ def run(cfg: RunConfig, out: str | None = None, resume: str | None = None, progr
         if checkpoint:  # the final weights (early stopping may have restored the best ones)
             train.save_checkpoint(checkpoint, model, optimizer, len(history), history, scheduler, callbacks,
                                   loader, config)
+        # What a resumed run wrote before, or an evaluation of its earlier checkpoint, is out of date now.
+        remove_run_files(out, tuple(name for name in RUN_FILES + EVALUATION_FILES if name != "checkpoint.npz"))
         write_run_folder(out, result, history, final["test"], splits["test"][0], n_classes, plots,
                          probabilities=model.output == "softmax")
     return result
