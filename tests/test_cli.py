@@ -335,6 +335,20 @@ def test_a_refused_resume_option_is_quoted_as_typed():
         cli_module._resumed_config(args, RunConfig(early_stopping=3))
 
 
+def test_resume_refuses_to_lengthen_a_cosine_schedule_which_would_climb_again():
+    from tinygrad_mnist import cli as cli_module
+    from tinygrad_mnist.errors import ConfigError
+    from tinygrad_mnist.run import RunConfig
+    saved = RunConfig(scheduler="cosine", epochs=4)
+    args = cli_module.build_parser().parse_args(["train", "--resume", "x.npz", "--epochs", "8"])
+    with pytest.raises(ConfigError, match=r"--epochs 8: the run's cosine schedule anneals to 0 over its 4 epochs"):
+        cli_module._resumed_config(args, saved)
+    same = cli_module.build_parser().parse_args(["train", "--resume", "x.npz", "--epochs", "4"])
+    assert cli_module._resumed_config(same, saved).epochs == 4
+    longer = RunConfig(scheduler="step", epochs=4)  # a step schedule goes on as it would have
+    assert cli_module._resumed_config(args, longer).epochs == 8
+
+
 def test_resume_accepts_early_stopping_0_for_a_run_saved_with_it_off():
     from tinygrad_mnist import cli as cli_module
     from tinygrad_mnist.run import RunConfig

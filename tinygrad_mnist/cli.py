@@ -85,8 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "deleted once the data and model are ready (so a mistake keeps them), other files stay")
     o.add_argument("--resume", metavar="CHECKPOINT",
                    help="continue the run of CHECKPOINT with the configuration saved in it, exactly as if it "
-                        "had not been interrupted. Only --epochs (to train longer), --data-dir, --out and the "
-                        "output options may differ; any other option given must equal the saved one. A finished "
+                        "had not been interrupted. Only --epochs (to train longer, except past a cosine schedule's "
+                        "end), --data-dir, --out and the output options may differ; any other option given must "
+                        "equal the saved one. A finished "
                         "run trains on from the weights it kept (the best ones, with early stopping); one that "
                         "early stopping ended stays ended")
     o.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -158,6 +159,10 @@ def _resumed_config(args, saved):
         raise ConfigError(f"--resume {args.resume}: options differ from the run being resumed: "
                           f"{'; '.join(differing)}. Leave them out to continue the run as it was "
                           "(only --epochs and --data-dir may change), or start a new run without --resume")
+    if saved.scheduler == "cosine" and given.get("epochs", saved.epochs) != saved.epochs:
+        raise ConfigError(f"--epochs {given['epochs']}: the run's cosine schedule anneals to 0 over its "
+                          f"{saved.epochs} epochs, and beyond them it would climb again (torch's CosineAnnealingLR "
+                          "is periodic); start a new run with --epochs to anneal over another length")
     return dataclasses.replace(saved, **{name: given[name] for name in CHANGEABLE_ON_RESUME if name in given})
 
 
