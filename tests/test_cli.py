@@ -210,6 +210,26 @@ def test_graph_draws_one_training_step(tmp_path, suffix):
     assert "Linear" in text and "CrossEntropy" in text and "0.weight" in text
 
 
+@pytest.mark.parametrize("options, drawn", [
+    (["--layers", "784,1", "--init", "uniform"], "BCEWithLogitsLoss"),  # logits past [0, 1]: BCELoss refused them
+    (["--layers", "784,1", "--output", "sigmoid"], "BCELoss"),
+    (["--layers", "784,8,10", "--output", "log_softmax"], "NLLLoss"),
+    (["--layers", "784,8,10", "--loss", "mse"], "SquaredError"),
+])
+def test_graph_draws_the_loss_that_fits_the_output_layer_or_the_one_given(tmp_path, options, drawn):
+    from tinygrad_mnist import cli as cli_module
+    assert cli_module.main(["graph", *options, "--out", str(tmp_path / "g.gv")]) == 0
+    assert f'label="{drawn}' in (tmp_path / "g.gv").read_text()
+
+
+def test_graph_refuses_a_loss_that_does_not_fit_the_model(tmp_path, capsys):
+    from tinygrad_mnist import cli as cli_module
+    for options, message in [(["--layers", "784,8,10", "--loss", "bce"], "expected 1 outputs for loss 'bce'"),
+                             (["--layers", "784,1", "--loss", "bce"], "loss 'bce' expects the model output 'sigmoid'")]:
+        assert cli_module.main(["graph", *options, "--out", str(tmp_path / "g.gv")]) == 2
+        assert message in capsys.readouterr().err
+
+
 def test_graph_without_dot_says_how_to_install_it(tmp_path):
     empty = tmp_path / "empty-path"
     empty.mkdir()

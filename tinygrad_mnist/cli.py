@@ -50,6 +50,7 @@ def _data_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .run import LOSSES
     parser = argparse.ArgumentParser(
         prog="tinygrad-mnist",
         description="Train, evaluate and draw MLPs on MNIST, Fashion-MNIST and Kuzushiji-MNIST "
@@ -65,8 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     _model_options(t)
     _data_options(t)
     g = t.add_argument_group("training")
-    g.add_argument("--loss", choices=["cross_entropy", "mse", "nll", "bce", "bce_with_logits"],
-                   help="default cross_entropy")
+    g.add_argument("--loss", choices=LOSSES, help="default cross_entropy")
     g.add_argument("--optimizer", choices=["adam", "adamw", "sgd", "rmsprop"], help="default adam")
     g.add_argument("--lr", type=float, help="learning rate (default 1e-3)")
     g.add_argument("--momentum", type=float, help="for sgd and rmsprop (default 0)")
@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Draw one forward pass and loss of a model with graphviz "
                                    "(SVG, PNG or .gv by the --out suffix).")
     _model_options(g)
+    g.add_argument("--loss", choices=LOSSES, help="default: the one that fits the output layer (cross_entropy "
+                                                  "on logits, bce_with_logits for one output, nll, bce, mse)")
     g.add_argument("--batch-size", type=int, default=4, help="images in the drawn batch (default 4)")
     g.add_argument("--out", default="graph.svg", help="output file: .svg, .png or .gv (default graph.svg)")
     g.add_argument("--max-depth", type=int, help="collapse module levels below this depth")
@@ -359,7 +361,7 @@ def _refuse_an_earlier_evaluation(out: str, overwrite: bool) -> None:
 
 def cmd_graph(args) -> int:
     from . import data, models
-    from .run import make_loss
+    from .run import BINARY_LOSSES, check_output_layer, fitting_loss, make_loss
     from .viz import draw_model_step, save_graph
     if args.model and args.layers:
         raise ConfigError(f"--model {args.model} and --layers are alternatives, give one: layers replace the whole "
@@ -376,11 +378,15 @@ def cmd_graph(args) -> int:
     if not 1 <= args.batch_size <= len(mnist):
         raise ConfigError(f"--batch-size must be between 1 and {len(mnist)} (the MNIST training images), "
                           f"got {args.batch_size}")
+    n_outputs = model.sizes[-1]
+    loss = args.loss or fitting_loss(model.output, n_outputs)
+    if loss in BINARY_LOSSES and n_outputs != 1:
+        raise ConfigError(f"model sizes {model.sizes} do not fit: expected 1 outputs for loss {loss!r}")
+    check_output_layer(loss, model.output)
     x = data.transforms.scale(data.transforms.flatten(mnist.data[:args.batch_size]))
-    y = mnist.targets[:args.batch_size] % model.sizes[-1]
-    loss = "bce" if model.sizes[-1] == 1 else "cross_entropy"
+    y = mnist.targets[:args.batch_size] % max(n_outputs, 2)
     from .tensor import Tensor
-    graph = draw_model_step(model, Tensor(x), Tensor(y), make_loss(loss, 10), max_depth=args.max_depth)
+    graph = draw_model_step(model, Tensor(x), Tensor(y), make_loss(loss, n_outputs), max_depth=args.max_depth)
     path = save_graph(graph, args.out)
     print(f"graph of one {type(model).__name__} training step written to {path}")
     return 0

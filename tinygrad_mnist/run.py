@@ -217,11 +217,24 @@ def build_model(cfg: RunConfig, n_features: int, n_classes: int) -> models.MLP:
     if sizes[0] != n_features or sizes[-1] != expected_out:
         raise ConfigError(f"model sizes {sizes} do not fit the data: expected {n_features} inputs and "
                           f"{expected_out} outputs for loss {cfg.loss!r} on {n_classes} classes")
-    wanted = LOSS_OUTPUTS.get(cfg.loss)
-    if wanted is not None and model.output not in wanted:
-        raise ConfigError(f"loss {cfg.loss!r} expects the model output {' or '.join(map(repr, wanted))}, "
-                          f"got output {model.output!r}; change the output layer or the loss (mse takes any)")
+    check_output_layer(cfg.loss, model.output)
     return model
+
+
+def check_output_layer(loss: str, output: str) -> None:
+    """Raise unless the model's output layer gives what loss takes (logits, probabilities, ...)."""
+    wanted = LOSS_OUTPUTS.get(loss)
+    if wanted is not None and output not in wanted:
+        raise ConfigError(f"loss {loss!r} expects the model output {' or '.join(map(repr, wanted))}, "
+                          f"got output {output!r}; change the output layer or the loss (mse takes any)")
+
+
+def fitting_loss(output: str, n_outputs: int) -> str:
+    """The loss that suits a model's output layer: BCE for one output (on logits unless sigmoid),
+    else cross-entropy on logits, NLL on log-probabilities, MSE on probabilities."""
+    if n_outputs == 1:
+        return "bce" if output == "sigmoid" else "bce_with_logits"
+    return {"none": "cross_entropy", "log_softmax": "nll"}.get(output, "mse")
 
 
 def make_loss(name: str, n_classes: int):
