@@ -30,10 +30,14 @@ def _model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--model", "--preset", dest="model", default=None, choices=sorted(PRESETS),
                    help="a named architecture (default: 'default', 784-256-128-10 ReLU, dropout 0.2)")
     g.add_argument("--layers", type=_ints, help="layer sizes instead of a preset, e.g. 784,128,64,10")
-    g.add_argument("--activation", choices=sorted(ACTIVATIONS), help="hidden activation (default relu)")
-    g.add_argument("--output", choices=sorted(OUTPUTS), help="output activation (default none: logits)")
-    g.add_argument("--init", choices=INITS, help="weight init (default: PyTorch's Linear init)")
-    g.add_argument("--dropout", type=float, help="dropout after each hidden layer (default 0)")
+    g.add_argument("--activation", choices=sorted(ACTIVATIONS),
+                   help="hidden activation (default: the preset's; with --layers, relu)")
+    g.add_argument("--output", choices=sorted(OUTPUTS),
+                   help="output activation (default: the preset's; with --layers, none: logits)")
+    g.add_argument("--init", choices=INITS,
+                   help="weight init (default: the preset's; with --layers, PyTorch's Linear init)")
+    g.add_argument("--dropout", type=float,
+                   help="dropout after each hidden layer (default: the preset's, 0.2 for 'default'; with --layers, 0)")
 
 
 def _data_options(p: argparse.ArgumentParser) -> None:
@@ -46,7 +50,8 @@ def _data_options(p: argparse.ArgumentParser) -> None:
                    help="pixels to [0,1] (default), to [-1,1], or standardized with training statistics")
     g.add_argument("--classes", type=_ints, help="keep only these classes, relabelled 0..k-1 (e.g. 5,8)")
     g.add_argument("--val-fraction", type=float, help="stratified validation share of train (default 0.1)")
-    g.add_argument("--limit", type=int, help="train on this many samples only (for quick runs)")
+    g.add_argument("--limit", type=int,
+                   help="use this many training samples only, the validation split included (for quick runs)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -74,7 +74,7 @@ class RunConfig:
                                               # and hold out this share of the pool as the test set
     val_fraction: float = 0.1                 # share of the training data (after the test split) held out
     stratify: bool = True                     # splits keep class proportions; False: plain random splits
-    limit: int | None = None                  # train on this many samples only (quick runs)
+    limit: int | None = None                  # use this many training samples only, validation included
     model: str | None = None                  # a preset of models.PRESETS ('default' unless layers are given) ...
     layers: list[int] | None = None           # ... or explicit sizes, e.g. [784, 128, 10]
     activation: str | None = None
