@@ -230,6 +230,18 @@ def test_graph_refuses_a_loss_that_does_not_fit_the_model(tmp_path, capsys):
         assert message in capsys.readouterr().err
 
 
+def test_a_reader_that_closes_the_pipe_early_is_no_error(tmp_path):
+    read, write = os.pipe()
+    os.close(read)  # as `| head -1` does once it has its line
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    proc = subprocess.run([sys.executable, "-m", "tinygrad_mnist", "graph", "--layers", "784,8,10", "--out",
+                           str(tmp_path / "g.gv")], stdout=write, stderr=subprocess.PIPE, text=True, env=env,
+                          timeout=300)
+    os.close(write)
+    assert proc.returncode == 141 and proc.stderr == ""  # the shell's code for a writer whose reader left
+    assert (tmp_path / "g.gv").exists()
+
+
 def test_graph_without_dot_says_how_to_install_it(tmp_path):
     empty = tmp_path / "empty-path"
     empty.mkdir()

@@ -425,6 +425,9 @@ def main(argv: list[str] | None = None) -> int:
         # A diverging run ends in one TrainingError line; NumPy's overflow warnings before it are noise.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return handler(args)
+    except BrokenPipeError:  # the reader left (`| head`): nothing to report, and nothing more to write
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the flush at exit
+        return 141  # what the shell reports for a writer whose reader went away (128 + SIGPIPE)
     except USER_ERRORS + (OSError,) as err:  # OSError: what no check foresaw, a full disk say; still one line
         print(f"tinygrad-mnist {args.command}: error: {err}", file=sys.stderr)
         return 2
