@@ -150,6 +150,7 @@ def test_offline_error_names_file_urls_and_how_to_place_by_hand(tmp_path, offlin
     for mirror in mirrors:
         assert f"{mirror}/{NAMES[0]}" in message
     assert f"copy {NAMES[0]} into {tmp_path / 'KMNIST'}" in message
+    assert "point root=, the command's --data-dir or $TINYGRAD_MNIST_DATA at a folder holding" in message
     assert files_under(tmp_path) == []
 
 

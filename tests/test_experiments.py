@@ -202,7 +202,7 @@ def test_bad_run_settings_name_the_setting(fields, message):
     (dict(optimizer="adamw", momentum=0.5), "optimizer 'adamw' has none (torch's AdamW takes no momentum)"),
     (dict(optimizer="rmsprop", momentum=0.9, nesterov=True), "nesterov is for sgd only, got optimizer 'rmsprop'"),
     (dict(val_fraction=0), "early_stopping 3 watches the validation loss, but val_fraction is 0: turn early "
-                           "stopping off (early_stopping 0) or keep a validation split"),
+                           "stopping off (early_stopping = 0, --early-stopping 0) or keep a validation split"),
     (dict(model="seed000", layers=[784, 20, 10]), "model 'seed000' and layers are alternatives, give one"),
     (dict(model="default", layers=[784, 20, 10]), "model 'default' and layers are alternatives, give one"),
 ])

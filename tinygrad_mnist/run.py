@@ -158,7 +158,8 @@ class RunConfig:
             raise ConfigError(f"nesterov is for sgd only, got optimizer {self.optimizer!r}")
         if self.early_stopping and not self.val_fraction:
             raise ConfigError(f"early_stopping {self.early_stopping} watches the validation loss, but val_fraction "
-                              "is 0: turn early stopping off (early_stopping 0) or keep a validation split")
+                              "is 0: turn early stopping off (early_stopping = 0, --early-stopping 0) or keep a "
+                              "validation split")
 
 
 def load_splits(cfg: RunConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:

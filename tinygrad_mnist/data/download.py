@@ -41,7 +41,8 @@ def download(urls: Sequence[str], dest: Path, checksum: Checksum, timeout: float
     raise DataError(f"could not download {dest.name} (offline, or no mirror had a good copy); tried:\n"
                     + "\n".join(failures or ["  (no URLs)"])
                     + f"\nTo place the file by hand, copy {dest.name} into {dest.parent}{os.sep} "
-                    f"(or point root= / ${ENV_VAR} at a folder holding {dest.parent.name}{os.sep}{dest.name}).")
+                    f"(or point root=, the command's --data-dir or ${ENV_VAR} at a folder holding "
+                    f"{dest.parent.name}{os.sep}{dest.name}).")
 
 
 def _fetch(url: str, timeout: float) -> bytes:
