@@ -179,6 +179,7 @@ def test_a_loss_that_does_not_fit_the_output_layer_is_refused(small_data, fields
     (dict(layers="784,10"), "layers must be a list of integers or none, got '784,10'"),
     (dict(dropout="x"), "dropout must be a number or none, got 'x'"),
     (dict(seed=-1), "seed must be an integer >= 0, got -1"),
+    (dict(early_stopping=-1), "early_stopping must be an integer >= 0 (0 turns it off), got -1"),
     (dict(iterations=0), "iterations must be a finite number > 0"),
     (dict(eval_every=10), "eval_every needs iterations"),
     (dict(test_fraction=1.0), "test_fraction must be in (0, 1)"),

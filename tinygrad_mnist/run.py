@@ -127,6 +127,8 @@ class RunConfig:
                 raise ConfigError(f"{name} must be a finite number > 0, got {value}")
         if self.seed < 0:
             raise ConfigError(f"seed must be an integer >= 0, got {self.seed}")
+        if self.early_stopping is not None and self.early_stopping < 0:
+            raise ConfigError(f"early_stopping must be an integer >= 0 (0 turns it off), got {self.early_stopping}")
         if not 0 <= self.val_fraction < 1:
             raise ConfigError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if self.test_fraction is not None and not 0 < self.test_fraction < 1:
