@@ -9,7 +9,7 @@ import torch
 
 import tinygrad_mnist as tg
 
-from test_tensor_api import INF, NAN, check, same  # the same comparisons as for the other Tensor methods
+from test_tensor_api import INF, NAN, both, check, same  # the same comparisons as for the other Tensor methods
 
 
 def raises_in_both(fn, ours_type=Exception, torch_type=Exception, match=None):
@@ -524,3 +524,51 @@ def test_a_hook_may_change_the_gradient_in_place_and_a_handle_removes_its_own_ho
     for ours, theirs in zip(*results):
         np.testing.assert_array_equal(ours, theirs)
     np.testing.assert_array_equal(results[0][1], [4.0, 8.0])
+
+
+# ---- unflatten, unbind and square -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape, dim, sizes", [((2, 6), 1, (2, 3)), ((2, 6), -1, [3, -1]), ((4, 3), 0, (-1,)),
+                                               ((2, 3, 4), 1, (1, 3, 1)), ((2, 0), 1, (5, -1)), ((6,), 0, (2, 1, 3))],
+                         ids=repr)
+def test_unflatten_matches_torch_with_gradients(shape, dim, sizes):
+    check(lambda x: x.unflatten(dim, sizes), rand(shape))
+    check(lambda x: tg.unflatten(x, dim, sizes), rand(shape), torch_fn=lambda x: torch.unflatten(x, dim, sizes))
+
+
+@pytest.mark.parametrize("sizes, ours", [((2, 2), tg.ShapeError), ((-1, -1), tg.ShapeError), ((-2, -3), tg.ShapeError),
+                                         ((0, -1), tg.ShapeError), ((), tg.ShapeError), (6, TypeError),
+                                         ((2.0, 3), TypeError)], ids=repr)
+def test_bad_unflatten_sizes_are_errors_as_in_torch(sizes, ours):
+    raises_in_both(lambda L: L.zeros(2, 6).unflatten(1, sizes), ours, (RuntimeError, TypeError), "unflatten|size")
+
+
+def test_unflatten_of_a_0_d_tensor_or_a_dim_out_of_range_is_an_index_error_as_in_torch():
+    raises_in_both(lambda L: L.tensor(1.0).unflatten(0, (1,)), IndexError, RuntimeError, "no dimensions")
+    raises_in_both(lambda L: L.zeros(2, 6).unflatten(2, (6,)), IndexError, IndexError, "out of range")
+
+
+@pytest.mark.parametrize("shape, dim", [((3, 4), 0), ((3, 4), 1), ((2, 3, 4), -1), ((5,), 0), ((0, 2), 0)], ids=repr)
+def test_unbind_matches_torch_with_gradients_through_every_slice(shape, dim):
+    check(lambda x: x.unbind(dim) or (x * 1,), rand(shape))  # (a tuple of none is not an output)
+    check(lambda x: tg.unbind(x, dim=dim) or (x * 1,), rand(shape),
+          torch_fn=lambda x: torch.unbind(x, dim=dim) or (x * 1,))
+
+
+def test_unbind_of_a_0_d_tensor_is_an_index_error_as_in_torch():
+    raises_in_both(lambda L: L.tensor(1.0).unbind(), IndexError, IndexError, "no dimensions")
+    assert type(tg.zeros(2, 3).unbind()) is tuple
+
+
+@pytest.mark.parametrize("shape", [(), (5,), (3, 4)], ids=repr)
+def test_square_matches_torch_with_gradients(shape):
+    check(lambda x: x.square(), rand(shape))
+    check(lambda x: tg.square(x), rand(shape), torch_fn=lambda x: torch.square(x))
+    check(lambda x: x.float().square(), rand(shape))
+
+
+@pytest.mark.parametrize("values, dtype", [([True, False], np.bool_), ([3, 20], np.uint8), ([300, -7], np.int16)],
+                         ids=repr)
+def test_square_of_integers_and_bools_has_torchs_dtype_and_wraps_around_as_there(values, dtype):
+    ours, theirs = both(values, dtype)
+    same(ours.square(), theirs.square())

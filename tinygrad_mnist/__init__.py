@@ -15,7 +15,8 @@ from .factories import (
 from .functions import (
     abs, add, argmax, argmin, clamp, clip, cumsum, div, eq, exp, flatten, flip, gather, ge, gt, index_select,
     isfinite, isinf, isnan, le, log, log_softmax, logsumexp, lt, max, mean, min, mul, ne, numel, permute, pow,
-    prod, relu, reshape, sigmoid, softmax, sqrt, squeeze, sub, sum, t, tanh, topk, transpose, unsqueeze,
+    prod, relu, reshape, sigmoid, softmax, sqrt, square, squeeze, sub, sum, t, tanh, topk, transpose, unbind,
+    unflatten, unsqueeze,
 )
 from .gradcheck import gradcheck
 

@@ -44,6 +44,7 @@ def exp(input) -> Tensor: return _tensor(input, "exp").exp()
 def log(input) -> Tensor: return _tensor(input, "log").log()
 def sqrt(input) -> Tensor: return _tensor(input, "sqrt").sqrt()
 def abs(input) -> Tensor: return _tensor(input, "abs").abs()
+def square(input) -> Tensor: return _tensor(input, "square").square()
 def tanh(input) -> Tensor: return _tensor(input, "tanh").tanh()
 def sigmoid(input) -> Tensor: return _tensor(input, "sigmoid").sigmoid()
 def relu(input) -> Tensor: return _tensor(input, "relu").relu()
@@ -59,6 +60,10 @@ clip = clamp
 
 def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return _tensor(input, "flatten").flatten(start_dim, end_dim)
+
+
+def unflatten(input, dim: int, sizes) -> Tensor: return _tensor(input, "unflatten").unflatten(dim, sizes)
+def unbind(input, dim: int = 0) -> tuple: return _tensor(input, "unbind").unbind(dim)
 
 
 def reshape(input, shape) -> Tensor: return _tensor(input, "reshape").reshape(shape)

@@ -389,6 +389,7 @@ class Tensor:
     def log(self) -> Tensor: return ops.Log.apply(_float_input(self))
     def log1p(self) -> Tensor: return ops.Log1p.apply(_float_input(self))
     def sqrt(self) -> Tensor: return ops.Sqrt.apply(_float_input(self))
+    def square(self) -> Tensor: return self ** 2
     def abs(self) -> Tensor: return ops.Abs.apply(self)
     def relu(self) -> Tensor: return ops.ReLU.apply(self)
     def relu_(self) -> Tensor: return self._in_place("relu_", self.relu)
@@ -728,6 +729,25 @@ class Tensor:
             return self.reshape(1)
         return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
 
+    def unflatten(self, dim: int, sizes) -> Tensor:
+        """Dim dim split into dims of sizes (one of them may be -1, inferred), as torch.unflatten."""
+        if not isinstance(sizes, (tuple, list)):
+            raise DTypeError(f"unflatten: sizes must be a tuple of ints, got {type(sizes).__name__}")
+        sizes = _shape_args((sizes,), "unflatten")
+        if not sizes:
+            raise ShapeError("unflatten: sizes must be non-empty")
+        if self.ndim == 0:
+            raise IndexError("unflatten: Dimension specified as 0 but tensor has no dimensions")
+        dim = _dim(dim, self.ndim)
+        n, known = self.shape[dim], math.prod(s for s in sizes if s != -1)
+        if sizes.count(-1) > 1 or min(sizes) < -1 or -1 in sizes and known == 0:
+            raise ShapeError(f"unflatten: sizes {list(sizes)} may hold one -1, inferred from the other sizes "
+                             "(then not 0), and no other negative size")
+        if not (n % known == 0 if -1 in sizes else known == n):
+            raise ShapeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim "
+                             f"{dim} ({n}) in the input tensor")
+        return self.reshape(self.shape[:dim] + sizes + self.shape[dim + 1:])
+
     def view_as(self, other: Tensor) -> Tensor: return self.reshape(other.shape)
     def reshape_as(self, other: Tensor) -> Tensor: return self.reshape(other.shape)
 
@@ -830,6 +850,14 @@ class Tensor:
             raise ShapeError("chunk expects at least a 1-dimensional tensor")
         n = self.shape[_dim(dim, self.ndim)]
         return self.split([0] * chunks if n == 0 else -(-n // chunks), dim)
+
+    def unbind(self, dim: int = 0) -> tuple:
+        """The slices along dim, each without it, as torch.unbind; gradients flow back through each."""
+        if self.ndim == 0:
+            raise IndexError("unbind: Dimension specified as 0 but tensor has no dimensions")
+        dim = _dim(dim, self.ndim)
+        lead = (slice(None),) * dim
+        return tuple(self[lead + (i,)] for i in range(self.shape[dim]))
 
     def gather(self, dim: int, index) -> Tensor:
         """The values at index along dim (for dim 1, out[i][j] = self[i][index[i][j]]), as
