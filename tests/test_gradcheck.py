@@ -63,6 +63,7 @@ OPS = [  # name, fn, input specs
     ("max_dim", lambda a: a.max(1).values, [A]),
     ("min", lambda a: a.min(), [A]),
     ("min_dim", lambda a: a.min(0, keepdim=True).values, [A]),
+    ("sort", lambda a: a.sort(0, descending=True).values * a, [A]),
     ("reshape_view_flatten", lambda a: a.reshape(2, 6).view(6, 2).flatten() * 2, [A]),
     ("transpose_permute_T", lambda a: a.transpose(0, 1).unsqueeze(0).permute(2, 0, 1).T * 3,
      [A]),

@@ -572,3 +572,43 @@ def test_square_matches_torch_with_gradients(shape):
 def test_square_of_integers_and_bools_has_torchs_dtype_and_wraps_around_as_there(values, dtype):
     ours, theirs = both(values, dtype)
     same(ours.square(), theirs.square())
+
+
+# ---- sort and argsort -----------------------------------------------------------------------------------
+
+SORT_VALUES = np.array([[3.0, 1.0, 2.0, 1.0, NAN], [-0.0, 0.0, -INF, 5.0, 5.0], [2.0, 2.0, 2.0, INF, -1.0]])
+
+
+@pytest.mark.parametrize("kw", [{}, {"dim": 0}, {"descending": True}, {"dim": 0, "descending": True},
+                                {"stable": True, "descending": True}, {"dim": -1, "stable": True}], ids=repr)
+def test_sort_and_argsort_match_torch_with_nan_largest_and_ties_in_order(kw):
+    ours, theirs = tg.tensor(SORT_VALUES).sort(**kw), torch.tensor(SORT_VALUES).sort(**kw)
+    same(ours.values, theirs.values)
+    same(ours.indices, theirs.indices)
+    same(tg.tensor(SORT_VALUES).argsort(**kw), torch.tensor(SORT_VALUES).argsort(**kw))
+    same(tg.sort(tg.tensor(SORT_VALUES), **kw)[1], torch.sort(torch.tensor(SORT_VALUES), **kw)[1])
+    same(tg.argsort(tg.tensor(SORT_VALUES), **kw), torch.argsort(torch.tensor(SORT_VALUES), **kw))
+
+
+@pytest.mark.parametrize("shape, args", [((7,), ()), ((3, 4), (0,)), ((3, 4), (1, True)), ((2, 3, 4), (1,)), ((), ())],
+                         ids=repr)
+def test_sort_matches_torch_with_gradients_through_the_values(shape, args):
+    check(lambda x: x.sort(*args), rand(shape))
+    check(lambda x: x.float().sort(*args).values, rand(shape))
+
+
+def test_sort_of_integers_bools_and_repeated_values_matches_torch():
+    for values, dtype in [([2, 255, 2, 0], np.uint8), ([True, False, True], np.bool_),
+                          ([1, 1, 1, 0, 0, 0, 2, 2], np.int64)]:
+        for descending in (False, True):
+            ours, theirs = both(values, dtype)
+            for o, t in zip(ours.sort(descending=descending), theirs.sort(descending=descending)):
+                same(o, t)
+
+
+def test_sort_of_a_0_d_tensor_and_a_dim_out_of_range_match_torch():
+    for lib in (tg, torch):
+        values, indices = lib.tensor(5.0).sort()
+        assert values.item() == 5.0 and indices.item() == 0 and indices.dtype == lib.int64
+    raises_in_both(lambda L: L.zeros(2, 3).sort(2), IndexError, IndexError, "out of range")
+    raises_in_both(lambda L: L.zeros(2, 3).argsort(-3), IndexError, IndexError, "out of range")

@@ -84,6 +84,14 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     return _tensor(input, "topk").topk(k, dim, largest, sorted)
 
 
+def sort(input, dim: int = -1, descending: bool = False, *, stable: bool = False):
+    return _tensor(input, "sort").sort(dim, descending, stable=stable)
+
+
+def argsort(input, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+    return _tensor(input, "argsort").argsort(dim, descending, stable=stable)
+
+
 def add(input, other, *, alpha=1) -> Tensor: return _tensor(input, "add").add(other, alpha=alpha)
 def sub(input, other, *, alpha=1) -> Tensor: return _tensor(input, "sub").sub(other, alpha=alpha)
 def mul(input, other) -> Tensor: return _tensor(input, "mul") * other

@@ -22,6 +22,7 @@ default_float = float32
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
 TopK = namedtuple("TopK", ["values", "indices"])
+Sort = namedtuple("Sort", ["values", "indices"])
 
 
 class Tensor:
@@ -599,6 +600,25 @@ class Tensor:
             order = np.flip(order, dim)
         indices = order[(slice(None),) * dim + (slice(0, k),)].astype(int64)
         return TopK(self.gather(dim, indices), _make_tensor(indices, None))
+
+    def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Sort:
+        """(values, indices) in ascending (or descending) order along dim, as torch.sort; NaN counts
+        as the largest. The gradient flows through the values to the elements."""
+        indices = self.argsort(dim, descending, stable=stable)
+        return Sort(self.gather(dim, indices), indices)
+
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+        """The indices that sort along dim, as torch.argsort. Ties always keep their order, as
+        stable=True asks (which stable=False allows)."""
+        dim = _dim(dim, self.ndim)
+        if self.ndim == 0:
+            return _make_tensor(np.zeros((), int64), None)
+        if not descending:
+            order = np.argsort(self.data, axis=dim, kind="stable")
+        else:  # the ascending order of the reversed values, reversed: descending with ties in order
+            n = self.shape[dim]
+            order = n - 1 - np.flip(np.argsort(np.flip(self.data, dim), axis=dim, kind="stable"), dim)
+        return _make_tensor(order.astype(int64), None)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False, *, axis=None) -> Tensor:
         dim = _dim_or_axis(dim, axis, "argmax")
