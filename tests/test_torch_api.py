@@ -612,3 +612,55 @@ def test_sort_of_a_0_d_tensor_and_a_dim_out_of_range_match_torch():
         assert values.item() == 5.0 and indices.item() == 0 and indices.dtype == lib.int64
     raises_in_both(lambda L: L.zeros(2, 3).sort(2), IndexError, IndexError, "out of range")
     raises_in_both(lambda L: L.zeros(2, 3).argsort(-3), IndexError, IndexError, "out of range")
+
+
+# ---- new_zeros, new_ones, new_full, new_empty and new_tensor ---------------------------------------------
+
+NEW = {  # name: the same call in both libraries
+    "new_zeros-sizes": lambda x, L: x.new_zeros(2, 3), "new_zeros-tuple": lambda x, L: x.new_zeros((2, 3)),
+    "new_ones-list": lambda x, L: x.new_ones([4]), "new_ones-dtype": lambda x, L: x.new_ones(2, dtype=L.int32),
+    "new_full": lambda x, L: x.new_full((2,), 7.5), "new_full-bool": lambda x, L: x.new_full([1, 2], True),
+    "new_full-dtype": lambda x, L: x.new_full((2,), fill_value=3, dtype=L.float64),
+    "new_tensor": lambda x, L: x.new_tensor([1.5, 2, 3.7]), "new_tensor-0d": lambda x, L: x.new_tensor(3.0),
+    "new_tensor-dtype": lambda x, L: x.new_tensor([1, 2], dtype=L.int8),
+    "new_tensor-array": lambda x, L: x.new_tensor(np.array([True, False])),
+    "new_zeros-cpu": lambda x, L: x.new_zeros(2, device="cpu"),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "uint8"])
+@pytest.mark.parametrize("make", NEW.values(), ids=NEW.keys())
+def test_new_factories_take_this_tensors_dtype_unless_given_one_as_in_torch(make, dtype):
+    ours = make(tg.zeros(1, dtype=getattr(tg, dtype)), tg)
+    theirs = make(torch.zeros(1, dtype=getattr(torch, dtype)), torch)
+    same(ours, theirs)
+    assert not ours.requires_grad
+
+
+def test_new_empty_has_the_shape_and_dtype_and_new_tensors_require_grad_as_asked():
+    for lib in (tg, torch):
+        x = lib.zeros(1, dtype=lib.float64)
+        assert tuple(x.new_empty(2, 3).shape) == (2, 3) and x.new_empty((2,)).dtype == lib.float64
+        assert x.new_ones(2, requires_grad=True).requires_grad and x.new_tensor([1.0], requires_grad=True).is_leaf
+        with pytest.raises(TypeError):
+            x.new_zeros()
+
+
+def test_new_factories_refuse_what_torch_refuses():
+    raises_in_both(lambda L: L.zeros(1).new_full(2, 1.0), TypeError, TypeError, "size must be a tuple")
+    raises_in_both(lambda L: L.zeros(1).new_ones(2.0), TypeError, TypeError, "size must be a tuple of ints")
+    raises_in_both(lambda L: L.zeros(1, dtype=L.long).new_zeros(2, requires_grad=True), tg.DTypeError, RuntimeError,
+                   "floating-point")
+    with pytest.raises(tg.errors.ConfigError, match="only device"):
+        tg.zeros(1).new_ones(2, device="cuda")
+
+
+def test_new_tensor_of_a_tensor_copies_it_out_of_the_graph_and_warns_as_torch():
+    for lib in (tg, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        with pytest.warns(UserWarning, match="detach"):
+            copy = x.new_tensor(x)
+        assert not copy.requires_grad
+        with lib.no_grad():
+            copy[0] = 5.0
+        assert x[0].item() == 1.0

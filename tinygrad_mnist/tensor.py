@@ -518,6 +518,38 @@ class Tensor:
     def type_as(self, other: Tensor) -> Tensor: return self._cast(other.dtype)
     def clone(self) -> Tensor: return ops.Copy.apply(self, dtype=self.data.dtype)
 
+    # ---- new tensors in this one's dtype (or dtype=), as torch's new_* ------------------------
+    def new_zeros(self, size, *sizes, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return self._new_filled("new_zeros", (size, *sizes), 0, dtype, device, requires_grad)
+
+    def new_ones(self, size, *sizes, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return self._new_filled("new_ones", (size, *sizes), 1, dtype, device, requires_grad)
+
+    def new_empty(self, size, *sizes, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return self._new_filled("new_empty", (size, *sizes), None, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        if not isinstance(size, (tuple, list)):  # (torch takes only a sequence here)
+            raise DTypeError(f"new_full: size must be a tuple of ints, got {type(size).__name__}")
+        return self._new_filled("new_full", (size,), fill_value, dtype, device, requires_grad)
+
+    def _new_filled(self, op: str, size: tuple, value, dtype, device, requires_grad: bool) -> Tensor:
+        """A tensor of size filled with value (cast to the dtype; None leaves it unset, as empty)."""
+        check_cpu(device, op)
+        data = np.empty(_shape_args(size, op), dtype or self.data.dtype)
+        if value is not None:
+            data.fill(value)
+        return Tensor(data, requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """A copy of data as tg.tensor makes it, in this tensor's dtype unless dtype is given."""
+        if isinstance(data, Tensor):
+            warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
+                          "rather than tensor.new_tensor(sourceTensor) (as torch warns)", UserWarning, stacklevel=2)
+        check_cpu(device, "new_tensor")
+        from .factories import tensor  # (factories imports this module)
+        return tensor(data, dtype or self.data.dtype, requires_grad)
+
     # ---- reductions --------------------------------------------------------------------------
     def sum(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor:
         dim = _dim_or_axis(dim, axis, "sum")
