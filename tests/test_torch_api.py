@@ -664,3 +664,55 @@ def test_new_tensor_of_a_tensor_copies_it_out_of_the_graph_and_warns_as_torch():
         with lib.no_grad():
             copy[0] = 5.0
         assert x[0].item() == 1.0
+
+
+# ---- isclose and allclose --------------------------------------------------------------------------------
+
+CLOSE_PAIRS = [  # a, b, dtype
+    ([1.0, 2.0, 0.0, 1e-9, 100.0], [1.00001, 2.1, 1e-8, 0.0, 100.001], np.float32),
+    ([1.0, 2.0, 0.0, 1e-9, 100.0], [1.00001, 2.1, 1e-8, 0.0, 100.001], np.float64),
+    ([INF, -INF, NAN, INF, 1.0, NAN], [INF, INF, NAN, 1.0, NAN, 1.0], np.float64),
+    ([1.0, 1.001, 2048.0, 0.0], [1.0009766, 1.0, 2049.0, 6e-8], np.float16),
+    ([1, 2, 100], [1, 3, 101], np.int64),
+    ([100, 110, 0], [110, 100, 255], np.uint8),
+    ([True, False], [False, False], np.bool_),
+]
+
+
+@pytest.mark.parametrize("kw", [{}, {"equal_nan": True}, {"rtol": 0.1}, {"atol": 1.0}, {"rtol": 0, "atol": 0},
+                                {"rtol": 1e-3, "atol": 0}], ids=repr)
+@pytest.mark.parametrize("a, b, dtype", CLOSE_PAIRS, ids=lambda v: getattr(v, "__name__", None))
+def test_isclose_and_allclose_match_torch(a, b, dtype, kw):
+    (ours_a, theirs_a), (ours_b, theirs_b) = both(a, dtype), both(b, dtype)
+    same(ours_a.isclose(ours_b, **kw), theirs_a.isclose(theirs_b, **kw))
+    same(tg.isclose(ours_b, ours_a, **kw), torch.isclose(theirs_b, theirs_a, **kw))
+    assert ours_a.allclose(ours_b, **kw) is theirs_a.allclose(theirs_b, **kw)
+    assert tg.allclose(ours_a[:2], ours_a[:2], **kw) is torch.allclose(theirs_a[:2], theirs_a[:2], **kw)
+
+
+def test_isclose_at_float16_tolerances_matches_torch_bit_for_bit():
+    rng = np.random.default_rng(0)
+    a = rng.uniform(-4, 4, 100000).astype(np.float16)
+    b = (a * (1 + rng.uniform(-1e-3, 1e-3, a.shape))).astype(np.float16)
+    for rtol, atol in [(1e-3, 1e-5), (3e-4, 0.0), (0.0, 1e-3), (1e-5, 1e-8), (1e-3, 3e-4)]:
+        same(tg.tensor(a).isclose(tg.tensor(b), rtol, atol), torch.tensor(a).isclose(torch.tensor(b), rtol, atol))
+
+
+def test_isclose_broadcasts_and_gives_a_0_d_result_for_0_d_tensors_as_torch():
+    same(tg.isclose(tg.ones(2, 1), tg.ones(3)), torch.isclose(torch.ones(2, 1), torch.ones(3)))
+    same(tg.isclose(tg.tensor(1.0), tg.tensor(2.0), atol=1),
+         torch.isclose(torch.tensor(1.0), torch.tensor(2.0), atol=1))
+    assert type(tg.isclose(tg.tensor(1.0), tg.tensor(2.0), atol=1).data) is np.ndarray
+    assert tg.allclose(tg.tensor(1.0), tg.ones(2)) is torch.allclose(torch.tensor(1.0), torch.ones(2)) is True
+
+
+@pytest.mark.parametrize("call, ours", [
+    (lambda L: L.isclose(L.ones(1), L.ones(1, dtype=L.float64)), tg.DTypeError),
+    (lambda L: L.isclose(L.ones(1, dtype=L.long), L.ones(1)), tg.DTypeError),
+    (lambda L: L.isclose(L.ones(1), 1.0), TypeError),
+    (lambda L: L.ones(1).isclose(L.ones(1), rtol=-1), ValueError),
+    (lambda L: L.allclose(L.ones(1), L.ones(1), atol=-1), ValueError),
+    (lambda L: L.allclose(L.ones(2), L.ones(3)), tg.ShapeError),
+], ids=["float64", "int64", "number", "rtol", "atol", "shapes"])
+def test_bad_isclose_arguments_are_errors_as_in_torch(call, ours):
+    raises_in_both(call, ours, (RuntimeError, TypeError), "isclose")

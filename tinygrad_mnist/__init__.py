@@ -13,10 +13,10 @@ from .factories import (
     rand_like, randint, randint_like, randn, randn_like, tensor, zeros, zeros_like,
 )
 from .functions import (
-    abs, add, argmax, argmin, argsort, clamp, clip, cumsum, div, eq, exp, flatten, flip, gather, ge, gt,
-    index_select, isfinite, isinf, isnan, le, log, log_softmax, logsumexp, lt, max, mean, min, mul, ne, numel,
-    permute, pow, prod, relu, reshape, sigmoid, softmax, sort, sqrt, square, squeeze, sub, sum, t, tanh, topk,
-    transpose, unbind, unflatten, unsqueeze,
+    abs, add, allclose, argmax, argmin, argsort, clamp, clip, cumsum, div, eq, exp, flatten, flip, gather, ge,
+    gt, index_select, isclose, isfinite, isinf, isnan, le, log, log_softmax, logsumexp, lt, max, mean, min,
+    mul, ne, numel, permute, pow, prod, relu, reshape, sigmoid, softmax, sort, sqrt, square, squeeze, sub,
+    sum, t, tanh, topk, transpose, unbind, unflatten, unsqueeze,
 )
 from .gradcheck import gradcheck
 

@@ -113,3 +113,11 @@ def isnan(input) -> Tensor: return _tensor(input, "isnan").isnan()
 def isinf(input) -> Tensor: return _tensor(input, "isinf").isinf()
 def isfinite(input) -> Tensor: return _tensor(input, "isfinite").isfinite()
 def numel(input) -> int: return _tensor(input, "numel").numel()
+
+
+def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    return _tensor(input, "isclose").isclose(other, rtol, atol, equal_nan)
+
+
+def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    return _tensor(input, "allclose").allclose(other, rtol, atol, equal_nan)

@@ -756,6 +756,38 @@ class Tensor:
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__  # each is symmetric
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
+    def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+        """Where self equals other (broadcast), or |self - other| <= atol + rtol * |other|, or, with
+        equal_nan, both are NaN; integers and bools compare in float32, as torch.isclose."""
+        if not isinstance(other, Tensor):
+            raise DTypeError(f"isclose: other must be a Tensor, got {type(other).__name__}")
+        _same_dtype("isclose", self, other)
+        for name, tol in (("rtol", rtol), ("atol", atol)):
+            if tol < 0:
+                raise ValueError(f"isclose: {name} must be greater than or equal to zero, but got {tol}")
+        a, b = self.data, other.data
+        try:
+            np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise ShapeError(f"isclose: shapes {a.shape} and {b.shape} do not broadcast") from None
+        close = np.asarray(a == b)
+        if equal_nan and a.dtype.kind == "f":
+            close |= np.isnan(a) & np.isnan(b)
+        if rtol == 0 and atol == 0:
+            return _make_tensor(close, None)
+        if a.dtype.kind != "f":
+            a, b = a.astype(default_float), b.astype(default_float)
+        with np.errstate(invalid="ignore", over="ignore"):
+            # as torch: float16 is multiplied by rtol in float32 and rounded, but atol is rounded first
+            scaled = (b * np.float32(rtol)).astype(float16) if b.dtype == float16 else b * rtol
+            allowed = atol + np.abs(scaled)
+            actual = np.abs(a - b)
+        return _make_tensor(np.asarray(close | np.isfinite(actual) & (actual <= allowed)), None)
+
+    def allclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+        """Whether isclose holds everywhere, as torch.allclose."""
+        return bool(self.isclose(other, rtol, atol, equal_nan).data.all())
+
     def _bitwise(self, other, op) -> Tensor:
         """&, | or ^: logical on bool tensors, bitwise on integer ones, as torch (no gradient)."""
         a, b = _operands(self, other)
@@ -1332,6 +1364,12 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     if b.ndim == 1:
         return ops.MatMul.apply(a, b.unsqueeze(1)).squeeze(-1)
     return ops.MatMul.apply(a, b)
+
+
+def _same_dtype(op: str, a: Tensor, b: Tensor) -> None:
+    if a.data.dtype != b.data.dtype:
+        raise DTypeError(f"{op}: both tensors need the same dtype (as in torch), got {a.data.dtype} and "
+                         f"{b.data.dtype}")
 
 
 def where(condition, input, other) -> Tensor:
