@@ -1,5 +1,6 @@
-"""In-place ops (add_, sub_, mul_, div_, clamp_, copy_, fill_, zero_, masked_fill_, the augmented assignments
-and index assignment) against torch: values, dtypes, aliasing, and when they are refused."""
+"""In-place ops (add_, sub_, mul_, div_, clamp_, copy_, fill_, zero_, masked_fill_, the unary ones such as
+exp_, uniform_ and normal_, the augmented assignments and index assignment) against torch: values, dtypes,
+aliasing, and when they are refused."""
 import numpy as np
 import pytest
 import torch
@@ -117,6 +118,75 @@ def test_in_place_ops_in_a_graph_are_recorded_as_torch_records_them(update):
     np.testing.assert_allclose(h_ours, h_theirs, rtol=1e-12)
     assert total_ours == pytest.approx(total_theirs, rel=1e-12)
     np.testing.assert_allclose(g_ours, g_theirs, rtol=1e-12)
+
+
+UNARY_IN_PLACE = ["exp_", "log_", "sqrt_", "square_", "abs_", "neg_", "sigmoid_", "tanh_"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", UNARY_IN_PLACE)
+def test_unary_in_place_ops_write_into_the_tensors_own_array_as_in_torch(name, dtype):
+    values = np.array([[0.5, 2.0, 3.0], [4.0, 1.5, 0.25]], dtype=dtype) * (1 if name in ("log_", "sqrt_") else -1)
+    ours, theirs = tg.tensor(values), torch.tensor(values)
+    alias, alias_theirs = ours[0], theirs[0]
+    assert getattr(ours, name)() is ours and getattr(theirs, name)() is theirs
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(alias.numpy(), alias_theirs.numpy(), rtol=1e-6)
+    assert ours.dtype == dtype
+
+
+@pytest.mark.parametrize("name", ["exp_", "log_", "sqrt_", "sigmoid_", "tanh_"])
+def test_float_valued_in_place_ops_on_an_integer_tensor_are_refused_as_in_torch(name):
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        getattr(torch.tensor([1, 2]), name)()
+    with pytest.raises(DTypeError, match="can't be cast"):
+        getattr(tg.tensor([1, 2]), name)()
+
+
+def test_integer_in_place_ops_keep_the_dtype_and_wrap_around_as_in_torch():
+    for lib in (tg, torch):
+        assert lib.tensor([-3, 2]).abs_().tolist() == [3, 2]
+        assert lib.tensor([1, 0], dtype=lib.uint8).neg_().tolist() == [255, 0]
+        assert lib.tensor([300], dtype=lib.int16).square_().tolist() == [24464]
+        assert lib.tensor([0.5, 3.0]).clip_(max=1.0).tolist() == [0.5, 1.0]
+        with pytest.raises((RuntimeError, DTypeError)):
+            lib.tensor([True]).square_()  # int64 does not go into bool
+
+
+@pytest.mark.parametrize("name", UNARY_IN_PLACE + ["uniform_", "normal_"])
+def test_unary_and_random_in_place_ops_on_a_leaf_that_requires_grad_are_refused_as_in_torch(name):
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        getattr(torch.ones(3, requires_grad=True), name)()
+    w = tg.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf that requires grad"):
+        getattr(w, name)()
+    with tg.no_grad():
+        getattr(w, name)()
+
+
+@pytest.mark.parametrize("name", UNARY_IN_PLACE)
+def test_unary_in_place_ops_in_a_graph_are_recorded_as_torch_records_them(name):
+    values = np.array([[0.5, -1.5, 2.0], [1.0, 3.0, -0.25]])
+    results = []
+    for lib in (tg, torch):
+        w = lib.tensor(values, requires_grad=True)
+        h = (w * 1.5 - 0.25).abs() if name in ("log_", "sqrt_") else w * 1.5 - 0.25
+        getattr(h, name)()
+        (h * h).sum().backward()
+        results.append((h.detach().numpy(), w.grad.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_uniform_and_normal_in_a_graph_replace_the_values_and_pass_no_gradient_back_as_in_torch():
+    for lib in (tg, torch):
+        w = lib.ones(4, dtype=lib.float64, requires_grad=True)
+        h, k = w * 2, w * 3
+        h.uniform_(-1, 1)
+        k.normal_()
+        (h * h + k).sum().backward()
+        np.testing.assert_array_equal(w.grad.numpy(), np.zeros(4))
+        assert (h.detach().abs() < 1).all()
 
 
 def test_in_place_in_a_graph_on_memory_held_elsewhere_is_refused_rather_than_left_unseen():

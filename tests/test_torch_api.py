@@ -716,3 +716,43 @@ def test_isclose_broadcasts_and_gives_a_0_d_result_for_0_d_tensors_as_torch():
 ], ids=["float64", "int64", "number", "rtol", "atol", "shapes"])
 def test_bad_isclose_arguments_are_errors_as_in_torch(call, ours):
     raises_in_both(call, ours, (RuntimeError, TypeError), "isclose")
+
+
+# ---- uniform_ and normal_ --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_uniform_and_normal_fill_in_place_from_the_seeded_generator_in_the_tensors_dtype(dtype):
+    x = tg.zeros(20000, dtype=getattr(tg, dtype))
+    alias = x[:5]
+    tg.manual_seed(3)
+    assert x.uniform_(-2, 3) is x and x.dtype == getattr(tg, dtype)
+    values = x.numpy().astype(np.float64)
+    assert -2 <= values.min() < -1.99 and 2.99 < values.max() <= 3 and abs(values.mean() - 0.5) < 0.05
+    np.testing.assert_array_equal(alias.numpy(), x.numpy()[:5])
+    tg.manual_seed(3)
+    np.testing.assert_array_equal(tg.zeros(20000, dtype=getattr(tg, dtype)).uniform_(-2, to=3).numpy(), x.numpy())
+    x.normal_(std=2.0, mean=1.0)
+    values = x.numpy().astype(np.float64)
+    assert abs(values.mean() - 1.0) < 0.05 and abs(values.std() - 2.0) < 0.05
+    assert (tg.zeros(3).uniform_().numpy() < 1).all() and tg.zeros(3).uniform_(1, 1).tolist() == [1.0] * 3
+    assert tg.zeros(2).normal_(5.0, 0.0).tolist() == torch.zeros(2).normal_(5.0, 0.0).tolist() == [5.0, 5.0]
+
+
+def test_uniform_and_normal_take_a_generator_or_a_seed_as_nn_init_does():
+    seeded = tg.zeros(5).normal_(generator=7).numpy()
+    np.testing.assert_array_equal(tg.zeros(5).normal_(generator=np.random.default_rng(7)).numpy(), seeded)
+    np.testing.assert_array_equal(tg.nn.init.normal_(tg.zeros(5), generator=7).numpy(), seeded)
+    np.testing.assert_array_equal(tg.zeros(5).uniform_(generator=7).numpy(),
+                                  tg.nn.init.uniform_(tg.zeros(5), generator=7).numpy())
+    with pytest.raises(tg.DTypeError, match="uniform_: generator must be"):
+        tg.zeros(2).uniform_(generator="seed")
+
+
+@pytest.mark.parametrize("call, ours, theirs", [
+    (lambda L: L.zeros(2).uniform_(2, 1), ValueError, RuntimeError),
+    (lambda L: L.zeros(2).normal_(0, -1), ValueError, RuntimeError),
+    (lambda L: L.zeros(2, dtype=L.long).uniform_(), tg.DTypeError, NotImplementedError),
+    (lambda L: L.zeros(2, dtype=L.bool).normal_(), tg.DTypeError, NotImplementedError),
+], ids=["from>to", "std<0", "long", "bool"])
+def test_bad_uniform_and_normal_arguments_are_errors_as_in_torch(call, ours, theirs):
+    raises_in_both(call, ours, theirs, "uniform_|normal_")

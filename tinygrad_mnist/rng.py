@@ -41,3 +41,13 @@ def checked_generator(generator, owner: str) -> np.random.Generator | None:
         raise DTypeError(f"{owner}: generator must be a np.random.Generator or an integer seed >= 0, "
                          f"got {generator!r}")
     return np.random.default_rng(generator)
+
+
+def random_values(owner: str, tensor, given, distribution: str, *params: float) -> np.ndarray:
+    """Values for tensor's shape from given's distribution(*params) (a generator or seed as
+    checked_generator takes; the global generator's if None). As in torch, which has no random
+    kernels for them, integer and bool tensors are refused."""
+    if tensor.dtype.kind != "f":
+        raise DTypeError(f"{owner}: random values need a floating-point tensor, got {tensor.dtype}")
+    given = checked_generator(given, owner)
+    return getattr(generator() if given is None else given, distribution)(*params, tensor.shape)

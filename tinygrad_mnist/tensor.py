@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from . import autograd, ops
+from . import autograd, ops, rng
 from .errors import ConfigError, DTypeError, ShapeError
 
 float16, float32, float64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
@@ -150,6 +150,8 @@ class Tensor:
     def clamp_(self, min=None, max=None) -> Tensor:
         return self._in_place("clamp_", lambda: self.clamp(min, max), min, max)
 
+    clip_ = clamp_
+
     def masked_fill_(self, mask, value) -> Tensor:
         return self._in_place("masked_fill_", lambda: self.masked_fill(mask, value), value)
 
@@ -182,6 +184,22 @@ class Tensor:
     def fill_(self, value) -> Tensor:
         """Fill with value in place."""
         return self._put("fill_", (Ellipsis,), None, value)
+
+    # (from is a Python keyword, so the first argument is positional only; torch's to= works)
+    def uniform_(self, from_=0.0, /, to=1.0, *, generator=None) -> Tensor:
+        """Fill in place with values from U(from, to), drawn by the library's generator or generator=
+        (a np.random.Generator or a seed), as torch.Tensor.uniform_."""
+        if from_ > to:
+            raise ValueError(f"uniform_ expects to return a [from, to) range, but found from={from_} > to={to}")
+        return self._put("uniform_", (Ellipsis,), None, rng.random_values("uniform_", self, generator, "uniform",
+                                                                          from_, to))
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None) -> Tensor:
+        """Fill in place with values from N(mean, std^2), drawn as uniform_'s, as torch.Tensor.normal_."""
+        if std < 0:
+            raise ValueError(f"normal_ expects std >= 0.0, but found std {std}")
+        return self._put("normal_", (Ellipsis,), None, rng.random_values("normal_", self, generator, "normal",
+                                                                         mean, std))
 
     def detach_(self) -> Tensor:
         """Cut this tensor from its graph, in place: it becomes a leaf that does not require grad."""
@@ -386,16 +404,24 @@ class Tensor:
         return b * alpha
 
     def neg(self) -> Tensor: return ops.Neg.apply(self)
+    def neg_(self) -> Tensor: return self._in_place("neg_", self.neg)
     def exp(self) -> Tensor: return ops.Exp.apply(_float_input(self))
+    def exp_(self) -> Tensor: return self._in_place("exp_", self.exp)
     def log(self) -> Tensor: return ops.Log.apply(_float_input(self))
+    def log_(self) -> Tensor: return self._in_place("log_", self.log)
     def log1p(self) -> Tensor: return ops.Log1p.apply(_float_input(self))
     def sqrt(self) -> Tensor: return ops.Sqrt.apply(_float_input(self))
+    def sqrt_(self) -> Tensor: return self._in_place("sqrt_", self.sqrt)
     def square(self) -> Tensor: return self ** 2
+    def square_(self) -> Tensor: return self._in_place("square_", self.square)
     def abs(self) -> Tensor: return ops.Abs.apply(self)
+    def abs_(self) -> Tensor: return self._in_place("abs_", self.abs)
     def relu(self) -> Tensor: return ops.ReLU.apply(self)
     def relu_(self) -> Tensor: return self._in_place("relu_", self.relu)
     def sigmoid(self) -> Tensor: return ops.Sigmoid.apply(_float_input(self))
+    def sigmoid_(self) -> Tensor: return self._in_place("sigmoid_", self.sigmoid)
     def tanh(self) -> Tensor: return ops.Tanh.apply(_float_input(self))
+    def tanh_(self) -> Tensor: return self._in_place("tanh_", self.tanh)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
         _need_float(self, "leaky_relu")

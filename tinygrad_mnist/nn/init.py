@@ -8,7 +8,6 @@ import warnings
 import numpy as np
 
 from .. import autograd, rng
-from ..errors import DTypeError
 from ..tensor import Tensor
 
 _GAINS = {"linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0, "conv_transpose1d": 1.0,
@@ -50,13 +49,8 @@ def _fill(t: Tensor, values: np.ndarray) -> Tensor:
 
 
 def _fill_random(owner: str, tensor: Tensor, generator, distribution: str, *params: float) -> Tensor:
-    """Fill with generator's distribution(*params) (the global generator's if generator is None). As in
-    torch, which has no random kernels for them, integer and bool tensors are refused."""
-    if tensor.data.dtype.kind != "f":
-        raise DTypeError(f"{owner}: random values need a floating-point tensor, got {tensor.data.dtype}")
-    generator = rng.checked_generator(generator, owner)
-    generator = rng.generator() if generator is None else generator
-    return _fill(tensor, getattr(generator, distribution)(*params, tensor.shape))
+    """Fill with generator's distribution(*params) (see rng.random_values)."""
+    return _fill(tensor, rng.random_values(owner, tensor, generator, distribution, *params))
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
