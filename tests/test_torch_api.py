@@ -1,6 +1,8 @@
 """The rest of torch's everyday API against torch: gather, index_select, t, flip, topk, the casts and
-*_as methods, isnan/isinf/isfinite, add/sub with alpha, register_hook. Values, dtypes and gradients
-are compared with torch; float64 gradients also with finite differences."""
+*_as methods, isnan/isinf/isfinite, add/sub with alpha, register_hook, unflatten, unbind, square,
+sort/argsort, the new_* factories, isclose/allclose, uniform_/normal_, mm/bmm/outer, randperm and the
+module-level forms. Values, dtypes and gradients are compared with torch; float64 gradients also with
+finite differences."""
 import math
 
 import numpy as np
@@ -756,3 +758,99 @@ def test_uniform_and_normal_take_a_generator_or_a_seed_as_nn_init_does():
 ], ids=["from>to", "std<0", "long", "bool"])
 def test_bad_uniform_and_normal_arguments_are_errors_as_in_torch(call, ours, theirs):
     raises_in_both(call, ours, theirs, "uniform_|normal_")
+
+
+# ---- more module-level forms, mm, bmm, outer, randperm, is_tensor ----------------------------------------
+
+MORE_FUNCTIONS = {  # name: (args after the input, kwargs); the same call in both libraries
+    "std": ((1,), {}), "std_unbiased": ((1, False, True), {}), "std_correction": ((), {"dim": 0, "correction": 0}),
+    "var": (((0, 1),), {}), "var_unbiased": ((False,), {}), "var_keepdim": ((), {"dim": 1, "keepdim": True}),
+    "amax": ((1,), {}), "amin": ((), {"dim": (0, 1), "keepdim": True}), "all": ((1,), {}), "any": ((), {}),
+    "norm": ((1, 1), {}), "norm_dim": ((), {"dim": 0}), "sign": ((), {}), "neg": ((), {}), "log1p": ((), {}),
+    "square": ((), {}), "masked_fill": (("mask", -1.5), {}), "sort": ((0, True), {}),
+    "argsort": ((), {"descending": True}),
+    "unbind": ((1,), {}), "unflatten": ((1, (2, 2)), {}),
+}
+
+
+def _call_more(lib, name, x):
+    args, kwargs = MORE_FUNCTIONS[name]
+    args = [lib.tensor(X34 > 0) if a == "mask" else a for a in args]
+    return getattr(lib, name.split("_")[0] if name != "masked_fill" else name)(x, *args, **kwargs)
+
+
+@pytest.mark.parametrize("name", MORE_FUNCTIONS)
+def test_more_module_level_functions_match_torch_with_gradients(name):
+    x = np.abs(X34) if name == "log1p" else X34
+    check(lambda x: _call_more(tg, name, x), x, torch_fn=lambda x: _call_more(torch, name, x))
+
+
+@pytest.mark.parametrize("shapes, op", [(((3, 4), (4, 2)), "mm"), (((1, 1), (1, 5)), "mm"),
+                                        (((2, 3, 4), (2, 4, 5)), "bmm"), (((3,), (4,)), "outer"),
+                                        (((1,), (3,)), "outer")], ids=repr)
+def test_mm_bmm_and_outer_match_torch_with_gradients(shapes, op):
+    check(lambda a, b: getattr(tg, op)(a, b), rand(shapes[0], 1), rand(shapes[1], 2),
+          torch_fn=lambda a, b: getattr(torch, op)(a, b))
+    check(lambda a, b: getattr(a, op)(b), rand(shapes[0], 1), rand(shapes[1], 2))
+
+
+def test_mm_of_integers_and_outer_of_an_integer_and_a_float_tensor_have_torchs_dtypes():
+    same(tg.mm(tg.ones(2, 3, dtype=tg.long), tg.ones(3, 4, dtype=tg.long)),
+         torch.mm(torch.ones(2, 3, dtype=torch.long), torch.ones(3, 4, dtype=torch.long)))
+    same(tg.outer(tg.arange(3), tg.ones(2)), torch.outer(torch.arange(3), torch.ones(2)))
+    assert tg.mm(tg.ones(2, 3), mat2=tg.ones(3, 1)).shape == (2, 1)
+
+
+@pytest.mark.parametrize("call, ours", [
+    (lambda L: L.mm(L.ones(2, 3), L.ones(4, 4)), tg.ShapeError),
+    (lambda L: L.mm(L.ones(3), L.ones(3, 4)), tg.ShapeError),
+    (lambda L: L.mm(L.ones(2, 3), L.ones(3)), tg.ShapeError),
+    (lambda L: L.ones(2, 3).mm(L.ones(3, 4, dtype=L.float64)), tg.DTypeError),
+    (lambda L: L.bmm(L.ones(2, 2, 3), L.ones(1, 3, 4)), tg.ShapeError),
+    (lambda L: L.bmm(L.ones(2, 2, 3), L.ones(2, 4, 4)), tg.ShapeError),
+    (lambda L: L.bmm(L.ones(2, 3), L.ones(2, 3, 4)), tg.ShapeError),
+    (lambda L: L.bmm(L.ones(2, 2, 3), L.ones(2, 3, 4, dtype=L.float64)), tg.DTypeError),
+    (lambda L: L.outer(L.ones(2, 1), L.ones(3)), tg.ShapeError),
+    (lambda L: L.outer(L.ones(2), L.ones(())), tg.ShapeError),
+    (lambda L: L.outer(L.ones(2), [1.0, 2.0]), tg.DTypeError),
+    (lambda L: L.mm(L.ones(2, 2), [[1.0], [2.0]]), tg.DTypeError),
+], ids=["mm-inner", "mm-1d", "mm-mat2-1d", "mm-dtypes", "bmm-batch", "bmm-inner", "bmm-2d", "bmm-dtypes",
+        "outer-2d", "outer-0d", "outer-list", "mm-list"])
+def test_bad_mm_bmm_and_outer_operands_are_errors_as_in_torch(call, ours):
+    raises_in_both(call, ours, (RuntimeError, TypeError), "mm|outer")
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "float32", "float16", "float64"])
+def test_randperm_is_a_seeded_permutation_in_torchs_dtypes(dtype):
+    tg.manual_seed(2)
+    ours, theirs = tg.randperm(200, dtype=getattr(tg, dtype)), torch.randperm(200, dtype=getattr(torch, dtype))
+    assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.") and ours.shape == (200,)
+    np.testing.assert_array_equal(np.sort(ours.numpy()), np.arange(200))
+    tg.manual_seed(2)
+    np.testing.assert_array_equal(tg.randperm(200, dtype=getattr(tg, dtype)).numpy(), ours.numpy())
+
+
+def test_randperm_takes_a_generator_n_as_a_tensor_and_requires_grad_for_floats_as_torch():
+    np.testing.assert_array_equal(tg.randperm(9, generator=4).numpy(),
+                                  tg.randperm(9, generator=np.random.default_rng(4)).numpy())
+    assert tg.randperm(0).shape == (0,) and tg.randperm(tg.tensor(3)).shape == (3,)
+    assert tg.randperm(3, dtype=tg.float32, requires_grad=True).requires_grad
+    assert tg.randperm(2049, dtype=tg.float16).shape == (2049,)  # the largest float16 takes exactly
+
+
+@pytest.mark.parametrize("call, ours, theirs", [
+    (lambda L: L.randperm(-1), ValueError, RuntimeError),
+    (lambda L: L.randperm(3.0), TypeError, TypeError),
+    (lambda L: L.randperm(257, dtype=L.uint8), ValueError, RuntimeError),
+    (lambda L: L.randperm(2050, dtype=L.float16), ValueError, RuntimeError),
+    (lambda L: L.randperm(3, dtype=L.bool), TypeError, NotImplementedError),
+    (lambda L: L.randperm(3, requires_grad=True), tg.DTypeError, RuntimeError),
+], ids=["negative", "float", "uint8", "float16", "bool", "requires_grad"])
+def test_bad_randperm_arguments_are_errors_as_in_torch(call, ours, theirs):
+    raises_in_both(call, ours, theirs)
+
+
+def test_is_tensor_as_torch():
+    for lib in (tg, torch):
+        assert lib.is_tensor(lib.ones(1)) and not lib.is_tensor(np.ones(1)) and not lib.is_tensor(3)
+    assert not tg.is_tensor(torch.ones(1)) and not torch.is_tensor(tg.ones(1))

@@ -10,13 +10,14 @@ from .tensor import (
 )
 from .factories import (
     arange, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
-    rand_like, randint, randint_like, randn, randn_like, tensor, zeros, zeros_like,
+    rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
 )
 from .functions import (
-    abs, add, allclose, argmax, argmin, argsort, clamp, clip, cumsum, div, eq, exp, flatten, flip, gather, ge,
-    gt, index_select, isclose, isfinite, isinf, isnan, le, log, log_softmax, logsumexp, lt, max, mean, min,
-    mul, ne, numel, permute, pow, prod, relu, reshape, sigmoid, softmax, sort, sqrt, square, squeeze, sub,
-    sum, t, tanh, topk, transpose, unbind, unflatten, unsqueeze,
+    abs, add, all, allclose, amax, amin, any, argmax, argmin, argsort, bmm, clamp, clip, cumsum, div, eq, exp,
+    flatten, flip, gather, ge, gt, index_select, is_tensor, isclose, isfinite, isinf, isnan, le, log, log1p,
+    log_softmax, logsumexp, lt, masked_fill, max, mean, min, mm, mul, ne, neg, norm, numel, outer, permute,
+    pow, prod, relu, reshape, sigmoid, sign, softmax, sort, sqrt, square, squeeze, std, sub, sum, t, tanh,
+    topk, transpose, unbind, unflatten, unsqueeze, var,
 )
 from .gradcheck import gradcheck
 
@@ -37,5 +38,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'tinygrad_mnist' has no attribute {name!r}")
 
 
-# A star import leaves Python's own float, int, bool, sum, max, min and abs as they are.
+# A star import leaves Python's own float, int, bool, sum, max, min, abs, all and any as they are.
 __all__ = [name for name in list(globals()) if not name.startswith("_") and not hasattr(_builtins, name)]

@@ -2,6 +2,7 @@
 linspace, eye, rand, randn, randint and the *_like forms), with torch's arguments and default dtypes."""
 from __future__ import annotations
 
+import operator
 from typing import Iterable
 
 import numpy as np
@@ -9,7 +10,7 @@ import numpy as np
 from . import rng
 from .errors import DTypeError
 from .tensor import (
-    _NUMBER_DTYPES, Tensor, _as_array, _number_kind, _shape_args, default_float, float32, float64, int64,
+    _NUMBER_DTYPES, Tensor, _as_array, _number_kind, _shape_args, bool_, default_float, float32, float64, int64,
 )
 
 
@@ -113,6 +114,24 @@ def randint(low: int, high=None, size: Iterable[int] = (), dtype=int64) -> Tenso
     if low >= high:
         raise ValueError(f"randint: low must be less than high, got low={low} and high={high}")
     return _factory(rng.generator().integers(low, high, size=tuple(size), dtype=dtype), False)
+
+
+def randperm(n: int, *, generator=None, dtype=int64, requires_grad: bool = False) -> Tensor:
+    """0 to n - 1 in random order, from the seeded global generator or generator= (a
+    np.random.Generator or a seed), as torch.randperm."""
+    if isinstance(n, (bool, np.bool_, float, np.floating)) or not hasattr(n, "__index__"):
+        raise DTypeError(f"randperm: n must be an int, got {type(n).__name__}")
+    n, dtype = operator.index(n), np.dtype(dtype)
+    if n < 0:
+        raise ValueError(f"randperm: n must be non-negative, got {n}")
+    if dtype == bool_:
+        raise DTypeError("randperm: bool is not a dtype for it (as in torch)")
+    largest = np.iinfo(dtype).max if dtype.kind in "iu" else 2 ** (np.finfo(dtype).nmant + 1)
+    if n - 1 > largest:  # (the largest integer a float dtype holds with all those below it)
+        raise ValueError(f"randperm: n={n} is more than dtype {dtype} holds exactly (up to {largest + 1})")
+    given = rng.checked_generator(generator, "randperm")
+    order = (rng.generator() if given is None else given).permutation(n)
+    return _factory(order.astype(dtype), requires_grad)
 
 
 def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:

@@ -1,5 +1,6 @@
 """torch's module-level forms of the Tensor methods (tg.sum(x, 1), tg.max(x, dim), tg.exp(x), ...),
-each a call of the method. (This module's sum, max, min, abs and pow hide Python's, so it uses none of them.)"""
+each a call of the method. (This module's sum, max, min, abs, pow, all and any hide Python's, so it uses none
+of them.)"""
 from __future__ import annotations
 
 from .errors import DTypeError
@@ -39,12 +40,33 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     return _tensor(input, "prod").prod(dim, keepdim, dtype=dtype)
 
 
+def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    return _tensor(input, "var").var(dim, unbiased, keepdim, correction=correction)
+
+
+def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    return _tensor(input, "std").std(dim, unbiased, keepdim, correction=correction)
+
+
+def amax(input, dim=None, keepdim: bool = False) -> Tensor: return _tensor(input, "amax").amax(dim, keepdim)
+def amin(input, dim=None, keepdim: bool = False) -> Tensor: return _tensor(input, "amin").amin(dim, keepdim)
+def all(input, dim=None, keepdim: bool = False) -> Tensor: return _tensor(input, "all").all(dim, keepdim)
+def any(input, dim=None, keepdim: bool = False) -> Tensor: return _tensor(input, "any").any(dim, keepdim)
+
+
+def norm(input, p="fro", dim=None, keepdim: bool = False) -> Tensor:
+    return _tensor(input, "norm").norm(p, dim, keepdim)
+
+
 def cumsum(input, dim: int, *, dtype=None) -> Tensor: return _tensor(input, "cumsum").cumsum(dim, dtype=dtype)
 def exp(input) -> Tensor: return _tensor(input, "exp").exp()
 def log(input) -> Tensor: return _tensor(input, "log").log()
 def sqrt(input) -> Tensor: return _tensor(input, "sqrt").sqrt()
 def abs(input) -> Tensor: return _tensor(input, "abs").abs()
+def neg(input) -> Tensor: return _tensor(input, "neg").neg()
+def sign(input) -> Tensor: return _tensor(input, "sign").sign()
 def square(input) -> Tensor: return _tensor(input, "square").square()
+def log1p(input) -> Tensor: return _tensor(input, "log1p").log1p()
 def tanh(input) -> Tensor: return _tensor(input, "tanh").tanh()
 def sigmoid(input) -> Tensor: return _tensor(input, "sigmoid").sigmoid()
 def relu(input) -> Tensor: return _tensor(input, "relu").relu()
@@ -92,11 +114,17 @@ def argsort(input, dim: int = -1, descending: bool = False, *, stable: bool = Fa
     return _tensor(input, "argsort").argsort(dim, descending, stable=stable)
 
 
+def masked_fill(input, mask, value) -> Tensor: return _tensor(input, "masked_fill").masked_fill(mask, value)
+
+
 def add(input, other, *, alpha=1) -> Tensor: return _tensor(input, "add").add(other, alpha=alpha)
 def sub(input, other, *, alpha=1) -> Tensor: return _tensor(input, "sub").sub(other, alpha=alpha)
 def mul(input, other) -> Tensor: return _tensor(input, "mul") * other
 def div(input, other) -> Tensor: return _tensor(input, "div") / other
 def pow(input, exponent) -> Tensor: return _tensor(input, "pow") ** exponent
+def mm(input, mat2) -> Tensor: return _tensor(input, "mm").mm(mat2)
+def bmm(input, mat2) -> Tensor: return _tensor(input, "bmm").bmm(mat2)
+def outer(input, vec2) -> Tensor: return _tensor(input, "outer").outer(vec2)
 
 
 def logsumexp(input, dim, keepdim: bool = False) -> Tensor:
@@ -121,3 +149,8 @@ def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: b
 
 def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
     return _tensor(input, "allclose").allclose(other, rtol, atol, equal_nan)
+
+
+def is_tensor(obj, /) -> bool:
+    """Whether obj is a Tensor of this library."""
+    return isinstance(obj, Tensor)

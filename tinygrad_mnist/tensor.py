@@ -386,6 +386,25 @@ class Tensor:
 
     mul, div, pow, matmul = __mul__, __truediv__, __pow__, __matmul__
 
+    def mm(self, mat2) -> Tensor:
+        """The product of two matrices (2-D, of one dtype), as torch.mm."""
+        _check_product("mm", self, mat2, 2)
+        return ops.MatMul.apply(self, mat2)
+
+    def bmm(self, mat2) -> Tensor:
+        """The products of two batches of matrices (3-D, one batch size and dtype), as torch.bmm."""
+        _check_product("bmm", self, mat2, 3)
+        return ops.MatMul.apply(self, mat2)
+
+    def outer(self, vec2) -> Tensor:
+        """The outer product self[i] * vec2[j] of two 1-D tensors, as torch.outer."""
+        if not isinstance(vec2, Tensor):
+            raise DTypeError(f"outer: vec2 must be a Tensor, got {type(vec2).__name__}")
+        for name, t in (("self", self), ("vec2", vec2)):
+            if t.ndim != 1:
+                raise ShapeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
+        return self.unsqueeze(1) * vec2
+
     def add(self, other, *, alpha=1) -> Tensor:
         """self + alpha * other, as torch.add."""
         return self + self._times_alpha(other, alpha, "add")
@@ -1390,6 +1409,20 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     if b.ndim == 1:
         return ops.MatMul.apply(a, b.unsqueeze(1)).squeeze(-1)
     return ops.MatMul.apply(a, b)
+
+
+def _check_product(op: str, a: Tensor, b, ndim: int) -> None:
+    """Raise unless a @ b is the product mm (ndim 2) or bmm (ndim 3) takes: Tensors of ndim dims
+    and one dtype, with the same batch size and matching inner dims."""
+    if not isinstance(b, Tensor):
+        raise DTypeError(f"{op}: mat2 must be a Tensor, got {type(b).__name__}")
+    for name, t in (("input", a), ("mat2", b)):
+        if t.ndim != ndim:
+            raise ShapeError(f"{op}: {name} must be a {ndim}-D tensor, got shape {t.shape}")
+    _same_dtype(op, a, b)
+    if a.shape[:-2] != b.shape[:-2] or a.shape[-1] != b.shape[-2]:
+        raise ShapeError(f"{op}: shapes {a.shape} and {b.shape} cannot be multiplied (as torch, {op} needs "
+                         f"{'one batch size and ' if ndim == 3 else ''}the inner dims to match)")
 
 
 def _same_dtype(op: str, a: Tensor, b: Tensor) -> None:
