@@ -174,6 +174,25 @@ def test_gradients_without_create_graph_are_constants():
     assert not x.grad.requires_grad and x.grad.grad_fn is None
 
 
+def test_backward_with_create_graph_gives_each_leaf_its_own_writable_grad_as_torch():
+    # An Add passes one gradient to both leaves, and a sum's gradient is a broadcast view.
+    for lib in (tg, torch):
+        x = lib.tensor([3.0, 4.0], dtype=lib.float64, requires_grad=True)
+        y = lib.tensor([0.0, 0.0], dtype=lib.float64, requires_grad=True)
+        ((x + y) ** 2).sum().backward(create_graph=True)
+        assert x.grad is not y.grad and x.grad.requires_grad
+        lib.nn.utils.clip_grad_norm_([x, y], max_norm=1.0)
+        np.testing.assert_allclose(x.grad.tolist(), [0.6 / 2 ** 0.5, 0.8 / 2 ** 0.5])
+        np.testing.assert_allclose(y.grad.tolist(), x.grad.tolist())
+        z = lib.tensor([1.0, 2.0], requires_grad=True)
+        z.sum().backward(create_graph=True)
+        lib.nn.utils.clip_grad_value_([z], 0.5)
+        assert z.grad.tolist() == [0.5, 0.5]
+        with lib.no_grad():
+            z.grad.zero_()
+        assert z.grad.tolist() == [0.0, 0.0]
+
+
 # ---- a small tanh MLP -------------------------------------------------------------------------
 
 def mlp_loss(x, y, w1, b1, w2, b2, lib):

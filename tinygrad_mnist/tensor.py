@@ -1213,9 +1213,10 @@ def _backward(tensors: list, gradients: list, retain_graph: bool | None, create_
 
 def _store_grads(grads: dict, create_graph: bool) -> None:
     """Add each gradient found by backward to its tensor's .grad ({tensor: gradient})."""
-    if create_graph:
-        for leaf, g in grads.items():
-            leaf.grad = g if leaf.grad is None else leaf.grad + g
+    if create_graph:  # as torch, a recorded copy (one gradient can reach several leaves, or be a read-only view)
+        with autograd.enable_grad():
+            for leaf, g in grads.items():
+                leaf.grad = g.clone() if leaf.grad is None else leaf.grad + g
         return
     owned = set()
     for leaf, g in grads.items():
