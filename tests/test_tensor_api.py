@@ -352,6 +352,18 @@ def test_repeat_matches_torch_with_gradients(shape, sizes):
     gradcheck(lambda t: t.repeat(*sizes), rand(shape))
 
 
+@pytest.mark.parametrize("shape, sizes", [((2, 2), (1, 1)), ((1, 2), (3, 1)), ((2,), (3, 1)), ((1,), (4,))], ids=repr)
+def test_repeat_always_copies_as_torch(shape, sizes):
+    for lib in (tg, torch):  # writable (a size-1 dim repeated was a read-only view), and not x's memory
+        x = lib.ones(*shape)
+        tiled = x.repeat(*sizes)
+        tiled[0] = 5.0
+        tiled += 1
+        expected = np.full(tiled.shape, 2.0)
+        expected[0] = 6.0
+        assert x.tolist() == np.ones(shape).tolist() and tiled.tolist() == expected.tolist()
+
+
 @pytest.mark.parametrize("sizes, ours, theirs, match", [
     ((2,), tg.ShapeError, RuntimeError, "can not be smaller"), ((-1, 2), tg.ShapeError, RuntimeError, "non-negative"),
     ((2.0, 1), TypeError, TypeError, "ints"), ((True, 1), TypeError, TypeError, "ints"),

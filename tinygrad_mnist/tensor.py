@@ -948,7 +948,9 @@ class Tensor:
         # as (1, n0, 1, n1, ...) broadcast to (r0, n0, r1, n1, ...): each copy is a leading index
         spread = self.reshape(tuple(d for n in shape for d in (1, n)))
         tiled = spread.expand(tuple(d for r, n in zip(sizes, shape) for d in (r, n)))
-        return tiled.reshape(tuple(r * n for r, n in zip(sizes, shape)))
+        out = tiled.reshape(tuple(r * n for r, n in zip(sizes, shape)))
+        # NumPy's reshape copies unless only size-1 dims were repeated; torch's repeat always copies
+        return out.clone() if np.may_share_memory(out.data, self.data) else out
 
     def split(self, split_size, dim: int = 0) -> tuple:
         """Views of pieces along dim: of split_size each (the last may be smaller), or of the
