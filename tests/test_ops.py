@@ -161,6 +161,18 @@ def test_pow_at_zero_base_matches_torch():
     check(lambda a, b: a ** b, a, b)
 
 
+@pytest.mark.parametrize("a, b", [(1e30, 1e20), (1e-25, 1e-25), (-3e38, 2e19)], ids=repr)
+def test_the_gradient_of_a_division_by_a_large_or_tiny_float32_is_finite_as_torch(a, b):
+    grads = []
+    for lib in (tg, torch):
+        x = lib.tensor([a], requires_grad=True)
+        y = lib.tensor([b], requires_grad=True)
+        (x / y).sum().backward()
+        grads.append((x.grad.tolist(), y.grad.tolist()))
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+    assert np.isfinite(grads[0]).all() and 0 not in grads[0][1]
+
+
 SCALAR_OPS = [  # name, op, domain of x
     ("add", lambda x: x + 2.5, "any"),
     ("radd", lambda x: 2.5 + x, "any"),

@@ -87,7 +87,8 @@ class Div(Function):
     def backward(self, g):
         a, b = self.inputs
         need_a, need_b = self.needs
-        return (g / b if need_a else None), (-g * a / (b * b) if need_b else None)
+        # a / b / b, as torch: b * b leaves float32's range for |b| above 1.8e19 or below 1e-19
+        return (g / b if need_a else None), (-g * (a / b / b) if need_b else None)
 
 
 class Neg(Function):
