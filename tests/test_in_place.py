@@ -383,3 +383,26 @@ def test_an_in_place_method_on_an_element_of_a_tensor_in_a_graph_says_to_assign_
     with pytest.raises(RuntimeError, match=r"on an element of a tensor in a graph .* assign instead: y\[i\] ="):
         change(y[0])
     np.testing.assert_array_equal(y.detach().numpy(), [2.0, 4.0, 6.0])
+
+
+@pytest.mark.parametrize("change", [lambda e: e.fill_(0), lambda e: e.add_(10)], ids=["fill_", "add_"])
+@pytest.mark.parametrize("shape, index", [((2, 2), (0, 1)), ((3,), 0)], ids=["w[0, 1]", "b[0]"])
+def test_an_in_place_method_under_no_grad_on_an_element_taken_in_a_graph_says_to_assign_instead(change, shape, index):
+    # torch changes w through its view; here an element taken with grad mode on is a copy
+    w = tg.ones(*shape, requires_grad=True)
+    element = w[index]
+    with tg.no_grad(), pytest.raises(RuntimeError, match=r"element of a tensor in a graph .* assign instead: y\[i\] ="):
+        change(element)
+    assert (w.detach().numpy() == 1).all()
+
+
+@pytest.mark.parametrize("lib", [tg, torch])
+def test_an_element_taken_under_no_grad_and_a_row_are_views_that_in_place_methods_write_through_as_torch(lib):
+    w = lib.ones(2, 2, requires_grad=True)
+    with lib.no_grad():
+        w[0, 1].fill_(0)
+        w[1, 0].add_(2)
+    row = w[1]  # a row is a view even when taken in a graph
+    with lib.no_grad():
+        row.mul_(2)
+    assert w.tolist() == [[1.0, 0.0], [6.0, 2.0]]

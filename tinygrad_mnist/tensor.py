@@ -208,17 +208,18 @@ class Tensor:
 
     def _recorded(self, name: str, *others) -> bool:
         """Whether an in-place op on self with others must be recorded; raises where it can't be."""
+        if not name.endswith("=") and type(self._ctx) is ops.GetItem and self.data.ndim == 0 and all(
+                type(i) is int for i in self._ctx.saved[1]):  # first: under no_grad it is a copy still
+            raise RuntimeError(f"an in-place {name} on an element of a tensor in a graph (y[i].{name}(...) "
+                               "with y[i] taken while grad mode was on): that element is a copy (torch's views "
+                               "need its view tracking), so the change would not reach y; assign instead: "
+                               "y[i] = ... or y[i] *= ..., or take the element under tg.no_grad()")
         if not autograd._grad_enabled or self.data.dtype.kind != "f" or not (
                 self.requires_grad or any(isinstance(t, Tensor) and t.requires_grad for t in others)):
             return False
         if self.requires_grad and self._ctx is None:
             raise RuntimeError(f"a leaf that requires grad cannot take an in-place {name} while ops are "
                                "recorded, as in torch; do it under tg.no_grad()")
-        if not name.endswith("=") and type(self._ctx) is ops.GetItem and all(
-                type(i) is int for i in self._ctx.saved[1]):
-            raise RuntimeError(f"an in-place {name} on an element of a tensor in a graph (y[i].{name}(...)): "
-                               "here it is a copy (torch's views need its view tracking), so the change would "
-                               "not reach the tensor; assign instead: y[i] = ... or y[i] *= ...")
         if self._array_shared():
             raise RuntimeError(f"an in-place {name} in a graph: this tensor's memory is also held elsewhere "
                                "(a view, another tensor, a NumPy array, or a value the graph saved for "
