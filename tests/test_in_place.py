@@ -60,6 +60,7 @@ def test_index_assignment_matches_torch():
         t[:, [0, 2]] = lib.tensor([7.0, 8.0])
         t[1:, -1] = lib.tensor([[-1.0], [-2.0]])[:, 0]
         t[2, [1, 1]] = 9.0
+        t[[1, 0], True, 1] = lib.tensor([3.0, 4.0])
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 

@@ -767,6 +767,11 @@ INDEXES = {  # each as torch reads it: integers select first, then the other ind
     "int-nested-list-int": lambda x: x[1, [[0, 2], [1, 1]], 2],
     "repeated": lambda x: x[[0, 0]],
     "empty-list": lambda x: x[[]],
+    "list-true-int": lambda x: x[[1, 0], True, 0],  # a Python bool adds a dim, as None does
+    "int-ellipsis-true": lambda x: x[0, ..., True],
+    "true-int-slice-list": lambda x: x[True, 1, :, [1, 0]],
+    "none-true-int-ellipsis-list": lambda x: x[None, True, 0, ..., [1]],
+    "int-true-list": lambda x: x[0, True, [2, 1]],
 }
 
 

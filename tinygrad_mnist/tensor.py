@@ -1391,7 +1391,9 @@ def _index_item(i):
         if i.ndim == 0 and i.dtype.kind in "iu":
             return int(i)
         return np.asarray(i)
-    return int(i) if isinstance(i, int) and not isinstance(i, bool) else i
+    if isinstance(i, bool):  # as a 0-d bool array, which _index knows adds a dim (as torch's True does)
+        return np.asarray(i)
+    return int(i) if isinstance(i, int) else i
 
 
 # ---- functions --------------------------------------------------------------------------------
