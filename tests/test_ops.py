@@ -9,6 +9,8 @@ import tinygrad_mnist as tg
 from tinygrad_mnist.errors import DTypeError
 from tinygrad_mnist.testing import assert_matches_torch
 
+from test_tensor_api import same  # equal values, NaNs and signs of zeros, and dtype
+
 
 class T:
     """A shape whose array is handed over as a transposed, non-contiguous view."""
@@ -704,6 +706,28 @@ def test_masked_fill_keeps_the_tensors_dtype_as_in_torch(values, fill, as_tensor
     theirs = torch.tensor(values).masked_fill(torch.tensor(mask), torch.tensor(fill) if as_tensor else fill)
     assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("op", ["sign", "abs", "relu"])
+def test_sign_abs_and_relu_at_nan_match_torch_with_gradients(op, create_graph):
+    # torch: sign(nan) = 0, so d|x|/dx there is 0; relu passes the gradient at nan (only out <= 0 stops it)
+    values = np.array([np.nan, -2.0, 0.0, 3.0, np.inf, -np.inf])
+    results = []
+    for lib in (tg, torch):
+        x = lib.tensor(values, requires_grad=True)
+        out = getattr(x, op)()
+        (g,) = lib.autograd.grad((out * 3).sum(), x, create_graph=create_graph)
+        results.append((out, g))
+    for ours, theirs in zip(*results):
+        same(ours, theirs)
+
+
+def test_norm_0_counts_nan_as_nonzero_as_torch():
+    values = np.array([[np.nan, 1.0, 0.0], [0.0, -0.0, np.nan]])
+    same(tg.tensor(values).norm(0), torch.tensor(values).norm(0))
+    same(tg.tensor(values).norm(0, dim=1), torch.tensor(values).norm(0, dim=1))
 
 
 def test_sign_is_recorded_with_a_zero_gradient_as_in_torch():

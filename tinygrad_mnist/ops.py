@@ -229,6 +229,13 @@ class Sqrt(Function):
     def backward(self, g): return g / (self.output * 2)
 
 
+def _sign(a: np.ndarray) -> np.ndarray:
+    """-1, 0 or 1 per element, and 0 at NaN, as torch.sign (NumPy's is NaN there)."""
+    if a.dtype.kind != "f":
+        return np.sign(a)
+    return np.sign(a, out=np.zeros_like(a), where=~np.isnan(a))
+
+
 # Under create_graph, the masks of abs and relu are taken with the recorded sign(), whose
 # derivative is zero: the gradient then depends on x, as torch's does, so a second derivative
 # through them is zero instead of an input the graph does not reach.
@@ -239,12 +246,12 @@ class Abs(Function):
 
     def backward(self, g):
         a = self.inputs[0]
-        return g * (np.sign(a) if type(a) is np.ndarray else a.sign())
+        return g * (_sign(a) if type(a) is np.ndarray else a.sign())
 
 
 class Sign(Function):
     array_backward = True
-    def forward(self, a): return np.sign(a)
+    def forward(self, a): return _sign(a)
     def backward(self, g):  # zeros even where g is inf or nan, as torch
         return autograd._make_tensor(np.zeros_like(g.data), None) if isinstance(g, autograd._Tensor) \
             else np.zeros_like(g)
@@ -254,11 +261,11 @@ class ReLU(Function):
     array_backward = True
     save_output = True
     def forward(self, a): return np.maximum(a, CONSTANTS[0, a.dtype])
-    def backward(self, g):
+    def backward(self, g):  # g passes where out is not 0 (out >= 0), also at NaN, as torch
         out = self.output
         if type(out) is np.ndarray:
-            return g * (out > CONSTANTS[0, out.dtype])
-        return g * out.sign()  # sign(out) is out > 0
+            return g * (out != CONSTANTS[0, out.dtype])
+        return g * out.sign().masked_fill(out.isnan(), 1)  # sign(out) is out > 0
 
 
 class LeakyReLU(Function):

@@ -769,8 +769,8 @@ class Tensor:
         if self.data.dtype == float16:
             return self.float().norm(p, dim, keepdim)._cast(float16)
         dims = _dims(dim, self.ndim)
-        if p == 0:  # the count of nonzeros, recorded with a zero gradient (torch's is None)
-            return self.sign().abs().sum(dims, keepdim)
+        if p == 0:  # the count of nonzeros (NaN is one), recorded with a zero gradient (torch's is None)
+            return self.sign().abs().masked_fill(self.isnan(), 1).sum(dims, keepdim)
         if p in (math.inf, -math.inf):
             return self.abs().amax(dims, keepdim) if p > 0 else self.abs().amin(dims, keepdim)
         if p == 1:
