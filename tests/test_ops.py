@@ -253,6 +253,14 @@ def test_softmax_family_with_minus_inf_entries(name, op):
     check(lambda t: op(t, 0), x[:, 1:])
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # inf - inf: expected
+@pytest.mark.parametrize("name, op", SOFTMAX_OPS, ids=[s[0] for s in SOFTMAX_OPS])
+def test_softmax_family_of_rows_holding_plus_inf_matches_torch(name, op):
+    # softmax and log_softmax: NaN throughout a row holding +inf (inf - inf); logsumexp: inf there
+    x = np.array([[np.inf, 1.0, 2.0], [np.inf, -np.inf, 1.0], [np.inf, np.inf, 1.0], [-np.inf, -np.inf, -np.inf]])
+    same(op(tg.tensor(x), 1), op(torch.tensor(x), 1))
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # 0 ** -1, 0 / 0: expected
 def test_softmax_of_a_fully_masked_row_is_nan_like_torch():
     x = np.array([[-np.inf, -np.inf], [0.0, 1.0]])

@@ -311,12 +311,13 @@ class Tanh(Function):
 
 # ---- softmax family ---------------------------------------------------------------------------
 
-def _stable_max(a: np.ndarray, dim) -> np.ndarray:
+def _stable_max(a: np.ndarray, dim, keep_plus_inf: bool = False) -> np.ndarray:
     """max over dim (kept), with infinities replaced by 0 so a - max stays finite (and 0 over an
-    empty dim)."""
+    empty dim), as torch's logsumexp. softmax keeps a max of +inf, so its slice is NaN throughout
+    (inf - inf), as in torch."""
     m = np.max(a, axis=dim, keepdims=True, initial=-np.inf)
-    finite = np.isfinite(m)
-    return m if finite.all() else np.where(finite, m, 0)
+    kept = m != -np.inf if keep_plus_inf else np.isfinite(m)
+    return m if kept.all() else np.where(kept, m, 0)
 
 
 class Softmax(Function):
@@ -325,7 +326,7 @@ class Softmax(Function):
     def forward(self, a, dim):
         self.save(dim)
         self.args = {"dim": dim}
-        e = np.exp(a - _stable_max(a, dim))
+        e = np.exp(a - _stable_max(a, dim, keep_plus_inf=True))
         return e / e.sum(axis=dim, keepdims=True)
 
     def backward(self, g):
@@ -338,7 +339,7 @@ class LogSoftmax(Function):
     def forward(self, a, dim):
         self.save(dim)
         self.args = {"dim": dim}
-        shifted = a - _stable_max(a, dim)
+        shifted = a - _stable_max(a, dim, keep_plus_inf=True)
         return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
 
     def backward(self, g):
