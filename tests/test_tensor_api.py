@@ -448,7 +448,7 @@ NORM_INPUT = np.array([[3.0, 0.0, -4.0], [0.0, 0.0, 0.0], [-2.0, 2.0, 1.0]])
 
 @pytest.mark.parametrize("dims", [dict(), dict(dim=1), dict(dim=0, keepdim=True), dict(dim=(0, 1)), dict(dim=())],
                          ids=repr)
-@pytest.mark.parametrize("p", [2, "fro", 1, INF, -INF, 3, 1.5, 2.0], ids=repr)
+@pytest.mark.parametrize("p", [2, "fro", 1, INF, -INF, 3, 1.5, 2.0, 0.5, 0.3, -1], ids=repr)
 def test_norm_matches_torch_with_zero_rows(p, dims):
     check(lambda t: t.norm(p, **dims), NORM_INPUT)
     check(lambda t: t.norm(p=p, **dims), np.zeros((2, 3)))

@@ -775,10 +775,16 @@ class Tensor:
             return self.abs().amax(dims, keepdim) if p > 0 else self.abs().amin(dims, keepdim)
         if p == 1:
             return self.abs().sum(dims, keepdim)
-        powers = (self * self).sum(dims, keepdim) if p == 2 else (self.abs() ** p).sum(dims, keepdim)
+        powers = (self * self).sum(dims, keepdim) if p == 2 else self._abs_powers(p).sum(dims, keepdim)
         nonzero = powers.data != 0
         safe = powers.where(nonzero, 1.0)  # so that the gradient where the norm is 0 is 0, not nan
         return (safe.sqrt() if p == 2 else safe ** (1 / p)).where(nonzero, 0.0)
+
+    def _abs_powers(self, p) -> Tensor:
+        """|self| ** p with gradient 0 at zeros, as torch's norm (for p < 1, |x| ** p gives inf * 0 = NaN there)."""
+        a = self.abs()
+        nonzero = a.data != 0
+        return (a.where(nonzero, 1.0) ** p).where(nonzero, 0.0 if p > 0 else math.inf)
 
     # ---- comparisons (no gradient) -----------------------------------------------------------
     def _compare(self, other, op) -> Tensor:
