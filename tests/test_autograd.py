@@ -691,10 +691,9 @@ def test_broadcast_mismatch_names_the_op_and_both_shapes():
 
 
 def test_a_numpy_error_that_is_not_about_shapes_keeps_its_message_like_torch():
-    for power in (lambda: tg.tensor([1, 2]) ** -1, lambda: tg.tensor([1, 2]) ** tg.tensor([-1, 2])):
-        with pytest.raises(ValueError, match="Integers to negative integer powers are not allowed") as info:
-            power()
-        assert not isinstance(info.value, tg.ShapeError) and "shapes" not in str(info.value)
+    with pytest.raises(ValueError, match="Integers to negative integer powers are not allowed") as info:
+        tg.tensor([1, 2]) ** -1  # (a tensor exponent computes, as in torch)
+    assert not isinstance(info.value, tg.ShapeError) and "shapes" not in str(info.value)
     with pytest.raises(RuntimeError, match="Integers to negative integer powers are not allowed"):
         torch.tensor([1, 2]) ** -1
 

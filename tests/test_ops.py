@@ -175,6 +175,20 @@ def test_the_gradient_of_a_division_by_a_large_or_tiny_float32_is_finite_as_torc
     assert np.isfinite(grads[0]).all() and 0 not in grads[0][1]
 
 
+@pytest.mark.parametrize("base, exponent", [
+    (([2, 1, -1, 3, 0, -2, -1, -1], np.int64), ([-1, -1, -1, 2, -2, -3, -2, -3], np.int64)),
+    (([2, 3], np.uint8), ([-1, 2], np.int64)),
+    (([2, -1], np.int32), (-1, np.int64)),
+    (([True, False], bool), ([-1, 2], np.int64)),
+    (2, ([-1, 3], np.int64)),
+], ids=["int64", "uint8-int64", "int32-0d", "bool-int64", "number"])
+def test_integer_powers_with_negative_integer_tensor_exponents_match_torch(base, exponent):
+    # torch: 1 ** -n = 1, (-1) ** -n = +-1 and 0 otherwise, where NumPy refuses
+    def tensors(lib, spec):
+        return spec if isinstance(spec, int) else lib.tensor(np.array(spec[0], dtype=spec[1]))
+    same(tensors(tg, base) ** tensors(tg, exponent), tensors(torch, base) ** tensors(torch, exponent))
+
+
 SCALAR_OPS = [  # name, op, domain of x
     ("add", lambda x: x + 2.5, "any"),
     ("radd", lambda x: 2.5 + x, "any"),

@@ -97,11 +97,20 @@ class Neg(Function):
     def backward(self, g): return -g
 
 
+def _power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a ** b; for integers, where b < 0, torch's 1 ** b = 1, (-1) ** b = +-1 and 0 for any other a
+    (NumPy refuses negative integer powers)."""
+    if b.dtype.kind != "i" or a.dtype.kind == "f" or not (b < 0).any():
+        return np.power(a, b)
+    negative = b < 0
+    return np.where(negative & (np.abs(a) != 1), 0, np.power(a, np.where(negative, -b, b)))
+
+
 class Pow(Function):
     """a ** b with b a tensor; where a == 0 and b >= 0, d/db is taken as 0 (as torch)."""
     save_inputs = True
     save_output = True
-    def forward(self, a, b): return np.power(a, b)
+    def forward(self, a, b): return _power(a, b)
 
     def backward(self, g):
         a, b = self.inputs
