@@ -1004,6 +1004,16 @@ def test_in_looks_for_an_equal_element_as_torch():
         assert 3 in t and 7 not in t and 2.0 in t
 
 
+@pytest.mark.parametrize("other", [None, "abc", [1.0, 2.0], object()], ids=["None", "str", "list", "object"])
+def test_comparing_with_something_not_a_tensor_or_number_is_identity_or_a_type_error_as_torch(other):
+    for lib in (tg, torch):
+        t = lib.tensor([1.0, 2.0])
+        assert (t == other) is False and (t != other) is True
+        for compare in (lambda: t < other, lambda: t >= other, lambda: t.eq(other), lambda: lib.ne(t, other)):
+            with pytest.raises(TypeError):
+                compare()
+
+
 def test_logsumexp_over_an_empty_dim_is_minus_infinity_as_torch():
     ours, theirs = tg.zeros(0, 3, requires_grad=True), torch.zeros(0, 3, requires_grad=True)
     for x in (ours, theirs):

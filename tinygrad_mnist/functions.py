@@ -131,12 +131,12 @@ def logsumexp(input, dim, keepdim: bool = False) -> Tensor:
     return _tensor(input, "logsumexp").logsumexp(dim, keepdim)
 
 
-def eq(input, other) -> Tensor: return _tensor(input, "eq") == other
-def ne(input, other) -> Tensor: return _tensor(input, "ne") != other
-def gt(input, other) -> Tensor: return _tensor(input, "gt") > other
-def lt(input, other) -> Tensor: return _tensor(input, "lt") < other
-def ge(input, other) -> Tensor: return _tensor(input, "ge") >= other
-def le(input, other) -> Tensor: return _tensor(input, "le") <= other
+def eq(input, other) -> Tensor: return _tensor(input, "eq").eq(other)
+def ne(input, other) -> Tensor: return _tensor(input, "ne").ne(other)
+def gt(input, other) -> Tensor: return _tensor(input, "gt").gt(other)
+def lt(input, other) -> Tensor: return _tensor(input, "lt").lt(other)
+def ge(input, other) -> Tensor: return _tensor(input, "ge").ge(other)
+def le(input, other) -> Tensor: return _tensor(input, "le").le(other)
 def isnan(input) -> Tensor: return _tensor(input, "isnan").isnan()
 def isinf(input) -> Tensor: return _tensor(input, "isinf").isinf()
 def isfinite(input) -> Tensor: return _tensor(input, "isfinite").isfinite()

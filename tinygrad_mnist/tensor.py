@@ -789,11 +789,22 @@ class Tensor:
     # ---- comparisons (no gradient) -----------------------------------------------------------
     def _compare(self, other, op) -> Tensor:
         """A bool tensor; against a tensor or a number, compared in the dtype that arithmetic with
-        it would take, as in torch (float32 against a float64 0-d tensor or np.float64)."""
+        it would take, as in torch (float32 against a float64 0-d tensor or np.float64). Against
+        anything else but an ndarray (None, a string, a list), NotImplemented, as torch gives:
+        Python then makes == False, != True and < a TypeError."""
         if isinstance(other, Tensor) or _is_number(other):  # (detached: a cast for it is no graph node)
             a, b = _operands(self.detach(), other.detach() if isinstance(other, Tensor) else other)
             return _make_tensor(np.asarray(op(a.data, b.data)), None)
-        return _make_tensor(np.asarray(op(self.data, other)), None)
+        if isinstance(other, np.ndarray):
+            return _make_tensor(np.asarray(op(self.data, other)), None)
+        return NotImplemented
+
+    def _named_compare(self, other, op, name: str) -> Tensor:
+        """eq(other) and the others, which refuse what the operators leave to Python, as torch."""
+        out = self._compare(other, op)
+        if out is NotImplemented:
+            raise DTypeError(f"{name}: other must be a Tensor or a number, got {type(other).__name__}")
+        return out
 
     def __eq__(self, other): return self._compare(other, np.equal)
     def __ne__(self, other): return self._compare(other, np.not_equal)
@@ -801,12 +812,17 @@ class Tensor:
     def __le__(self, other): return self._compare(other, np.less_equal)
     def __gt__(self, other): return self._compare(other, np.greater)
     def __ge__(self, other): return self._compare(other, np.greater_equal)
+    def eq(self, other): return self._named_compare(other, np.equal, "eq")
+    def ne(self, other): return self._named_compare(other, np.not_equal, "ne")
+    def lt(self, other): return self._named_compare(other, np.less, "lt")
+    def le(self, other): return self._named_compare(other, np.less_equal, "le")
+    def gt(self, other): return self._named_compare(other, np.greater, "gt")
+    def ge(self, other): return self._named_compare(other, np.greater_equal, "ge")
     def __invert__(self): return _make_tensor(~self.data, None)
     def __and__(self, other): return self._bitwise(other, np.bitwise_and)
     def __or__(self, other): return self._bitwise(other, np.bitwise_or)
     def __xor__(self, other): return self._bitwise(other, np.bitwise_xor)
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__  # each is symmetric
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
         """Where self equals other (broadcast), or |self - other| <= atol + rtol * |other|, or, with
