@@ -897,6 +897,27 @@ def test_arange_refuses_a_step_that_never_reaches_the_end(args):
         tg.arange(*args)
 
 
+@pytest.mark.parametrize("args", [(0, 5, 1.5), (0, 2.5, 1), (1.7, 6.2, 2.5), (0.5, 3), (-2.5, 1.9, 1.2), (4.9,)])
+def test_arange_with_an_integer_dtype_truncates_start_end_and_step_first_as_torch(args):
+    same(tg.arange(*args, dtype=tg.int64), torch.arange(*args, dtype=torch.int64))
+
+
+@pytest.mark.parametrize("step", [0.5, -0.7])
+def test_arange_whose_step_is_0_in_an_integer_dtype_is_refused_as_in_torch(step):
+    with pytest.raises(ValueError, match="step must be nonzero"):
+        torch.arange(0, -3 if step < 0 else 3, step, dtype=torch.int64)
+    with pytest.raises(ValueError, match=rf"step must be nonzero, but step={step} is 0 in int64"):
+        tg.arange(0, -3 if step < 0 else 3, step, dtype=tg.int64)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bool", "int8"])
+def test_randint_makes_any_dtype_torch_does(dtype):
+    ours = tg.randint(0, 2 if dtype == "bool" else 3, (200,), dtype=getattr(tg, dtype))
+    theirs = torch.randint(0, 2 if dtype == "bool" else 3, (200,), dtype=getattr(torch, dtype))
+    assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.")
+    assert set(ours.tolist()) == set(theirs.tolist())
+
+
 def test_numpy_of_a_tensor_that_requires_grad_is_refused_as_in_torch():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     for convert in (lambda t: t.numpy(), np.exp, np.asarray):

@@ -53,16 +53,22 @@ def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
 
 def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
     """Like torch.arange: integers give int64, any float argument gives float32 (a one-element
-    tensor counts as its value)."""
+    tensor counts as its value). For an integer dtype, start, end and step are first truncated to
+    integers, as in torch."""
     if end is None:
         start, end = 0, start
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
+    if dtype is None:
+        dtype = float32 if any(_number_kind(v) == "f" for v in (start, end, step)) else int64
+    if np.dtype(dtype).kind != "f":
+        if step != 0 and int(step) == 0:
+            raise ValueError(f"arange: step must be nonzero, but step={step} is 0 in {np.dtype(dtype)} (as torch, "
+                             "start, end and step are cast to the dtype); give a whole step or a float dtype")
+        start, end, step = int(start), int(end), int(step)
     if step == 0:
         raise ValueError("arange: step must be nonzero")
     if (end - start) * step < 0:
         raise ValueError(f"arange: a step of {step} never goes from {start} to {end}")
-    if dtype is None:
-        dtype = float32 if any(_number_kind(v) == "f" for v in (start, end, step)) else int64
     if np.dtype(dtype).kind == "f":  # each value start + i * step in float64, rounded once, as torch
         return _factory(np.arange(start, end, step, dtype=float64).astype(dtype), requires_grad)
     return _factory(np.arange(start, end, step, dtype=dtype), requires_grad)
@@ -106,14 +112,17 @@ def _draw(method, shape: tuple, dtype) -> np.ndarray:
 
 
 def randint(low: int, high=None, size: Iterable[int] = (), dtype=int64) -> Tensor:
-    """Integers in [low, high), called as torch.randint(low, high, size) or randint(high, size)."""
+    """Integers in [low, high), called as torch.randint(low, high, size) or randint(high, size), in
+    dtype (a float dtype holds the integers drawn, as torch)."""
     if isinstance(high, (tuple, list)):  # randint(high, size)
         high, size = None, high
     if high is None:
         low, high = 0, low
     if low >= high:
         raise ValueError(f"randint: low must be less than high, got low={low} and high={high}")
-    return _factory(rng.generator().integers(low, high, size=tuple(size), dtype=dtype), False)
+    dtype = np.dtype(dtype)
+    drawn = rng.generator().integers(low, high, size=tuple(size), dtype=int64 if dtype.kind == "f" else dtype)
+    return _factory(drawn.astype(dtype, copy=False), False)
 
 
 def randperm(n: int, *, generator=None, dtype=int64, requires_grad: bool = False) -> Tensor:
