@@ -397,6 +397,25 @@ def test_default_dtypes_match_torch():
         assert dtype_name(ours) == dtype_name(theirs), (ours, theirs)
 
 
+SEQUENCES = {  # torch's dtype for a sequence: each NumPy scalar or array counts with its dtype, each Python
+    # float as float32, and a float dtype beats an integer one (not NumPy's promotion: int64 and float32 give float32)
+    "np.float64s": [np.float64(0.1), np.float64(0.2)], "np.float64 and float": [np.float64(0.1), 0.2],
+    "nested": [[np.float64(1.0)], [2.0]], "float64 arrays": [np.array([1.0, 2.0]), np.array([3.0, 4.0])],
+    "tuple": (np.float64(1.0), 2), "np.float16 and float": [np.float16(1.0), 2.0],
+    "np.int32 and np.float16": [np.int32(1), np.float16(2.5)], "np.float32 and np.int64": [np.float32(1), np.int64(2)],
+    "bool and np.float64": [True, np.float64(2.0)], "np.int64 and float": [np.int64(1), 2.5],
+    "np.float16 and np.int16": [np.float16(1.5), np.int16(2)], "floats": [0.1, 0.2], "empty": [],
+}
+
+
+@pytest.mark.filterwarnings("ignore:Creating a tensor from a list of numpy.ndarrays:UserWarning")
+@pytest.mark.parametrize("data", SEQUENCES.values(), ids=SEQUENCES.keys())
+def test_the_dtype_of_a_sequence_holding_numpy_numbers_matches_torch(data):
+    ours, theirs = tg.tensor(data), torch.tensor(data)
+    assert dtype_name(ours) == dtype_name(theirs)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
 RANDINT_CALLS = [  # args, kwargs, the range [low, high) they name
     ((10, (3,)), {}, 0, 10), ((2, 5, (2, 3)), {}, 2, 5), ((10,), {"size": (4,)}, 0, 10),
     ((), {"low": 2, "high": 4, "size": [3]}, 2, 4), ((-3, 0, ()), {}, -3, 0),

@@ -1077,15 +1077,40 @@ def _check_index_range(idx: np.ndarray, n: int, dim: int, op: str) -> None:
 # ---- the one place that decides dtypes -----------------------------------------------------
 
 def _as_array(data, dtype=None) -> np.ndarray:
-    """An ndarray for data: Python floats become float32 (as torch); arrays keep their dtype."""
+    """An ndarray for data: Python floats become float32 (as torch); arrays and NumPy numbers keep
+    their dtype, also inside a sequence, whose dtype is then torch's for what it holds."""
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, np.ndarray):
         return data if dtype is None else data.astype(dtype, copy=False)
     arr = np.asarray(data, dtype=dtype)
-    if dtype is None and arr.dtype == float64 and not isinstance(data, np.generic):
-        arr = arr.astype(default_float)
+    if dtype is None and arr.dtype.kind == "f":
+        if isinstance(data, (list, tuple)):
+            arr = arr.astype(_cat_dtype(list(_item_dtypes(data, set())) or [default_float]), copy=False)
+        elif arr.dtype == float64 and not isinstance(data, np.generic):
+            arr = arr.astype(default_float)
     return arr
+
+
+def _item_dtypes(data, found: set) -> set:
+    """found with the dtype torch infers for each item in data, a nested sequence: a Python
+    number's as alone (float32 for a float), a NumPy number's, an array's or a tensor's own. (By
+    the items' types first: a list of 10,000 floats takes a set of one type, not 10,000 tests.)"""
+    for kind in set(map(type, data)):
+        if kind in _PYTHON_NUMBER_DTYPES:
+            found.add(_PYTHON_NUMBER_DTYPES[kind])
+        elif issubclass(kind, np.generic):
+            found.add(np.dtype(kind))
+        else:
+            for item in data:
+                if type(item) is not kind:
+                    continue
+                if isinstance(item, (list, tuple)):
+                    _item_dtypes(item, found)
+                else:
+                    found.add(item.dtype if isinstance(item, (np.ndarray, Tensor)) else
+                              _NUMBER_DTYPES[_number_kind(item)])
+    return found
 
 
 def _casts_in_place(source: np.dtype, target: np.dtype) -> bool:
@@ -1119,6 +1144,7 @@ def _number_kind(value) -> str:
 
 
 _NUMBER_DTYPES = {"b": bool_, "i": int64, "f": default_float}  # a lone number's dtype, as torch
+_PYTHON_NUMBER_DTYPES = {bool: bool_, int: int64, float: default_float}
 
 
 def _constant(value, like: np.dtype) -> np.ndarray:
