@@ -221,6 +221,50 @@ def test_unary_plus_of_a_bool_tensor_is_refused_as_in_torch():
     raises_in_both(lambda L: +L.tensor([True]), tg.DTypeError, RuntimeError, "bool")
 
 
+BOOL_SUBTRACTIONS = {
+    "bool - int": lambda L: L.tensor([True, False]) - L.tensor([3, 4]),
+    "int - bool": lambda L: L.tensor([3, 4]) - L.tensor([True, False]),
+    "bool - bool": lambda L: L.tensor([True]) - L.tensor([False]),
+    "int - True": lambda L: L.tensor([3, 4]) - True,
+    "True - float": lambda L: True - L.tensor([1.5]),
+    "bool - 1": lambda L: L.tensor([True]) - 1,
+    "1.5 - bool": lambda L: 1.5 - L.tensor([True]),
+    "sub": lambda L: L.tensor([3, 4]).sub(L.tensor([True, False]), alpha=2),
+    "sub_": lambda L: L.tensor([3, 4]).sub_(True),
+    "-=": lambda L: L.tensor([3.0, 4.0]).__isub__(True),
+    "module sub": lambda L: L.sub(L.tensor([3, 4]), True),
+}
+
+
+@pytest.mark.parametrize("subtract", BOOL_SUBTRACTIONS.values(), ids=BOOL_SUBTRACTIONS.keys())
+def test_subtraction_with_a_bool_is_refused_as_in_torch(subtract):
+    raises_in_both(subtract, tg.DTypeError, RuntimeError, r"Subtraction, the `-` operator, with a bool .* ~")
+
+
+def test_adding_a_negated_bool_still_works_as_in_torch():
+    same(tg.tensor([3, 4]).add(tg.tensor([True, False]), alpha=-1),
+         torch.tensor([3, 4]).add(torch.tensor([True, False]), alpha=-1))
+
+
+@pytest.mark.parametrize("power", [lambda L: L.tensor([True, False]) ** L.tensor([True, True]),
+                                   lambda L: L.tensor([True, False]) ** L.tensor(True),
+                                   lambda L: True ** L.tensor([True, False]),
+                                   lambda L: L.tensor([True]).pow(L.tensor([False]))],
+                         ids=["bool ** bool", "bool ** 0-d bool", "True ** bool", "pow"])
+def test_a_bool_to_a_bool_tensor_power_is_refused_as_in_torch(power):
+    raises_in_both(power, tg.DTypeError, NotImplementedError, "pow")
+
+
+@pytest.mark.parametrize("exponent", [True, False, 2, 2.5, 0])
+def test_a_bool_tensor_to_a_number_power_matches_torch(exponent):
+    # a bool exponent keeps the bool dtype: x ** True is x, x ** False is all True
+    same(tg.tensor([True, False]) ** exponent, torch.tensor([True, False]) ** exponent)
+
+
+def test_the_sign_of_a_bool_tensor_is_itself_as_in_torch():
+    same(tg.tensor([True, False]).sign(), torch.tensor([True, False]).sign())
+
+
 @pytest.mark.parametrize("op", [lambda a, b: a & b, lambda a, b: a | b, lambda a, b: a ^ b],
                          ids=["and", "or", "xor"])
 @pytest.mark.parametrize("left, right", [

@@ -239,7 +239,10 @@ class Sqrt(Function):
 
 
 def _sign(a: np.ndarray) -> np.ndarray:
-    """-1, 0 or 1 per element, and 0 at NaN, as torch.sign (NumPy's is NaN there)."""
+    """-1, 0 or 1 per element, and 0 at NaN, as torch.sign (NumPy's is NaN there); a bool tensor's
+    is itself, as torch's (NumPy has none)."""
+    if a.dtype == bool:
+        return a.copy()
     if a.dtype.kind != "f":
         return np.sign(a)
     return np.sign(a, out=np.zeros_like(a), where=~np.isnan(a))

@@ -341,8 +341,8 @@ class Tensor:
     # ---- arithmetic --------------------------------------------------------------------------
     def __add__(self, other): return ops.Add.apply(*_operands(self, other))
     def __radd__(self, other): return ops.Add.apply(*_operands(other, self))
-    def __sub__(self, other): return ops.Sub.apply(*_operands(self, other))
-    def __rsub__(self, other): return ops.Sub.apply(*_operands(other, self))
+    def __sub__(self, other): return ops.Sub.apply(*_sub_operands(self, other))
+    def __rsub__(self, other): return ops.Sub.apply(*_sub_operands(other, self))
     def __mul__(self, other): return ops.Mul.apply(*_operands(self, other))
     def __rmul__(self, other): return ops.Mul.apply(*_operands(other, self))
     def __truediv__(self, other): return ops.Div.apply(*_division_operands(self, other))
@@ -359,23 +359,25 @@ class Tensor:
             to_float = self.data.dtype.kind != "f" and isinstance(exponent, float)
             base = self._cast(default_float) if to_float else self
             return ops.PowScalar.apply(base, exponent=exponent)
-        return ops.Pow.apply(*_operands(self, exponent))
+        if isinstance(exponent, bool) and self.data.dtype == bool_:  # as torch: x ** True is x, x ** False all True
+            return _make_tensor(np.logical_or(self.data, not exponent), None)
+        return ops.Pow.apply(*_operands_not_both_bool(self, exponent, "pow"))
 
-    def __rpow__(self, base): return ops.Pow.apply(*_operands(base, self))
+    def __rpow__(self, base): return ops.Pow.apply(*_operands_not_both_bool(base, self, "pow"))
 
     def floor_divide(self, other) -> Tensor:
         """self // other rounded toward minus infinity, as torch (int // int stays an integer).
         As in torch, the result is recorded but has no derivative: backward through it raises."""
-        return ops.FloorDivide.apply(*_floor_operands(self, other, "floor_divide"))
+        return ops.FloorDivide.apply(*_operands_not_both_bool(self, other, "floor_divide"))
 
     def remainder(self, other) -> Tensor:
         """self % other with the sign of other, as torch; d/dself = 1, d/dother = -floor(self / other)."""
-        return ops.Remainder.apply(*_floor_operands(self, other, "remainder"))
+        return ops.Remainder.apply(*_operands_not_both_bool(self, other, "remainder"))
 
     __floordiv__, __mod__ = floor_divide, remainder
-    def __rfloordiv__(self, other): return ops.FloorDivide.apply(*_floor_operands(other, self, "floor_divide"))
+    def __rfloordiv__(self, other): return ops.FloorDivide.apply(*_operands_not_both_bool(other, self, "floor_divide"))
     def __rmod__(self, other):
-        return ops.Remainder.apply(*_floor_operands(other, self, "remainder"), number_first=_is_number(other))
+        return ops.Remainder.apply(*_operands_not_both_bool(other, self, "remainder"), number_first=_is_number(other))
 
     def __pos__(self) -> Tensor:
         """self, as torch's unary + (which refuses bool tensors)."""
@@ -412,6 +414,7 @@ class Tensor:
 
     def sub(self, other, *, alpha=1) -> Tensor:
         """self - alpha * other, as torch.sub."""
+        _sub_operands(self, other)  # refuses bools before alpha makes an integer of one
         return self - self._times_alpha(other, alpha, "sub")
 
     def _times_alpha(self, other, alpha, op: str):
@@ -1185,12 +1188,20 @@ def _division_operands(a, b) -> tuple[Tensor, Tensor]:
     return _operands(a, b)
 
 
-def _floor_operands(a, b, op: str) -> tuple[Tensor, Tensor]:
-    """_operands for // and %, which torch does not define for two bools."""
+def _operands_not_both_bool(a, b, op: str) -> tuple[Tensor, Tensor]:
+    """_operands for //, % and **, which torch does not define for two bools."""
     a, b = _operands(a, b)
     if a.data.dtype == bool_ and b.data.dtype == bool_:
         raise DTypeError(f"{op}: not defined for two bool tensors (as in torch); convert one with .long()")
     return a, b
+
+
+def _sub_operands(a, b) -> tuple[Tensor, Tensor]:
+    """_operands for subtraction, which torch refuses when either side is a bool tensor or a Python bool."""
+    if isinstance(a, bool) or isinstance(b, bool) or bool_ in (getattr(a, "dtype", None), getattr(b, "dtype", None)):
+        raise DTypeError("Subtraction, the `-` operator, with a bool tensor is not supported (as in torch); to "
+                         "invert a mask use ~, else convert it with .long() or .float() first")
+    return _operands(a, b)
 
 
 def _category(dtype: np.dtype) -> int:
