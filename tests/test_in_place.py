@@ -64,6 +64,50 @@ def test_index_assignment_matches_torch():
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
+SETITEM_CASES = {  # index, value; each as torch: a value of another dtype is cast, but not by index_put
+    "int, float tensor": (lambda L: 0, lambda L: L.tensor([7.6, 8.9, 1.2, 3.5])),
+    "slice, float tensor": (lambda L: slice(0, 2), lambda L: L.tensor(7.6)),
+    "0-d int tensor, float tensor": (lambda L: L.tensor(1), lambda L: L.tensor([7.6])),
+    "tensor, number": (lambda L: L.tensor([0, 2]), lambda L: 7.6),
+    "list, number": (lambda L: [0, 2], lambda L: 8.9),
+    "mask, one-element float tensor": (lambda L: L.tensor([True, False, True]), lambda L: L.tensor([7.6])),
+    "mask and slice, 0-d float tensor": (lambda L: (L.tensor([True, False, True]), slice(1, None)),
+                                         lambda L: L.tensor(7.6)),
+    "tensor, int64 tensor": (lambda L: L.tensor([0, 2]), lambda L: L.tensor([7, 8, 9, 10])),
+    "Python True, float tensor": (lambda L: True, lambda L: L.tensor([7.6])),
+}
+
+
+@pytest.mark.parametrize("index, value", SETITEM_CASES.values(), ids=SETITEM_CASES.keys())
+def test_assigning_values_of_another_dtype_into_an_integer_tensor_matches_torch(index, value):
+    ours, theirs = tg.zeros(3, 4, dtype=tg.int64), torch.zeros(3, 4, dtype=torch.int64)
+    ours[index(tg)] = value(tg)
+    theirs[index(torch)] = value(torch)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+INDEX_PUT_MISMATCHES = {  # index, destination dtype, value
+    "tensor, float into int": (lambda L: L.tensor([0, 2]), "int64", lambda L: L.tensor([7.6, 8.9, 1.2, 3.5])),
+    "list, 0-d float into int": (lambda L: [0, 2], "int64", lambda L: L.tensor(7.6)),
+    "int and list, int32 into int64": (lambda L: (0, [1, 2]), "int64", lambda L: L.tensor([7, 8], dtype=L.int32)),
+    "tensor, float64 into float32": (lambda L: L.tensor([0, 2]), "float32", lambda L: L.tensor([1.5], dtype=L.float64)),
+    "mask, several floats into int": (lambda L: L.tensor([True, False, True]), "int64", lambda L: L.ones(2, 4) * 1.5),
+    "0-d mask, floats into int": (lambda L: L.tensor(True), "int64", lambda L: L.ones(3, 4) * 1.5),
+}
+
+
+@pytest.mark.parametrize("index, dtype, value", INDEX_PUT_MISMATCHES.values(), ids=INDEX_PUT_MISMATCHES.keys())
+def test_assigning_through_an_advanced_index_needs_the_tensors_dtype_as_in_torch(index, dtype, value):
+    theirs = torch.zeros(3, 4, dtype=getattr(torch, dtype))
+    with pytest.raises(RuntimeError, match="Index put requires the source and destination dtypes match"):
+        theirs[index(torch)] = value(torch)
+    ours = tg.zeros(3, 4, dtype=getattr(tg, dtype))
+    with pytest.raises(DTypeError, match=rf"index assignment: the value has dtype \w+ and this tensor {dtype}.*"
+                                         rf"\.to\(tg\.{dtype}\)"):
+        ours[index(tg)] = value(tg)
+    assert not ours.numpy().any()
+
+
 def test_an_in_place_result_that_does_not_fit_is_refused():
     with pytest.raises(DTypeError, match="can't be cast"):
         tg.arange(4).div_(2)  # torch: result type Float can't be cast to the desired output type Long

@@ -174,6 +174,8 @@ class Tensor:
 
     def __setitem__(self, index, value) -> None:
         """self[index] = value in place (value broadcast and cast to this dtype), as in torch."""
+        if isinstance(value, Tensor) and value.data.dtype != self.data.dtype:
+            _check_index_put_dtype(index, value, self.data.dtype)
         select, index = _index(index)
         self._put("index assignment", index, select, value)
 
@@ -1432,6 +1434,20 @@ def _index(index) -> tuple:
         elif i is not None:
             select.extend([slice(None)] * (i.ndim if type(i) is np.ndarray and i.dtype == bool_ else 1))
     return tuple(select), tuple(i for i, is_int in zip(items, ints) if not is_int)
+
+
+def _check_index_put_dtype(index, value: Tensor, dtype: np.dtype) -> None:
+    """Raise, as torch's index_put does, for a value of another dtype behind an index that holds a
+    list, an array or a tensor (torch casts the value only for a basic index, or for a mask and a
+    one-element value, which it fills in)."""
+    items = index if type(index) is tuple else (index,)
+    advanced = [np.asarray(i.data if isinstance(i, Tensor) else i) for i in items if isinstance(i, list) or
+                isinstance(i, (Tensor, np.ndarray)) and (i.ndim or i.dtype == bool_)]
+    if not advanced or value.data.size == 1 and all(i.dtype == bool_ for i in advanced):
+        return
+    raise DTypeError(f"index assignment: the value has dtype {value.dtype} and this tensor {dtype}; with an index "
+                     f"holding a list, an array or a tensor they must match, as in torch's index_put (a Python "
+                     f"number is cast); cast the value with .to(tg.{dtype})")
 
 
 def _index_item(i):
