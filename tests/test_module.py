@@ -1,4 +1,5 @@
 """Module registration, state_dict, repr and init, against torch."""
+import copy
 import inspect
 import math
 from collections import OrderedDict
@@ -988,3 +989,40 @@ def test_module_list_repr_collapses_runs_of_equal_modules_as_torchs(build):
 def test_a_module_list_subclass_repr_has_its_own_name_as_torchs():
     reprs = [repr(type("Blocks", (lib.ModuleList,), {})([lib.ReLU()] * 2)) for lib in (nn, torch.nn)]
     assert reprs[0] == reprs[1] == "Blocks(\n  (0-1): 2 x ReLU()\n)"
+
+
+def test_to_takes_non_blocking_and_a_tensor_as_torchs():
+    for lib, module, double in ((tg, nn, np.float64), (torch, torch.nn, torch.float64)):
+        model = module.Linear(2, 2)
+        assert model.to("cpu", non_blocking=True) is model
+        assert model.to(device="cpu", non_blocking=True) is model
+        assert model.to(double, True).weight.dtype == double
+        assert model.to("cpu", lib.float32, True).weight.dtype == lib.float32
+        assert model.to(lib.zeros(1, dtype=lib.float16), True).weight.dtype == lib.float16
+    with pytest.raises(TypeError, match="non_blocking must be True or False, got 'x'"):
+        nn.Linear(2, 2).to("cpu", non_blocking="x")
+
+
+def test_to_converts_the_gradients_with_the_parameters_so_a_step_after_it_updates_as_torchs():
+    weights = []
+    for lib, module, optim in ((tg, nn, tg.optim), (torch, torch.nn, torch.optim)):
+        lin = module.Linear(2, 1, bias=False)
+        with lib.no_grad():
+            lin.weight.copy_(lib.tensor([[1.0, 2.0]]))
+        opt = optim.SGD(lin.parameters(), lr=0.5)
+        lin(lib.ones(1, 2)).sum().backward()
+        lin.double()
+        assert lin.weight.grad.dtype == lin.weight.dtype == lib.float64
+        opt.step()
+        weights.append(lin.weight.detach().numpy())
+    np.testing.assert_array_equal(weights[0], weights[1])
+    np.testing.assert_array_equal(weights[0], [[0.5, 1.5]])
+
+
+def test_deepcopy_of_a_module_leaves_the_gradients_behind_as_torchs():
+    for lib, module in ((tg, nn), (torch, torch.nn)):
+        lin = module.Linear(2, 1)
+        lin(lib.ones(1, 2)).sum().backward()
+        twin = copy.deepcopy(lin)
+        assert twin.weight.grad is None and twin.weight.requires_grad
+        np.testing.assert_array_equal(twin.weight.detach().numpy(), lin.weight.detach().numpy())

@@ -28,6 +28,12 @@ class Parameter(Tensor):
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
+    def __deepcopy__(self, memo: dict) -> Parameter:
+        """A new Parameter on a copy of the array (in its memory layout), without the gradient, as torch's."""
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.data.copy(order="K"), self.requires_grad)
+        return memo[id(self)]
+
 
 class Module:
     """Base class of layers and models: assign Parameters and Modules as attributes to register them,
@@ -265,12 +271,18 @@ class Module:
         fn(self)
         return self
 
-    def to(self, device=None, dtype=None) -> Module:
-        """Convert every floating-point parameter and buffer to a floating dtype (e.g. np.float64 for
-        exact comparisons). Takes torch's forms to(dtype), to(device) and to(device, dtype); the CPU is
-        the only device, so to('cpu') changes nothing."""
-        if dtype is None and device is not None and not is_device(device):  # to(dtype)
-            device, dtype = None, device
+    def to(self, device=None, dtype=None, non_blocking: bool = False) -> Module:
+        """Convert every floating-point parameter and buffer, and the parameters' gradients, to a
+        floating dtype (e.g. np.float64 for exact comparisons). Takes torch's forms to(dtype),
+        to(tensor) (its dtype), to(device) and to(device, dtype), each followed by non_blocking; the
+        CPU is the only device, so to('cpu') changes nothing."""
+        if device is not None and not is_device(device) and (dtype is None or isinstance(dtype, bool)):
+            # to(dtype) or to(tensor), with non_blocking in dtype's place
+            if isinstance(dtype, bool):
+                non_blocking = dtype
+            device, dtype = None, device.dtype if isinstance(device, Tensor) else device
+        if not isinstance(non_blocking, bool):
+            raise DTypeError(f"Module.to: non_blocking must be True or False, got {non_blocking!r}")
         check_cpu(device, "Module.to")
         if dtype is None:
             return self
@@ -278,7 +290,8 @@ class Module:
         for t in itertools.chain(self.parameters(), self.buffers()):
             if t.data.dtype.kind == "f" and t.data.dtype != dtype:
                 t.data = t.data.astype(dtype)
-                t.grad = None
+                if t.grad is not None:
+                    t.grad = Tensor(t.grad.data.astype(dtype))
         return self
 
     def cpu(self) -> Module:
