@@ -434,9 +434,10 @@ def test_reduce_lr_on_plateau_equals_torch(kwargs, sign, tmp_path):
 
 @pytest.mark.parametrize("make, error, message", [
     (lambda o: lr_scheduler.StepLR(o, step_size=0), ValueError, r"StepLR: step_size must be >= 1, got 0"),
-    (lambda o: lr_scheduler.StepLR(o, step_size=2.5), TypeError, r"step_size must be an integer >= 1, got 2.5"),
+    (lambda o: lr_scheduler.StepLR(o, step_size=2.5), TypeError,
+     r"step_size must be an integer \(or a whole float\) >= 1, got 2.5"),
     (lambda o: lr_scheduler.ExponentialLR(o, gamma=-0.5), ValueError, r"ExponentialLR: gamma must be > 0, got -0.5"),
-    (lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=0), ValueError, r"T_max must be >= 1, got 0"),
+    (lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=0), ValueError, r"T_max must be > 0, got 0"),
     (lambda o: lr_scheduler.StepLR(o, step_size=2, last_epoch=3), ValueError,
      r"resuming at last_epoch=3 needs 'initial_lr' in param_groups\[0\]"),
     (lambda o: lr_scheduler.StepLR(object(), step_size=2), TypeError, r"expected an Optimizer, got object"),

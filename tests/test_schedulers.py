@@ -155,6 +155,24 @@ def test_scheduler_equals_torch(make, tmp_path):
     _compare(make, tmp_path)
 
 
+# torch takes a count of epochs as a float with a whole value (T_max=epochs * 0.5), and a cosine's
+# T_max as any positive number
+WHOLE_FLOATS = {
+    "step": lambda lib, opt: [lib.StepLR(opt, step_size=3.0, gamma=0.5)],
+    "multistep": lambda lib, opt: [lib.MultiStepLR(opt, milestones=[2.0, 7.0, 7], gamma=0.5)],
+    "cosine": lambda lib, opt: [lib.CosineAnnealingLR(opt, T_max=8 * 0.5, eta_min=1e-3)],
+    "cosine-fractional": lambda lib, opt: [lib.CosineAnnealingLR(opt, T_max=9 * 0.5)],
+    "linear": lambda lib, opt: [lib.LinearLR(opt, start_factor=0.2, total_iters=6.0)],
+    "constant": lambda lib, opt: [lib.ConstantLR(opt, factor=0.5, total_iters=4.0)],
+    "polynomial": lambda lib, opt: [lib.PolynomialLR(opt, total_iters=12.0, power=2.0)],
+}
+
+
+@pytest.mark.parametrize("make", WHOLE_FLOATS.values(), ids=WHOLE_FLOATS.keys())
+def test_schedulers_take_epoch_counts_as_whole_floats_like_torch(make, tmp_path):
+    _compare(make, tmp_path)
+
+
 ONE_CYCLE = {
     "default": dict(max_lr=0.5, total_steps=STEPS),
     "per-group-linear": dict(max_lr=[0.5, 0.1, 1.0], epochs=4, steps_per_epoch=9, anneal_strategy="linear",

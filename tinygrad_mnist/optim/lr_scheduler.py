@@ -138,6 +138,15 @@ def _check_value_error(owner: str, name: str, value, low: float, *, integer: boo
         raise ConfigError(str(err)) from None
 
 
+def _check_epochs(owner: str, name: str, value, low: int) -> None:
+    """check_range for a number of epochs or an epoch: an integer, or a float with a whole value, which
+    torch takes (step_size=epochs / 4). A fractional one is refused: no epoch would reach it, and torch's
+    recursive and closed forms disagree about it."""
+    check_range(owner, name, value, low)
+    if not float(value).is_integer():
+        raise DTypeError(f"{owner}: {name} must be an integer (or a whole float) >= {low}, got {value!r}")
+
+
 def _per_group(owner: str, name: str, value, optimizer: Optimizer) -> list:
     """value, one per param group: a list or tuple of that length, or one number for all."""
     n_groups = len(optimizer.param_groups)
@@ -154,7 +163,7 @@ class StepLR(LRScheduler):
     """Multiply the lr by gamma every step_size epochs."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
-        check_range(type(self).__name__, "step_size", step_size, 1, integer=True)
+        _check_epochs(type(self).__name__, "step_size", step_size, 1)
         check_range(type(self).__name__, "gamma", gamma, 0, low_open=True)
         self.step_size = step_size
         self.gamma = gamma
@@ -175,9 +184,9 @@ class MultiStepLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1, last_epoch: int = -1):
         milestones = list(milestones)
         for i, milestone in enumerate(milestones):
-            check_range(type(self).__name__, f"milestones[{i}]", milestone, 0, integer=True)
+            _check_epochs(type(self).__name__, f"milestones[{i}]", milestone, 0)
         check_range(type(self).__name__, "gamma", gamma, 0, low_open=True)
-        self.milestones = Counter(milestones)
+        self.milestones = Counter(map(int, milestones))  # int keys, which save_state can store
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -213,7 +222,7 @@ class CosineAnnealingLR(LRScheduler):
     the current lr as torch does (so it composes with other schedulers); rises again after T_max."""
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
-        check_range(type(self).__name__, "T_max", T_max, 1, integer=True)
+        check_range(type(self).__name__, "T_max", T_max, 0, low_open=True)  # any period, as torch
         check_range(type(self).__name__, "eta_min", eta_min, 0)
         self.T_max = T_max
         self.eta_min = eta_min
@@ -297,7 +306,7 @@ class LinearLR(LRScheduler):
                  total_iters: int = 5, last_epoch: int = -1):
         check_range(type(self).__name__, "start_factor", start_factor, 0, 1, low_open=True)
         check_range(type(self).__name__, "end_factor", end_factor, 0, 1)
-        check_range(type(self).__name__, "total_iters", total_iters, 1, integer=True)
+        _check_epochs(type(self).__name__, "total_iters", total_iters, 1)
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
         super().__init__(optimizer, last_epoch)
 
@@ -322,7 +331,7 @@ class ConstantLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5, last_epoch: int = -1):
         # torch takes factor=0, then divides by it at total_iters
         check_range(type(self).__name__, "factor", factor, 0, 1, low_open=True)
-        check_range(type(self).__name__, "total_iters", total_iters, 0, integer=True)
+        _check_epochs(type(self).__name__, "total_iters", total_iters, 0)
         self.factor, self.total_iters = factor, total_iters
         super().__init__(optimizer, last_epoch)
 
@@ -342,7 +351,7 @@ class PolynomialLR(LRScheduler):
     """lr = initial lr * (1 - epoch / total_iters) ** power, reaching 0 at total_iters."""
 
     def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1):
-        check_range(type(self).__name__, "total_iters", total_iters, 1, integer=True)
+        _check_epochs(type(self).__name__, "total_iters", total_iters, 1)
         check_range(type(self).__name__, "power", power, 0)
         self.total_iters, self.power = total_iters, power
         super().__init__(optimizer, last_epoch)
@@ -575,7 +584,7 @@ class SequentialLR(_CompositeScheduler):
             raise ConfigError(f"{name}: expected one milestone fewer than schedulers ({len(schedulers)}), "
                               f"got {len(milestones)}")
         for i, milestone in enumerate(milestones):
-            check_range(name, f"milestones[{i}]", milestone, 0, integer=True)
+            _check_epochs(name, f"milestones[{i}]", milestone, 0)
         if any(a >= b for a, b in zip(milestones, milestones[1:])):
             raise ConfigError(f"{name}: milestones must be increasing, got {milestones}")
         self._milestones = milestones
