@@ -781,3 +781,29 @@ def test_clip_grad_norm_computes_in_torchs_dtypes(dtypes):
     assert results[0][1] == pytest.approx(results[1][1], rel=1e-6)
     for ours, theirs in zip(results[0][2], results[1][2]):
         np.testing.assert_allclose(ours, theirs, rtol=2e-3 if dtypes[0] == "float16" else 1e-6)
+
+
+@pytest.mark.parametrize("loss, theirs, target", [
+    (F.mse_loss, TF.mse_loss, "values"),
+    (F.binary_cross_entropy_with_logits, TF.binary_cross_entropy_with_logits, "values"),
+    (F.cross_entropy, TF.cross_entropy, "probabilities"),
+], ids=["mse", "bce-with-logits", "cross-entropy"])
+@pytest.mark.parametrize("dtypes", [(np.float32, np.float64), (np.float16, np.float32), (np.float64, np.float32)])
+def test_a_loss_computes_in_the_wider_float_dtype_of_input_and_target_as_torch(loss, theirs, target, dtypes):
+    x = rng.standard_normal((4, 3)).astype(dtypes[0])
+    t = rng.random((4, 3))
+    t = (t / t.sum(1, keepdims=True) if target == "probabilities" else t).astype(dtypes[1])
+    xt = torch.tensor(x, requires_grad=True)
+    expected = theirs(xt, torch.tensor(t))
+    expected.backward()
+    ours = tg.tensor(x, requires_grad=True)
+    got = loss(ours, tg.tensor(t))
+    got.backward()
+    assert got.dtype == np.promote_types(*dtypes) and ours.grad.dtype == x.dtype
+    # torch's BCE with logits rounds to a narrower target's dtype (its in-place ops on the target
+    # keep that dtype), against its own type promotion, which its other losses follow
+    if not (loss is F.binary_cross_entropy_with_logits and np.dtype(dtypes[1]) < np.dtype(dtypes[0])):
+        assert str(got.dtype) == str(expected.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(got.item(), expected.item(), rtol=1e-3 if np.float16 in dtypes else 1e-6)
+    np.testing.assert_allclose(ours.grad.data, xt.grad.numpy(), rtol=1e-2 if np.float16 in dtypes else 1e-5,
+                               atol=1e-3 if np.float16 in dtypes else 1e-7)

@@ -361,6 +361,7 @@ def _checked_cross_entropy(input: Tensor, target, t: np.ndarray, weight, ignore_
     w = _class_weights(weight, input, "cross_entropy")
     if t.dtype.kind == "f":
         _check_probability_targets(input, t, ignore_index)
+        input = _promoted(input, t)
         if isinstance(target, Tensor) and target.requires_grad:
             return _cross_entropy_with_target_grad(input, target, w, reduction, smoothing)
         if w is not None:  # torch's mean still divides by N here
@@ -525,7 +526,7 @@ def _target_weights(y: np.ndarray, ignored: np.ndarray | None, weight: np.ndarra
 
 def mse_loss(input: Tensor, target, *, reduction: str = "mean") -> Tensor:
     """Mean squared error; input and target must have the same shape (as torch warns otherwise)."""
-    target = _float_target(input, target, reduction, "mse_loss")
+    input, target = _float_target(input, target, reduction, "mse_loss")
     return SquaredError.apply(input, target, reduction=reduction)
 
 
@@ -533,7 +534,7 @@ def binary_cross_entropy(input: Tensor, target, weight: Tensor | None = None, *,
                          reduction: str = "mean") -> Tensor:
     """BCE of probabilities in [0, 1]; each log is clamped at -100, as PyTorch does. weight scales
     each element's loss and must broadcast to the input's shape."""
-    target = _binary_target(input, target, reduction, "binary_cross_entropy")
+    input, target = _binary_target(input, target, reduction, "binary_cross_entropy")
     weight = _elementwise_weight(weight, input, "binary_cross_entropy", "weight")
     outside = (input.data < 0) | (input.data > 1)  # NaN is let through, so that fit() reports it
     if outside.any():
@@ -548,7 +549,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight: Tensor | Non
     positive term (one per class, say, along the last dim), weight each element's loss; both must
     broadcast to the input's shape."""
     op = "binary_cross_entropy_with_logits"
-    target = _binary_target(input, target, reduction, op)
+    input, target = _binary_target(input, target, reduction, op)
     weight = _elementwise_weight(weight, input, op, "weight")
     pos_weight = _elementwise_weight(pos_weight, input, op, "pos_weight")
     return BinaryCrossEntropyWithLogits.apply(input, target, weight=weight, pos_weight=pos_weight,
@@ -646,8 +647,9 @@ def _check_range(y: np.ndarray, num_classes: int, op: str) -> None:
                         f"(expected 0 to {num_classes - 1})")
 
 
-def _float_target(input: Tensor, target, reduction: str, op: str) -> Tensor:
-    """Check a loss's input and its same-shaped numeric target; the target in the input's dtype."""
+def _float_target(input: Tensor, target, reduction: str, op: str) -> tuple[Tensor, Tensor]:
+    """Check a loss's input and its same-shaped numeric target; both in their wider float dtype, as
+    torch promotes them (a float32 input against float64 targets gives a float64 loss)."""
     check_reduction(reduction, op)
     _check_float_tensor(input, op, "input")
     target = _as_tensor(target)
@@ -657,16 +659,23 @@ def _float_target(input: Tensor, target, reduction: str, op: str) -> Tensor:
         raise ShapeError(f"{op}: target shape {target.shape} differs from input shape {input.shape}")
     _check_not_empty(input, reduction, op)
     _check_finite(target.data, op, "target")
-    if target.dtype != input.dtype:
-        target = target.to(input.dtype)
-    return target
+    input = _promoted(input, target.data)
+    return input, target._cast(input.dtype)
 
 
-def _binary_target(input: Tensor, target, reduction: str, op: str) -> Tensor:
-    """A binary loss's target: as _float_target, and each value in [0, 1]."""
-    target = _float_target(input, target, reduction, op)
+def _promoted(input: Tensor, target: np.ndarray) -> Tensor:
+    """input in the wider of its dtype and a float target's (a recorded cast, so its gradient comes
+    back in its own dtype)."""
+    if target.dtype.kind == "f" and target.dtype.itemsize > input.dtype.itemsize:
+        return input._cast(target.dtype)
+    return input
+
+
+def _binary_target(input: Tensor, target, reduction: str, op: str) -> tuple[Tensor, Tensor]:
+    """A binary loss's input and target: as _float_target, and each target value in [0, 1]."""
+    input, target = _float_target(input, target, reduction, op)
     outside = (target.data < 0) | (target.data > 1)
     if outside.any():
         raise DataError(f"{op}: target must be in [0, 1] (0/1 labels or probabilities), got "
                         f"{target.data[outside].flat[0].item()}; for class indices use cross_entropy")
-    return target
+    return input, target
