@@ -834,6 +834,18 @@ def test_load_state_dict_takes_another_models_parameters_as_torch():
     np.testing.assert_array_equal(b.weight.detach().numpy(), a.weight.detach().numpy())
 
 
+def test_load_state_dict_takes_torch_parameters_that_require_grad_as_torch():
+    source = torch.nn.Linear(3, 2)
+    for state in (source.state_dict(keep_vars=True), dict(source.named_parameters())):
+        for model in (nn.Linear(3, 2), torch.nn.Linear(3, 2)):
+            model.load_state_dict(state)
+            np.testing.assert_array_equal(model.weight.detach().numpy(), source.weight.detach().numpy())
+        model = nn.Linear(3, 2)
+        model.load_state_dict(state, assign=True)
+        assert isinstance(model.weight, nn.Parameter) and model.weight.requires_grad
+        np.testing.assert_array_equal(model.bias.detach().numpy(), source.bias.detach().numpy())
+
+
 def test_popitem_of_an_empty_parameter_dict_is_a_key_error_as_in_torch():
     for lib in (nn, torch.nn):
         with pytest.raises(KeyError):

@@ -1127,9 +1127,14 @@ def _casts_in_place(source: np.dtype, target: np.dtype) -> bool:
 
 
 def _values(x, dtype=None) -> np.ndarray:
-    """x as an array, for code that only reads values (metrics, plots): a Tensor's array even
-    when it requires grad, anything else through np.asarray."""
-    return np.asarray(x.data if isinstance(x, Tensor) else x, dtype)
+    """x as an array, for code that only reads values (metrics, plots, load_state_dict): a Tensor's
+    array even when it requires grad, a torch tensor's too (detached: its __array__ refuses),
+    anything else through np.asarray."""
+    if isinstance(x, Tensor):
+        x = x.data
+    elif getattr(x, "requires_grad", False):
+        x = x.detach()
+    return np.asarray(x, dtype)
 
 
 def _const_dtype(value, like: np.dtype) -> np.dtype:
