@@ -28,6 +28,19 @@ def test_linear_shape_error_names_both_shapes():
         F.linear(tg.randn(3, 5), tg.randn(4, 7))
 
 
+@pytest.mark.parametrize("x_shape", [(5, 7), (2, 3, 7), (7,)])
+def test_linear_with_a_1d_weight_is_a_dot_product_per_row_and_its_gradients_match_torch(x_shape):
+    assert_matches_torch(F.linear, TF.linear, randn(*x_shape), randn(7))
+    assert_matches_torch(F.linear, TF.linear, randn(7), randn(7), randn())  # a bias, as torch, for a 1-D input
+
+
+def test_linear_refuses_a_weight_that_is_not_1d_or_2d():
+    for weight in (tg.randn(2, 3, 1), tg.tensor(1.0)):
+        with pytest.raises(tg.ShapeError, match=r"linear: weight must be \(out_features, in_features\) or "
+                                               r"\(in_features,\), got shape"):
+            F.linear(tg.randn(4, 3), weight)
+
+
 @pytest.mark.parametrize("ours, theirs", [
     (F.relu, TF.relu), (F.sigmoid, torch.sigmoid), (F.tanh, torch.tanh),
     (lambda x: F.leaky_relu(x, 0.2), lambda x: TF.leaky_relu(x, 0.2)),

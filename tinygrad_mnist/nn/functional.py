@@ -281,20 +281,28 @@ def _softmax_dim(x: Tensor, dim: int | None, op: str) -> int:
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """x @ weight.T + bias, with weight of shape (out_features, in_features) as in PyTorch."""
+    """x @ weight.T + bias, with weight of shape (out_features, in_features) as in PyTorch, or of
+    shape (in_features,) for one dot product per row."""
     data = x.data if isinstance(x, Tensor) else None
-    if data is None or data.dtype.kind != "f" or not data.shape or data.shape[-1] != weight.data.shape[-1]:
-        _bad_linear_input(x, weight)
+    # one comparison of slices: the input has at least 1 dim, and its features fit a 2-D weight
+    if data is None or data.dtype.kind != "f" or data.shape[-1:] != weight.data.shape[1:]:
+        return _other_linear(x, weight, bias)
     return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
 
 
-def _bad_linear_input(x, weight: Tensor) -> None:
-    """Raise the error that says what is wrong with linear's input."""
+def _other_linear(x, weight: Tensor, bias: Tensor | None) -> Tensor:
+    """linear with a 1-D weight (x @ weight + bias), or the error that says what is wrong."""
     _check_float_tensor(x, "linear", "input")
     if not x.shape:
         raise ShapeError("linear: input must have at least 1 dim (features last), got a 0-d tensor")
-    raise ShapeError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight "
-                     f"expects {weight.shape[-1]} (weight shape {weight.shape})")
+    if weight.ndim not in (1, 2):
+        raise ShapeError(f"linear: weight must be (out_features, in_features) or (in_features,), got shape "
+                         f"{weight.shape}")
+    if x.shape[-1] != weight.shape[-1]:
+        raise ShapeError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight "
+                         f"expects {weight.shape[-1]} (weight shape {weight.shape})")
+    out = x @ weight
+    return out if bias is None else out + bias
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
