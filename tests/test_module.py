@@ -127,6 +127,70 @@ def test_reassigning_and_deleting_attributes_updates_registration():
     assert [n for n, _ in model.named_children()] == ["encoder"]
 
 
+def _swap_net(lib, module):
+    class SwapNet(module.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = module.Linear(2, 2)
+            self.act = module.ReLU()
+
+        def forward(self, x):
+            return self.act(self.fc(x))
+    lib.manual_seed(0)
+    return SwapNet()
+
+
+def test_writing_into_the_registries_changes_what_forward_uses_as_in_torch():
+    x = np.array([[-1.0, 2.0]], np.float32)
+    results = []
+    for lib, module in ((tg, nn), (torch, torch.nn)):
+        net = _swap_net(lib, module)
+        for name, child in list(net.named_children()):  # the usual "swap every ReLU"
+            if isinstance(child, module.ReLU):
+                net._modules[name] = module.Tanh()
+        assert isinstance(net.act, module.Tanh)
+        with lib.no_grad():
+            net.fc.weight.copy_(lib.tensor([[2.0, 0.25], [-2.0, 0.25]]))
+            net.fc.bias.copy_(lib.tensor([0.5, -0.5]))
+        swapped = net(lib.tensor(x)).detach().numpy()
+        zeros = module.Parameter(lib.zeros(2, 2))
+        net.fc._parameters["weight"] = zeros
+        assert net.fc.weight is zeros
+        bias_only = net(lib.tensor(x)).detach().numpy()
+        del net.fc._parameters["bias"]
+        assert not hasattr(net.fc, "bias") and [n for n, _ in net.named_parameters()] == ["fc.weight"]
+        running = lib.ones(3)
+        net._buffers["running"] = running
+        assert net.running is running and net.get_buffer("running") is running
+        del net._buffers["running"]
+        net._modules["extra"] = module.Identity()
+        del net.extra  # a child put only in _modules, deleted as an attribute
+        assert [n for n, _ in net.named_children()] == ["fc", "act"] and not hasattr(net, "extra")
+        results.append((swapped, bias_only))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-6)
+    assert results[0][0].min() < 0  # the Tanh ran, not the ReLU
+
+
+def test_every_dict_operation_on_a_registry_reaches_the_attribute():
+    net = _swap_net(tg, nn)
+    tanh, sigmoid, identity = nn.Tanh(), nn.Sigmoid(), nn.Identity()
+    net._modules.update(act=tanh)
+    assert net.act is tanh
+    net._modules |= {"act": sigmoid}
+    assert net.act is sigmoid
+    net._modules.setdefault("extra", identity)
+    assert net.extra is identity
+    assert net._modules.pop("extra") is identity and not hasattr(net, "extra")
+    assert net._modules.pop("missing", None) is None
+    assert net._modules.popitem() == ("act", sigmoid) and not hasattr(net, "act")
+    net.fc._parameters.clear()
+    assert not hasattr(net.fc, "weight") and not hasattr(net.fc, "bias") and list(net.parameters()) == []
+    twin = copy.deepcopy(net)
+    twin._modules["act"] = tanh
+    assert twin.act is tanh and not hasattr(net, "act")
+
+
 def test_replacing_a_layer_or_parameter_keeps_its_place_as_in_torch():
     ours = nn.Sequential(OrderedDict(fc1=nn.Linear(4, 4), act=nn.ReLU(), fc2=nn.Linear(4, 4)))
     theirs = torch.nn.Sequential(OrderedDict(fc1=torch.nn.Linear(4, 4), act=torch.nn.ReLU(), fc2=torch.nn.Linear(4, 4)))

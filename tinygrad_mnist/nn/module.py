@@ -35,20 +35,62 @@ class Parameter(Tensor):
         return memo[id(self)]
 
 
+class _Registry(OrderedDict):
+    """A module's _parameters, _buffers or _modules. Every change to it also sets or deletes the
+    module's attribute of that name, so the attribute that forward() reads (a plain lookup, where
+    torch's __getattr__ costs a Python call) is what the registry holds, however the registry was
+    changed: torch code swaps a layer with model._modules[name] = nn.Tanh()."""
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, owner: Module | None = None):  # None while copy or pickle rebuilds it
+        super().__init__()
+        self._owner = owner
+
+    def __setitem__(self, name, value) -> None:
+        super().__setitem__(name, value)
+        if self._owner is not None:
+            self._owner.__dict__[name] = value
+
+    def __delitem__(self, name) -> None:
+        super().__delitem__(name)
+        self._drop(name)
+
+    # OrderedDict's own pop, popitem and clear do not go through __delitem__
+    def pop(self, name, *default):
+        if name in self:
+            self._drop(name)
+        return super().pop(name, *default)
+
+    def popitem(self, last: bool = True) -> tuple:
+        name, value = super().popitem(last)
+        self._drop(name)
+        return name, value
+
+    def clear(self) -> None:
+        for name in self:
+            self._drop(name)
+        super().clear()
+
+    def _drop(self, name) -> None:
+        if self._owner is not None:
+            self._owner.__dict__.pop(name, None)
+
+
 class Module:
     """Base class of layers and models: assign Parameters and Modules as attributes to register them,
     and register other state that belongs in the state_dict with register_buffer."""
 
     def __init__(self):
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_parameters", _Registry(self))
+        object.__setattr__(self, "_buffers", _Registry(self))
         object.__setattr__(self, "_non_persistent_buffers_set", set())
-        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_modules", _Registry(self))
         object.__setattr__(self, "training", True)
 
-    # Registered values also live in the instance dict, so reading them is a plain attribute lookup.
-    # The order of the cases is torch's: a Parameter or a Module takes over a name from any other
-    # kind, while a parameter's name takes only None otherwise and a buffer's a Tensor or None.
+    # Registered values are also attributes (see _Registry). The order of the cases is torch's: a
+    # Parameter or a Module takes over a name from any other kind, while a parameter's name takes
+    # only None otherwise and a buffer's a Tensor or None.
     def __setattr__(self, name: str, value) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
@@ -63,7 +105,6 @@ class Module:
         elif isinstance(value, Module) or (value is None and name in self._modules):
             self._unregister(name, keep=self._modules)
             self._modules[name] = value  # no name checks, as in torch: only add_module makes them
-            object.__setattr__(self, name, value)
         elif name in self._modules:
             raise DTypeError(f"cannot assign {_type_name(value)} as child module '{name}' (Module or None expected)")
         elif name in self._buffers:
@@ -74,7 +115,8 @@ class Module:
             object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
-        object.__delattr__(self, name)
+        if not any(name in registry for registry in (self._parameters, self._buffers, self._modules)):
+            object.__delattr__(self, name)
         self._unregister(name)
 
     def _unregister(self, name: str, keep: dict | None = None) -> None:
@@ -95,7 +137,6 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise DTypeError(f"cannot register {_type_name(param)} as parameter '{name}' (Parameter or None expected)")
         self._parameters[name] = param
-        object.__setattr__(self, name, param)
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register tensor under name as a buffer: state that is not a parameter (a running mean, say),
@@ -109,14 +150,12 @@ class Module:
             self._non_persistent_buffers_set.discard(name)
         else:
             self._non_persistent_buffers_set.add(name)
-        object.__setattr__(self, name, tensor)
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register module as the child called name (None keeps the name registered, empty)."""
         _check_module(module, name)
         self._check_new_name("module", name, "_modules")
         self._modules[name] = module
-        object.__setattr__(self, name, module)
 
     register_module = add_module
 
