@@ -1102,3 +1102,71 @@ def test_deepcopy_of_a_module_leaves_the_gradients_behind_as_torchs():
         twin = copy.deepcopy(lin)
         assert twin.weight.grad is None and twin.weight.requires_grad
         np.testing.assert_array_equal(twin.weight.detach().numpy(), lin.weight.detach().numpy())
+
+
+def _hooked_pair(lib, module):
+    class Scale(module.Module):
+        def forward(self, x, factor=1.0):
+            return x * factor
+    calls = []
+
+    def pre(mod, args):
+        calls.append(("pre", type(mod).__name__, len(args)))
+        return args[0] + 1  # one value: forward gets it as its only positional argument
+
+    def pre_kwargs(mod, args, kwargs):
+        calls.append(("pre_kwargs", sorted(kwargs)))
+        return args, {**kwargs, "factor": kwargs.get("factor", 1.0) * 2}
+
+    def post(mod, args, output):
+        calls.append(("post", len(args)))
+        return output - 1
+
+    def post_kwargs(mod, args, kwargs, output):
+        calls.append(("post_kwargs", sorted(kwargs)))
+
+    def first(mod, args, output):
+        calls.append(("first",))
+    return Scale(), calls, pre, pre_kwargs, post, post_kwargs, first
+
+
+def test_forward_hooks_run_change_arguments_and_output_and_come_off_as_torchs():
+    results = []
+    for lib, module in ((tg, nn), (torch, torch.nn)):
+        m, calls, pre, pre_kwargs, post, post_kwargs, first = _hooked_pair(lib, module)
+        handles = [m.register_forward_pre_hook(pre), m.register_forward_pre_hook(pre_kwargs, with_kwargs=True),
+                   m.register_forward_hook(post), m.register_forward_hook(post_kwargs, with_kwargs=True),
+                   m.register_forward_hook(first, prepend=True)]
+        out = [m(lib.ones(2), factor=3.0).tolist()]
+        handles[0].remove()
+        handles[0].remove()  # a second remove() changes nothing
+        with handles[2]:
+            out.append(m(lib.ones(2)).tolist())
+        out.append(m(lib.ones(2)).tolist())
+        for handle in handles:
+            handle.remove()
+        out.append(m(lib.ones(2)).tolist())
+        results.append((out, calls))
+    assert results[0] == results[1]
+
+
+def test_a_forward_pre_hook_with_kwargs_must_return_args_and_kwargs_as_torchs():
+    for lib, module in ((tg, nn), (torch, torch.nn)):
+        m = module.Identity()
+        m.register_forward_pre_hook(lambda mod, args, kwargs: args, with_kwargs=True)
+        with pytest.raises(RuntimeError, match="must return None or a tuple of"):
+            m(lib.ones(1))
+    with pytest.raises(TypeError, match="register_forward_hook: hook must be callable, got int"):
+        nn.Identity().register_forward_hook(3)
+
+
+def test_forward_hooks_see_each_layer_of_a_sequential_and_follow_a_deepcopy_as_torchs():
+    for lib, module in ((tg, nn), (torch, torch.nn)):
+        lib.manual_seed(0)
+        model = module.Sequential(module.Linear(3, 4), module.ReLU(), module.Linear(4, 2))
+        shapes = []
+        for layer in model:
+            layer.register_forward_hook(lambda mod, args, output: shapes.append(tuple(output.shape)))
+        model(lib.ones(5, 3))
+        copy.deepcopy(model)(lib.ones(1, 3))
+        assert shapes == [(5, 4), (5, 4), (5, 2), (1, 4), (1, 4), (1, 2)]

@@ -86,6 +86,9 @@ class Module:
         object.__setattr__(self, "_buffers", _Registry(self))
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", _Registry(self))
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())  # handle id -> hook
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_hooks_with_kwargs", set())  # the ids of the hooks that take kwargs
         object.__setattr__(self, "training", True)
 
     # Registered values are also attributes (see _Registry). The order of the cases is torch's: a
@@ -221,6 +224,61 @@ class Module:
             return self.forward(*args, **kwargs)
         finally:
             autograd._scope = outer
+
+    # Until a module has a forward hook, module calls cost nothing for hooks: the first one registered
+    # makes _call_with_hooks every module's __call__, for good (a deepcopy carries hooks along).
+    _call_without_hooks = __call__
+
+    def _call_with_hooks(self, *args, **kwargs):
+        """__call__ with this module's forward pre-hooks before forward and its forward hooks after,
+        as torch runs them."""
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self._call_without_hooks(*args, **kwargs)
+        with_kwargs = self._hooks_with_kwargs
+        for hook_id, hook in list(self._forward_pre_hooks.items()):
+            if hook_id in with_kwargs:
+                new = hook(self, args, kwargs)
+                if new is not None:
+                    if not (isinstance(new, tuple) and len(new) == 2):
+                        raise RuntimeError(f"forward pre-hook must return None or a tuple of (new_args, "
+                                           f"new_kwargs), but got {new!r}")
+                    args, kwargs = new
+            else:
+                new = hook(self, args)
+                if new is not None:
+                    args = new if isinstance(new, tuple) else (new,)
+        output = self._call_without_hooks(*args, **kwargs)
+        for hook_id, hook in list(self._forward_hooks.items()):
+            new = hook(self, args, kwargs, output) if hook_id in with_kwargs else hook(self, args, output)
+            if new is not None:
+                output = new
+        return output
+
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> _HookHandle:
+        """Call hook(module, args) before each forward; what it returns (not None) replaces args (a
+        single value becomes the one positional argument). With with_kwargs=True, hook(module, args,
+        kwargs) returns None or (args, kwargs). prepend=True runs it before the hooks already there.
+        Returns a handle whose remove() takes it off, as torch."""
+        return self._add_hook("register_forward_pre_hook", self._forward_pre_hooks, hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False) -> _HookHandle:
+        """Call hook(module, args, output) after each forward (hook(module, args, kwargs, output)
+        with with_kwargs=True); what it returns (not None) replaces the output. prepend and the
+        handle as in register_forward_pre_hook, as torch."""
+        return self._add_hook("register_forward_hook", self._forward_hooks, hook, prepend, with_kwargs)
+
+    def _add_hook(self, owner: str, hooks: OrderedDict, hook, prepend: bool, with_kwargs: bool) -> _HookHandle:
+        if not callable(hook):
+            raise DTypeError(f"{owner}: hook must be callable, got {type(hook).__name__}")
+        handle = _HookHandle(hooks, self._hooks_with_kwargs)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        if with_kwargs:
+            self._hooks_with_kwargs.add(handle.id)
+        Module.__call__ = Module._call_with_hooks
+        return handle
 
     # ---- traversal ---------------------------------------------------------------------------
     def named_modules(self, prefix: str = "", remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
@@ -428,6 +486,21 @@ class Module:
         if not child_lines and len(extra_lines) <= 1:
             return f"{type(self).__name__}({extra})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(extra_lines + child_lines) + "\n)"
+
+
+class _HookHandle(autograd.RemovableHandle):
+    """What register_forward_(pre_)hook returns: remove() (or leaving a with block) takes the hook off,
+    once, as Tensor.register_hook's handle and torch's."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks: OrderedDict, with_kwargs: set):
+        self.id = next(self._ids)
+        self._hooks, self._with_kwargs = hooks, with_kwargs
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+        self._with_kwargs.discard(self.id)
 
 
 def _floating_dtype(dtype) -> np.dtype:
