@@ -820,3 +820,39 @@ def test_a_loss_computes_in_the_wider_float_dtype_of_input_and_target_as_torch(l
     np.testing.assert_allclose(got.item(), expected.item(), rtol=1e-3 if np.float16 in dtypes else 1e-6)
     np.testing.assert_allclose(ours.grad.data, xt.grad.numpy(), rtol=1e-2 if np.float16 in dtypes else 1e-5,
                                atol=1e-3 if np.float16 in dtypes else 1e-7)
+
+
+def test_parameters_to_vector_and_back_as_torchs():
+    for lib in (tg, torch):
+        lib.manual_seed(0)
+        layer = (nn if lib is tg else torch.nn).Linear(3, 2)
+        utils = nn.utils if lib is tg else torch.nn.utils
+        vec = utils.parameters_to_vector(layer.parameters())
+        assert vec.shape == (8,) and vec.requires_grad
+        np.testing.assert_array_equal(vec.detach().numpy()[:6], layer.weight.detach().numpy().ravel())
+        vec.sum().backward()  # the vector is made from the parameters, in the graph
+        np.testing.assert_array_equal(layer.weight.grad.numpy(), np.ones((2, 3)))
+        new = lib.arange(8, dtype=lib.float64)
+        utils.vector_to_parameters(new, layer.parameters())
+        assert layer.weight.dtype == layer.bias.dtype == lib.float64
+        np.testing.assert_array_equal(layer.bias.detach().numpy(), [6, 7])
+        new[7] = -1  # the parameters now view the vector
+        assert layer.bias.detach().numpy()[1] == -1
+    with pytest.raises(TypeError, match="vector_to_parameters: expected a Tensor as vec, got ndarray"):
+        nn.utils.vector_to_parameters(np.zeros(8), nn.Linear(3, 2).parameters())
+    with pytest.raises(tg.ShapeError, match=r"vector_to_parameters: vec has 7 elements, the parameters 8"):
+        nn.utils.vector_to_parameters(tg.zeros(7), nn.Linear(3, 2).parameters())
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1, float("inf")])
+def test_get_total_norm_and_clip_grads_with_norm_make_clip_grad_norm_as_torchs(norm_type):
+    ours, theirs = _two_layer_grads(tg, 3.0), _two_layer_grads(torch, 3.0)
+    total = nn.utils.get_total_norm([p.grad for p in ours], norm_type)
+    expected = torch.nn.utils.get_total_norm([p.grad for p in theirs], norm_type)
+    assert total.dtype == np.float32 and total.item() == pytest.approx(expected.item(), rel=1e-6)
+    nn.utils.clip_grads_with_norm_(ours, 0.5, total)
+    torch.nn.utils.clip_grads_with_norm_(theirs, 0.5, expected)
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-6)
+    with pytest.raises(RuntimeError, match="get_total_norm: the total norm of order 2.0 is nan"):
+        nn.utils.get_total_norm(tg.tensor([np.nan]), error_if_nonfinite=True)
