@@ -471,6 +471,39 @@ def test_normal_inits_have_torchs_std(shape):
         assert t.data.std() == pytest.approx(std, rel=0.03)
 
 
+@pytest.mark.parametrize("mean, std, a, b", [(0.0, 1.0, -2.0, 2.0), (0.5, 0.02, 0.47, 0.6), (0.0, 1.0, 1.0, 3.0)])
+def test_trunc_normal_draws_torchs_truncated_normal(mean, std, a, b):
+    ours = nn.init.trunc_normal_(tg.zeros(200, 250), mean, std, a, b, generator=0).data.ravel()
+    torch.manual_seed(0)
+    theirs = torch.nn.init.trunc_normal_(torch.zeros(200, 250, dtype=torch.float64), mean, std, a, b).numpy().ravel()
+    assert ours.dtype == np.float32 and a <= ours.min() and ours.max() <= b
+    np.testing.assert_allclose(np.quantile(ours, [0.05, 0.25, 0.5, 0.75, 0.95]),
+                               np.quantile(theirs, [0.05, 0.25, 0.5, 0.75, 0.95]), atol=0.03 * std)
+    with pytest.raises(ValueError, match=r"trunc_normal_: the interval \[a, b\] must not be empty, got a=1.0, b=0.0"):
+        nn.init.trunc_normal_(tg.zeros(2), a=1.0, b=0.0)
+    with pytest.raises(ValueError, match="trunc_normal_: std must be > 0, got 0"):
+        nn.init.trunc_normal_(tg.zeros(2), std=0)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (4, 2, 3)])
+def test_orthogonal_gives_orthonormal_rows_or_columns_as_torchs(shape):
+    for lib, init in ((tg, nn.init), (torch, torch.nn.init)):
+        flat = init.orthogonal_(lib.zeros(*shape), gain=2.0).numpy().reshape(shape[0], -1).astype(np.float64)
+        small = min(flat.shape)
+        gram = flat @ flat.T if flat.shape[0] == small else flat.T @ flat
+        np.testing.assert_allclose(gram, 4 * np.eye(small), atol=1e-5)
+    with pytest.raises(ValueError, match="orthogonal_: only tensors with 2 or more dimensions are supported"):
+        nn.init.orthogonal_(tg.zeros(3))
+
+
+def test_eye_fills_the_identity_as_torchs():
+    for shape in ((3, 5), (4, 2)):
+        np.testing.assert_array_equal(nn.init.eye_(tg.ones(*shape)).data,
+                                      torch.nn.init.eye_(torch.ones(*shape)).numpy())
+    with pytest.raises(ValueError, match="eye_: only tensors with 2 dimensions are supported, got shape"):
+        nn.init.eye_(tg.zeros(2, 2, 2))
+
+
 def test_constant_inits_and_dtype_is_kept():
     t = tg.zeros(3, 4)
     assert np.all(nn.init.ones_(t).data == 1) and t.dtype == np.float32
@@ -480,14 +513,16 @@ def test_constant_inits_and_dtype_is_kept():
 
 
 @pytest.mark.parametrize("name", ["uniform_", "normal_", "constant_", "zeros_", "ones_", "xavier_uniform_",
-                                  "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "calculate_gain"])
+                                  "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "calculate_gain",
+                                  "trunc_normal_", "orthogonal_", "eye_"])
 def test_init_functions_take_torchs_argument_names(name):
     theirs = list(inspect.signature(getattr(torch.nn.init, name)).parameters)
     assert list(inspect.signature(getattr(nn.init, name)).parameters) == theirs
 
 
 RANDOM_INITS = {"uniform_": (-0.5, 2.0), "normal_": (1.0, 0.5), "xavier_uniform_": (2.0,), "xavier_normal_": (),
-                "kaiming_uniform_": (0.1, "fan_out"), "kaiming_normal_": (0.0, "fan_in", "relu")}
+                "kaiming_uniform_": (0.1, "fan_out"), "kaiming_normal_": (0.0, "fan_in", "relu"),
+                "trunc_normal_": (0.5, 2.0, 0.0, 3.0), "orthogonal_": (2.0,)}
 
 
 @pytest.mark.parametrize("name", RANDOM_INITS)

@@ -43,11 +43,16 @@ def checked_generator(generator, owner: str) -> np.random.Generator | None:
     return np.random.default_rng(generator)
 
 
-def random_values(owner: str, tensor, given, distribution: str, *params: float) -> np.ndarray:
-    """Values for tensor's shape from given's distribution(*params) (a generator or seed as
-    checked_generator takes; the global generator's if None). As in torch, which has no random
-    kernels for them, integer and bool tensors are refused."""
+def filling_generator(owner: str, tensor, given) -> np.random.Generator:
+    """The generator to fill tensor from: given (a generator or seed as checked_generator takes),
+    or the global one if None. As in torch, which has no random kernels for them, integer and bool
+    tensors are refused."""
     if tensor.dtype.kind != "f":
         raise DTypeError(f"{owner}: random values need a floating-point tensor, got {tensor.dtype}")
     given = checked_generator(given, owner)
-    return getattr(generator() if given is None else given, distribution)(*params, tensor.shape)
+    return generator() if given is None else given
+
+
+def random_values(owner: str, tensor, given, distribution: str, *params: float) -> np.ndarray:
+    """Values for tensor's shape from distribution(*params) of filling_generator(owner, tensor, given)."""
+    return getattr(filling_generator(owner, tensor, given), distribution)(*params, tensor.shape)

@@ -113,3 +113,51 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlin
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return _fill_random("kaiming_normal_", tensor, generator, "normal", 0.0, std)
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator=None) -> Tensor:
+    """Fill with N(mean, std^2) truncated to [a, b] (absolute bounds, as torch's), drawn by redrawing
+    the values that fall outside: exact, and fast unless [a, b] holds little of the distribution
+    (torch's inverse-CDF method is fast there, but warns that it may be off)."""
+    if not a < b:
+        raise ValueError(f"trunc_normal_: the interval [a, b] must not be empty, got a={a}, b={b}")
+    if not std > 0:
+        raise ValueError(f"trunc_normal_: std must be > 0, got {std}")
+    generator = rng.filling_generator("trunc_normal_", tensor, generator)
+    below, above = (0.5 * (1 + math.erf((bound - mean) / (std * math.sqrt(2)))) for bound in (a, b))
+    if above - below <= 0:
+        raise ValueError(f"trunc_normal_: [{a}, {b}] is too far out in the tails of N({mean}, {std}^2) to draw from")
+    values = np.empty(tensor.data.size)
+    filled = 0
+    while filled < values.size:  # each round draws enough to fill the rest, most likely
+        missing = values.size - filled
+        drawn = generator.normal(mean, std, min(int(missing / (above - below) * 1.1) + 16, 1 << 24))
+        kept = drawn[(drawn >= a) & (drawn <= b)][:missing]
+        values[filled:filled + kept.size] = kept
+        filled += kept.size
+    return _fill(tensor, values.reshape(tensor.shape))
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
+    """Fill with a (semi-)orthogonal matrix times gain: the Q of a Gaussian matrix's QR decomposition,
+    with signs fixed as torch fixes them, over the tensor flattened to (shape[0], -1)."""
+    if tensor.ndim < 2:
+        raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape "
+                         f"{tensor.shape}")
+    generator = rng.filling_generator("orthogonal_", tensor, generator)
+    if tensor.data.size == 0:  # nothing to fill, as torch
+        return tensor
+    rows = tensor.shape[0]
+    flat = generator.normal(0.0, 1.0, (rows, tensor.data.size // rows))
+    wide = rows < flat.shape[1]
+    q, r = np.linalg.qr(flat.T if wide else flat)
+    q *= np.sign(np.diag(r))
+    return _fill(tensor, (gain * (q.T if wide else q)).reshape(tensor.shape))
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-D tensor with the identity matrix (ones on the diagonal, zeros elsewhere)."""
+    if tensor.ndim != 2:
+        raise ValueError(f"eye_: only tensors with 2 dimensions are supported, got shape {tensor.shape}")
+    return _fill(tensor, np.eye(*tensor.shape))
