@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import tinygrad_mnist as tg
+from tinygrad_mnist.errors import DataError
 
 from test_tensor_api import INF, NAN, both, check, same  # the same comparisons as for the other Tensor methods
 
@@ -854,3 +855,30 @@ def test_is_tensor_as_torch():
     for lib in (tg, torch):
         assert lib.is_tensor(lib.ones(1)) and not lib.is_tensor(np.ones(1)) and not lib.is_tensor(3)
     assert not tg.is_tensor(torch.ones(1)) and not torch.is_tensor(tg.ones(1))
+
+
+def _lenient_load(model, state):
+    """torch code's strict-then-lenient load: a strict load's mismatch is a RuntimeError in torch."""
+    try:
+        return model.load_state_dict(state)
+    except RuntimeError:
+        return model.load_state_dict(state, strict=False)
+
+
+def test_errors_are_of_torchs_types_and_still_of_ours():
+    for lib in (tg, torch):
+        assert _lenient_load(lib.nn.Linear(2, 2), {"weight": lib.zeros(2, 2)}).missing_keys == ["bias"]
+        with pytest.raises(RuntimeError):
+            lib.nn.Linear(2, 2).load_state_dict({"weight": lib.zeros(3, 2), "bias": lib.zeros(2)})
+        with pytest.raises(RuntimeError):
+            lib.nn.Linear(5, 2)(lib.zeros(4, 3))
+        with pytest.raises(IndexError):
+            lib.nn.functional.cross_entropy(lib.zeros(2, 3), lib.tensor([0, 5]))
+        with pytest.raises(IndexError):
+            lib.nn.functional.nll_loss(lib.zeros(2, 3), lib.tensor([0, -2]))
+        with pytest.raises(ValueError):
+            lib.nn.Linear(2, 2).train(0)
+    with pytest.raises(tg.ShapeError, match=r"weight: shape \(3, 2\) in the state_dict, \(2, 2\) in the model"):
+        tg.nn.Linear(2, 2).load_state_dict({"weight": tg.zeros(3, 2), "bias": tg.zeros(2)})
+    with pytest.raises(DataError, match="class index 5 is out of range for 3 classes"):
+        tg.nn.functional.cross_entropy(tg.zeros(2, 3), tg.tensor([0, 5]))

@@ -1,8 +1,11 @@
-"""The project's error types: subclasses of the built-in ones, so `except ValueError` still works."""
+"""The project's error types: subclasses of the built-in ones, so `except ValueError` still works,
+and so does torch code's `except` of the type torch raises in the same case."""
 
 
-class ShapeError(ValueError):
-    """Shapes that do not fit an op; the message names the op and the shapes."""
+class ShapeError(ValueError, RuntimeError):
+    """Shapes that do not fit an op, or a state dict that does not fit a model; the message names the
+    op and the shapes (or keys). Also a RuntimeError, as torch's shape mismatches and
+    load_state_dict's are (its ValueErrors for a loss's target shape are caught as ValueError)."""
 
 
 class DTypeError(TypeError):
@@ -14,6 +17,10 @@ class DataError(ValueError):
     """Data that is missing, corrupt or out of range: a file or state dict that is truncated or not
     what it claims, or values (class indices, targets, probabilities) outside what a function
     accepts; the message names it."""
+
+
+class ClassIndexError(DataError, IndexError):
+    """A loss's class-index target outside [0, num_classes); an IndexError too, as torch's."""
 
 
 class ConfigError(ValueError):

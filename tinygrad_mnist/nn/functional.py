@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import rng
 from ..autograd import Function
-from ..errors import ConfigError, DataError, DTypeError, ShapeError
+from ..errors import ClassIndexError, ConfigError, DataError, DTypeError, ShapeError
 from ..ops import CONSTANTS
 from ..tensor import Tensor, _as_tensor, _make_tensor
 
@@ -516,8 +516,8 @@ def _ignored_targets(y: np.ndarray, num_classes: int, ignore_index: int, op: str
     ignored = y == ignore_index
     bad = ~ignored & ((y < 0) | (y >= num_classes))
     if bad.any():
-        raise DataError(f"{op}: class index {y[bad][0]} is out of range for {num_classes} classes "
-                        f"(expected 0 to {num_classes - 1}) and is not the ignore_index ({ignore_index})")
+        raise ClassIndexError(f"{op}: class index {y[bad][0]} is out of range for {num_classes} classes "
+                              f"(expected 0 to {num_classes - 1}) and is not the ignore_index ({ignore_index})")
     return ignored if ignored.any() else None
 
 

@@ -342,7 +342,8 @@ class Module:
     def train(self, mode: bool = True) -> Module:
         """Set training mode (Dropout active) on this module and its descendants."""
         if not isinstance(mode, bool):
-            raise DTypeError(f"train: training mode is expected to be True or False, got {mode!r}")
+            # torch's ValueError
+            raise ConfigError(f"train: training mode is expected to be True or False, got {mode!r}")
         for m in self.modules():
             object.__setattr__(m, "training", mode)
         return self
