@@ -34,6 +34,15 @@ def test_linear_with_a_1d_weight_is_a_dot_product_per_row_and_its_gradients_matc
     assert_matches_torch(F.linear, TF.linear, randn(7), randn(7), randn())  # a bias, as torch, for a 1-D input
 
 
+def test_linear_with_a_1d_weight_and_a_bias_takes_only_a_1d_input_as_torch():
+    for lib, fn in ((tg, F.linear), (torch, TF.linear)):
+        with pytest.raises(RuntimeError):  # torch: mat2 must be a matrix
+            fn(lib.ones(2, 3), lib.ones(3), lib.ones(2))
+    with pytest.raises(tg.ShapeError, match=r"linear: a 1-D weight with a bias takes only a 1-D input .* got input "
+                                           r"shape \(2, 3\)"):
+        F.linear(tg.ones(2, 3), tg.ones(3), tg.ones(()))
+
+
 def test_linear_refuses_a_weight_that_is_not_1d_or_2d():
     for weight in (tg.randn(2, 3, 1), tg.tensor(1.0)):
         with pytest.raises(tg.ShapeError, match=r"linear: weight must be \(out_features, in_features\) or "

@@ -301,6 +301,9 @@ def _other_linear(x, weight: Tensor, bias: Tensor | None) -> Tensor:
     if x.shape[-1] != weight.shape[-1]:
         raise ShapeError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight "
                          f"expects {weight.shape[-1]} (weight shape {weight.shape})")
+    if bias is not None and weight.ndim == 1 and x.ndim != 1:
+        raise ShapeError(f"linear: a 1-D weight with a bias takes only a 1-D input (as torch, where a batch needs "
+                         f"a 2-D weight); got input shape {x.shape}")
     out = x @ weight
     return out if bias is None else out + bias
 
