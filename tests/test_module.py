@@ -189,6 +189,8 @@ def test_every_dict_operation_on_a_registry_reaches_the_attribute():
     twin = copy.deepcopy(net)
     twin._modules["act"] = tanh
     assert twin.act is tanh and not hasattr(net, "act")
+    # printed as torch's registries, which are dicts
+    assert repr(nn.Sequential(nn.Tanh())._modules) == repr(torch.nn.Sequential(torch.nn.Tanh())._modules)
 
 
 def test_replacing_a_layer_or_parameter_keeps_its_place_as_in_torch():

@@ -76,6 +76,9 @@ class _Registry(OrderedDict):
         if self._owner is not None:
             self._owner.__dict__.pop(name, None)
 
+    def __repr__(self) -> str:
+        return repr(dict(self))  # as torch's registries, which are dicts
+
 
 class Module:
     """Base class of layers and models: assign Parameters and Modules as attributes to register them,
