@@ -9,9 +9,8 @@ import numpy as np
 
 from . import rng
 from .errors import DTypeError
-from .tensor import (
-    _NUMBER_DTYPES, Tensor, _as_array, _number_kind, _shape_args, bool_, default_float, float32, float64, int64,
-)
+from .promotion import _NUMBER_DTYPES, _as_array, _number_kind, bool_, default_float, float32, float64, int64
+from .tensor import Tensor, _shape_args
 
 
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:

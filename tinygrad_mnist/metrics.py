@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .errors import DTypeError, ShapeError
-from .tensor import _values as _array
+from .promotion import _values as _array
 
 ArrayLike = Any  # np.ndarray, a (nested) list, or a tinygrad_mnist Tensor
 AVERAGES = (None, "micro", "macro", "weighted")

@@ -16,8 +16,8 @@ import numpy as np
 
 from . import metrics
 from .errors import ShapeError
+from .promotion import _values
 from .serialization import atomic_file
-from .tensor import _values
 
 CORRECT_COLOR, WRONG_COLOR = "#1a7f37", "#d1242f"
 # Spellings accepted for each learning curve; the first is the canonical one.

@@ -9,7 +9,8 @@ from .. import rng
 from ..autograd import Function
 from ..errors import ClassIndexError, ConfigError, DataError, DTypeError, ShapeError
 from ..ops import CONSTANTS
-from ..tensor import Tensor, _as_tensor, _make_tensor
+from ..promotion import _as_tensor
+from ..tensor import Tensor, _make_tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
 _UNSIGNED = {n: np.dtype(f"u{n}") for n in (1, 2, 4, 8)}

@@ -12,7 +12,8 @@ import numpy as np
 from .. import autograd
 from ..errors import ConfigError, DTypeError, ShapeError
 from ..optim.optimizer import zero_grads
-from ..tensor import Tensor, _as_array, _values, check_cpu, is_device
+from ..promotion import _as_array, _values
+from ..tensor import Tensor, check_cpu, is_device
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 

@@ -8,7 +8,8 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..errors import DTypeError, ShapeError
-from ..tensor import Tensor, _make_tensor, _values, cat
+from ..promotion import _values
+from ..tensor import Tensor, _make_tensor, cat
 
 
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,

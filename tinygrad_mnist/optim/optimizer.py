@@ -20,7 +20,8 @@ import numpy as np
 from .. import autograd
 from ..autograd import enable_grad
 from ..errors import ConfigError, DataError, DTypeError, ShapeError
-from ..tensor import Tensor, _values
+from ..promotion import _values
+from ..tensor import Tensor
 
 
 class Optimizer:
