@@ -553,7 +553,8 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
              inputs=None) -> None:
     """Accumulate the gradients of several outputs at once into the leaves' .grad (or only into
     inputs'), as torch.autograd.backward; t.backward(g) does what backward([t], [g]) does."""
-    from .tensor import Tensor, _backward
+    from .gradients import _backward
+    from .tensor import Tensor
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grad_tensors is None:
         grad_tensors = [None] * len(tensors)
@@ -570,7 +571,8 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
 def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False,
          retain_graph: bool | None = None, allow_unused: bool = False) -> tuple:
     """Gradients of outputs with respect to inputs, as torch.autograd.grad; .grad is untouched."""
-    from .tensor import Tensor, _default_grad
+    from .gradients import _default_grad
+    from .tensor import Tensor
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
