@@ -8,9 +8,10 @@ from typing import Iterable
 import numpy as np
 
 from . import rng
+from .arguments import _shape_args
 from .errors import DTypeError
 from .promotion import _NUMBER_DTYPES, _as_array, _number_kind, bool_, default_float, float32, float64, int64
-from .tensor import Tensor, _shape_args
+from .tensor import Tensor
 
 
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:

@@ -5,8 +5,10 @@ import math
 
 import numpy as np
 
+from ..arguments import check_cpu
 from ..errors import ConfigError, DTypeError
-from ..tensor import Tensor, check_cpu, float32
+from ..promotion import float32
+from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module, Parameter

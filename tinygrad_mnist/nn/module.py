@@ -10,10 +10,11 @@ from collections.abc import Iterable, Iterator, Mapping
 import numpy as np
 
 from .. import autograd
+from ..arguments import check_cpu, is_device
 from ..errors import ConfigError, DTypeError, ShapeError
 from ..optim.optimizer import zero_grads
 from ..promotion import _as_array, _values
-from ..tensor import Tensor, check_cpu, is_device
+from ..tensor import Tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
