@@ -4,20 +4,18 @@ import builtins as _builtins
 from .autograd import enable_grad, grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .errors import DTypeError, ShapeError
 from .rng import manual_seed
-from .tensor import (
-    Tensor, bool_, cat, chunk, float16, float32, float64, int8, int16, int32, int64, matmul, maximum,
-    minimum, split, stack, uint8, where,
-)
+from .tensor import Tensor
+from .promotion import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
 from .factories import (
     arange, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
     rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
 )
 from .functions import (
-    abs, add, all, allclose, amax, amin, any, argmax, argmin, argsort, bmm, clamp, clip, cumsum, div, eq, exp,
-    flatten, flip, gather, ge, gt, index_select, is_tensor, isclose, isfinite, isinf, isnan, le, log, log1p,
-    log_softmax, logsumexp, lt, masked_fill, max, mean, min, mm, mul, ne, neg, norm, numel, outer, permute,
-    pow, prod, relu, reshape, sigmoid, sign, softmax, sort, sqrt, square, squeeze, std, sub, sum, t, tanh,
-    topk, transpose, unbind, unflatten, unsqueeze, var,
+    abs, add, all, allclose, amax, amin, any, argmax, argmin, argsort, bmm, cat, chunk, clamp, clip, cumsum, div,
+    eq, exp, flatten, flip, gather, ge, gt, index_select, is_tensor, isclose, isfinite, isinf, isnan, le, log,
+    log1p, log_softmax, logsumexp, lt, masked_fill, matmul, max, maximum, mean, min, minimum, mm, mul, ne, neg,
+    norm, numel, outer, permute, pow, prod, relu, reshape, sigmoid, sign, softmax, sort, split, sqrt, square,
+    squeeze, stack, std, sub, sum, t, tanh, topk, transpose, unbind, unflatten, unsqueeze, var, where,
 )
 from .gradcheck import gradcheck
 

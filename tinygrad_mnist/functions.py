@@ -1,16 +1,107 @@
-"""torch's module-level forms of the Tensor methods (tg.sum(x, 1), tg.max(x, dim), tg.exp(x), ...),
-each a call of the method. (This module's sum, max, min, abs, pow, all and any hide Python's, so it uses none
-of them.)"""
+"""torch's module-level functions: matmul, where, cat and stack, and the module-level forms of the
+Tensor methods (tg.sum(x, 1), tg.max(x, dim), tg.exp(x), tg.split(x, 2), ...), each a call of the
+method. (This module's sum, max, min, abs, pow, all and any hide Python's, so it uses none of them.)"""
 from __future__ import annotations
 
-from .errors import DTypeError
-from .tensor import Tensor
+from typing import Sequence
+
+import numpy as np
+
+from . import ops
+from .arguments import _dim
+from .errors import DTypeError, ShapeError
+from .promotion import _as_tensor, _cat_dtype, _operands, bool_
+
+Tensor = None  # set by tensor.py once the class exists (tensor.py imports this module)
 
 
 def _tensor(input, op: str) -> Tensor:
     if not isinstance(input, Tensor):
         raise DTypeError(f"{op}: input must be a Tensor, got {type(input).__name__}; make one with tg.tensor()")
     return input
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product: 1-D, 2-D and batched (leading dims broadcast), as torch.matmul."""
+    a, b = _operands(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"matmul: both arguments need at least 1 dim, got shapes {a.shape} and {b.shape}")
+    inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if a.shape[-1] != inner_b:
+        hint = "; did you mean to transpose the second operand (.T)?" if a.shape[-1] == b.shape[-1] else ""
+        raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not align "
+                         f"(inner dims {a.shape[-1]} != {inner_b}){hint}")
+    if a.ndim == 1 and b.ndim == 1:
+        return (a * b).sum()
+    if a.ndim == 1:
+        return ops.MatMul.apply(a.unsqueeze(0), b).squeeze(-2)
+    if b.ndim == 1:
+        return ops.MatMul.apply(a, b.unsqueeze(1)).squeeze(-1)
+    return ops.MatMul.apply(a, b)
+
+
+def where(condition, input, other) -> Tensor:
+    """input where condition holds, other elsewhere (all three broadcast)."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != bool_:
+        raise DTypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = _as_tensor(input)
+    a, b = _operands(input, other)
+    return ops.Where.apply(a, b, cond=cond)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim. As torch, empty 1-D tensors (the tensor([]) an
+    accumulating loop starts from) join whatever the others' shapes, adding only their dtype."""
+    tensors = [_as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise ShapeError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated; "
+                             "use stack")
+    dtype = _cat_dtype([t.data.dtype for t in tensors])
+    tensors = [t._cast(dtype) for t in tensors]
+    shaped = [i for i, t in enumerate(tensors) if t.shape != (0,)] or [0]
+    first = tensors[shaped[0]].shape
+    dim = _dim(dim, len(first))
+    for i in shaped[1:]:
+        shape = tensors[i].shape
+        if len(shape) != len(first) or shape[:dim] + shape[dim + 1:] != first[:dim] + first[dim + 1:]:
+            raise ShapeError(f"cat: tensor {i} has shape {shape}, which does not match tensor "
+                             f"{shaped[0]}'s {first} outside dim {dim}")
+    return ops.Cat.apply(*tensors, dim=dim)
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join equally shaped tensors along a new dim."""
+    tensors = [_as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    for i, t in enumerate(tensors[1:], 1):
+        if t.shape != tensors[0].shape:
+            raise ShapeError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has {tensors[0].shape}")
+    dim = _dim(dim, tensors[0].ndim + 1)
+    return cat([t.unsqueeze(dim) for t in tensors], dim)
+
+
+def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """tensor.split(split_size_or_sections, dim), as torch.split."""
+    return tensor.split(split_size_or_sections, dim)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """input.chunk(chunks, dim), as torch.chunk."""
+    return input.chunk(chunks, dim)
+
+
+def maximum(a, b) -> Tensor:
+    return _as_tensor(a).maximum(b)
+
+
+def minimum(a, b) -> Tensor:
+    return _as_tensor(a).minimum(b)
 
 
 def argmax(input, dim=None, keepdim: bool = False) -> Tensor: return _tensor(input, "argmax").argmax(dim, keepdim)

@@ -7,22 +7,23 @@ import sys
 import warnings
 import weakref
 from collections import namedtuple
-from typing import Sequence
 
 import numpy as np
 
-from . import autograd, gradients, indexing, ops, promotion, rng
+from . import autograd, functions, gradients, indexing, ops, promotion, rng
 from .arguments import _correction, _dim, _dim_or_axis, _dims, _piece_sizes, _shape_args, check_cpu, is_device
 from .errors import DTypeError, ShapeError
+from .functions import cat, chunk, matmul, maximum, minimum, split, stack, where
 from .gradients import _backward
 from .indexing import _check_index_put_dtype, _check_index_range, _index, _index_array
 from .promotion import (
-    _as_array, _as_tensor, _casts_in_place, _cat_dtype, _const_dtype, _division_operands, _float_input, _is_number,
+    _as_array, _as_tensor, _casts_in_place, _const_dtype, _division_operands, _float_input, _is_number,
     _need_float, _number_kind, _operands, _operands_not_both_bool, _result_type, _sub_operands, _values, bool_,
     default_float, float16, float32, float64, int8, int16, int32, int64, uint8,
 )
 
-# The dtype names are promotion.py's, offered here too, where they have always been.
+# The dtype names (promotion.py's), is_device and check_cpu (arguments.py's) and the module-level functions
+# (functions.py's) are offered here too, where they have always been.
 __all__ = [
     "MinMax", "Sort", "Tensor", "TopK", "bool_", "cat", "check_cpu", "chunk", "default_float", "float16", "float32",
     "float64", "int8", "int16", "int32", "int64", "is_device", "matmul", "maximum", "minimum", "split", "stack",
@@ -1084,30 +1085,12 @@ def _make_tensor(data: np.ndarray, ctx) -> Tensor:
 
 
 _new_tensor = object.__new__
+# The modules this one imports that need the class, or the fast constructor, are handed them here.
+autograd._Tensor = functions.Tensor = gradients.Tensor = indexing.Tensor = promotion.Tensor = Tensor
 autograd._make_tensor = gradients._make_tensor = promotion._make_tensor = _make_tensor
-autograd._Tensor = gradients.Tensor = indexing.Tensor = promotion.Tensor = Tensor
 
 
-# ---- functions --------------------------------------------------------------------------------
-
-def matmul(a: Tensor, b: Tensor) -> Tensor:
-    """Matrix product: 1-D, 2-D and batched (leading dims broadcast), as torch.matmul."""
-    a, b = _operands(a, b)
-    if a.ndim == 0 or b.ndim == 0:
-        raise ShapeError(f"matmul: both arguments need at least 1 dim, got shapes {a.shape} and {b.shape}")
-    inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
-    if a.shape[-1] != inner_b:
-        hint = "; did you mean to transpose the second operand (.T)?" if a.shape[-1] == b.shape[-1] else ""
-        raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not align "
-                         f"(inner dims {a.shape[-1]} != {inner_b}){hint}")
-    if a.ndim == 1 and b.ndim == 1:
-        return (a * b).sum()
-    if a.ndim == 1:
-        return ops.MatMul.apply(a.unsqueeze(0), b).squeeze(-2)
-    if b.ndim == 1:
-        return ops.MatMul.apply(a, b.unsqueeze(1)).squeeze(-1)
-    return ops.MatMul.apply(a, b)
-
+# ---- the checks of mm, bmm and isclose ---------------------------------------------------------
 
 def _check_product(op: str, a: Tensor, b, ndim: int) -> None:
     """Raise unless a @ b is the product mm (ndim 2) or bmm (ndim 3) takes: Tensors of ndim dims
@@ -1127,67 +1110,3 @@ def _same_dtype(op: str, a: Tensor, b: Tensor) -> None:
     if a.data.dtype != b.data.dtype:
         raise DTypeError(f"{op}: both tensors need the same dtype (as in torch), got {a.data.dtype} and "
                          f"{b.data.dtype}")
-
-
-def where(condition, input, other) -> Tensor:
-    """input where condition holds, other elsewhere (all three broadcast)."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
-    if cond.dtype != bool_:
-        raise DTypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
-    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        input = _as_tensor(input)
-    a, b = _operands(input, other)
-    return ops.Where.apply(a, b, cond=cond)
-
-
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dim. As torch, empty 1-D tensors (the tensor([]) an
-    accumulating loop starts from) join whatever the others' shapes, adding only their dtype."""
-    tensors = [_as_tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError("cat: expected a non-empty sequence of tensors")
-    for i, t in enumerate(tensors):
-        if t.ndim == 0:
-            raise ShapeError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated; "
-                             "use stack")
-    dtype = _cat_dtype([t.data.dtype for t in tensors])
-    tensors = [t._cast(dtype) for t in tensors]
-    shaped = [i for i, t in enumerate(tensors) if t.shape != (0,)] or [0]
-    first = tensors[shaped[0]].shape
-    dim = _dim(dim, len(first))
-    for i in shaped[1:]:
-        shape = tensors[i].shape
-        if len(shape) != len(first) or shape[:dim] + shape[dim + 1:] != first[:dim] + first[dim + 1:]:
-            raise ShapeError(f"cat: tensor {i} has shape {shape}, which does not match tensor "
-                             f"{shaped[0]}'s {first} outside dim {dim}")
-    return ops.Cat.apply(*tensors, dim=dim)
-
-
-def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join equally shaped tensors along a new dim."""
-    tensors = [_as_tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
-    for i, t in enumerate(tensors[1:], 1):
-        if t.shape != tensors[0].shape:
-            raise ShapeError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has {tensors[0].shape}")
-    dim = _dim(dim, tensors[0].ndim + 1)
-    return cat([t.unsqueeze(dim) for t in tensors], dim)
-
-
-def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
-    """tensor.split(split_size_or_sections, dim), as torch.split."""
-    return tensor.split(split_size_or_sections, dim)
-
-
-def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
-    """input.chunk(chunks, dim), as torch.chunk."""
-    return input.chunk(chunks, dim)
-
-
-def maximum(a, b) -> Tensor:
-    return _as_tensor(a).maximum(b)
-
-
-def minimum(a, b) -> Tensor:
-    return _as_tensor(a).minimum(b)

@@ -8,8 +8,9 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..errors import DTypeError, ShapeError
+from ..functions import cat
 from ..promotion import _values
-from ..tensor import Tensor, _make_tensor, cat
+from ..tensor import Tensor, _make_tensor
 
 
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
