@@ -193,6 +193,21 @@ def test_every_dict_operation_on_a_registry_reaches_the_attribute():
     assert repr(nn.Sequential(nn.Tanh())._modules) == repr(torch.nn.Sequential(torch.nn.Tanh())._modules)
 
 
+def test_a_shallow_copy_shares_the_registries_as_in_torch():
+    seen = []
+    for lib, module in ((tg, nn), (torch, torch.nn)):
+        lin = module.Linear(2, 1)
+        twin = copy.copy(lin)
+        twin.weight = module.Parameter(lib.ones(1, 2) * 7)  # torch's registries are shared: both change
+        net = module.Sequential(module.Linear(2, 2))
+        other = copy.copy(net)
+        other.extra = module.ReLU()
+        del net.extra
+        seen.append((twin.weight.tolist(), lin.weight.tolist(), hasattr(other, "extra"), len(other._modules),
+                     twin.training))
+    assert seen[0] == seen[1] == ([[7.0, 7.0]], [[7.0, 7.0]], False, 1, True)
+
+
 def test_replacing_a_layer_or_parameter_keeps_its_place_as_in_torch():
     ours = nn.Sequential(OrderedDict(fc1=nn.Linear(4, 4), act=nn.ReLU(), fc2=nn.Linear(4, 4)))
     theirs = torch.nn.Sequential(OrderedDict(fc1=torch.nn.Linear(4, 4), act=torch.nn.ReLU(), fc2=torch.nn.Linear(4, 4)))

@@ -41,18 +41,19 @@ class _Registry(OrderedDict):
     """A module's _parameters, _buffers or _modules. Every change to it also sets or deletes the
     module's attribute of that name, so the attribute that forward() reads (a plain lookup, where
     torch's __getattr__ costs a Python call) is what the registry holds, however the registry was
-    changed: torch code swaps a layer with model._modules[name] = nn.Tanh()."""
+    changed: torch code swaps a layer with model._modules[name] = nn.Tanh(). A shallow copy of the
+    module shares its registries, as in torch, so they keep a list of the modules they belong to."""
 
-    __slots__ = ("_owner",)
+    __slots__ = ("_owners",)
 
     def __init__(self, owner: Module | None = None):  # None while copy or pickle rebuilds it
         super().__init__()
-        self._owner = owner
+        self._owners = [] if owner is None else [owner]
 
     def __setitem__(self, name, value) -> None:
         super().__setitem__(name, value)
-        if self._owner is not None:
-            self._owner.__dict__[name] = value
+        for owner in self._owners:
+            owner.__dict__[name] = value
 
     def __delitem__(self, name) -> None:
         super().__delitem__(name)
@@ -75,8 +76,8 @@ class _Registry(OrderedDict):
         super().clear()
 
     def _drop(self, name) -> None:
-        if self._owner is not None:
-            self._owner.__dict__.pop(name, None)
+        for owner in self._owners:
+            owner.__dict__.pop(name, None)
 
     def __repr__(self) -> str:
         return repr(dict(self))  # as torch's registries, which are dicts
@@ -95,6 +96,15 @@ class Module:
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_hooks_with_kwargs", set())  # the ids of the hooks that take kwargs
         object.__setattr__(self, "training", True)
+
+    def __copy__(self) -> Module:
+        """A shallow copy, sharing this module's parameters, buffers and children as torch's does: its
+        registries too, so assigning one of them on either module changes both, as in torch."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry._owners.append(clone)
+        return clone
 
     # Registered values are also attributes (see _Registry). The order of the cases is torch's: a
     # Parameter or a Module takes over a name from any other kind, while a parameter's name takes
