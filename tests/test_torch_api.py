@@ -882,3 +882,18 @@ def test_errors_are_of_torchs_types_and_still_of_ours():
         tg.nn.Linear(2, 2).load_state_dict({"weight": tg.zeros(3, 2), "bias": tg.zeros(2)})
     with pytest.raises(DataError, match="class index 5 is out of range for 3 classes"):
         tg.nn.functional.cross_entropy(tg.zeros(2, 3), tg.tensor([0, 5]))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda L: L.zeros(3).__setitem__([0, 1], L.tensor([1.0, 2.0], dtype=L.float64)),
+    lambda L: L.tensor([True]) - L.tensor([1]),
+    lambda L: L.mm(L.ones(1, 2), L.ones(2, 1, dtype=L.float64)),
+    lambda L: L.isclose(L.ones(2), L.ones(2, dtype=L.float64)),
+    lambda L: L.tensor([1, 2]).exp_(),
+], ids=["index_put", "bool_sub", "mm", "isclose", "exp_"])
+def test_a_dtype_mismatch_is_caught_as_the_runtime_error_torch_raises(fn):
+    for lib in (tg, torch):
+        with pytest.raises(RuntimeError):
+            fn(lib)
+    with pytest.raises(tg.DTypeError):
+        fn(tg)

@@ -8,9 +8,10 @@ class ShapeError(ValueError, RuntimeError):
     load_state_dict's are (its ValueErrors for a loss's target shape are caught as ValueError)."""
 
 
-class DTypeError(TypeError):
+class DTypeError(TypeError, RuntimeError):
     """A dtype (or Python type) an op or argument cannot take; the message names what came and what
-    was expected."""
+    was expected. Also a RuntimeError, as torch's dtype mismatches are (its TypeErrors for an
+    argument of the wrong Python type are caught as TypeError)."""
 
 
 class DataError(ValueError):
