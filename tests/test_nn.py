@@ -851,6 +851,9 @@ def test_parameters_to_vector_and_back_as_torchs():
         nn.utils.vector_to_parameters(np.zeros(8), nn.Linear(3, 2).parameters())
     with pytest.raises(tg.ShapeError, match=r"vector_to_parameters: vec has 7 elements, the parameters 8"):
         nn.utils.vector_to_parameters(tg.zeros(7), nn.Linear(3, 2).parameters())
+    for lib, module in ((tg, nn), (torch, torch.nn)):  # an integer vector cannot hold parameters that require grad
+        with pytest.raises(RuntimeError, match="floating point"):
+            module.utils.vector_to_parameters(lib.arange(8), module.Linear(3, 2).parameters())
 
 
 @pytest.mark.parametrize("norm_type", [2.0, 1, float("inf")])

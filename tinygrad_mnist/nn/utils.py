@@ -73,6 +73,9 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     if vec.ndim != 1:
         raise ShapeError(f"vector_to_parameters: vec must be 1-D, got shape {vec.shape}")
     parameters = _tensors(parameters, "vector_to_parameters")
+    if vec.dtype.kind != "f" and any(p.requires_grad for p in parameters):
+        raise DTypeError(f"vector_to_parameters: parameters that require grad must be floating point, as in torch, "
+                         f"so vec must be too; got dtype {vec.dtype}")
     needed = sum(p.data.size for p in parameters)
     if vec.shape[0] < needed:
         raise ShapeError(f"vector_to_parameters: vec has {vec.shape[0]} elements, the parameters {needed}")
