@@ -902,6 +902,14 @@ def test_arange_with_an_integer_dtype_truncates_start_end_and_step_first_as_torc
     same(tg.arange(*args, dtype=tg.int64), torch.arange(*args, dtype=torch.int64))
 
 
+@pytest.mark.parametrize("args, dtype", [  # (no negative values for uint8)
+    (args, dtype) for args in [(0.5, 4.9), (0, 5, 1.5), (0.7, 3.2, 0.9), (0, 2.5, 0.5), (-2.5, 1.9, 1.2), (5, 0, -2)]
+    for dtype in ["int32", "int16", "int8", "uint8"] if dtype != "uint8" or min(args) >= 0])
+def test_arange_with_a_narrower_integer_dtype_counts_in_float_as_torch(args, dtype):
+    # torch counts the values from the arguments as given, then steps from start by step, both truncated
+    same(tg.arange(*args, dtype=getattr(tg, dtype)), torch.arange(*args, dtype=getattr(torch, dtype)))
+
+
 @pytest.mark.parametrize("step", [0.5, -0.7])
 def test_arange_whose_step_is_0_in_an_integer_dtype_is_refused_as_in_torch(step):
     with pytest.raises(ValueError, match="step must be nonzero"):

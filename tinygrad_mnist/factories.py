@@ -2,6 +2,7 @@
 linspace, eye, rand, randn, randint and the *_like forms), with torch's arguments and default dtypes."""
 from __future__ import annotations
 
+import math
 import operator
 from typing import Iterable
 
@@ -53,24 +54,28 @@ def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
 
 def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
     """Like torch.arange: integers give int64, any float argument gives float32 (a one-element
-    tensor counts as its value). For an integer dtype, start, end and step are first truncated to
-    integers, as in torch."""
+    tensor counts as its value). For int64, start, end and step are first truncated to integers,
+    as in torch; for a narrower integer dtype torch counts the values from float arguments as
+    given, and steps from the truncated start by the truncated step."""
     if end is None:
         start, end = 0, start
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
-    if dtype is None:
-        dtype = float32 if any(_number_kind(v) == "f" for v in (start, end, step)) else int64
-    if np.dtype(dtype).kind != "f":
+    floats = any(_number_kind(v) == "f" for v in (start, end, step))
+    dtype = np.dtype(dtype if dtype is not None else float32 if floats else int64)
+    if dtype == int64:
         if step != 0 and int(step) == 0:
-            raise ValueError(f"arange: step must be nonzero, but step={step} is 0 in {np.dtype(dtype)} (as torch, "
+            raise ValueError(f"arange: step must be nonzero, but step={step} is 0 in {dtype} (as torch, "
                              "start, end and step are cast to the dtype); give a whole step or a float dtype")
         start, end, step = int(start), int(end), int(step)
     if step == 0:
         raise ValueError("arange: step must be nonzero")
     if (end - start) * step < 0:
         raise ValueError(f"arange: a step of {step} never goes from {start} to {end}")
-    if np.dtype(dtype).kind == "f":  # each value start + i * step in float64, rounded once, as torch
+    if dtype.kind == "f":  # each value start + i * step in float64, rounded once, as torch
         return _factory(np.arange(start, end, step, dtype=float64).astype(dtype), requires_grad)
+    if floats and dtype.kind in "iu":
+        count = math.ceil((end - start) / step)
+        return _factory((int(start) + np.arange(count) * int(step)).astype(dtype), requires_grad)
     return _factory(np.arange(start, end, step, dtype=dtype), requires_grad)
 
 
