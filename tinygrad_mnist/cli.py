@@ -166,7 +166,7 @@ def _resumed_config(args, saved):
         raise ConfigError(f"--resume {args.resume}: options differ from the run being resumed: "
                           f"{'; '.join(differing)}. Leave them out to continue the run as it was "
                           "(only --epochs and --data-dir may change), or start a new run without --resume")
-    if saved.scheduler == "cosine" and given.get("epochs", saved.epochs) != saved.epochs:
+    if saved.scheduler == "cosine" and given.get("epochs", saved.epochs) > saved.epochs:
         raise ConfigError(f"--epochs {given['epochs']}: the run's cosine schedule anneals to 0 over its "
                           f"{saved.epochs} epochs, and beyond them it would climb again (torch's CosineAnnealingLR "
                           "is periodic); start a new run with --epochs to anneal over another length")
@@ -387,6 +387,9 @@ def cmd_graph(args) -> int:
     loss = args.loss or fitting_loss(model.output, n_outputs)
     if loss in BINARY_LOSSES and n_outputs != 1:
         raise ConfigError(f"model sizes {model.sizes} do not fit: expected 1 outputs for loss {loss!r}")
+    if loss not in BINARY_LOSSES and n_outputs == 1:
+        raise ConfigError(f"model sizes {model.sizes} do not fit: loss {loss!r} needs one output per class; "
+                          "a one-output model takes bce or bce_with_logits")
     check_output_layer(loss, model.output)
     x = data.transforms.scale(data.transforms.flatten(mnist.data[:args.batch_size]))
     y = mnist.targets[:args.batch_size] % max(n_outputs, 2)
