@@ -3,6 +3,7 @@ given as generator= (a np.random.Generator or a seed)."""
 from __future__ import annotations
 
 import math
+import statistics
 import warnings
 
 import numpy as np
@@ -115,19 +116,32 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlin
     return _fill_random("kaiming_normal_", tensor, generator, "normal", 0.0, std)
 
 
+_REDRAW_SHARE = 0.05  # below this share of the distribution in [a, b], redrawing would take too many rounds
+
+
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator=None) -> Tensor:
-    """Fill with N(mean, std^2) truncated to [a, b] (absolute bounds, as torch's), drawn by redrawing
-    the values that fall outside: exact, and fast unless [a, b] holds little of the distribution
-    (torch's inverse-CDF method is fast there, but warns that it may be off)."""
+    """Fill with N(mean, std^2) truncated to [a, b] (absolute bounds, as torch's): by redrawing the
+    values that fall outside, or, when [a, b] holds little of the distribution, by the inverse of
+    the normal CDF, taken in the lower tail, where it keeps its precision (torch's takes it in
+    float, and warns that it may be off far in the tails)."""
     if not a < b:
         raise ValueError(f"trunc_normal_: the interval [a, b] must not be empty, got a={a}, b={b}")
     if not std > 0:
         raise ValueError(f"trunc_normal_: std must be > 0, got {std}")
     generator = rng.filling_generator("trunc_normal_", tensor, generator)
-    below, above = (0.5 * (1 + math.erf((bound - mean) / (std * math.sqrt(2)))) for bound in (a, b))
+    low, high = (a - mean) / std, (b - mean) / std
+    flipped = low > 0  # the upper tail, drawn as the mirror image of the lower one
+    if flipped:
+        low, high = -high, -low
+    below, above = (0.5 * math.erfc(-z / math.sqrt(2)) for z in (low, high))
     if above - below <= 0:
         raise ValueError(f"trunc_normal_: [{a}, {b}] is too far out in the tails of N({mean}, {std}^2) to draw from")
+    if above - below < _REDRAW_SHARE:
+        inverse = statistics.NormalDist().inv_cdf
+        share = generator.uniform(below, above, tensor.data.size).clip(np.nextafter(0, 1))
+        z = np.array([inverse(p) for p in share])
+        return _fill(tensor, (mean + std * (-z if flipped else z)).reshape(tensor.shape))
     values = np.empty(tensor.data.size)
     filled = 0
     while filled < values.size:  # each round draws enough to fill the rest, most likely
