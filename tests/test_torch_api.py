@@ -897,3 +897,10 @@ def test_a_dtype_mismatch_is_caught_as_the_runtime_error_torch_raises(fn):
             fn(lib)
     with pytest.raises(tg.DTypeError):
         fn(tg)
+
+
+@pytest.mark.parametrize("negate", [lambda t: -t, lambda t: t.neg(), lambda t: t.neg_()], ids=["-", "neg", "neg_"])
+def test_negating_a_bool_tensor_is_refused_as_in_torch(negate):
+    for lib in (tg, torch):
+        with pytest.raises(RuntimeError, match="[Nn]egation, the `?-`? operator,? (on|of) a bool tensor is not supported"):
+            negate(lib.tensor([True, False]))

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import autograd
 from .autograd import Function
+from .errors import DTypeError
 
 
 def _kept_shape(shape: tuple, dims: tuple | None) -> tuple:
@@ -93,7 +94,11 @@ class Div(Function):
 
 class Neg(Function):
     array_backward = True
-    def forward(self, a): return -a
+    def forward(self, a):
+        if a.dtype == np.bool_:
+            raise DTypeError("negation, the - operator, of a bool tensor is not supported, as in torch; to invert "
+                             "a mask use ~")
+        return -a
     def backward(self, g): return -g
 
 
