@@ -684,7 +684,10 @@ def _promoted(input: Tensor, target: np.ndarray) -> Tensor:
 
 
 def _binary_target(input: Tensor, target, reduction: str, op: str) -> tuple[Tensor, Tensor]:
-    """A binary loss's input and target: as _float_target, and each target value in [0, 1]."""
+    """A binary loss's input and target: as _float_target, and each target value in [0, 1]. Of two
+    float dtypes the wider is taken here too, where torch's binary_cross_entropy refuses mixed ones
+    and its binary_cross_entropy_with_logits takes the target's (float64 input, float32 target:
+    a float32 loss)."""
     input, target = _float_target(input, target, reduction, op)
     outside = (target.data < 0) | (target.data > 1)
     if outside.any():
