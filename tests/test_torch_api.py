@@ -718,7 +718,7 @@ def test_isclose_broadcasts_and_gives_a_0_d_result_for_0_d_tensors_as_torch():
     (lambda L: L.allclose(L.ones(2), L.ones(3)), tg.ShapeError),
 ], ids=["float64", "int64", "number", "rtol", "atol", "shapes"])
 def test_bad_isclose_arguments_are_errors_as_in_torch(call, ours):
-    raises_in_both(call, ours, (RuntimeError, TypeError), "isclose")
+    raises_in_both(call, ours, (RuntimeError, TypeError), "^(isclose|allclose): ")
 
 
 # ---- uniform_ and normal_ --------------------------------------------------------------------------------
@@ -904,3 +904,17 @@ def test_negating_a_bool_tensor_is_refused_as_in_torch(negate):
     for lib in (tg, torch):
         with pytest.raises(RuntimeError, match="[Nn]egation, the `?-`? operator,? (on|of) a bool tensor is not supported"):
             negate(lib.tensor([True, False]))
+
+
+@pytest.mark.parametrize("shape", [(-2, 3), (3, -3)])
+def test_a_negative_size_other_than_minus_1_is_refused_by_reshape_and_view_as_in_torch(shape):
+    for method in ("reshape", "view"):
+        raises_in_both(lambda L: getattr(L.ones(6), method)(*shape), tg.ShapeError, RuntimeError,
+                       f"invalid shape dimension {min(shape)} at index {shape.index(min(shape))}")
+
+
+def test_allclose_names_itself_in_its_errors():
+    with pytest.raises(tg.ShapeError, match=r"^allclose: shapes \(2,\) and \(3,\) do not broadcast"):
+        tg.allclose(tg.ones(2), tg.ones(3))
+    with pytest.raises(tg.DTypeError, match="^allclose: both tensors need the same dtype"):
+        tg.ones(2).allclose(tg.ones(2, dtype=tg.float64))

@@ -842,17 +842,21 @@ class Tensor:
     def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
         """Where self equals other (broadcast), or |self - other| <= atol + rtol * |other|, or, with
         equal_nan, both are NaN; integers and bools compare in float32, as torch.isclose."""
+        return self._close(other, rtol, atol, equal_nan, "isclose")
+
+    def _close(self, other, rtol: float, atol: float, equal_nan: bool, op: str) -> Tensor:
+        """isclose for op (isclose or allclose), whose errors it names."""
         if not isinstance(other, Tensor):
-            raise DTypeError(f"isclose: other must be a Tensor, got {type(other).__name__}")
-        _same_dtype("isclose", self, other)
+            raise DTypeError(f"{op}: other must be a Tensor, got {type(other).__name__}")
+        _same_dtype(op, self, other)
         for name, tol in (("rtol", rtol), ("atol", atol)):
             if tol < 0:
-                raise ValueError(f"isclose: {name} must be greater than or equal to zero, but got {tol}")
+                raise ValueError(f"{op}: {name} must be greater than or equal to zero, but got {tol}")
         a, b = self.data, other.data
         try:
             np.broadcast_shapes(a.shape, b.shape)
         except ValueError:
-            raise ShapeError(f"isclose: shapes {a.shape} and {b.shape} do not broadcast") from None
+            raise ShapeError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast") from None
         close = np.asarray(a == b)
         if equal_nan and a.dtype.kind == "f":
             close |= np.isnan(a) & np.isnan(b)
@@ -869,7 +873,7 @@ class Tensor:
 
     def allclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
         """Whether isclose holds everywhere, as torch.allclose."""
-        return bool(self.isclose(other, rtol, atol, equal_nan).data.all())
+        return bool(self._close(other, rtol, atol, equal_nan, "allclose").data.all())
 
     def _bitwise(self, other, op) -> Tensor:
         """&, | or ^: logical on bool tensors, bitwise on integer ones, as torch (no gradient)."""
@@ -883,7 +887,12 @@ class Tensor:
     def reshape(self, *shape) -> Tensor:
         """A view with another shape: a new tensor in the graph even when the shape is the same,
         as torch."""
-        return ops.Reshape.apply(self, shape=_shape_args(shape, "reshape"))
+        shape = _shape_args(shape, "reshape")
+        if shape and min(shape) < -1:  # (NumPy takes any negative size as the one to infer)
+            i = next(i for i, n in enumerate(shape) if n < -1)
+            raise ShapeError(f"reshape: invalid shape dimension {shape[i]} at index {i} of shape {list(shape)}, "
+                             "as torch (only -1, the size to infer, may be negative)")
+        return ops.Reshape.apply(self, shape=shape)
 
     view = reshape
 
