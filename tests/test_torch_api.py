@@ -918,3 +918,14 @@ def test_allclose_names_itself_in_its_errors():
         tg.allclose(tg.ones(2), tg.ones(3))
     with pytest.raises(tg.DTypeError, match="^allclose: both tensors need the same dtype"):
         tg.ones(2).allclose(tg.ones(2, dtype=tg.float64))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda L: L.ones(2, 3) @ L.ones(3, 2, dtype=L.float64),
+    lambda L: L.matmul(L.ones(2, 3, dtype=L.int64), L.ones(3, 2)),
+    lambda L: L.ones(3, dtype=L.float64) @ L.ones(3),
+    lambda L: (L.nn.functional if L is tg else torch.nn.functional).linear(L.ones(2, 3, dtype=L.float64), L.ones(4, 3)),
+], ids=["float32@float64", "int64@float32", "1-D", "linear"])
+def test_a_product_of_two_dtypes_is_refused_as_in_torch_not_silently_widened(fn):
+    # (a float64 NumPy batch into a float32 model would otherwise run the whole step in float64)
+    raises_in_both(fn, tg.DTypeError, RuntimeError, "same dtype|the input is float64 but the weight float32")

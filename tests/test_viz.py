@@ -130,7 +130,7 @@ LABELLED_OPS = [
     (lambda x: x.float(), "Copy(dtype=float32)"),
     (lambda x: x @ x.T, "MatMul"),
     (lambda x: F.cross_entropy(x, tg.tensor([0, 1, 2, 3])), "CrossEntropy(reduction='mean')"),
-    (lambda x: F.linear(x, tg.ones(2, 6)), "Linear"),
+    (lambda x: F.linear(x, tg.ones(2, 6, dtype=x.dtype)), "Linear"),
 ]
 
 

@@ -285,8 +285,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight.T + bias, with weight of shape (out_features, in_features) as in PyTorch, or of
     shape (in_features,) for one dot product per row."""
     data = x.data if isinstance(x, Tensor) else None
-    # one comparison of slices: the input has at least 1 dim, and its features fit a 2-D weight
-    if data is None or data.dtype.kind != "f" or data.shape[-1:] != weight.data.shape[1:]:
+    # the input is of the weight's dtype, has at least 1 dim (the slices' comparison), and its
+    # features fit a 2-D weight
+    if data is None or data.dtype != weight.data.dtype or data.shape[-1:] != weight.data.shape[1:]:
         return _other_linear(x, weight, bias)
     return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
 
@@ -294,6 +295,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 def _other_linear(x, weight: Tensor, bias: Tensor | None) -> Tensor:
     """linear with a 1-D weight (x @ weight + bias), or the error that says what is wrong."""
     _check_float_tensor(x, "linear", "input")
+    if x.dtype != weight.dtype:
+        raise DTypeError(f"linear: the input is {x.dtype} but the weight {weight.dtype}, which torch refuses too; "
+                         "cast the input (x.float()) or the model (model.double())")
     if not x.shape:
         raise ShapeError("linear: input must have at least 1 dim (features last), got a 0-d tensor")
     if weight.ndim not in (1, 2):
