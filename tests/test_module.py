@@ -208,6 +208,24 @@ def test_a_shallow_copy_shares_the_registries_as_in_torch():
     assert seen[0] == seen[1] == ([[7.0, 7.0]], [[7.0, 7.0]], False, 1, True)
 
 
+def test_a_shallow_copy_is_freed_and_pickles_and_deep_copies_as_a_module_of_its_own():
+    import gc
+    import pickle
+    import weakref
+    lin = nn.Linear(2, 2)
+    before = len(pickle.dumps(lin))
+    twin = copy.copy(lin)
+    gone = weakref.ref(twin)
+    del twin
+    gc.collect()
+    assert gone() is None and len(pickle.dumps(lin)) == before  # the original does not keep its copies
+    twin = copy.copy(lin)
+    for restored in (pickle.loads(pickle.dumps(twin)), copy.deepcopy(twin)):
+        restored.bias = None
+        assert restored.bias is None and list(restored.state_dict()) == ["weight"]
+    assert lin.bias is not None and twin.bias is not None
+
+
 def test_replacing_a_layer_or_parameter_keeps_its_place_as_in_torch():
     ours = nn.Sequential(OrderedDict(fc1=nn.Linear(4, 4), act=nn.ReLU(), fc2=nn.Linear(4, 4)))
     theirs = torch.nn.Sequential(OrderedDict(fc1=torch.nn.Linear(4, 4), act=torch.nn.ReLU(), fc2=torch.nn.Linear(4, 4)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import operator
+import weakref
 from collections import OrderedDict, namedtuple
 from collections.abc import Iterable, Iterator, Mapping
 
@@ -42,17 +43,25 @@ class _Registry(OrderedDict):
     module's attribute of that name, so the attribute that forward() reads (a plain lookup, where
     torch's __getattr__ costs a Python call) is what the registry holds, however the registry was
     changed: torch code swaps a layer with model._modules[name] = nn.Tanh(). A shallow copy of the
-    module shares its registries, as in torch, so they keep a list of the modules they belong to."""
+    module shares its registries, as in torch, so they also update the copies they know of (weakly:
+    a copy is freed as torch's is, and is no part of a pickle or deepcopy of the registry)."""
 
-    __slots__ = ("_owners",)
+    __slots__ = ("_owner", "_copies")
 
     def __init__(self, owner: Module | None = None):  # None while copy or pickle rebuilds it
         super().__init__()
-        self._owners = [] if owner is None else [owner]
+        self._owner = owner
+        self._copies = weakref.WeakSet()
+
+    def __reduce__(self):
+        return type(self), (), (None, {"_owner": self._owner}), None, iter(self.items())
+
+    def _owners(self) -> list:
+        return ([] if self._owner is None else [self._owner]) + list(self._copies)
 
     def __setitem__(self, name, value) -> None:
         super().__setitem__(name, value)
-        for owner in self._owners:
+        for owner in self._owners():
             owner.__dict__[name] = value
 
     def __delitem__(self, name) -> None:
@@ -76,7 +85,7 @@ class _Registry(OrderedDict):
         super().clear()
 
     def _drop(self, name) -> None:
-        for owner in self._owners:
+        for owner in self._owners():
             owner.__dict__.pop(name, None)
 
     def __repr__(self) -> str:
@@ -103,8 +112,15 @@ class Module:
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
         for registry in (self._parameters, self._buffers, self._modules):
-            registry._owners.append(clone)
+            registry._copies.add(clone)
         return clone
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickled or deep-copied: a shallow copy's registries are another module's, so it joins them."""
+        self.__dict__.update(state)
+        for registry in (self._parameters, self._buffers, self._modules):
+            if registry._owner is not self:
+                registry._copies.add(self)
 
     # Registered values are also attributes (see _Registry). The order of the cases is torch's: a
     # Parameter or a Module takes over a name from any other kind, while a parameter's name takes
