@@ -43,6 +43,16 @@ def test_linear_with_a_1d_weight_and_a_bias_takes_only_a_1d_input_as_torch():
         F.linear(tg.ones(2, 3), tg.ones(3), tg.ones(()))
 
 
+def test_linear_of_integers_computes_as_torch_and_an_integer_input_to_a_float_weight_is_refused():
+    ours = F.linear(tg.arange(6).reshape(2, 3), tg.arange(6).reshape(2, 3))
+    theirs = TF.linear(torch.arange(6).reshape(2, 3), torch.arange(6).reshape(2, 3))
+    assert ours.tolist() == theirs.tolist() and ours.dtype == tg.int64
+    with pytest.raises(tg.DTypeError, match="linear: input must be floating point, got dtype int64"):
+        F.linear(tg.ones(4, 3, dtype=tg.int64), tg.ones(2, 3))
+    with pytest.raises(tg.DTypeError, match=r"cast the input \(x.to\(tg.float64\)\) or the model \(model.to\(tg.float32"):
+        F.linear(tg.ones(4, 3), tg.ones(2, 3, dtype=tg.float64))
+
+
 def test_linear_refuses_a_weight_that_is_not_1d_or_2d():
     for weight in (tg.randn(2, 3, 1), tg.tensor(1.0)):
         with pytest.raises(tg.ShapeError, match=r"linear: weight must be \(out_features, in_features\) or "

@@ -27,7 +27,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     a, b = _as_tensor(a), _as_tensor(b)
     if a.dtype != b.dtype:
         raise DTypeError(f"matmul: both operands need the same dtype, as in torch, got {a.dtype} and {b.dtype}; "
-                         "cast one with .to(...) (a float64 NumPy array makes a float64 tensor)")
+                         "cast one with .to(...)")
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: both arguments need at least 1 dim, got shapes {a.shape} and {b.shape}")
     inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]

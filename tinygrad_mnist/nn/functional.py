@@ -297,7 +297,7 @@ def _other_linear(x, weight: Tensor, bias: Tensor | None) -> Tensor:
     _check_float_tensor(x, "linear", "input")
     if x.dtype != weight.dtype:
         raise DTypeError(f"linear: the input is {x.dtype} but the weight {weight.dtype}, which torch refuses too; "
-                         "cast the input (x.float()) or the model (model.double())")
+                         f"cast the input (x.to(tg.{weight.dtype})) or the model (model.to(tg.{x.dtype}))")
     if not x.shape:
         raise ShapeError("linear: input must have at least 1 dim (features last), got a 0-d tensor")
     if weight.ndim not in (1, 2):
