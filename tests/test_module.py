@@ -520,6 +520,8 @@ def test_trunc_normal_draws_torchs_truncated_normal(mean, std, a, b):
         nn.init.trunc_normal_(tg.zeros(2), a=1.0, b=0.0)
     with pytest.raises(ValueError, match="trunc_normal_: std must be > 0, got 0"):
         nn.init.trunc_normal_(tg.zeros(2), std=0)
+    with pytest.raises(ValueError, match=r"trunc_normal_: \[40.0, 41.0\] is too far out in the tails of N\(0.0, 1.0"):
+        nn.init.trunc_normal_(tg.zeros(2), a=40.0, b=41.0)  # no float holds its share of the distribution
 
 
 @pytest.mark.parametrize("shape", [(3, 5), (5, 3), (4, 2, 3)])
