@@ -1,7 +1,8 @@
 """detect_anomaly(): stop at the first op whose forward or backward makes NaN or Inf.
 
 Off, it costs nothing: the engine has no check of its own. On, Function.apply and
-Function._run_backward are swapped for checking wrappers (put back on exit), and the line of user
+Function._run_backward are swapped for checking wrappers (put back on exit; the engine calls
+_run_backward for every node while autograd._anomaly_checks is set), and the line of user
 code that created each node is kept in a WeakKeyDictionary, so nodes need no extra slot.
 """
 from __future__ import annotations
@@ -37,6 +38,7 @@ class detect_anomaly(contextlib.ContextDecorator):
             _saved["_run_backward"] = Function.__dict__["_run_backward"]
             Function.apply = classmethod(_checked_apply)
             Function._run_backward = _checked_run_backward
+            autograd._anomaly_checks = True
         _depth += 1
         return self
 
@@ -46,6 +48,7 @@ class detect_anomaly(contextlib.ContextDecorator):
         if _depth == 0:
             Function.apply = _saved.pop("apply")
             Function._run_backward = _saved.pop("_run_backward")
+            autograd._anomaly_checks = False
         return False
 
 

@@ -203,19 +203,11 @@ class Function:
     def __repr__(self) -> str:
         return f"<{self.name}Backward>"
 
-    def _release(self) -> None:
-        """Drop the arrays backward saved; `saved is _FREED` then marks the node as freed. A node
-        that saved no arrays (only shapes or dims) can run again, as in torch."""
-        if self.save_inputs or self.save_output or (self.saved is not None and _holds_array(self.saved)):
-            self.inputs = self.output = self.saved = _FREED
-
     def _run_backward(self, grad):
-        """The gradients for the inputs, as a tuple: ndarrays when grad is one, else Tensors."""
+        """The gradients for the inputs, as a tuple: ndarrays when grad is one, else Tensors. (The
+        engine runs this inline unless a node is watched: detect_anomaly swaps it for a checking one.)"""
         if self.saved is _FREED:
-            raise RuntimeError(
-                f"{self.name}: trying to backward through the graph a second time, but its "
-                "saved values were freed after the first backward; pass retain_graph=True "
-                "to the first backward() if you need to go through it again")
+            raise _freed_error(self)
         if self.seq < _last_change:
             _check_unchanged(self)
         grads = self.backward(grad) if self.array_backward and not _grad_enabled else \
@@ -243,6 +235,13 @@ class Function:
         if not arrays:
             return grads
         return tuple(None if g is None else g.data for g in (grads if type(grads) is tuple else (grads,)))
+
+
+def _freed_error(node: Function) -> RuntimeError:
+    return RuntimeError(
+        f"{node.name}: trying to backward through the graph a second time, but its saved values "
+        "were freed after the first backward; pass retain_graph=True to the first backward() if "
+        "you need to go through it again")
 
 
 def _holds_array(saved: tuple) -> bool:
@@ -385,7 +384,10 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
     wanted = None if inputs is None else {(t._ctx if t._ctx is not None else t) for t in inputs}
     needed = None if wanted is None else _leading_to(list(node_grads), wanted)
     captured = {}
-    watched = _retained or _hooks  # whether any node needs a look (one test per node when none does)
+    # Whether any node needs a look (one test per node when none does); .data is the weak dict's
+    # own dict, whose truth test, unlike the WeakKeyDictionary's, costs no Python call.
+    watched = _retained.data or _hooks or _anomaly_checks
+    on_arrays = not create_graph
     heap = [(-n.seq, n) for n in node_grads]
     heapq.heapify(heap)
     pop, push = heapq.heappop, heapq.heappush
@@ -409,7 +411,19 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
                     continue
             edges = node.next
             # A node that received no gradient at all (every path gave None) passes None on.
-            in_grads = (None,) * len(edges) if grad is None else node._run_backward(grad)
+            if grad is None:
+                in_grads = (None,) * len(edges)
+            elif watched:
+                in_grads = node._run_backward(grad)
+            else:  # _run_backward, inline, which saves a Python call per node
+                if node.saved is _FREED:
+                    raise _freed_error(node)
+                if node.seq < _last_change:
+                    _check_unchanged(node)
+                in_grads = node.backward(grad) if on_arrays and node.array_backward else \
+                    node._backward_on_tensors(grad)
+                if type(in_grads) is not tuple:
+                    in_grads = (in_grads,)
             if len(in_grads) != len(edges):
                 raise RuntimeError(f"{node.name}.backward returned {len(in_grads)} gradients "
                                    f"for {len(edges)} inputs")
@@ -430,8 +444,11 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
                     if g.shape != value.shape or g.dtype != value.dtype:
                         g = _fit(node, g, value.shape, value.dtype)
                     leaf_grads[e] = leaf_grads[e] + g if e in leaf_grads else g
-            if not retain_graph:
-                node._release()
+            # Drop the arrays backward saved (`saved is _FREED` then marks the node as freed). A
+            # node that saved no arrays (only shapes or dims) can run again, as in torch.
+            if not retain_graph and (node.save_inputs or node.save_output or
+                                     node.saved is not None and _holds_array(node.saved)):
+                node.inputs = node.output = node.saved = _FREED
         if _hooks:  # a leaf's hooks see its whole gradient, before it reaches .grad (if asked for)
             for leaf, g in leaf_grads.items():
                 if id(leaf) in _hooks and (wanted is None or leaf in wanted):
@@ -462,6 +479,9 @@ def _leading_to(roots: list, wanted: set) -> set:
 
 _seq = operator.attrgetter("seq")
 
+
+# Whether detect_anomaly() is on: then every node goes through Function._run_backward, which it swaps.
+_anomaly_checks = False
 
 # Non-leaf tensors whose gradient backward keeps in .grad (Tensor.retain_grad): node -> weakref to the tensor.
 _retained = weakref.WeakKeyDictionary()
