@@ -302,12 +302,14 @@ def check_flag(owner: str, name: str, value) -> None:
 def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
     """Drop each parameter's gradient, or with set_to_none=False zero it in place, so that a held
     reference sees the zeros (Optimizer.zero_grad and Module.zero_grad)."""
+    if set_to_none:
+        for p in params:
+            p.grad = None
+        return
     for p in params:
         if p.grad is None:
             continue
-        if set_to_none:
-            p.grad = None
-        elif p.grad.is_leaf and p.grad.data.flags.writeable:
+        if p.grad.is_leaf and p.grad.data.flags.writeable:
             p.grad.data[...] = 0
             autograd.record_change(p.grad.data, "zero_grad")
         else:  # a gradient recorded with create_graph, or a read-only view: start afresh

@@ -37,16 +37,20 @@ class SGD(Optimizer):
         # Plain SGD, the common case: p -= lr * grad through a scratch array, without the general
         # path's per-parameter bookkeeping; a large parameter takes the general path, in pieces.
         scale = None  # -lr as a 0-d array of the gradient's dtype, which NumPy multiplies by faster
+        kept = self._work  # _scratch's arrays, looked up here: a call per parameter costs as much as the update
         for p in group["params"]:
-            if p.grad is None:
+            grad = p.grad
+            if grad is None:
                 continue
-            grad, data = self._checked_grad(p), p.data
-            if data.size > _WHOLE:
-                self._update(p, grad, group)
+            data, grad = p.data, grad.data
+            if data.size > _WHOLE or grad.shape != data.shape:  # (_checked_grad raises for the latter)
+                self._update(p, self._checked_grad(p), group)
             else:
                 if scale is None or scale.dtype != grad.dtype:
                     scale = np.array(-group["lr"], grad.dtype)
-                data += np.multiply(grad, scale, out=self._scratch(p)[1])
+                scratch = kept.get(p)
+                tmp = scratch[2] if scratch is not None and scratch[0] is data else self._scratch(p)[1]
+                data += np.multiply(grad, scale, out=tmp)
             updated.append(data)
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
