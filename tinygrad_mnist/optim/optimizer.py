@@ -348,10 +348,10 @@ def _copied(value):
 
 
 def _restored(value, p: Tensor, name: str, what: str, owner: str):
-    """A loaded state entry: arrays are copied with the parameter's dtype, numbers made plain, and
-    this library's Tensors (an optimizer subclassed as in torch keeps those) copied as Tensors.
-    Other array-likes (torch's tensors, in a torch optimizer's state_dict) are read as arrays,
-    and the step count, a 0-d tensor in torch's, as a number."""
+    """A loaded state entry: arrays are copied with the parameter's dtype and memory layout,
+    numbers made plain, and this library's Tensors (an optimizer subclassed as in torch keeps those)
+    copied as Tensors. Other array-likes (torch's tensors, in a torch optimizer's state_dict) are
+    read as arrays, and the step count, a 0-d tensor in torch's, as a number."""
     if isinstance(value, Tensor):
         return Tensor(value.data.copy())
     if not isinstance(value, np.ndarray) and hasattr(value, "__array__"):
@@ -361,7 +361,9 @@ def _restored(value, p: Tensor, name: str, what: str, owner: str):
     if value.shape != p.data.shape:
         raise ShapeError(f"{owner}.load_state_dict: {what} has shape {value.shape}, the parameter "
                          f"has shape {p.data.shape}")
-    return np.array(value, dtype=p.data.dtype)
+    restored = np.empty_like(p.data)  # in the parameter's layout, which the fast updates need
+    np.copyto(restored, value, casting="unsafe")
+    return restored
 
 
 def _plain(value, like=None):
