@@ -8,6 +8,8 @@ from tinygrad_mnist import nn
 from tinygrad_mnist.nn import functional as F
 from tinygrad_mnist.testing import assert_matches_torch, compare_with_torch
 
+from test_tensor_api import same  # equal values, NaNs and signs of zeros, and dtype
+
 TF = torch.nn.functional
 rng = np.random.default_rng(0)
 
@@ -47,10 +49,62 @@ def test_linear_of_integers_computes_as_torch_and_an_integer_input_to_a_float_we
     ours = F.linear(tg.arange(6).reshape(2, 3), tg.arange(6).reshape(2, 3))
     theirs = TF.linear(torch.arange(6).reshape(2, 3), torch.arange(6).reshape(2, 3))
     assert ours.tolist() == theirs.tolist() and ours.dtype == tg.int64
+    same(F.linear(tg.arange(3), tg.arange(3)), TF.linear(torch.arange(3), torch.arange(3)))  # a 1-D weight too
     with pytest.raises(tg.DTypeError, match="linear: input must be floating point, got dtype int64"):
         F.linear(tg.ones(4, 3, dtype=tg.int64), tg.ones(2, 3))
     with pytest.raises(tg.DTypeError, match=r"cast the input \(x.to\(tg.float64\)\) or the model \(model.to\(tg.float32"):
         F.linear(tg.ones(4, 3), tg.ones(2, 3, dtype=tg.float64))
+
+
+@pytest.mark.parametrize("bias_dtype", ["float64", "float16", "int64", "bool"])
+@pytest.mark.parametrize("x_shape", [(5, 7), (2, 3, 7), (7,)])
+def test_linear_and_a_linear_layer_refuse_a_bias_of_another_dtype_as_torch(x_shape, bias_dtype):
+    for lib, fn in ((tg, F.linear), (torch, TF.linear)):
+        with pytest.raises(RuntimeError):  # torch: self and mat2 must have the same dtype
+            fn(lib.ones(*x_shape), lib.ones(4, 7), lib.ones(4, dtype=getattr(lib, bias_dtype)))
+    with pytest.raises(tg.DTypeError, match=rf"linear: the bias is {bias_dtype} but the input and weight float32, "
+                                           r"which torch refuses too; cast the bias \(bias.to\(tg.float32\)\)"):
+        F.linear(tg.ones(*x_shape), tg.ones(4, 7), tg.ones(4, dtype=getattr(tg, bias_dtype)))
+    ours, theirs = nn.Linear(7, 4), torch.nn.Linear(7, 4)
+    ours.bias = nn.Parameter(tg.zeros(4, dtype=getattr(tg, bias_dtype)), requires_grad=False)
+    theirs.bias = torch.nn.Parameter(torch.zeros(4, dtype=getattr(torch, bias_dtype)), requires_grad=False)
+    with pytest.raises(RuntimeError):
+        theirs(torch.ones(*x_shape))
+    with pytest.raises(tg.DTypeError, match=f"linear: the bias is {bias_dtype}"):
+        ours(tg.ones(*x_shape))
+
+
+@pytest.mark.parametrize("bias", [np.array(0.1), np.array(3), np.array(True)], ids=repr)
+@pytest.mark.parametrize("x_shape, w_shape", [((7,), (4, 7)), ((2, 3, 7), (4, 7)), ((7,), (7,))], ids=repr)
+def test_linear_takes_a_0d_bias_of_another_dtype_as_torch_except_with_a_2d_input(x_shape, w_shape, bias):
+    # torch multiplies a 2-D input with addmm, which refuses it; other inputs get it added in place
+    ints = np.random.default_rng(1).integers
+    x, w = (ints(-3, 4, shape).astype(np.float32) for shape in (x_shape, w_shape))  # exact sums
+    grad = bias.dtype.kind == "f"
+    ours = [tg.tensor(x), tg.tensor(w), tg.tensor(bias, requires_grad=grad)]
+    theirs = [torch.tensor(x), torch.tensor(w), torch.tensor(bias, requires_grad=grad)]
+    out, expected = F.linear(*ours), TF.linear(*theirs)
+    same(out, expected)
+    if grad:  # the bias's gradient in its own dtype
+        out.sum().backward()
+        expected.sum().backward()
+        same(ours[2].grad, theirs[2].grad)
+    for lib, fn in ((tg, F.linear), (torch, TF.linear)):
+        with pytest.raises(RuntimeError):
+            fn(lib.ones(2, 7), lib.ones(4, 7), lib.tensor(bias))
+    with pytest.raises(tg.DTypeError, match=f"linear: the bias is {bias.dtype} but the input and weight float32"):
+        F.linear(tg.ones(2, 7), tg.ones(4, 7), tg.tensor(bias))
+
+
+def test_linear_of_integers_refuses_a_0d_float_bias_it_cannot_add_in_place_as_torch():
+    for lib, fn in ((tg, F.linear), (torch, TF.linear)):
+        with pytest.raises(RuntimeError):  # torch: result type Float can't be cast to the desired output type Long
+            fn(lib.ones(2, 3, 7, dtype=lib.int64), lib.ones(4, 7, dtype=lib.int64), lib.tensor(0.5))
+    with pytest.raises(tg.DTypeError, match="linear: the bias is float32 but the input and weight int64"):
+        F.linear(tg.ones(2, 3, 7, dtype=tg.int64), tg.ones(4, 7, dtype=tg.int64), tg.tensor(0.5))
+    same(F.linear(tg.ones(2, 3, 7, dtype=tg.int64), tg.ones(4, 7, dtype=tg.int64), tg.tensor(2, dtype=tg.int32)),
+         TF.linear(torch.ones(2, 3, 7, dtype=torch.int64), torch.ones(4, 7, dtype=torch.int64),
+                   torch.tensor(2, dtype=torch.int32)))
 
 
 def test_linear_refuses_a_weight_that_is_not_1d_or_2d():

@@ -9,7 +9,8 @@ from .. import rng
 from ..autograd import Function
 from ..errors import ClassIndexError, ConfigError, DataError, DTypeError, ShapeError
 from ..ops import CONSTANTS
-from ..promotion import _as_tensor
+from ..promotion import (_as_tensor, _casts_in_place, bool_, float16, float32, float64, int8, int16, int32, int64,
+                         uint8)
 from ..tensor import Tensor, _make_tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -22,10 +23,10 @@ class Linear(Function):
     array_backward = True
     inputs_for_others = True
 
-    def forward(self, x, w, *bias):
+    def forward(self, x, w, bias=None):
         out = x @ w.T
-        if bias:
-            out += bias[0]
+        if bias is not None:
+            out += bias
         return out
 
     def backward(self, g):
@@ -281,21 +282,32 @@ def _softmax_dim(x: Tensor, dim: int | None, op: str) -> int:
     return dim
 
 
+# The (input, weight) and (input, weight, bias) dtypes linear multiplies at once: all one dtype
+# (one set lookup tests the three).
+_LINEAR_DTYPES = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+_ONE_DTYPE = {(d, d) for d in _LINEAR_DTYPES} | {(d, d, d) for d in _LINEAR_DTYPES}
+
+
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight.T + bias, with weight of shape (out_features, in_features) as in PyTorch, or of
     shape (in_features,) for one dot product per row."""
-    data = x.data if isinstance(x, Tensor) else None
-    # the input is of the weight's dtype, has at least 1 dim (the slices' comparison), and its
-    # features fit a 2-D weight
-    if data is None or data.dtype != weight.data.dtype or data.shape[-1:] != weight.data.shape[1:]:
+    if not isinstance(x, Tensor):
         return _other_linear(x, weight, bias)
-    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
+    data = x.data
+    # one dtype, an input of at least 1 dim (the slices' comparison) whose features fit a 2-D weight
+    if bias is None:
+        if (data.dtype, weight.data.dtype) in _ONE_DTYPE and data.shape[-1:] == weight.data.shape[1:]:
+            return Linear.apply(x, weight)
+    elif (data.dtype, weight.data.dtype, bias.data.dtype) in _ONE_DTYPE and data.shape[-1:] == weight.data.shape[1:]:
+        return Linear.apply(x, weight, bias)
+    return _other_linear(x, weight, bias)
 
 
 def _other_linear(x, weight: Tensor, bias: Tensor | None) -> Tensor:
-    """linear with a 1-D weight (x @ weight + bias), or the error that says what is wrong."""
-    _check_float_tensor(x, "linear", "input")
-    if x.dtype != weight.dtype:
+    """linear with a 1-D weight (x @ weight + bias) or a 0-d bias of another dtype, or the error
+    that says what is wrong."""
+    if not isinstance(x, Tensor) or x.dtype != weight.dtype:
+        _check_float_tensor(x, "linear", "input")
         raise DTypeError(f"linear: the input is {x.dtype} but the weight {weight.dtype}, which torch refuses too; "
                          f"cast the input (x.to(tg.{weight.dtype})) or the model (model.to(tg.{x.dtype}))")
     if not x.shape:
@@ -309,6 +321,14 @@ def _other_linear(x, weight: Tensor, bias: Tensor | None) -> Tensor:
     if bias is not None and weight.ndim == 1 and x.ndim != 1:
         raise ShapeError(f"linear: a 1-D weight with a bias takes only a 1-D input (as torch, where a batch needs "
                          f"a 2-D weight); got input shape {x.shape}")
+    if bias is not None and bias.dtype != x.dtype:
+        # torch's addmm (a 2-D input) refuses it; into other products it adds a 0-d bias in place
+        if bias.ndim or x.ndim == 2 or not _casts_in_place(bias.dtype, x.dtype):
+            raise DTypeError(f"linear: the bias is {bias.dtype} but the input and weight {x.dtype}, which torch "
+                             f"refuses too; cast the bias (bias.to(tg.{x.dtype}))")
+        bias = bias._cast(x.dtype)
+        if weight.ndim == 2:
+            return Linear.apply(x, weight, bias)
     out = x @ weight
     return out if bias is None else out + bias
 
