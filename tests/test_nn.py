@@ -107,6 +107,17 @@ def test_linear_of_integers_refuses_a_0d_float_bias_it_cannot_add_in_place_as_to
                    torch.tensor(2, dtype=torch.int32)))
 
 
+@pytest.mark.parametrize("x_shape, w_shape, bias", [((2, 3), (4, 3), False), ((2, 3), (4, 3), True),
+                                                    ((2, 2, 3), (4, 3), True), ((3,), (3,), False)], ids=repr)
+def test_linear_of_bool_tensors_is_refused_as_in_torch(x_shape, w_shape, bias):
+    for lib, fn in ((tg, F.linear), (torch, TF.linear)):  # torch: "addmm_impl_cpu_" not implemented for 'Bool'
+        with pytest.raises(RuntimeError):
+            fn(lib.ones(*x_shape, dtype=lib.bool), lib.ones(*w_shape, dtype=lib.bool),
+               *[lib.ones(4, dtype=lib.bool)] * bias)
+    with pytest.raises(tg.DTypeError, match=r"linear: bool tensors have no matrix product \(torch refuses them too\)"):
+        F.linear(tg.ones(*x_shape, dtype=tg.bool), tg.ones(*w_shape, dtype=tg.bool), *[tg.ones(4, dtype=tg.bool)] * bias)
+
+
 def test_linear_refuses_a_weight_that_is_not_1d_or_2d():
     for weight in (tg.randn(2, 3, 1), tg.tensor(1.0)):
         with pytest.raises(tg.ShapeError, match=r"linear: weight must be \(out_features, in_features\) or "

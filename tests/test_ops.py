@@ -240,6 +240,19 @@ def test_matmul_function_and_reflected_with_ndarray():
     np.testing.assert_allclose(ours.numpy(), b.T @ a.T, rtol=1e-12)
 
 
+@pytest.mark.parametrize("shapes", [((2, 3), (3, 4)), ((3,), (3,)), ((3,), (3, 2)), ((2, 2, 3), (3, 4))], ids=repr)
+def test_matmul_of_bool_tensors_is_refused_as_in_torch(shapes):
+    for lib in (tg, torch):  # torch: "addmm_impl_cpu_" (or "dot", "bmm") not implemented for 'Bool'
+        a, b = (lib.ones(*shape, dtype=lib.bool) for shape in shapes)
+        with pytest.raises(RuntimeError):
+            a @ b
+        with pytest.raises(RuntimeError):
+            lib.matmul(a, b)
+    a, b = (tg.ones(*shape, dtype=tg.bool) for shape in shapes)
+    with pytest.raises(DTypeError, match=r"matmul: bool tensors have no matrix product \(torch refuses them too\)"):
+        a @ b
+
+
 # ---- softmax family ---------------------------------------------------------------------------
 
 SOFTMAX_CASES = [((5,), 0), ((3, 4), 1), ((3, 4), 0), ((3, 4), -1), ((2, 3, 4), 1),

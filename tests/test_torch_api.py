@@ -821,6 +821,12 @@ def test_bad_mm_bmm_and_outer_operands_are_errors_as_in_torch(call, ours):
     raises_in_both(call, ours, (RuntimeError, TypeError), "mm|outer")
 
 
+@pytest.mark.parametrize("op, shapes", [("mm", ((2, 3), (3, 4))), ("bmm", ((2, 2, 3), (2, 3, 4)))], ids=repr)
+def test_mm_and_bmm_of_bool_tensors_are_refused_as_in_torch(op, shapes):
+    raises_in_both(lambda L: getattr(L, op)(*(L.ones(*shape, dtype=L.bool) for shape in shapes)), tg.DTypeError,
+                   NotImplementedError, rf"{op}: bool tensors have no matrix product \(torch refuses them too\)")
+
+
 @pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "float32", "float16", "float64"])
 def test_randperm_is_a_seeded_permutation_in_torchs_dtypes(dtype):
     tg.manual_seed(2)

@@ -21,13 +21,18 @@ def _tensor(input, op: str) -> Tensor:
     return input
 
 
+_BOOL_PRODUCT = "{op}: bool tensors have no matrix product (torch refuses them too); cast them first, e.g. .int()"
+
+
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product: 1-D, 2-D and batched (leading dims broadcast), of two tensors of one dtype,
     as torch.matmul."""
     a, b = _as_tensor(a), _as_tensor(b)
-    if a.dtype != b.dtype:
+    if a.data.dtype != b.data.dtype:
         raise DTypeError(f"matmul: both operands need the same dtype, as in torch, got {a.dtype} and {b.dtype}; "
                          "cast one with .to(...)")
+    if a.data.dtype == bool_:
+        raise DTypeError(_BOOL_PRODUCT.format(op="matmul"))
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: both arguments need at least 1 dim, got shapes {a.shape} and {b.shape}")
     inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]

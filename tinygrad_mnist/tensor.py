@@ -13,7 +13,7 @@ import numpy as np
 from . import autograd, functions, gradients, indexing, ops, promotion, rng
 from .arguments import _correction, _dim, _dim_or_axis, _dims, _piece_sizes, _shape_args, check_cpu, is_device
 from .errors import DTypeError, ShapeError
-from .functions import cat, chunk, matmul, maximum, minimum, split, stack, where
+from .functions import _BOOL_PRODUCT, cat, chunk, matmul, maximum, minimum, split, stack, where
 from .gradients import _backward
 from .indexing import _check_index_put_dtype, _check_index_range, _index, _index_array
 from .promotion import (
@@ -1107,9 +1107,11 @@ def _check_product(op: str, a: Tensor, b, ndim: int) -> None:
     if not isinstance(b, Tensor):
         raise DTypeError(f"{op}: mat2 must be a Tensor, got {type(b).__name__}")
     for name, t in (("input", a), ("mat2", b)):
-        if t.ndim != ndim:
+        if t.data.ndim != ndim:
             raise ShapeError(f"{op}: {name} must be a {ndim}-D tensor, got shape {t.shape}")
     _same_dtype(op, a, b)
+    if a.data.dtype == bool_:
+        raise DTypeError(_BOOL_PRODUCT.format(op=op))
     if a.shape[:-2] != b.shape[:-2] or a.shape[-1] != b.shape[-2]:
         raise ShapeError(f"{op}: shapes {a.shape} and {b.shape} cannot be multiplied (as torch, {op} needs "
                          f"{'one batch size and ' if ndim == 3 else ''}the inner dims to match)")

@@ -8,6 +8,7 @@ import numpy as np
 from .. import rng
 from ..autograd import Function
 from ..errors import ClassIndexError, ConfigError, DataError, DTypeError, ShapeError
+from ..functions import _BOOL_PRODUCT
 from ..ops import CONSTANTS
 from ..promotion import (_as_tensor, _casts_in_place, bool_, float16, float32, float64, int8, int16, int32, int64,
                          uint8)
@@ -282,9 +283,9 @@ def _softmax_dim(x: Tensor, dim: int | None, op: str) -> int:
     return dim
 
 
-# The (input, weight) and (input, weight, bias) dtypes linear multiplies at once: all one dtype
-# (one set lookup tests the three).
-_LINEAR_DTYPES = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+# The (input, weight) and (input, weight, bias) dtypes linear multiplies at once: all one dtype, not
+# bool (one set lookup tests the three).
+_LINEAR_DTYPES = (uint8, int8, int16, int32, int64, float16, float32, float64)
 _ONE_DTYPE = {(d, d) for d in _LINEAR_DTYPES} | {(d, d, d) for d in _LINEAR_DTYPES}
 
 
@@ -310,6 +311,8 @@ def _other_linear(x, weight: Tensor, bias: Tensor | None) -> Tensor:
         _check_float_tensor(x, "linear", "input")
         raise DTypeError(f"linear: the input is {x.dtype} but the weight {weight.dtype}, which torch refuses too; "
                          f"cast the input (x.to(tg.{weight.dtype})) or the model (model.to(tg.{x.dtype}))")
+    if x.data.dtype == bool_:
+        raise DTypeError(_BOOL_PRODUCT.format(op="linear"))
     if not x.shape:
         raise ShapeError("linear: input must have at least 1 dim (features last), got a 0-d tensor")
     if weight.ndim not in (1, 2):
