@@ -4,13 +4,14 @@ sort/argsort, the new_* factories, isclose/allclose, uniform_/normal_, mm/bmm/ou
 module-level forms. Values, dtypes and gradients are compared with torch; float64 gradients also with
 finite differences."""
 import math
+import re
 
 import numpy as np
 import pytest
 import torch
 
 import tinygrad_mnist as tg
-from tinygrad_mnist.errors import DataError
+from tinygrad_mnist.errors import DataError, OutOfRangeError
 
 from test_tensor_api import INF, NAN, both, check, same  # the same comparisons as for the other Tensor methods
 
@@ -346,6 +347,38 @@ def test_the_bool_cast_and_pythons_bool_of_a_tensor_both_work():
 
 
 # ---- factories ------------------------------------------------------------------------------------------
+
+INTEGER_DATA = [  # data, dtype: torch.tensor truncates floats toward zero and wraps negative ints into uint8
+    ([1.7, -1.7, 2.5, -0.5], "int8"), ([[1.5], [-2.5]], "int16"), (-1.7, "int64"), ([1e10, -1e10], "int64"),
+    ([-1.9, 0.9], "int32"), ([255.0, 127.9, -0.0], "uint8"), ([True, 2], "uint8"), ([1.5, True], "int8"),
+    ([-1, -128, -255], "uint8"), (-1, "uint8"), ((-1, 2), "uint8"), ([[-1, 2], [3, -4]], "uint8"),
+    ([-128, 127], "int8"), ([2 ** 31 - 1, -2 ** 31], "int32"), ([2 ** 63 - 1, -2 ** 63], "int64"), ([], "uint8"),
+]
+
+
+@pytest.mark.parametrize("data, dtype", INTEGER_DATA, ids=repr)
+def test_tensor_converts_numbers_to_an_integer_dtype_as_torch(data, dtype):
+    same(tg.tensor(data, dtype=getattr(tg, dtype)), torch.tensor(data, dtype=getattr(torch, dtype)))
+    same(tg.Tensor(data, dtype=getattr(tg, dtype)), torch.tensor(data, dtype=getattr(torch, dtype)))
+
+
+OUT_OF_RANGE_DATA = [  # data, dtype, the value named; torch refuses each (a ValueError past int64)
+    ([256], "uint8", "256"), ([-256], "uint8", "-256"), ([-0.5], "uint8", "-0.5"), ([255.5], "uint8", "255.5"),
+    (-1.7, "uint8", "-1.7"), ([1, 128], "int8", "128"), ([127.9], "int8", "127.9"), ([-128.5], "int8", "-128.5"),
+    ([[2 ** 31]], "int32", "2147483648"), ([NAN], "int64", "nan"), ([INF], "int32", "inf"), ([-INF], "int16", "-inf"),
+    ([9.3e18], "int64", "9.3e+18"), ([2.0 ** 63], "int64", "9.223372036854776e+18"), ([2 ** 63], "int64", str(2 ** 63)),
+    ([-2 ** 63 - 1], "int64", str(-2 ** 63 - 1)), ([2 ** 64, 1], "uint8", str(2 ** 64)),
+]
+
+
+@pytest.mark.parametrize("data, dtype, value", OUT_OF_RANGE_DATA, ids=repr)
+def test_tensor_refuses_numbers_out_of_an_integer_dtypes_range_as_torch(data, dtype, value):
+    if data != [2.0 ** 63]:  # torch's test lets 2**63 through (int64's max rounds to it as a double) and wraps it
+        with pytest.raises((RuntimeError, ValueError)):  # torch: value cannot be converted to type ... without overflow
+            torch.tensor(data, dtype=getattr(torch, dtype))
+    with pytest.raises(OutOfRangeError, match=rf"^tensor: {re.escape(value)} is out of range for {dtype} \(torch takes"):
+        tg.tensor(data, dtype=getattr(tg, dtype))
+    assert issubclass(OutOfRangeError, DataError) and issubclass(OutOfRangeError, RuntimeError)
 
 @pytest.mark.parametrize("args, kw", [((2, 3), {}), (((2, 3),), {"dtype": tg.long}), ((0,), {})], ids=repr)
 def test_empty_and_empty_like_have_torchs_shapes_and_dtypes(args, kw):

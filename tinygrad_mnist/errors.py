@@ -20,6 +20,11 @@ class DataError(ValueError):
     accepts; the message names it."""
 
 
+class OutOfRangeError(DataError, RuntimeError):
+    """A value outside the range its dtype or argument takes (256 for a uint8 tensor, say); the
+    message names the value and the range. Also a RuntimeError, as torch's."""
+
+
 class ClassIndexError(DataError, IndexError):
     """A loss's class-index target outside [0, num_classes); an IndexError too, as torch's."""
 

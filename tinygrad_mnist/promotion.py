@@ -8,7 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import DTypeError
+from .errors import DTypeError, OutOfRangeError
 
 
 float16, float32, float64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
@@ -27,6 +27,8 @@ def _as_array(data, dtype=None) -> np.ndarray:
         data = data.data
     if isinstance(data, np.ndarray):
         return data if dtype is None else data.astype(dtype, copy=False)
+    if dtype is not None and np.dtype(dtype).kind in "iu":
+        return _as_integers(data, np.dtype(dtype))
     arr = np.asarray(data, dtype=dtype)
     if dtype is None and arr.dtype.kind == "f":
         if isinstance(data, (list, tuple)):
@@ -34,6 +36,30 @@ def _as_array(data, dtype=None) -> np.ndarray:
         elif arr.dtype == float64 and not isinstance(data, np.generic):
             arr = arr.astype(default_float)
     return arr
+
+
+def _as_integers(data, dtype: np.dtype) -> np.ndarray:
+    """Numbers (or nested sequences of them) as an array of an integer dtype, as torch.tensor makes
+    one: floats truncated toward zero, and like integers refused outside the dtype's range, except
+    that an unsigned dtype takes negative integers down to -max, wrapped (-1 is 255 in uint8)."""
+    values = np.asarray(data)  # int64 for integers (uint64 or Python ints beyond), float64 with a float
+    kind = values.dtype.kind
+    if kind not in "biuf" and not (kind == "O" and all(isinstance(v, int) for v in values.flat)):
+        return np.asarray(data, dtype=dtype)  # not numbers: NumPy's error, or the caller's
+    info = np.iinfo(dtype)
+    if kind == "f":
+        low, what = info.min, "floats from {} to {} for it, truncated toward zero"
+    elif info.min == 0:
+        low, what = -info.max, "integers from {} to {} for it, wrapping the negative ones around"
+    else:
+        low, what = info.min, "integers from {} to {} for it"
+    # A float is tested before truncation, as in torch (127.5 is out of range for int8), and NaN
+    # fails; the last test refuses 2**63, which int64's max becomes as a float.
+    fits = (values >= low) & (values <= info.max) & (values < info.max + 1)
+    if not fits.all():
+        raise OutOfRangeError(f"tensor: {values[~fits].tolist()[0]!r} is out of range for {dtype} (torch takes "
+                              f"{what.format(low, info.max)})")
+    return values.astype(dtype)
 
 
 def _item_dtypes(data, found: set) -> set:
