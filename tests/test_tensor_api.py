@@ -217,6 +217,13 @@ def test_abs_and_unary_plus_gradients_match_torch():
     check(lambda x: abs(x) * +x, np.array([-1.5, 0.0, 2.0]))
 
 
+@pytest.mark.parametrize("call", [lambda L: L.tensor([True]).abs(), lambda L: L.abs(L.tensor([True, False])),
+                                  lambda L: abs(L.tensor(False)), lambda L: L.tensor([True]).abs_()],
+                         ids=["abs", "tg.abs", "builtin abs", "abs_"])
+def test_abs_of_a_bool_tensor_is_refused_as_in_torch(call):  # torch: "abs_cpu" not implemented for 'Bool'
+    raises_in_both(call, tg.DTypeError, NotImplementedError, "^abs of a bool tensor is not supported, as in torch")
+
+
 def test_unary_plus_of_a_bool_tensor_is_refused_as_in_torch():
     raises_in_both(lambda L: +L.tensor([True]), tg.DTypeError, RuntimeError, "bool")
 

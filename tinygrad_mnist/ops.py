@@ -259,7 +259,10 @@ def _sign(a: np.ndarray) -> np.ndarray:
 class Abs(Function):
     array_backward = True
     save_inputs = True
-    def forward(self, a): return np.abs(a)
+    def forward(self, a):
+        if a.dtype == np.bool_:
+            raise DTypeError("abs of a bool tensor is not supported, as in torch; a mask is its own abs")
+        return np.abs(a)
 
     def backward(self, g):
         a = self.inputs[0]
