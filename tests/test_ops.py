@@ -759,6 +759,18 @@ def test_sign_abs_and_relu_at_nan_match_torch_with_gradients(op, create_graph):
         same(ours, theirs)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_relu_of_minus_zero_is_torchs_zero_and_its_sign_too_in_float16(dtype):
+    values = np.array([-0.0, 0.0, -1.0, 2.0] * 5, dtype=dtype)  # 20: NumPy's vectorised loops too
+    ours, theirs = tg.tensor(values).relu(), torch.tensor(values).relu()
+    assert np.signbit(theirs.numpy()[0])  # torch: max(-0.0, 0) keeps -0.0
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    if dtype == "float16":
+        same(ours, theirs)
+    else:  # README: NumPy's maximum gives 0.0 there, and the order of its operands that keeps -0.0 costs time
+        assert not np.signbit(ours.numpy()).any()
+
+
 def test_norm_0_counts_nan_as_nonzero_as_torch():
     values = np.array([[np.nan, 1.0, 0.0], [0.0, -0.0, np.nan]])
     same(tg.tensor(values).norm(0), torch.tensor(values).norm(0))
