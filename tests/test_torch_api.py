@@ -784,6 +784,27 @@ def test_uniform_and_normal_take_a_generator_or_a_seed_as_nn_init_does():
         tg.zeros(2).uniform_(generator="seed")
 
 
+UNIFORM_BOUNDS = [  # dtype, from, to, what our message says; torch refuses each (its checks, in its order)
+    ("float32", 2, 1, r"uniform_ expects to return a \[from, to\) range, but found from=2 > to=1"),
+    ("float32", 0, INF, "uniform_: to=inf is out of bounds for float32"),
+    ("float64", -INF, 0, "uniform_: from=-inf is out of bounds for float64"),
+    ("float32", NAN, 1, "uniform_: from=nan is out of bounds"), ("float32", 0, NAN, "uniform_: to=nan is out of"),
+    ("float32", -1e39, 1e39, "uniform_: from=-1e[+]39 is out of bounds for float32 \\(from -3.40.*e[+]38 to 3.40"),
+    ("float16", 0, 70000, "uniform_: to=70000 is out of bounds for float16 \\(from -65504.0 to 65504.0\\)"),
+    ("float32", -3e38, 3e38, "uniform_: to - from = 6e[+]38 is more than float32 holds \\(3.40.*e[+]38\\)"),
+    ("float16", -40000, 40000, "uniform_: to - from = 80000.0 is more than float16 holds \\(65504.0\\)"),
+    ("float64", -1e308, 1e308, "uniform_: to - from = inf is more than float64 holds"),
+]
+
+
+@pytest.mark.parametrize("dtype, low, high, message", UNIFORM_BOUNDS, ids=repr)
+def test_uniform_refuses_the_bounds_torch_refuses(dtype, low, high, message):
+    for fill in (lambda L, t: t.uniform_(low, high), lambda L, t: L.nn.init.uniform_(t, low, high)):
+        raises_in_both(lambda L: fill(L, L.zeros(3, dtype=getattr(L, dtype))), OutOfRangeError, RuntimeError, message)
+    assert tg.zeros(2, dtype=tg.float64).uniform_(0, 1e308).dtype == tg.float64  # within both tests
+    assert tg.zeros(2, dtype=tg.float16).uniform_(-30000, 30000).dtype == tg.float16
+
+
 @pytest.mark.parametrize("call, ours, theirs", [
     (lambda L: L.zeros(2).uniform_(2, 1), ValueError, RuntimeError),
     (lambda L: L.zeros(2).normal_(0, -1), ValueError, RuntimeError),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import DTypeError
+from .errors import DTypeError, OutOfRangeError
 
 _generator = None  # made on first use: importing numpy.random costs ~13 ms of every import
 
@@ -54,5 +54,24 @@ def filling_generator(owner: str, tensor, given) -> np.random.Generator:
 
 
 def random_values(owner: str, tensor, given, distribution: str, *params: float) -> np.ndarray:
-    """Values for tensor's shape from distribution(*params) of filling_generator(owner, tensor, given)."""
-    return getattr(filling_generator(owner, tensor, given), distribution)(*params, tensor.shape)
+    """Values for tensor's shape from distribution(*params) of filling_generator(owner, tensor, given);
+    a uniform distribution's bounds checked as torch's uniform_ checks them."""
+    source = filling_generator(owner, tensor, given)
+    if distribution == "uniform":
+        _check_uniform_bounds(owner, tensor.dtype, *params)
+    return getattr(source, distribution)(*params, tensor.shape)
+
+
+def _check_uniform_bounds(owner: str, dtype: np.dtype, low, high) -> None:
+    """Raise unless U(low, high) fits dtype: each bound a number within its range, low <= high, and
+    high - low within the range too."""
+    largest = float(np.finfo(dtype).max)  # (a float32 max would take a bound such as 1e39 as a float32: inf)
+    for name, value in (("from", low), ("to", high)):
+        if not -largest <= value <= largest:  # NaN fails too
+            raise OutOfRangeError(f"{owner}: {name}={value} is out of bounds for {dtype} (from {-largest} to "
+                                  f"{largest}), as in torch")
+    if low > high:
+        raise OutOfRangeError(f"{owner} expects to return a [from, to) range, but found from={low} > to={high}")
+    if float(high) - float(low) > largest:
+        raise OutOfRangeError(f"{owner}: to - from = {float(high) - float(low)} is more than {dtype} holds "
+                              f"({largest}), as torch checks")

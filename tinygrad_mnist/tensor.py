@@ -201,8 +201,6 @@ class Tensor:
     def uniform_(self, from_=0.0, /, to=1.0, *, generator=None) -> Tensor:
         """Fill in place with values from U(from, to), drawn by the library's generator or generator=
         (a np.random.Generator or a seed), as torch.Tensor.uniform_."""
-        if from_ > to:
-            raise ValueError(f"uniform_ expects to return a [from, to) range, but found from={from_} > to={to}")
         return self._put("uniform_", (Ellipsis,), None, rng.random_values("uniform_", self, generator, "uniform",
                                                                           from_, to))
 
