@@ -411,6 +411,35 @@ def test_linspace_needs_steps_and_refuses_negative_ones_as_torch():
     assert tg.linspace(0, 1, 3, requires_grad=True).requires_grad
 
 
+@pytest.mark.parametrize("args, dtype", [
+    ((250, 260), "uint8"), ((-5, 5), "uint8"), ((5, -5, -1), "uint8"), ((250, 260), "int8"), ((0, 300, 50), "int8"),
+    ((32760, 32770), "int16"), ((2 ** 31 - 2, 2 ** 31 + 2), "int32"), ((127.5, 130.0), "int8"),
+    ((0.5, 300.5, 50), "uint8"), ((2 ** 63 - 3, 2 ** 63 - 1), "int64"), ((-2 ** 63, -2 ** 63 + 2), "int64"),
+], ids=repr)
+def test_arange_wraps_values_past_a_narrower_integer_dtype_as_torch(args, dtype):
+    same(tg.arange(*args, dtype=getattr(tg, dtype)), torch.arange(*args, dtype=getattr(torch, dtype)))
+
+
+@pytest.mark.parametrize("call, theirs, message", [
+    (lambda L: L.arange(2 ** 63 - 3, 2 ** 63 + 1), RuntimeError, "end=9223372036854775809"),
+    (lambda L: L.arange(2 ** 63), RuntimeError, "end=9223372036854775808"),
+    (lambda L: L.arange(0, 5, 2 ** 63), RuntimeError, "step=9223372036854775808"),
+    (lambda L: L.arange(-2 ** 63 - 1, 0), OverflowError, "start=-9223372036854775809"),
+    (lambda L: L.arange(0, 1e19, 1e18, dtype=L.int64), RuntimeError, "end=10000000000000000000"),
+    (lambda L: L.arange(2 ** 63, 2 ** 63 + 2, dtype=L.int8), RuntimeError, "start=9223372036854775808"),
+], ids=["end", "end only", "step", "start", "float end", "int8"])
+def test_arange_refuses_integers_past_int64_as_torch(call, theirs, message):
+    # torch: value cannot be converted to type int64_t without overflow (or Python's OverflowError)
+    raises_in_both(call, OutOfRangeError, theirs, rf"^arange: {message} is out of range for int64, in which torch "
+                                                   "counts")
+
+
+def test_arange_refuses_a_bool_dtype_as_torch():  # torch: "arange_cpu" not implemented for 'Bool'
+    for args in ((2,), (0, 1), (0.5, 2.5)):
+        raises_in_both(lambda L: L.arange(*args, dtype=L.bool), tg.DTypeError, NotImplementedError,
+                       r"^arange: bool is not a dtype for it \(as in torch\)")
+
+
 def test_randint_like_draws_in_the_tensors_shape_and_dtype_as_torch():
     x = tg.zeros(200, 3)
     for args in ((5,), (2, 5)):

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import rng
 from .arguments import _shape_args
-from .errors import DTypeError
+from .errors import DTypeError, OutOfRangeError
 from .promotion import _NUMBER_DTYPES, _as_array, _number_kind, bool_, default_float, float32, float64, int64
 from .tensor import Tensor
 
@@ -56,17 +56,25 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     """Like torch.arange: integers give int64, any float argument gives float32 (a one-element
     tensor counts as its value). For int64, start, end and step are first truncated to integers,
     as in torch; for a narrower integer dtype torch counts the values from float arguments as
-    given, and steps from the truncated start by the truncated step."""
+    given, and steps from the truncated start by the truncated step. Integer values are computed
+    in int64 (integers past it refused) and wrap into a narrower dtype, as in torch."""
     if end is None:
         start, end = 0, start
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     floats = any(_number_kind(v) == "f" for v in (start, end, step))
     dtype = np.dtype(dtype if dtype is not None else float32 if floats else int64)
+    if dtype == bool_:
+        raise DTypeError("arange: bool is not a dtype for it (as in torch)")
     if dtype == int64:
         if step != 0 and int(step) == 0:
             raise ValueError(f"arange: step must be nonzero, but step={step} is 0 in {dtype} (as torch, "
                              "start, end and step are cast to the dtype); give a whole step or a float dtype")
         start, end, step = int(start), int(end), int(step)
+    if dtype.kind in "iu" and (dtype == int64 or not floats):  # integers: counted in int64, as torch does
+        for name, value in (("start", start), ("end", end), ("step", step)):
+            if not -2 ** 63 <= value < 2 ** 63:
+                raise OutOfRangeError(f"arange: {name}={value} is out of range for int64, in which torch counts "
+                                      "an integer arange")
     if step == 0:
         raise ValueError("arange: step must be nonzero")
     if (end - start) * step < 0:
@@ -76,7 +84,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     if floats and dtype.kind in "iu":
         count = math.ceil((end - start) / step)
         return _factory((int(start) + np.arange(count) * int(step)).astype(dtype), requires_grad)
-    return _factory(np.arange(start, end, step, dtype=dtype), requires_grad)
+    return _factory(np.arange(start, end, step, dtype=int64).astype(dtype, copy=False), requires_grad)
 
 
 def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
