@@ -5,6 +5,7 @@ import torch
 
 import tinygrad_mnist as tg
 from tinygrad_mnist import nn
+from tinygrad_mnist.errors import OutOfRangeError
 from tinygrad_mnist.nn import functional as F
 from tinygrad_mnist.testing import assert_matches_torch, compare_with_torch
 
@@ -245,6 +246,16 @@ def test_dropout_rejects_bad_p():
 
 
 # ---- losses ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("index, classes", [(3, 3), (-1, 3), (0, 0), (-2, -1)], ids=repr)
+def test_one_hot_of_an_index_out_of_range_is_refused_as_in_torch(index, classes):
+    with pytest.raises(RuntimeError):  # torch: Class values must be smaller than num_classes (or non-negative)
+        TF.one_hot(torch.tensor([0, index, 1]), classes)
+    expected = 2 if classes == -1 else classes  # -1: the largest index's count
+    with pytest.raises(OutOfRangeError, match=rf"^one_hot: class index {index} is out of range for {expected} "
+                                              rf"classes \(expected 0 to {expected - 1}\)$"):
+        F.one_hot(tg.tensor([0, index, 1]), classes)
+
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])

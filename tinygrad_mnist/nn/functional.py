@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import rng
 from ..autograd import Function
-from ..errors import ClassIndexError, ConfigError, DataError, DTypeError, ShapeError
+from ..errors import ClassIndexError, ConfigError, DataError, DTypeError, OutOfRangeError, ShapeError
 from ..functions import _BOOL_PRODUCT
 from ..ops import CONSTANTS
 from ..promotion import (_as_tensor, _casts_in_place, bool_, float16, float32, float64, int8, int16, int32, int64,
@@ -682,8 +682,8 @@ def _out_of_range(y: np.ndarray, num_classes: int) -> bool:
 def _check_range(y: np.ndarray, num_classes: int, op: str) -> None:
     if _out_of_range(y, num_classes):
         bad = y[(y < 0) | (y >= num_classes)][0]
-        raise DataError(f"{op}: class index {bad} is out of range for {num_classes} classes "
-                        f"(expected 0 to {num_classes - 1})")
+        raise OutOfRangeError(f"{op}: class index {bad} is out of range for {num_classes} classes "
+                              f"(expected 0 to {num_classes - 1})")
 
 
 def _float_target(input: Tensor, target, reduction: str, op: str) -> tuple[Tensor, Tensor]:
