@@ -332,6 +332,29 @@ def test_resume_continues_in_its_own_folder_or_a_new_one(interrupted_run, tmp_pa
     assert (tmp_path / "new" / "checkpoint.npz").exists()
 
 
+def test_resume_of_a_checkpoint_beside_another_run_refuses_to_write_over_that_run(interrupted_run, run_dir,
+                                                                                   tmp_path, capsys):
+    from tinygrad_mnist import cli as cli_module
+    folder = tmp_path / "two-runs"
+    shutil.copytree(run_dir[0], folder)  # one run, and a copy of another run's checkpoint beside it
+    shutil.copy(interrupted_run, folder / "backup.npz")
+    before = {name: (folder / name).read_bytes() for name in os.listdir(folder)}
+    backup = ["train", "--resume", str(folder / "backup.npz"), "--no-plots", "--quiet"]
+    assert cli_module.main(backup) == 2
+    err = capsys.readouterr().err
+    assert err == f"tinygrad-mnist train: error: --resume {folder / 'backup.npz'}: is not its folder's " \
+                  f"checkpoint.npz, so its run cannot continue in {folder}; give --out NEW to continue it in a new " \
+                  f"folder, or move it into a folder of its own as checkpoint.npz ({folder} holds the run of " \
+                  f"{folder / 'checkpoint.npz'}, which --resume {folder / 'checkpoint.npz'} continues)\n"
+    assert cli_module.main([*backup, "--out", str(folder)]) == 2  # as any --out that holds files
+    assert f"--out {folder}: already holds files" in capsys.readouterr().err
+    assert {name: (folder / name).read_bytes() for name in os.listdir(folder)} == before
+    assert cli_module.main([*backup, "--out", str(tmp_path / "new")]) == 0
+    assert {name: (folder / name).read_bytes() for name in os.listdir(folder)} == before
+    assert sorted(os.listdir(tmp_path / "new")) == ["checkpoint.npz", "classification_report.txt", "history.csv",
+                                                    "metrics.json"]
+
+
 def test_resuming_an_iterations_run_says_that_it_restarts(tmp_path, capsys):
     from tinygrad_mnist import cli as cli_module
     from tinygrad_mnist.run import RunConfig, run

@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, help="default 0")
     o = t.add_argument_group("output")
     o.add_argument("--out", help="run folder, new or empty (default runs/<dataset>-<time>, made unique; with "
-                                 "--resume, the checkpoint's folder)")
+                                 "--resume DIR/checkpoint.npz, DIR; a checkpoint of another name needs --out)")
     o.add_argument("--overwrite", action="store_true",
                    help="let --out be a folder that holds files: the files of the run (and evaluation) in it are "
                         "deleted once the data and model are ready (so a mistake keeps them), other files stay")
@@ -280,7 +280,13 @@ def cmd_train(args) -> int:
     else:
         cfg = _config_from_args(args)
     cfg.validate()
+    # A run goes on in its checkpoint's folder only from the checkpoint.npz it writes there: what another
+    # checkpoint's run wrote would replace the files of that folder's run.
     own = (os.path.dirname(args.resume) or ".") if args.resume else None
+    if own is not None and os.path.basename(args.resume) != "checkpoint.npz":
+        if args.out is None:
+            raise ConfigError(_not_the_folders_checkpoint(args.resume, own))
+        own = None  # so --out is a new run folder, refused if it holds files, as without --resume
     if own is not None and (args.out is None or _same_folder(args.out, own)):
         if args.overwrite:
             raise ConfigError(f"--overwrite: --resume continues the run in its own folder {own}, which it does "
@@ -311,6 +317,15 @@ def cmd_train(args) -> int:
                if _modified_time(os.path.join(out, name)) not in (None, before[name])]
     print(f"outputs: {out}/ ({', '.join(written)})")
     return 0
+
+
+def _not_the_folders_checkpoint(checkpoint: str, folder: str) -> str:
+    message = (f"--resume {checkpoint}: is not its folder's checkpoint.npz, so its run cannot continue in {folder}; "
+               "give --out NEW to continue it in a new folder, or move it into a folder of its own as checkpoint.npz")
+    folders_own = os.path.join(folder, "checkpoint.npz")
+    if os.path.exists(folders_own):
+        message += f" ({folder} holds the run of {folders_own}, which --resume {folders_own} continues)"
+    return message
 
 
 def _same_folder(a: str, b: str) -> bool:
