@@ -191,6 +191,30 @@ def test_experiment_checks_its_output_paths_before_training(tmp_path):
         assert "[1/1]" not in proc.stdout and not os.path.exists(exp)
 
 
+def test_plots_without_matplotlib_fail_before_any_work(run_dir, tmp_path, monkeypatch, capsys):
+    from tinygrad_mnist import cli as cli_module
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the tools extra were not installed
+    toml = tmp_path / "s.toml"
+    toml.write_text('[experiment]\nname = "s"\n[defaults]\nlimit = 300\nepochs = 1\n'
+                    '[[run]]\nname = "a"\nlayers = [784, 8, 10]\n')
+    out = tmp_path / "out"
+    cases = [(["train", "--limit", "300", "--epochs", "1", "--layers", "784,8,10", "--quiet"], "--no-plots"),
+             (["evaluate", str(run_dir[0] / "checkpoint.npz")], "--no-plots"),
+             (["experiment", str(toml), "--quiet"], "--no-plots"),
+             (["experiment", str(toml), "--quiet", "--no-plots", "--run-plots"], "--no-plots without --run-plots")]
+    for args, skip in cases:
+        assert cli_module.main([*args, "--out", str(out)]) == 2, args
+        captured = capsys.readouterr()
+        assert captured.err == f"tinygrad-mnist {args[0]}: error: the plots need matplotlib, which cannot be " \
+            "imported (import of matplotlib halted; None in sys.modules); install it with pip install " \
+            f"'tinygrad_mnist[tools]' (or pip install matplotlib), or give {skip} to skip the plots\n", args
+        assert captured.out == "" and not out.exists(), args
+    for args in (cases[0][0], cases[1][0], cases[2][0]):
+        assert cli_module.main([*args, "--out", str(out / args[0]), "--no-plots"]) == 0, args
+    assert cli_module.main(["evaluate", str(run_dir[0] / "checkpoint.npz")]) == 0  # draws nothing
+    assert not [name for _, _, names in os.walk(out) for name in names if name.endswith(".png")]
+
+
 def test_an_os_error_no_check_foresaw_is_one_line(monkeypatch, capsys):
     from tinygrad_mnist import cli as cli_module
 

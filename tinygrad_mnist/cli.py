@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import itertools
 import os
 import sys
@@ -11,7 +12,7 @@ import time
 
 import numpy as np
 
-from .errors import USER_ERRORS, ConfigError, DataError
+from .errors import USER_ERRORS, ConfigError, DataError, MissingToolError
 
 
 def _ints(text: str) -> list[int]:
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out", help="also write evaluation_metrics.json, evaluation_classification_report.txt and "
                                  "plots named evaluation_*.png here (a run folder's own files are left alone)")
     e.add_argument("--overwrite", action="store_true", help="replace an earlier evaluation in --out")
+    e.add_argument("--no-plots", action="store_true", help="with --out, skip the PNG plots")
 
     g = sub.add_parser("graph", help="draw the computation graph of one training step",
                        description="Draw one forward pass and loss of a model with graphviz "
@@ -229,6 +231,16 @@ def _check_creatable(given: str, folder: str, option: str) -> None:
         raise ConfigError(f"{option} {given}: cannot write in {existing} ({err.strerror})") from None
 
 
+def _check_plotting(skip: str) -> None:
+    """Fail now, before any work, if the plots that the command draws at its end cannot be drawn."""
+    try:
+        importlib.import_module("matplotlib")
+    except ImportError as err:
+        raise MissingToolError(f"the plots need matplotlib, which cannot be imported ({err}); install it with "
+                               "pip install 'tinygrad_mnist[tools]' (or pip install matplotlib), or give "
+                               f"{skip} to skip the plots") from None
+
+
 def _new_run_folder(out: str | None, dataset: str, overwrite: bool) -> tuple[str, bool]:
     """The folder of a new run, and whether it was created here. The default, runs/<dataset>-<time>, gets
     -2, -3, ... when a run started in the same second has the name: mkdir fails on an existing folder, so
@@ -266,6 +278,8 @@ def _names(names: list[str], most: int = 4) -> str:
 
 def cmd_train(args) -> int:
     from .run import RESUME_ITERATIONS, RUN_FILES, run
+    if not args.no_plots:
+        _check_plotting("--no-plots")
     created = False
     if args.resume:
         if not os.path.exists(args.resume):
@@ -344,6 +358,8 @@ def cmd_evaluate(args) -> int:
     if args.out:
         _check_out_folder(args.out)
         _refuse_an_earlier_evaluation(args.out, args.overwrite)
+        if not args.no_plots:
+            _check_plotting("--no-plots")
     state, cfg, model_config = _saved_run(args.checkpoint)
     if args.data_dir:
         cfg.data_dir = args.data_dir
@@ -363,7 +379,7 @@ def cmd_evaluate(args) -> int:
         result = {**evaluation_scores(test, n_classes), "epochs": len(history), "checkpoint": args.checkpoint,
                   "config": dataclasses.asdict(cfg)}
         remove_run_files(args.out, EVALUATION_FILES)  # all of an earlier one, which --overwrite replaces
-        write_test_files(args.out, result, test, splits["test"][0], n_classes,
+        write_test_files(args.out, result, test, splits["test"][0], n_classes, plots=not args.no_plots,
                          probabilities=model.output == "softmax", prefix=EVALUATION_PREFIX)
         written = [name for name in EVALUATION_FILES if os.path.exists(os.path.join(args.out, name))]
         print(f"outputs: {args.out}/ ({', '.join(written)})")
@@ -418,6 +434,8 @@ def cmd_graph(args) -> int:
 def cmd_experiment(args) -> int:
     from .experiments import run_files
     _check_out_folder(args.out)
+    if args.run_plots or not args.no_plots:
+        _check_plotting("--no-plots without --run-plots" if args.run_plots else "--no-plots")
     if args.summary:
         _check_out_file(args.summary, "--summary")
     try:

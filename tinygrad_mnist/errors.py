@@ -43,7 +43,8 @@ class AnomalyError(RuntimeError):
 
 
 class MissingToolError(RuntimeError):
-    """A program the project calls is not installed (graphviz's `dot`); the message says how to get it."""
+    """A program or package the project calls is not installed (graphviz's `dot`, matplotlib for plots);
+    the message says how to get it."""
 
 
 # What a user's input or setup can cause, reported as a one-line error rather than a traceback.
