@@ -7,10 +7,12 @@ program it writes mlp_graph.gv and says how to install graphviz.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import tinygrad_mnist as tg
 from tinygrad_mnist import nn
+from tinygrad_mnist.errors import MissingToolError
 
 
 def mlp_step_graph(show_grad: bool = True):
@@ -25,15 +27,20 @@ def mlp_step_graph(show_grad: bool = True):
     return tg.draw_graph(loss, params=model, show_grad=show_grad)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", default="docs", help="where to write the pictures (default docs)")
     args = parser.parse_args()
     graph = mlp_step_graph()
     for suffix in (".svg", ".png"):
-        path = tg.save_graph(graph, Path(args.out_dir) / f"mlp_graph{suffix}")
+        try:
+            path = tg.save_graph(graph, Path(args.out_dir) / f"mlp_graph{suffix}")
+        except MissingToolError as err:
+            print(err, file=sys.stderr)
+            return 2
         print(f"wrote {path}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

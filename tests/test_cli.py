@@ -276,6 +276,16 @@ def test_graph_without_dot_says_how_to_install_it(tmp_path):
     assert (tmp_path / "g.gv").read_text().startswith("digraph")
 
 
+def test_the_draw_graph_example_without_dot_says_how_to_install_it(tmp_path):
+    env = dict(os.environ, PYTHONPATH=ROOT, PATH=os.path.dirname(sys.executable))  # python, but no dot
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "draw_graph.py"), "--out-dir",
+                           str(tmp_path)], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.startswith("save_graph: cannot render mlp_graph.svg: graphviz's 'dot' program was not found")
+    assert "apt-get install graphviz" in proc.stderr and proc.stdout == ""
+    assert (tmp_path / "mlp_graph.gv").read_text().startswith("digraph")
+
+
 def test_help_explains_each_command():
     for command in ("train", "evaluate", "graph"):
         proc = cli(command, "--help")
