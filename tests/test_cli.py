@@ -478,3 +478,46 @@ def test_checkpoints_that_cannot_say_how_they_were_made_give_a_one_line_error(ru
     (tmp_path / "notes.npz").write_text("not a checkpoint\n")
     proc = cli(*command, str(tmp_path / "notes.npz"))
     assert proc.returncode == 2 and "notes.npz: not an .npz file" in proc.stderr and "pickle" not in proc.stderr
+
+
+@pytest.mark.parametrize("command", [["evaluate"], ["train", "--resume"]])
+@pytest.mark.parametrize("field, value, message", [
+    ("epoch", "two", "epoch must be an integer >= 0, got 'two'"),
+    ("history", 5, "history must be a table of equally long lists of numbers under epoch, train_loss, train_acc, "
+                   "val_loss, val_acc, lr, seconds, got 5"),
+    ("rng", {"x": 1}, "rng must be a PCG64 random generator state, got {'x': 1}"),
+    ("callbacks", 5, "callbacks must be a list of tables, got 5"),
+    ("model", {"layers.0.weight": "w"}, "model must be a table of arrays, got {'layers.0.weight': 'w'}"),
+])
+def test_a_checkpoint_field_of_the_wrong_type_is_named_in_one_line(run_dir, tmp_path, command, field, value, message):
+    from tinygrad_mnist import train
+    from tinygrad_mnist.serialization import save_state
+    good = train.load_checkpoint(str(run_dir[0] / "checkpoint.npz"))
+    path = tmp_path / "bad" / "checkpoint.npz"
+    save_state(path, {**good, field: value})
+    proc = cli(*command, str(path), "--no-plots")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr == f"tinygrad-mnist {command[0]}: error: checkpoint {path}: damaged, {message}\n"
+
+
+def test_resume_names_a_callback_whose_saved_state_does_not_fit(run_dir, tmp_path, capsys):
+    from tinygrad_mnist import cli as cli_module, train
+    from tinygrad_mnist.serialization import save_state
+    good = train.load_checkpoint(str(run_dir[0] / "checkpoint.npz"))
+    path = tmp_path / "bad" / "checkpoint.npz"
+    save_state(path, {**good, "callbacks": [{}]})
+    assert cli_module.main(["train", "--resume", str(path), "--no-plots", "--quiet"]) == 2
+    assert capsys.readouterr().err.endswith(f"error: checkpoint {path}: callback 1 cannot take its saved state: "
+                                            "EarlyStopping: the state has no best, best_epoch, wait, best_weights "
+                                            "(another callback's state?)\n")
+
+
+def test_evaluate_refuses_a_model_whose_outputs_are_not_the_configurations_classes(run_dir, tmp_path, capsys):
+    from tinygrad_mnist import cli as cli_module, train
+    from tinygrad_mnist.serialization import save_state
+    good = train.load_checkpoint(str(run_dir[0] / "checkpoint.npz"))
+    run = {**good["config"]["run"], "classes": [1, 2, 3]}
+    save_state(tmp_path / "c.npz", {**good, "config": {**good["config"], "run": run}})
+    assert cli_module.main(["evaluate", str(tmp_path / "c.npz")]) == 2
+    assert capsys.readouterr().err == f"tinygrad-mnist evaluate: error: {tmp_path / 'c.npz'}: the model has 10 " \
+        "outputs, but its run configuration's 3 classes ([1, 2, 3]) take 3 with loss 'cross_entropy'\n"

@@ -7,7 +7,7 @@ import pytest
 
 import tinygrad_mnist as tg
 from tinygrad_mnist import data, nn, optim, train
-from tinygrad_mnist.errors import DataError, TrainingError
+from tinygrad_mnist.errors import ConfigError, DataError, TrainingError
 
 
 def synthetic(n=240, features=12, classes=3, seed=0):
@@ -134,6 +134,81 @@ def test_early_stopping_loads_state_saved_before_stopped_epoch_was():
     stopper = train.EarlyStopping(patience=2)
     stopper.load_state_dict({"best": 0.5, "best_epoch": 3, "wait": 1, "best_weights": None})
     assert stopper.stopped_epoch is None and stopper.wait == 1
+
+
+def test_early_stopping_names_a_saved_state_that_does_not_fit():
+    stopper = train.EarlyStopping(patience=2)
+    with pytest.raises(DataError, match=r"EarlyStopping: the state has no best_epoch, wait, best_weights "
+                                        r"\(another callback's state\?\)"):
+        stopper.load_state_dict({"best": 0.5})
+    good = {"best": 0.5, "best_epoch": 3, "wait": 1, "best_weights": None, "stopped_epoch": None}
+    for field, value, kind in [("best", "x", "a number or none"), ("wait", None, "an integer"),
+                               ("best_weights", {"w": 1}, "a table of arrays or none"),
+                               ("stopped_epoch", 2.5, "an integer or none")]:
+        with pytest.raises(DataError, match=f"EarlyStopping: {field} must be {kind}, got {value!r}"):
+            stopper.load_state_dict({**good, field: value})
+    assert stopper.best is None and stopper.wait == 0  # nothing was loaded
+
+
+class _Count:
+    """A callback without state_dict."""
+
+    def on_epoch_end(self, epoch, logs, model):
+        return False
+
+
+@pytest.mark.parametrize("older", [False, True])
+def test_resuming_with_other_callbacks_is_refused(tmp_path, older):
+    from tinygrad_mnist.serialization import save_state
+    model, opt, loader, val = setup()
+    path = str(tmp_path / "ckpt.npz")
+    train.fit(model, nn.CrossEntropyLoss(), opt, loader, val, epochs=1, callbacks=[_Count()], checkpoint=path,
+              progress=False)
+    if older:  # a checkpoint written before the callbacks' classes were saved
+        save_state(path, {k: v for k, v in train.load_checkpoint(path).items() if k != "callback_classes"})
+    cases = [([train.EarlyStopping()],
+              rf"checkpoint {path}: callback 1 cannot take its saved state: EarlyStopping: the state has no best"
+              if older else rf"resume: the checkpoint {path} was saved with the callbacks _Count, these are "
+                            r"EarlyStopping; resume with the same callbacks, in the same order"),
+             ([], rf"resume: the checkpoint {path} holds the state of 1 callbacks, fit was given none"
+              if older else rf"resume: the checkpoint {path} was saved with the callbacks _Count, these are none")]
+    for callbacks, message in cases:
+        model, opt, loader, val = setup()
+        with pytest.raises((ConfigError, DataError), match=message):
+            train.fit(model, nn.CrossEntropyLoss(), opt, loader, val, epochs=2, callbacks=callbacks, resume=path,
+                      progress=False)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("epoch", -1, "epoch must be an integer >= 0, got -1"),
+    ("epoch", True, "epoch must be an integer >= 0, got True"),
+    ("config", [], "config must be a table, got \\[\\]"),
+    ("optimizer", 3, "optimizer must be a table or none, got 3"),
+    ("scheduler", "x", "scheduler must be a table or none, got 'x'"),
+    ("history", {"epoch": [1]}, "history must be a table of equally long lists of numbers under epoch"),
+    ("history", {**train.History().data, "epoch": [1], "lr": ["x"]}, "history must be a table of"),
+    ("loader_rng", {"bit_generator": "PCG64"}, "loader_rng must be a random generator state or none"),
+    ("loader_rng", {"bit_generator": "print"}, "loader_rng must be a random generator state or none"),
+    ("optimizer_class", 1, "optimizer_class must be a string or none, got 1"),
+    ("callback_classes", [1], "callback_classes must be a list of strings or none, got \\[1\\]"),
+])
+def test_a_checkpoint_field_of_the_wrong_type_raises_data_error_naming_it(tmp_path, field, value, message):
+    from tinygrad_mnist.serialization import save_state
+    model, opt, loader, _ = setup()
+    path = str(tmp_path / "ckpt.npz")
+    train.fit(model, nn.CrossEntropyLoss(), opt, loader, epochs=1, checkpoint=path, progress=False)
+    save_state(path, {**train.load_checkpoint(path), field: value})
+    with pytest.raises(DataError, match=f"checkpoint {path}: damaged, {message}"):
+        train.load_checkpoint(path)
+
+
+def test_a_checkpoint_keeps_a_loaders_own_generator_of_any_kind(tmp_path):
+    model, opt, _, _ = setup()
+    x, y = synthetic()
+    loader = data.DataLoader((x, y), batch_size=32, shuffle=True, generator=np.random.Generator(np.random.MT19937(1)))
+    path = str(tmp_path / "ckpt.npz")
+    train.fit(model, nn.CrossEntropyLoss(), opt, loader, epochs=1, checkpoint=path, progress=False)
+    assert train.load_checkpoint(path)["loader_rng"]["bit_generator"] == "MT19937"
 
 
 def test_checkpoint_round_trip_and_no_pickle(tmp_path):

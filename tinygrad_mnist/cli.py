@@ -353,8 +353,8 @@ def _modified_time(path: str) -> int | None:
 def cmd_evaluate(args) -> int:
     from . import data, train
     from .models import MLP
-    from .run import (EVALUATION_FILES, EVALUATION_PREFIX, evaluation_scores, load_splits, make_loss,
-                      remove_run_files, write_test_files)
+    from .run import (BINARY_LOSSES, EVALUATION_FILES, EVALUATION_PREFIX, evaluation_scores, load_splits,
+                      make_loss, remove_run_files, write_test_files)
     if args.out:
         _check_out_folder(args.out)
         _refuse_an_earlier_evaluation(args.out, args.overwrite)
@@ -368,8 +368,13 @@ def cmd_evaluate(args) -> int:
     except (TypeError, ValueError) as err:
         raise DataError(f"{args.checkpoint}: the checkpoint's model configuration is invalid: {err}") from None
     model.load_state_dict(state["model"])
-    splits = load_splits(cfg)
     n_classes = len(cfg.classes) if cfg.classes else 10
+    outputs = 1 if cfg.loss in BINARY_LOSSES else n_classes
+    if model.sizes[-1] != outputs:  # else it would be scored silently on classes it does not predict
+        classes = f"{n_classes} classes ({cfg.classes})" if cfg.classes else "10 classes"
+        raise DataError(f"{args.checkpoint}: the model has {model.sizes[-1]} outputs, but its run configuration's "
+                        f"{classes} take {outputs} with loss {cfg.loss!r}")
+    splits = load_splits(cfg)
     test = train.evaluate(model, data.DataLoader(splits["test"], batch_size=1000), make_loss(cfg.loss, n_classes))
     from . import metrics
     print(f"test accuracy: {test['accuracy']:.2%}   test loss: {test['loss']:.4f}")

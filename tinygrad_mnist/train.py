@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import numbers
+import reprlib
 import sys
 import time
 from typing import Callable, Iterable
@@ -39,6 +41,18 @@ class History:
         lines = [",".join(HISTORY_KEYS)]
         lines += [",".join(_fmt(self.data[k][i]) for k in HISTORY_KEYS) for i in range(len(self))]
         return atomic_write(path, ("\n".join(lines) + "\n").encode())
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_array_table(value) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, np.ndarray) for v in value.values())
 
 
 def _fmt(value) -> str:
@@ -98,7 +112,22 @@ class EarlyStopping:
                 "best_weights": dict(self.best_weights) if self.best_weights is not None else None,
                 "stopped_epoch": self.stopped_epoch}
 
+    # What each entry of the state holds (None too, except for wait); stopped_epoch is absent from
+    # checkpoints older than the field.
+    STATE_KINDS = {"best": ("a number", _is_number), "best_epoch": ("an integer", _is_int),
+                   "wait": ("an integer", _is_int), "best_weights": ("a table of arrays", _is_array_table),
+                   "stopped_epoch": ("an integer", _is_int)}
+
     def load_state_dict(self, state: dict) -> None:
+        required = [name for name in self.STATE_KINDS if name != "stopped_epoch"]
+        missing = [name for name in required if name not in state] if isinstance(state, dict) else required
+        if missing:
+            raise DataError(f"EarlyStopping: the state has no {', '.join(missing)} (another callback's state?)")
+        for name, (kind, check) in self.STATE_KINDS.items():
+            value = state.get(name)
+            if not (check(value) or (value is None and name != "wait")):
+                raise DataError(f"EarlyStopping: {name} must be {kind}{'' if name == 'wait' else ' or none'}, "
+                                f"got {reprlib.repr(value)}")
         self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
         self.best_weights = state["best_weights"]
         self.stopped_epoch = state.get("stopped_epoch")  # absent from checkpoints older than the field
@@ -183,7 +212,7 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer, train_loader, val_loader
     history, start = History(), 0
     if resume is not None:
         state = load_checkpoint(resume)
-        _restore(state, model, optimizer, scheduler, callbacks, train_loader)
+        _restore(resume, state, model, optimizer, scheduler, callbacks, train_loader)
         history, start = History(state["history"]), state["epoch"]
     else:
         for c in callbacks:  # a callback kept from an earlier fit starts afresh, as in Keras
@@ -325,6 +354,7 @@ def save_checkpoint(path: str, model: nn.Module, optimizer=None, epoch: int = 0,
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
         "scheduler": scheduler.state_dict() if scheduler is not None else None,
         "callbacks": [c.state_dict() if hasattr(c, "state_dict") else {} for c in callbacks],
+        "callback_classes": [type(c).__name__ for c in callbacks],
         "optimizer_class": type(optimizer).__name__ if optimizer is not None else None,
         "history": (history or History()).data,
         "rng": rng.get_state(),
@@ -333,30 +363,93 @@ def save_checkpoint(path: str, model: nn.Module, optimizer=None, epoch: int = 0,
     return save_state(path, state)
 
 
+def _is_history(value) -> bool:
+    return (isinstance(value, dict) and all(isinstance(value.get(k), list) for k in HISTORY_KEYS)
+            and len({len(value[k]) for k in HISTORY_KEYS}) == 1
+            and all(v is None or _is_number(v) for k in HISTORY_KEYS for v in value[k]))
+
+
+def _is_rng_state(value, kind: type | None = None) -> bool:
+    """Whether value is a state that numpy's bit generator `kind` (by default, the one it names) takes."""
+    if kind is None and isinstance(value, dict):
+        kind = getattr(np.random, str(value.get("bit_generator")), None)
+    if not (isinstance(kind, type) and issubclass(kind, np.random.BitGenerator)):
+        return False
+    try:
+        kind().state = value
+    except (KeyError, NotImplementedError, TypeError, ValueError):  # NotImplementedError: the base class
+        return False
+    return True
+
+
+def _or_none(check: Callable) -> Callable:
+    return lambda value: value is None or check(value)
+
+
+# What each checkpoint field holds, as load_checkpoint checks it; the last three are absent from checkpoints
+# older than them.
+CHECKPOINT_FIELDS = {
+    "epoch": ("an integer >= 0", lambda v: _is_int(v) and v >= 0),
+    "config": ("a table", lambda v: isinstance(v, dict)),
+    "model": ("a table of arrays", _is_array_table),
+    "optimizer": ("a table or none", _or_none(lambda v: isinstance(v, dict))),
+    "scheduler": ("a table or none", _or_none(lambda v: isinstance(v, dict))),
+    "callbacks": ("a list of tables", lambda v: isinstance(v, list) and all(isinstance(c, dict) for c in v)),
+    "history": (f"a table of equally long lists of numbers under {', '.join(HISTORY_KEYS)}", _is_history),
+    "rng": ("a PCG64 random generator state", lambda v: _is_rng_state(v, np.random.PCG64)),
+    "loader_rng": ("a random generator state or none", _or_none(_is_rng_state)),
+    "optimizer_class": ("a string or none", _or_none(lambda v: isinstance(v, str))),
+    "callback_classes": ("a list of strings or none",
+                         _or_none(lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v))),
+}
+
+
 def load_checkpoint(path: str) -> dict:
-    """Read a checkpoint written by save_checkpoint (allow_pickle=False); a damaged file raises DataError."""
+    """Read a checkpoint written by save_checkpoint (allow_pickle=False); a damaged file, or a field
+    of the wrong structure, raises DataError naming the file and the field."""
     state = load_state(path)
     if not isinstance(state, dict) or state.get("format") != 1:
         raise DataError(f"checkpoint {path}: not a tinygrad_mnist checkpoint")
     missing = [key for key in CHECKPOINT_KEYS if key not in state]
     if missing:
         raise DataError(f"checkpoint {path}: damaged or incomplete, it has no {', '.join(missing)}")
+    for name, (kind, check) in CHECKPOINT_FIELDS.items():
+        if not check(state.get(name)):
+            raise DataError(f"checkpoint {path}: damaged, {name} must be {kind}, got {reprlib.repr(state[name])}")
     return state
 
 
-def _restore(state: dict, model, optimizer, scheduler, callbacks, loader) -> None:
+def _restore(path: str, state: dict, model, optimizer, scheduler, callbacks, loader) -> None:
     saved_class = state.get("optimizer_class")  # absent from checkpoints older than the field
     if optimizer is not None and saved_class is not None and saved_class != type(optimizer).__name__:
         raise ConfigError(f"resume: the checkpoint's optimizer is {saved_class}, this one is "
                           f"{type(optimizer).__name__}; resume with the same optimizer")
+    _restore_callbacks(path, state, callbacks)  # first, as it refuses other callbacks than the saved ones
     model.load_state_dict(state["model"])
     if optimizer is not None and state["optimizer"] is not None:
         optimizer.load_state_dict(state["optimizer"])
     if scheduler is not None and state["scheduler"] is not None:
         scheduler.load_state_dict(state["scheduler"])
-    for c, saved in zip(callbacks, state["callbacks"]):
-        if hasattr(c, "load_state_dict"):
-            c.load_state_dict(saved)
     rng.set_state(state["rng"])
     if state.get("loader_rng") is not None and getattr(loader, "generator", None) is not None:
         loader.generator.bit_generator.state = state["loader_rng"]
+
+
+def _restore_callbacks(path: str, state: dict, callbacks: list) -> None:
+    """Each callback's saved state, matched by position; other callbacks than the saved ones are refused."""
+    names = [type(c).__name__ for c in callbacks]
+    saved_names = state.get("callback_classes")  # absent from checkpoints older than the field
+    given = ", ".join(names) or "none"
+    if saved_names is not None and saved_names != names:
+        raise ConfigError(f"resume: the checkpoint {path} was saved with the callbacks "
+                          f"{', '.join(saved_names) or 'none'}, these are {given}; resume with the same callbacks, "
+                          "in the same order")
+    if len(state["callbacks"]) != len(callbacks):
+        raise ConfigError(f"resume: the checkpoint {path} holds the state of {len(state['callbacks'])} callbacks, "
+                          f"fit was given {given}; resume with the same callbacks, in the same order")
+    for i, (c, saved) in enumerate(zip(callbacks, state["callbacks"]), 1):
+        if hasattr(c, "load_state_dict"):
+            try:
+                c.load_state_dict(saved)
+            except DataError as err:
+                raise DataError(f"checkpoint {path}: callback {i} cannot take its saved state: {err}") from None
