@@ -389,6 +389,27 @@ def test_resume_of_a_checkpoint_beside_another_run_refuses_to_write_over_that_ru
                                                     "metrics.json"]
 
 
+def test_resume_of_a_run_early_stopping_ended_refuses_more_epochs(tmp_path, capsys):
+    from tinygrad_mnist import cli as cli_module, train
+    out = tmp_path / "es"
+    assert cli_module.main(["train", "--limit", "600", "--layers", "784,16,10", "--epochs", "30", "--early-stopping",
+                            "1", "--lr", "0.03", "--no-plots", "--quiet", "--out", str(out)]) == 0
+    ckpt = out / "checkpoint.npz"
+    stopped = train.load_checkpoint(str(ckpt))["callbacks"][0]["stopped_epoch"]
+    assert stopped is not None and stopped < 30
+    capsys.readouterr()
+    before = {name: (out / name).read_bytes() for name in os.listdir(out)}
+    for epochs in ("40", "10"):
+        assert cli_module.main(["train", "--resume", str(ckpt), "--epochs", epochs, "--no-plots", "--quiet"]) == 2
+        assert capsys.readouterr().err == f"tinygrad-mnist train: error: --epochs {epochs}: early stopping " \
+            f"(patience 1) ended this run at epoch {stopped}, so resuming cannot train it further; to train longer, " \
+            "start a new run (without --resume), e.g. with a larger --early-stopping patience or --early-stopping 0\n"
+        assert {name: (out / name).read_bytes() for name in os.listdir(out)} == before
+    # as for a run that trained all its epochs, resuming it as it was trains nothing and writes its outputs again
+    assert cli_module.main(["train", "--resume", str(ckpt), "--epochs", "30", "--no-plots", "--quiet"]) == 0
+    assert f"epochs: {stopped} " in capsys.readouterr().out
+
+
 def test_resuming_an_iterations_run_says_that_it_restarts(tmp_path, capsys):
     from tinygrad_mnist import cli as cli_module
     from tinygrad_mnist.run import RunConfig, run

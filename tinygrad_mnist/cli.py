@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "end), --data-dir, --out and the output options may differ; any other option given must "
                         "equal the saved one. A finished "
                         "run trains on from the weights it kept (the best ones, with early stopping); one that "
-                        "early stopping ended stays ended")
+                        "early stopping ended takes no other --epochs, as it cannot train further")
     o.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     o.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -204,6 +204,11 @@ def _saved_run(path: str):
     return state, cfg, config["model"]
 
 
+def _early_stopped_epoch(state: dict) -> int | None:
+    """The epoch at which early stopping ended the checkpoint's run, or None if it did not."""
+    return next((c["stopped_epoch"] for c in state["callbacks"] if c.get("stopped_epoch") is not None), None)
+
+
 def _check_out_folder(out: str, option: str = "--out") -> None:
     """Fail now, before any work, if the output folder cannot be created or written; create nothing."""
     if os.path.exists(out) and not os.path.isdir(out):
@@ -288,6 +293,12 @@ def cmd_train(args) -> int:
         cfg = _resumed_config(args, saved)
         if cfg.iterations is not None:
             raise ConfigError(f"--resume {args.resume}: {RESUME_ITERATIONS}")
+        stopped = _early_stopped_epoch(state)
+        if stopped is not None and cfg.epochs != saved.epochs:  # fit would train no epoch, whatever the number
+            raise ConfigError(f"--epochs {cfg.epochs}: early stopping (patience {saved.early_stopping}) ended this "
+                              f"run at epoch {stopped}, so resuming cannot train it further; to train longer, start "
+                              "a new run (without --resume), e.g. with a larger --early-stopping patience or "
+                              "--early-stopping 0")
         if cfg.epochs < state["epoch"]:
             raise ConfigError(f"--epochs {cfg.epochs}: the checkpoint has already trained {state['epoch']} epochs; "
                               "give at least that many")
