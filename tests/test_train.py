@@ -1,13 +1,14 @@
 """fit, EarlyStopping, History and checkpoints (synthetic data, small nets, fast)."""
 import math
 import os
+import sys
 
 import numpy as np
 import pytest
 
 import tinygrad_mnist as tg
 from tinygrad_mnist import data, nn, optim, train
-from tinygrad_mnist.errors import ConfigError, DataError, TrainingError
+from tinygrad_mnist.errors import ConfigError, DataError, MissingToolError, TrainingError
 
 
 def synthetic(n=240, features=12, classes=3, seed=0):
@@ -35,6 +36,16 @@ def test_fit_learns_and_records_history():
     assert history["train_loss"][-1] < history["train_loss"][0]
     assert history["val_acc"][-1] > 0.9
     assert all(s > 0 for s in history["seconds"]) and history["lr"] == [1e-2] * 5
+
+
+def test_fit_without_tqdm_draws_no_bars_on_a_terminal_and_refuses_progress_true(monkeypatch):
+    # tqdm comes with the tools extra; a plain install trains at a terminal too, without bars
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    model, opt, loader, val = setup()
+    assert len(train.fit(model, nn.CrossEntropyLoss(), opt, loader, val, epochs=1)) == 1
+    with pytest.raises(MissingToolError, match=r"progress=True needs tqdm.*pip install"):
+        train.fit(model, nn.CrossEntropyLoss(), opt, loader, epochs=1, progress=True)
 
 
 class ScriptedModel(nn.Module):

@@ -1,6 +1,7 @@
 """The training loop: fit(), History, EarlyStopping, and atomic .npz checkpoints that resume exactly."""
 from __future__ import annotations
 
+import importlib
 import math
 import numbers
 import reprlib
@@ -11,7 +12,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from . import autograd, nn, rng
-from .errors import ConfigError, DataError, DTypeError, TrainingError
+from .errors import ConfigError, DataError, DTypeError, MissingToolError, TrainingError
 from .optim import Optimizer
 from .optim.lr_scheduler import OneCycleLR, ReduceLROnPlateau
 from .serialization import atomic_write, load_state, save_state
@@ -208,6 +209,11 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer, train_loader, val_loader
     config). resume: a checkpoint to continue from exactly where it stopped. progress: a tqdm
     bar per epoch (default: only on a terminal)."""
     callbacks = _checked_fit_args(optimizer, train_loader, epochs, callbacks, scheduler)
+    if progress is None:  # bars on a terminal, where tqdm (the tools extra) is installed
+        progress = sys.stderr.isatty() and _tqdm_installed()
+    elif progress and not _tqdm_installed():
+        raise MissingToolError("fit: progress=True needs tqdm, which cannot be imported; install it with "
+                               "pip install 'tinygrad_mnist[tools]' (or pip install tqdm), or pass progress=False")
     batch_scheduler = scheduler if _interval(scheduler, scheduler_interval) == "batch" else None
     history, start = History(), 0
     if resume is not None:
@@ -217,8 +223,6 @@ def fit(model: nn.Module, loss_fn: Callable, optimizer, train_loader, val_loader
     else:
         for c in callbacks:  # a callback kept from an earlier fit starts afresh, as in Keras
             getattr(c, "on_train_begin", lambda: None)()
-    if progress is None:
-        progress = sys.stderr.isatty()
     probabilities = _outputs_probabilities(model, loss_fn)
     stop = any(getattr(c, "stopped_epoch", None) is not None for c in callbacks)
     for epoch in range(start + 1, epochs + 1):
@@ -333,6 +337,14 @@ def _train_epoch(model, loss_fn, optimizer, loader, epoch, epochs, progress, pro
     if count == 0:
         raise DataError("fit: the training loader yielded no samples")
     return total / count, correct / count
+
+
+def _tqdm_installed() -> bool:
+    try:
+        importlib.import_module("tqdm")
+    except ImportError:
+        return False
+    return True
 
 
 def _progress_bar(loader, epoch: int, epochs: int):
