@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import tinygrad_mnist as tg
+from tinygrad_mnist.errors import ConfigError
 from tinygrad_mnist.testing import assert_matches_torch
 
 INF, NAN = math.inf, math.nan
@@ -639,6 +640,17 @@ def test_to_takes_a_torch_device_and_linear_says_where_its_dtype_goes():
         tg.ones(2).to(torch.device("cuda"))
     with pytest.raises(ValueError, match="device comes before dtype: pass dtype="):
         tg.nn.Linear(3, 2, True, np.float64)  # torch's order is (bias, device, dtype)
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.cuda(), lambda t: t.cuda(0), lambda t: t.cuda("cuda:1"), lambda t: t.cuda(non_blocking=True),
+], ids=["cuda()", "cuda(0)", "cuda('cuda:1')", "cuda(non_blocking)"])
+def test_cuda_is_refused_as_by_a_torch_without_cuda_saying_the_cpu_is_the_only_device(call):
+    assert tg.ones(2).is_cuda is torch.ones(2).is_cuda is False
+    with pytest.raises((AssertionError, RuntimeError)):  # "Torch not compiled with CUDA enabled"
+        call(torch.ones(2))
+    with pytest.raises(ConfigError, match="^cuda: the only device is 'cpu', got 'cuda'$"):
+        call(tg.ones(2))
 
 
 @pytest.mark.parametrize("name", ["max", "min"])

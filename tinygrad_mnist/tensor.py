@@ -561,10 +561,16 @@ class Tensor:
         return ops.Copy.apply(self, dtype=dtype)
 
     device = property(lambda self: "cpu")
+    is_cuda = property(lambda self: False)
 
     def cpu(self) -> Tensor:
         """self: the CPU is the only device."""
         return self
+
+    def cuda(self, device=None, non_blocking: bool = False, memory_format=None):
+        """Refused, with to('cuda')'s error: the CPU is the only device (torch built without CUDA
+        refuses too). torch's arguments are taken so that cuda(0) gets this error, not a TypeError."""
+        check_cpu("cuda", "cuda")
 
     def float(self) -> Tensor: return self._cast(float32)
     def double(self) -> Tensor: return self._cast(float64)
