@@ -159,6 +159,43 @@ def test_type_as_view_as_reshape_as_expand_as_match_torch():
         check(fn, x, other)
 
 
+TYPE_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "uint16", "uint32", "uint64", "float16",
+               "float32", "float64", "complex64", "complex128"]
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (2, 3)], ids=repr)
+@pytest.mark.parametrize("name", TYPE_DTYPES)
+def test_type_element_size_is_floating_point_and_nelement_match_torch(name, shape):
+    ours, theirs = tg.zeros(shape, dtype=np.dtype(name)), torch.zeros(shape, dtype=getattr(torch, name))
+    assert ours.type() == theirs.type().replace("torch.", "tinygrad_mnist.")  # 'tinygrad_mnist.FloatTensor'
+    assert ours.element_size() == theirs.element_size()
+    assert ours.is_floating_point() is theirs.is_floating_point()
+    assert ours.nelement() == theirs.nelement() == ours.numel()
+
+
+def test_type_without_a_torch_name_for_the_dtype_is_refused():
+    with pytest.raises(tg.DTypeError, match="torch has no tensor type for dtype float128"):
+        tg.Tensor(np.zeros(2, np.longdouble)).type()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float16", "int32", "uint8", "bool"])
+def test_type_of_a_dtype_casts_as_torch_with_the_gradient_for_floats(dtype):
+    x = np.array([0.0, 2.7, -1.5, 100.0], np.float32)
+    same(tg.tensor(x).type(getattr(tg, dtype)), torch.tensor(x).type(getattr(torch, dtype)))
+    check(lambda t: t.type(getattr(tg, dtype)), x, torch_fn=lambda t: t.type(getattr(torch, dtype)))
+    name = torch.zeros(0, dtype=getattr(torch, dtype)).type()  # the type name does as well, torch's or ours
+    same(tg.tensor(x).type(name), torch.tensor(x).type(name))
+    same(tg.tensor(x).type(name.replace("torch.", "tinygrad_mnist.")), torch.tensor(x).type(name))
+
+
+def test_type_of_its_own_dtype_is_the_tensor_itself_and_python_types_or_other_names_are_refused_as_torch():
+    for lib in (tg, torch):
+        x = lib.ones(2, requires_grad=True)
+        assert x.type(lib.float32) is x and x.type(x.type()) is x
+    for bad in [float, int, "float64", "torch.Float", "numpy.FloatTensor"]:
+        raises_in_both(lambda L: L.ones(2).type(bad), tg.DTypeError, ValueError, "type: invalid type")
+
+
 # ---- isnan, isinf, isfinite ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["isnan", "isinf", "isfinite"])

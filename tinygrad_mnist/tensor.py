@@ -30,6 +30,15 @@ __all__ = [
     "uint8", "where",
 ]
 
+# torch's names of its CPU tensor types, by dtype, for Tensor.type()
+_TYPE_NAMES = {np.dtype(dtype): name for dtype, name in [
+    ("bool", "BoolTensor"), ("uint8", "ByteTensor"), ("int8", "CharTensor"), ("int16", "ShortTensor"),
+    ("int32", "IntTensor"), ("int64", "LongTensor"), ("uint16", "UInt16Tensor"), ("uint32", "UInt32Tensor"),
+    ("uint64", "UInt64Tensor"), ("float16", "HalfTensor"), ("float32", "FloatTensor"),
+    ("float64", "DoubleTensor"), ("complex64", "ComplexFloatTensor"), ("complex128", "ComplexDoubleTensor"),
+]}
+_TYPE_DTYPES = {name: dtype for dtype, name in _TYPE_NAMES.items()}
+
 MinMax = namedtuple("MinMax", ["values", "indices"])
 TopK = namedtuple("TopK", ["values", "indices"])
 Sort = namedtuple("Sort", ["values", "indices"])
@@ -69,8 +78,17 @@ class Tensor:
     def numel(self) -> int:
         return self.data.size
 
+    nelement = numel
+
     def dim(self) -> int:
         return self.data.ndim
+
+    def element_size(self) -> int:
+        """The size of one element in bytes."""
+        return self.data.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
@@ -582,6 +600,25 @@ class Tensor:
     def bool(self) -> Tensor: return self._cast(bool_)
     def type_as(self, other: Tensor) -> Tensor: return self._cast(other.dtype)
     def clone(self) -> Tensor: return ops.Copy.apply(self, dtype=self.data.dtype)
+
+    def type(self, dtype=None, non_blocking: bool = False):
+        """With no dtype, the name of torch's tensor type for this dtype, under this package's name:
+        'tinygrad_mnist.FloatTensor' for float32, where torch gives 'torch.FloatTensor' (there is no
+        such class here; the one class is Tensor). With a dtype, or a name type() gives (or torch's,
+        'torch.FloatTensor'), this tensor cast to it as to(dtype) casts, as torch.Tensor.type."""
+        if dtype is None:
+            if self.data.dtype not in _TYPE_NAMES:
+                raise DTypeError(f"type: torch has no tensor type for dtype {self.data.dtype}")
+            return f"tinygrad_mnist.{_TYPE_NAMES[self.data.dtype]}"
+        if isinstance(dtype, str):
+            module, _, name = dtype.rpartition(".")
+            if module not in ("tinygrad_mnist", "torch") or name not in _TYPE_DTYPES:
+                raise DTypeError(f"type: invalid type {dtype!r}; give a dtype or a type name such as "
+                                 "'tinygrad_mnist.FloatTensor'")
+            dtype = _TYPE_DTYPES[name]
+        elif isinstance(dtype, type) and not issubclass(dtype, np.generic):  # as torch (NumPy: float is float64)
+            raise DTypeError(f"type: invalid type {dtype.__name__!r}; give a dtype such as tg.float32")
+        return self._cast(np.dtype(dtype))
 
     # ---- new tensors in this one's dtype (or dtype=), as torch's new_* ------------------------
     def new_zeros(self, size, *sizes, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
