@@ -564,7 +564,7 @@ def test_module_level_numel_sum_dtype_and_softmax_dtype_match_torch():
           torch_fn=lambda x: torch.softmax(x, 0, dtype=torch.float64), rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("name", ["exp", "sum", "max", "reshape", "eq"])
+@pytest.mark.parametrize("name", ["exp", "sum", "max", "reshape", "eq", "nonzero"])
 def test_module_level_functions_of_something_other_than_a_tensor_are_a_type_error_as_in_torch(name):
     args = {"reshape": ((2,),), "eq": (1.0,)}.get(name, ())
     raises_in_both(lambda L: getattr(L, name)([1.0, 2.0], *args), tg.DTypeError, TypeError,
@@ -981,6 +981,38 @@ def test_is_tensor_as_torch():
     for lib in (tg, torch):
         assert lib.is_tensor(lib.ones(1)) and not lib.is_tensor(np.ones(1)) and not lib.is_tensor(3)
     assert not tg.is_tensor(torch.ones(1)) and not torch.is_tensor(tg.ones(1))
+
+
+# ---- nonzero ----------------------------------------------------------------------------------------------
+
+NONZERO_INPUTS = {
+    "0-d": np.array(5.0), "0-d zero": np.array(0.0), "0-d bool": np.array(True), "empty": np.zeros(0),
+    "empty 3-d": np.zeros((2, 0, 3)), "specials": np.array([0.0, -0.0, NAN, INF, -INF, 1e-45], np.float32),
+    "float16": np.array([[0, 1e-7], [0.5, 0]], np.float16), "bool": np.array([[True, False], [False, True]]),
+    "uint8": np.array([[0, 3], [2, 0]], np.uint8), "int64": np.array([-1, 0, 7]),
+    "3-d": np.random.default_rng(0).integers(0, 2, (3, 4, 5)).astype(np.float64),
+    "transposed": np.random.default_rng(1).integers(0, 2, (4, 3)).T,  # (order is row-major of the view)
+}
+
+
+@pytest.mark.parametrize("values", NONZERO_INPUTS.values(), ids=NONZERO_INPUTS.keys())
+def test_nonzero_gives_int64_indices_and_as_tuple_one_tensor_per_dim_as_torch(values):
+    ours, theirs = tg.tensor(values), torch.tensor(values)
+    same(ours.nonzero(), theirs.nonzero())
+    same(tg.nonzero(ours), torch.nonzero(theirs))
+    for method in (lambda t, L: t.nonzero(as_tuple=True), lambda t, L: L.nonzero(t, as_tuple=True)):
+        a, b = method(ours, tg), method(theirs, torch)
+        assert type(a) is tuple and len(a) == len(b)
+        for x, y in zip(a, b):
+            same(x, y)
+
+
+def test_nonzero_of_a_tensor_requiring_grad_is_outside_the_graph_and_as_tuple_is_keyword_only_as_torch():
+    for lib in (tg, torch):
+        x = lib.tensor([1.0, 0.0, 2.0], requires_grad=True)
+        assert not x.nonzero().requires_grad and not x.nonzero(as_tuple=True)[0].requires_grad
+        with pytest.raises(TypeError):
+            x.nonzero(True)
 
 
 def _lenient_load(model, state):

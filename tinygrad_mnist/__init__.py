@@ -14,8 +14,8 @@ from .functions import (
     abs, add, all, allclose, amax, amin, any, argmax, argmin, argsort, bmm, cat, chunk, clamp, clip, cumsum, div,
     eq, exp, flatten, flip, gather, ge, gt, index_select, is_tensor, isclose, isfinite, isinf, isnan, le, log,
     log1p, log_softmax, logsumexp, lt, masked_fill, matmul, max, maximum, mean, min, minimum, mm, mul, ne, neg,
-    norm, numel, outer, permute, pow, prod, relu, reshape, sigmoid, sign, softmax, sort, split, sqrt, square,
-    squeeze, stack, std, sub, sum, t, tanh, topk, transpose, unbind, unflatten, unsqueeze, var, where,
+    nonzero, norm, numel, outer, permute, pow, prod, relu, reshape, sigmoid, sign, softmax, sort, split, sqrt,
+    square, squeeze, stack, std, sub, sum, t, tanh, topk, transpose, unbind, unflatten, unsqueeze, var, where,
 )
 from .gradcheck import gradcheck
 

@@ -241,6 +241,7 @@ def isnan(input) -> Tensor: return _tensor(input, "isnan").isnan()
 def isinf(input) -> Tensor: return _tensor(input, "isinf").isinf()
 def isfinite(input) -> Tensor: return _tensor(input, "isfinite").isfinite()
 def numel(input) -> int: return _tensor(input, "numel").numel()
+def nonzero(input, *, as_tuple: bool = False): return _tensor(input, "nonzero").nonzero(as_tuple=as_tuple)
 
 
 def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:

@@ -762,6 +762,15 @@ class Tensor:
         dim = _dim_or_axis(dim, axis, "argmin")
         return _make_tensor(np.asarray(self.data.argmin(axis=dim, keepdims=keepdim)), None)
 
+    def nonzero(self, *, as_tuple: bool = False):
+        """The indices of the nonzero elements (NaN is one), in row-major order, as torch.nonzero: an
+        int64 tensor of shape (count, ndim), or with as_tuple=True one 1-D tensor per dim (one for a
+        0-d tensor, as torch). Integer indices: no gradient."""
+        if as_tuple:
+            return tuple(_make_tensor(i.astype(int64, copy=False), None)
+                         for i in np.nonzero(self.data.reshape(1) if self.ndim == 0 else self.data))
+        return _make_tensor(np.argwhere(self.data).astype(int64, copy=False), None)
+
     def amax(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
         """The largest value over dim (every dim by default); ties share the gradient equally, as torch."""
         dim = _dim_or_axis(dim, axis, "amax")
