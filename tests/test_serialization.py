@@ -1,11 +1,16 @@
-"""save_state / load_state / atomic_write: types survive, no pickle, damage is an error, writes are atomic."""
+"""save_state / load_state / atomic_write: types survive, no pickle, damage is an error, writes are atomic;
+tg.save / tg.load, their torch-named forms, against torch.save / torch.load."""
 import os
 
 import numpy as np
 import pytest
+import torch
 
-from tinygrad_mnist.errors import DataError
+import tinygrad_mnist as tg
+from tinygrad_mnist.errors import ConfigError, DataError
 from tinygrad_mnist.serialization import atomic_write, load_state, save_state
+
+from test_tensor_api import same
 
 
 def test_round_trip_keeps_types(tmp_path):
@@ -90,3 +95,90 @@ def test_numpy_integer_dict_keys_are_saved_as_ints(tmp_path):
     keys = np.unique([3, 1, 3])
     state = {k: float(k) for k in keys}
     assert load_state(save_state(tmp_path / "s.npz", state)) == {1: 1.0, 3: 3.0}
+
+
+# ---- tg.save and tg.load against torch.save and torch.load ---------------------------------------
+
+def _saved_and_loaded(lib, obj, path):
+    lib.save(obj, path)
+    return lib.load(path)
+
+
+def test_a_state_dict_saved_with_save_loads_back_into_a_model_as_with_torch(tmp_path):
+    for lib in (tg, torch):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(4, 3), lib.nn.ReLU(), lib.nn.Linear(3, 2))
+        for keep_vars in (False, True):
+            state = _saved_and_loaded(lib, model.state_dict(keep_vars=keep_vars), tmp_path / f"m-{keep_vars}")
+            for assign in (False, True):
+                other = lib.nn.Sequential(lib.nn.Linear(4, 3), lib.nn.ReLU(), lib.nn.Linear(3, 2))
+                assert not other.load_state_dict(state, assign=assign).missing_keys
+                for (name, p), q in zip(model.named_parameters(), other.parameters()):
+                    np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy(), err_msg=name)
+                    assert q.requires_grad
+
+
+TENSORS = {  # name: (values, dtype name, requires_grad)
+    "leaf": ([1.5, -2.0], "float32", True), "float64": ([[1.0], [2.0]], "float64", False),
+    "0-d": (3.0, "float16", False), "empty": ([], "float32", False), "int": ([1, 2], "int64", False),
+    "bool": ([True, False], "bool", False),
+}
+
+
+def _tensors(lib):
+    made = {k: lib.tensor(v, dtype=getattr(lib, d), requires_grad=g) for k, (v, d, g) in TENSORS.items()}
+    made["non-leaf"] = made["leaf"] * 2  # loads as a leaf that requires grad, in torch too
+    return made
+
+
+def test_tensors_inside_come_back_as_tensors_with_their_dtype_and_requires_grad_as_torch_gives(tmp_path):
+    obj = {lib: {"tensors": _tensors(lib), "list": [lib.ones(2), 1.5], "pair": (lib.zeros(()), "x"), "n": 3}
+           for lib in (tg, torch)}
+    ours, theirs = (_saved_and_loaded(lib, obj[lib], tmp_path / lib.__name__) for lib in (tg, torch))
+    assert ours["n"] == theirs["n"] == 3 and ours["pair"][1] == theirs["pair"][1] == "x"
+    assert type(ours["pair"]) is type(theirs["pair"]) is tuple and ours["list"][1] == theirs["list"][1] == 1.5
+    pairs = [(ours["tensors"][k], theirs["tensors"][k]) for k in theirs["tensors"]]
+    pairs += [(ours["list"][0], theirs["list"][0]), (ours["pair"][0], theirs["pair"][0])]
+    for a, b in pairs:
+        assert isinstance(a, tg.Tensor) and a.is_leaf and a.requires_grad == b.requires_grad
+        same(a, b)
+    for lib in (tg, torch):  # a tensor alone too
+        loaded = _saved_and_loaded(lib, lib.tensor(2.5), tmp_path / "alone")
+        assert lib.is_tensor(loaded) and loaded.item() == 2.5 and loaded.shape == ()
+
+
+def test_load_takes_the_cpu_as_map_location_and_weights_only_and_refuses_other_devices(tmp_path):
+    for lib in (tg, torch):
+        lib.save({"w": lib.ones(2)}, tmp_path / "s")
+        for kwargs in [{"map_location": "cpu"}, {"map_location": torch.device("cpu")}, {"weights_only": True},
+                       {"weights_only": False}]:
+            assert lib.load(tmp_path / "s", **kwargs)["w"].tolist() == [1.0, 1.0]
+    with pytest.raises(RuntimeError):  # torch: "Attempting to deserialize object on a CUDA device"
+        torch.load(tmp_path / "s", map_location="cuda")
+    with pytest.raises(ConfigError, match="^load: the only device is 'cpu', got 'cuda'$"):
+        tg.load(tmp_path / "s", map_location="cuda")
+    with pytest.raises(ConfigError, match="map_location must be a device, and the only one is 'cpu'"):
+        tg.load(tmp_path / "s", map_location={"cuda:0": "cpu"})
+
+
+def test_save_refuses_what_would_need_pickle_naming_what_it_stores(tmp_path):
+    torch.save(torch.nn.Linear(2, 2), tmp_path / "model.pt")  # torch pickles the module
+    for obj, where in [(tg.nn.Linear(2, 2), "tinygrad_mnist.nn.layers.Linear at state"),
+                       ({"opt": tg.optim.SGD}, "type at state/opt"),
+                       ({"w": [torch.ones(1)]}, "torch.Tensor at state/w\\[0\\]")]:  # not "Tensor"
+        with pytest.raises(TypeError, match=f"cannot store {where} without pickle; expected Tensors, arrays, "
+                                            r"numbers, strings, None, .*its state_dict\(\)"):
+            tg.save(obj, tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("zipped", [True, False], ids=["zip", "legacy"])
+def test_load_of_a_torch_save_file_is_refused_unread(tmp_path, zipped, monkeypatch):
+    torch.save(torch.nn.Linear(2, 2).state_dict(), tmp_path / "m.pt", _use_new_zipfile_serialization=zipped)
+    def unpickle(*args, **kwargs):
+        raise AssertionError("a pickle was read")
+
+    monkeypatch.setattr("pickle.load", unpickle)
+    monkeypatch.setattr("pickle.loads", unpickle)
+    with pytest.raises(DataError, match=r"m\.pt: not (an \.npz )?(a )?file written by tinygrad_mnist"):
+        tg.load(tmp_path / "m.pt")

@@ -18,6 +18,7 @@ from .functions import (
     square, squeeze, stack, std, sub, sum, t, tanh, topk, transpose, unbind, unflatten, unsqueeze, var, where,
 )
 from .gradcheck import gradcheck
+from .serialization import load, save
 
 # torch's other names for the dtypes (here only: inside the package, float, int and bool are Python's)
 float, double, half = float32, float64, float16

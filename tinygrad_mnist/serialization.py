@@ -1,8 +1,10 @@
-"""Saving nested state (dicts, lists, arrays, numbers, strings) as .npz without pickle, atomically.
+"""Saving nested state (dicts, lists, Tensors, arrays, numbers, strings) as .npz without pickle,
+atomically; save and load are torch.save's and torch.load's names for it (tg.save, tg.load).
 
 One .npz holds every array under its own key plus `__meta__`, a JSON document of the structure in
 which each array is a reference. Dict keys keep their type (int keys stay ints), tuples stay
-tuples, and non-finite floats survive. Loading uses allow_pickle=False.
+tuples, Tensors come back as Tensors (leaves, with their requires_grad; a Parameter as a Tensor),
+and non-finite floats survive. Loading uses allow_pickle=False.
 """
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ from typing import IO, Any, Iterator
 
 import numpy as np
 
-from .errors import DataError
+from .arguments import check_cpu, is_device
+from .errors import ConfigError, DataError
+from .tensor import Tensor
 
 FORMAT = "tinygrad_mnist-state-1"
 
@@ -75,6 +79,25 @@ def save_state(path: str | os.PathLike, state: Any) -> str:
     return atomic_write(path, buffer.getvalue())
 
 
+def save(obj: Any, f: str | os.PathLike) -> None:
+    """torch.save's order for save_state(f, obj): obj is a state_dict, a Tensor, an array, or dicts,
+    lists and tuples of them, numbers, strings and None; anything else would need pickle and is
+    refused with a TypeError."""
+    save_state(f, obj)
+
+
+def load(f: str | os.PathLike, map_location=None, *, weights_only=None) -> Any:
+    """load_state(f) under torch.load's name: a state_dict saved by save() loads back with
+    model.load_state_dict(load(f)). map_location may name only the CPU, the one device;
+    weights_only changes nothing, as the file never holds pickled objects (torch.save's files,
+    pickles, are refused with a DataError)."""
+    if map_location is not None and not is_device(map_location):  # torch's dicts and functions of devices
+        raise ConfigError(f"load: map_location must be a device, and the only one is 'cpu', got "
+                          f"{map_location!r}")
+    check_cpu(map_location, "load")
+    return load_state(f)
+
+
 def load_state(path: str | os.PathLike) -> Any:
     """Read what save_state wrote; a missing, damaged or foreign file raises DataError naming it."""
     try:
@@ -102,6 +125,8 @@ def load_state(path: str | os.PathLike) -> Any:
 
 
 def _encode(obj: Any, arrays: dict, where: str) -> Any:
+    if isinstance(obj, Tensor):
+        return {"__tensor__": _encode(obj.data, arrays, where)["__array__"], "requires_grad": obj.requires_grad}
     if isinstance(obj, np.ndarray):
         if obj.dtype == object:
             raise TypeError(f"save_state: object array at {where} cannot be stored without pickle")
@@ -123,14 +148,19 @@ def _encode(obj: Any, arrays: dict, where: str) -> Any:
         return {"__float__": repr(obj)}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
-    raise TypeError(f"save_state: cannot store {type(obj).__name__} at {where}; expected arrays, "
-                    "numbers, strings, None, and dicts, lists or tuples of them")
+    kind = type(obj)  # named with its module, so that a torch.Tensor is not called a Tensor
+    name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    raise TypeError(f"save_state: cannot store {name} at {where} without pickle; expected "
+                    "Tensors, arrays, numbers, strings, None, and dicts, lists or tuples of them (for a "
+                    "model or an optimizer, its state_dict())")
 
 
 def _decode(obj: Any, arrays: dict) -> Any:
     if isinstance(obj, dict):
         if "__array__" in obj:
             return arrays[obj["__array__"]]
+        if "__tensor__" in obj:
+            return Tensor(arrays[obj["__tensor__"]], obj["requires_grad"])
         if "__dict__" in obj:
             return {k: _decode(v, arrays) for k, v in obj["__dict__"]}
         if "__list__" in obj:
