@@ -4,6 +4,7 @@ grids, skips and resumes runs, and writes its tables; RunConfig's splits, iterat
 Training here uses a small MNIST subset that stands in for every dataset of the family (KMNIST has the
 same 28x28 images and 10 classes but cannot be assumed downloadable in a test)."""
 import csv
+import datetime
 import glob
 import json
 import math
@@ -32,7 +33,7 @@ def subset():
 @pytest.fixture
 def small_data(subset, monkeypatch):
     """Every dataset name loads the small MNIST subset."""
-    class Small:
+    class Small(data.MNIST):
         def __init__(self, root=None, train=True):
             self.data, self.targets = subset[0] if train else subset[1]
     for name in list(run_module.DATASETS):
@@ -184,6 +185,8 @@ def test_a_loss_that_does_not_fit_the_output_layer_is_refused(small_data, fields
     (dict(eval_every=10), "eval_every needs iterations"),
     (dict(test_fraction=1.0), "test_fraction must be in (0, 1)"),
     (dict(scheduler="linear"), "unknown scheduler 'linear'"),
+    (dict(extra={"when": datetime.date(1979, 5, 27)}),
+     "extra must be a table of JSON values (no dates or times), got {'when': datetime.date(1979, 5, 27)}"),
 ])
 def test_bad_run_settings_name_the_setting(fields, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -308,9 +311,49 @@ def test_runs_and_grids_keep_the_order_of_the_file(tmp_path):
     (('name = "tiny"', 'name = "/tmp/elsewhere"'), r"experiment name '/tmp/elsewhere' must not contain '/'"),
     (('name = "tiny"', 'name = ".hidden"'), r"experiment name '\.hidden' must not contain '/' or start with '\.'"),
     (("lr = 0.01", 'lr = 0.01\nmodel = "seed000"'), "run 'adam': model 'seed000' and layers are alternatives"),
+    (('name = "tiny"', "name = 5"), r"tiny.toml: \[experiment\] name must be a string, got 5"),
+    (('title = "Tiny"', "title = 3"), r"tiny.toml: \[experiment\] title must be a string, got 3"),
+    (('title = "Tiny"', 'description = ["x"]'), r"\[experiment\] description must be a string, got \['x'\]"),
+    (('run = "adam"', 'run = ["adam"]'), r"\[\[claim\]\] #1: run must be the name of a run \(a string\), got \['adam'\]"),
+    (('text = "the best"', "text = 5"), r"\[\[claim\]\] #2 \(relu-lr0.1\): text must be a string, got 5"),
+    (('note = "a test claim"', "note = true"), r"\[\[claim\]\] #1 \(adam\): note must be a string, got True"),
+    (("test_accuracy = 0.5", "test_accuracy = 99.09"),
+     r"\[\[claim\]\] #1 \(adam\): test_accuracy must be a fraction in \[0, 1\] \(0.9909 for 99.09%\), got 99.09"),
+    (("test_accuracy = 0.5", "macro_f1 = nan"), r"macro_f1 must be a fraction in \[0, 1\] .*, got nan"),
+    (("test_accuracy = 0.5", "test_loss = -1"), r"\(adam\): test_loss must be a finite number >= 0, got -1"),
 ])
 def test_file_mistakes_are_config_errors_naming_the_entry(tmp_path, edit, message):
     with pytest.raises(ConfigError, match=message):
+        experiments.load_experiment(write(tmp_path, TINY.replace(*edit)))
+
+
+@pytest.mark.parametrize("edit, message", [
+    (('activation = ["relu", "tanh"]', 'activation = ["relu", "swish"]'),
+     "run 'swish-lr0.1': unknown activation 'swish'; expected one of"),
+    (("lr = 0.01", 'lr = 0.01\ninit = "zeros"'), "run 'adam': unknown init 'zeros'"),
+    (("lr = 0.01", 'lr = 0.01\noutput = "relu"'), "run 'adam': unknown output 'relu'"),
+    (("lr = 0.01", 'lr = 0.01\ninit = "normal"\ninit_scale = -1'), "run 'adam': MLP init_scale must be > 0, got -1"),
+    (("lr = 0.01", "lr = 0.01\ndropout = 1.5"), r"run 'adam': MLP dropout must be in \[0, 1\), got 1.5"),
+    (("lr = 0.01", "lr = 0.01\nlayers = [784]"), "run 'adam': MLP sizes must list at least input and output sizes"),
+    (("lr = 0.01", "lr = 0.01\nlayers = [100, 10]"),
+     r"run 'adam': model sizes \[100, 10\] do not fit the data: expected 784 inputs and 10 outputs"),
+    (("lr = 0.01", "lr = 0.01\nclasses = [3, 5]"),
+     r"run 'adam': model sizes \[784, 8, 10\] do not fit the data: expected 784 inputs and 2 outputs"),
+    (("lr = 0.01", 'lr = 0.01\noutput = "softmax"'),
+     "run 'adam': loss 'cross_entropy' expects the model output 'none', got output 'softmax'"),
+    (("lr = 0.01", "lr = 0.01\nclasses = [3, 3]"), r"run 'adam': .*classes must be distinct.*, got \[3, 3\]"),
+    (("lr = 0.01", "lr = 0.01\nclasses = [3, 11]"), r"run 'adam': .*classes \[11\] do not occur in the labels"),
+    (("lr = 0.01", 'lr = 0.01\noptimizer = "sgd"\nmomentum = -1'), "run 'adam': SGD: momentum must be >= 0, got -1"),
+    (("lr = 0.01", "lr = 0.01\nweight_decay = -1"), "run 'adam': Adam: weight_decay must be >= 0, got -1"),
+    (('optimizer = "sgd"', 'optimizer = "sgd"\nnesterov = true'),
+     "run 'relu-lr0.1': SGD: nesterov=True needs momentum > 0"),
+    (("lr = 0.01", "lr = 0.01\nextra = { when = 1979-05-27 }"),
+     r"run 'adam': extra must be a table of JSON values \(no dates or times\)"),
+])
+def test_every_run_is_checked_as_it_would_be_when_it_starts(tmp_path, edit, message):
+    """What a run refuses when it starts (its model, classes, optimizer, what its folder can hold) is
+    refused when the file is read, so that no other run trains first."""
+    with pytest.raises(ConfigError, match="tiny.toml: " + message):
         experiments.load_experiment(write(tmp_path, TINY.replace(*edit)))
 
 
@@ -441,6 +484,17 @@ def test_cli_reports_a_bad_file_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "tinygrad-mnist experiment: error:" in err and "run 'adam': lr must be a finite number > 0, got -1" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_mistake_in_any_run_of_any_file_fails_before_anything_trains(small_data, tmp_path, capsys):
+    good = write(tmp_path, TINY.replace('name = "tiny"', 'name = "good"'), "good.toml")
+    bad = write(tmp_path, TINY.replace('activation = ["relu", "tanh"]', 'activation = ["relu", "swish"]'))
+    out = tmp_path / "out"
+    assert cli.main(["experiment", good, bad, "--out", str(out), "--quiet", "--no-plots"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (f"tinygrad-mnist experiment: error: {bad}: run 'swish-lr0.1': unknown activation "
+                            "'swish'; expected one of leaky_relu, relu, sigmoid, tanh\n")
+    assert captured.out == "" and not out.exists()
 
 
 @pytest.mark.parametrize("settings, message", [
