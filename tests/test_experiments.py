@@ -357,6 +357,14 @@ def test_every_run_is_checked_as_it_would_be_when_it_starts(tmp_path, edit, mess
         experiments.load_experiment(write(tmp_path, TINY.replace(*edit)))
 
 
+def test_loading_an_experiment_draws_nothing_from_the_global_generator(tmp_path):
+    tg.manual_seed(0)
+    expected = tg.randn(3).numpy()
+    tg.manual_seed(0)
+    experiments.load_experiment(write(tmp_path, TINY))
+    np.testing.assert_array_equal(tg.randn(3).numpy(), expected)
+
+
 def test_defaults_runs_and_claims_that_are_not_tables_are_config_errors(tmp_path):
     without_defaults = TINY.replace("[defaults]\nlayers = [784, 8, 10]\nepochs = 2\nbatch_size = 64\n"
                                     "early_stopping = 0\n", "")
@@ -466,13 +474,13 @@ def test_a_fresh_run_leaves_no_file_of_an_older_run_in_its_folder(small_data, tm
 
 
 def test_a_failing_run_is_reported_and_the_others_go_on(small_data, tmp_path, capsys):
-    text = TINY.replace('[[run]]\nname = "adam"', '[[run]]\nname = "misfit"\nlayers = [100, 10]\n\n[[run]]\nname = "adam"')
+    text = TINY.replace('[[run]]\nname = "adam"', '[[run]]\nname = "misfit"\nlimit = 3\n\n[[run]]\nname = "adam"')
     path, out = write(tmp_path, text), str(tmp_path / "out")
     code = cli.main(["experiment", path, "--out", out, "--only", "misfit", "adam", "--no-plots", "--quiet"])
     assert code == 1
     assert "1 run(s) failed: tiny/misfit" in capsys.readouterr().err
     table = (tmp_path / "out" / "tiny" / "results.md").read_text()
-    assert "**Not run on this machine:** misfit failed with: model sizes [100, 10] do not fit the data" in table
+    assert "**Not run on this machine:** misfit failed with: val_fraction 0.1 of 3 samples leaves" in table
     assert "| failed (why: above) |" in table
     assert (tmp_path / "out" / "tiny" / "adam" / "metrics.json").exists()
     assert "| relu-lr0.1 | 784-8-10 relu |" in table and "| not run |" in table

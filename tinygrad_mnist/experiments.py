@@ -49,7 +49,7 @@ from typing import Callable, Sequence
 
 from . import models, train
 from .errors import USER_ERRORS, ConfigError, DataError
-from .run import DEFAULT_EVAL_EVERY, RunConfig, run, saved_settings
+from .run import DEFAULT_EVAL_EVERY, RunConfig, check_config, run, saved_settings
 from .serialization import atomic_write
 
 CLAIM_METRICS = ("train_accuracy", "val_accuracy", "test_accuracy", "macro_f1", "macro_precision",
@@ -92,7 +92,8 @@ class Outcome:
 # ---- parsing ------------------------------------------------------------------------------------
 
 def load_experiment(path: str | os.PathLike) -> Experiment:
-    """Parse an experiment TOML file; raise ConfigError naming the first bad entry."""
+    """Parse an experiment TOML file, each run checked as run.run would check it when it starts
+    (run.check_config); raise ConfigError naming the first bad entry."""
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
@@ -203,7 +204,7 @@ def _add_run(exp: Experiment, name: str, fields: dict) -> None:
     _check_folder_name(exp.path, "run name", name)
     cfg = RunConfig(**fields)
     try:
-        cfg.validate()
+        check_config(cfg)
     except ConfigError as err:
         raise ConfigError(f"{exp.path}: run {name!r}: {err}") from None
     exp.runs[name] = cfg
@@ -593,8 +594,8 @@ def _plot_grid(grid: dict, by_name: dict, path: str, title: str):
 def run_files(paths: Sequence[str], out: str, only: Sequence[str] | None = None, summary: str | None = None,
               progress: bool | None = None, run_plots: bool = False, plots: bool = True,
               log: Callable[[str], None] = print) -> list[tuple[Experiment, list[Outcome]]]:
-    """Parse every file first (so a typo fails before hours of training), run the selected runs of each,
-    write each experiment's tables and plots, and the summary report if asked."""
+    """Parse and check every file first (so a mistake in any run fails before hours of training), run
+    the selected runs of each, write each experiment's tables and plots, and the summary report if asked."""
     experiments = [load_experiment(p) for p in paths]
     names = [exp.name for exp in experiments]
     if len(set(names)) != len(names):

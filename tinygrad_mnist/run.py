@@ -164,6 +164,25 @@ class RunConfig:
                               "validation split")
 
 
+def check_config(cfg: RunConfig) -> None:
+    """Raise ConfigError for what run() would refuse before it trains, without loading the data: the
+    settings (validate()), the classes against the dataset's labels, the model against its image size
+    and the loss, and the optimizer's hyperparameters. Only what depends on the data itself (whether a
+    split would be empty, whether the files can be read) is left to run()."""
+    cfg.validate()
+    source = DATASETS[cfg.dataset]
+    labels = np.arange(len(source.classes))
+    if cfg.classes:
+        data.class_subset((labels, labels), cfg.classes)
+    n_classes = len(cfg.classes) if cfg.classes else len(labels)
+    state = rng.get_state()  # building the model draws its initial weights
+    try:
+        model = build_model(cfg, math.prod(source.image_shape), n_classes)
+        make_optimizer(cfg, model.parameters())
+    finally:
+        rng.set_state(state)
+
+
 def load_splits(cfg: RunConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Train/val/test (X float32 (N, 784), y int64) split and preprocessed as the config says."""
     source = DATASETS[cfg.dataset]
