@@ -42,13 +42,22 @@ def _is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+def _is_json(value) -> bool:
+    """Whether metrics.json (and so the checkpoint) can hold value: not TOML's dates and times."""
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 # What each RunConfig field holds, as validate() checks it, and the fields that may also be None.
 KINDS = {"a string": lambda v: isinstance(v, str),
          "true or false": lambda v: isinstance(v, bool),
          "an integer": _is_int,
          "a number": lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool),
          "a list of integers": lambda v: isinstance(v, (list, tuple)) and all(map(_is_int, v)),
-         "a table": lambda v: isinstance(v, dict)}
+         "a table of JSON values (no dates or times)": lambda v: isinstance(v, dict) and _is_json(v)}
 FIELD_KINDS = {
     **dict.fromkeys(("dataset", "data_dir", "preprocess", "model", "activation", "output", "init", "loss",
                      "optimizer", "scheduler"), "a string"),
@@ -58,7 +67,7 @@ FIELD_KINDS = {
     **dict.fromkeys(("test_fraction", "val_fraction", "init_scale", "dropout", "lr", "momentum", "weight_decay",
                      "lr_gamma"), "a number"),
     **dict.fromkeys(("classes", "layers"), "a list of integers"),
-    "extra": "a table"}
+    "extra": "a table of JSON values (no dates or times)"}
 MAY_BE_NONE = ("data_dir", "classes", "test_fraction", "limit", "model", "layers", "activation", "output", "init",
                "init_scale", "dropout", "scheduler", "iterations", "eval_every", "early_stopping")
 
