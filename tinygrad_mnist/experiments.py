@@ -111,8 +111,11 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
     if not isinstance(head, dict) or not head.get("name"):
         raise ConfigError(f"{path}: needs an [experiment] table with a name")
     _no_unknown(path, "[experiment] keys", head, EXPERIMENT_KEYS)
-    _check_folder_name(path, "experiment name", str(head["name"]))
-    exp = Experiment(name=str(head["name"]), path=path, title=head.get("title", ""),
+    for key, value in head.items():
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: [experiment] {key} must be a string, got {value!r}")
+    _check_folder_name(path, "experiment name", head["name"])
+    exp = Experiment(name=head["name"], path=path, title=head.get("title", ""),
                      description=head.get("description", ""))
     defaults = doc.get("defaults", {})
     if not isinstance(defaults, dict):
@@ -186,12 +189,22 @@ def _parse_claim(exp: Experiment, path: str, index: int, entry: dict) -> Claim:
     where = f"[[claim]] #{index + 1}"
     _no_unknown(path, f"{where} keys", entry, ("run", "text", "note") + CLAIM_METRICS)
     name = entry.get("run")
+    if not isinstance(name, str):
+        raise ConfigError(f"{path}: {where}: run must be the name of a run (a string), got {name!r}")
     if name not in exp.runs:
         raise ConfigError(f"{path}: {where} is about run {name!r}, which the file does not define")
+    for key in ("text", "note"):
+        if not isinstance(entry.get(key, ""), str):
+            raise ConfigError(f"{path}: {where} ({name}): {key} must be a string, got {entry[key]!r}")
     values = {k: entry[k] for k in CLAIM_METRICS if k in entry}
     for key, value in values.items():
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise ConfigError(f"{path}: {where} ({name}): {key} must be a number, got {value!r}")
+        if key == "test_loss" and not 0 <= value < math.inf:
+            raise ConfigError(f"{path}: {where} ({name}): test_loss must be a finite number >= 0, got {value!r}")
+        if key != "test_loss" and not 0 <= value <= 1:
+            raise ConfigError(f"{path}: {where} ({name}): {key} must be a fraction in [0, 1] "
+                              f"(0.9909 for 99.09%), got {value!r}")
     values = {k: float(v) for k, v in values.items()}
     if not values and not entry.get("text"):
         raise ConfigError(f"{path}: {where} ({name}) gives neither a metric ({', '.join(CLAIM_METRICS)}) nor text")
