@@ -55,6 +55,8 @@ from .serialization import atomic_write
 CLAIM_METRICS = ("train_accuracy", "val_accuracy", "test_accuracy", "macro_f1", "macro_precision",
                  "macro_recall", "test_loss")
 EXPERIMENT_KEYS = ("name", "title", "description")
+# What write_results puts in an experiment's folder, beside the run folders.
+RESULT_FILES = ("results.md", "results.csv", "accuracy.png", "val_curves.png", "grid-*.png")
 
 
 @dataclass
@@ -215,6 +217,9 @@ def _add_run(exp: Experiment, name: str, fields: dict) -> None:
     if name in exp.runs:
         raise ConfigError(f"{exp.path}: run name {name!r} is used twice")
     _check_folder_name(exp.path, "run name", name)
+    if any(fnmatch.fnmatchcase(name, pattern) for pattern in RESULT_FILES):
+        raise ConfigError(f"{exp.path}: run name {name!r} is the name of a file the experiment writes beside its "
+                          f"runs ({', '.join(RESULT_FILES)})")
     cfg = RunConfig(**fields)
     try:
         check_config(cfg)
