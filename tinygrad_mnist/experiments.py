@@ -180,7 +180,7 @@ def _expand_grid(exp: Experiment, path: str, index: int, entry: dict, defaults: 
         except (KeyError, IndexError) as err:
             raise ConfigError(f"{path}: {where}: name template {template!r} uses {err}, which is not in vary "
                               f"({', '.join(vary)})") from None
-        except ValueError as err:
+        except (ValueError, AttributeError, TypeError) as err:  # a bad format, or {key.attr} or {key[word]}
             raise ConfigError(f"{path}: {where}: name template {template!r} is malformed: {err}") from None
         _add_run(exp, name, {**defaults, **fixed, **chosen})
         names.append(name)
