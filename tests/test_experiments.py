@@ -185,6 +185,9 @@ def test_a_loss_that_does_not_fit_the_output_layer_is_refused(small_data, fields
     (dict(eval_every=10), "eval_every needs iterations"),
     (dict(test_fraction=1.0), "test_fraction must be in (0, 1)"),
     (dict(scheduler="linear"), "unknown scheduler 'linear'"),
+    (dict(weight_decay=math.inf), "weight_decay must be finite, got inf"),
+    (dict(optimizer="sgd", momentum=math.inf), "momentum must be finite, got inf"),
+    (dict(init="normal", init_scale=math.inf), "init_scale must be finite, got inf"),
     (dict(extra={"when": datetime.date(1979, 5, 27)}),
      "extra must be a table of JSON values (no dates or times), got {'when': datetime.date(1979, 5, 27)}"),
 ])
