@@ -134,6 +134,10 @@ class RunConfig:
             value = getattr(self, name)
             if value is not None and value != "full" and not 0 < value < math.inf:
                 raise ConfigError(f"{name} must be a finite number > 0, got {value}")
+        for name in ("momentum", "weight_decay", "init_scale"):  # the optimizer and the MLP refuse NaN and < 0
+            value = getattr(self, name)
+            if value is not None and math.isinf(value):
+                raise ConfigError(f"{name} must be finite, got {value}")
         if self.seed < 0:
             raise ConfigError(f"seed must be an integer >= 0, got {self.seed}")
         if self.early_stopping is not None and self.early_stopping < 0:
