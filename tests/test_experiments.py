@@ -343,6 +343,8 @@ def test_file_mistakes_are_config_errors_naming_the_entry(tmp_path, edit, messag
     (("lr = 0.01", 'lr = 0.01\ninit = "zeros"'), "run 'adam': unknown init 'zeros'"),
     (("lr = 0.01", 'lr = 0.01\noutput = "relu"'), "run 'adam': unknown output 'relu'"),
     (("lr = 0.01", 'lr = 0.01\ninit = "normal"\ninit_scale = -1'), "run 'adam': MLP init_scale must be > 0, got -1"),
+    (("lr = 0.01", 'lr = 0.01\ninit = "uniform"\ninit_scale = 1e39'),
+     r"run 'adam': uniform_: from=-1e\+39 is out of bounds for float32"),
     (("lr = 0.01", "lr = 0.01\ndropout = 1.5"), r"run 'adam': MLP dropout must be in \[0, 1\), got 1.5"),
     (("lr = 0.01", "lr = 0.01\nlayers = [784]"), "run 'adam': MLP sizes must list at least input and output sizes"),
     (("lr = 0.01", "lr = 0.01\nlayers = [100, 10]"),
