@@ -223,7 +223,7 @@ def _add_run(exp: Experiment, name: str, fields: dict) -> None:
     cfg = RunConfig(**fields)
     try:
         check_config(cfg)
-    except ConfigError as err:
+    except (ConfigError, DataError) as err:  # DataError: an init's bounds out of the dtype's range
         raise ConfigError(f"{exp.path}: run {name!r}: {err}") from None
     exp.runs[name] = cfg
 

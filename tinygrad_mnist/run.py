@@ -178,10 +178,11 @@ class RunConfig:
 
 
 def check_config(cfg: RunConfig) -> None:
-    """Raise ConfigError for what run() would refuse before it trains, without loading the data: the
-    settings (validate()), the classes against the dataset's labels, the model against its image size
-    and the loss, and the optimizer's hyperparameters. Only what depends on the data itself (whether a
-    split would be empty, whether the files can be read) is left to run()."""
+    """Raise what run() would raise for cfg before it trains (a ConfigError; an OutOfRangeError for a
+    uniform init's bounds), without loading the data: the settings (validate()), the classes against
+    the dataset's labels, the model against its image size and the loss, and the optimizer's
+    hyperparameters. Only what depends on the data itself (whether a split would be empty, whether
+    the files can be read) is left to run()."""
     cfg.validate()
     source = DATASETS[cfg.dataset]
     labels = np.arange(len(source.classes))
