@@ -482,7 +482,7 @@ def test_evaluate_names_a_checkpoint_whose_model_configuration_is_invalid(run_di
 
 @pytest.mark.parametrize("command", [["evaluate"], ["train", "--resume"]])
 def test_checkpoints_that_cannot_say_how_they_were_made_give_a_one_line_error(run_dir, tmp_path, command):
-    from tinygrad_mnist import cli as cli_module, train
+    from tinygrad_mnist import train
     from tinygrad_mnist.serialization import save_state
     out, _ = run_dir
     good = train.load_checkpoint(str(out / "checkpoint.npz"))
