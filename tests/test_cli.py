@@ -215,6 +215,18 @@ def test_plots_without_matplotlib_fail_before_any_work(run_dir, tmp_path, monkey
     assert not [name for _, _, names in os.walk(out) for name in names if name.endswith(".png")]
 
 
+def test_run_without_matplotlib_fails_before_training_unless_told_plots_false(tmp_path, monkeypatch):
+    from tinygrad_mnist.errors import MissingToolError
+    from tinygrad_mnist.run import RunConfig, run
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    cfg = RunConfig(layers=[784, 8, 10], limit=300, epochs=1)
+    with pytest.raises(MissingToolError, match=r"the plots need matplotlib.*or give plots=False to skip"):
+        run(cfg, out=str(tmp_path / "r"))
+    assert not (tmp_path / "r").exists()
+    run(cfg, out=str(tmp_path / "r"), plots=False, progress=False)
+    assert (tmp_path / "r" / "metrics.json").exists()
+
+
 def test_an_os_error_no_check_foresaw_is_one_line(monkeypatch, capsys):
     from tinygrad_mnist import cli as cli_module
 

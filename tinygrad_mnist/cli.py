@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import itertools
 import os
 import sys
@@ -12,7 +11,8 @@ import time
 
 import numpy as np
 
-from .errors import USER_ERRORS, ConfigError, DataError, MissingToolError
+from .errors import USER_ERRORS, ConfigError, DataError
+from .plots import require_matplotlib
 
 
 def _ints(text: str) -> list[int]:
@@ -236,16 +236,6 @@ def _check_creatable(given: str, folder: str, option: str) -> None:
         raise ConfigError(f"{option} {given}: cannot write in {existing} ({err.strerror})") from None
 
 
-def _check_plotting(skip: str) -> None:
-    """Fail now, before any work, if the plots that the command draws at its end cannot be drawn."""
-    try:
-        importlib.import_module("matplotlib")
-    except ImportError as err:
-        raise MissingToolError(f"the plots need matplotlib, which cannot be imported ({err}); install it with "
-                               "pip install 'tinygrad_mnist[tools]' (or pip install matplotlib), or give "
-                               f"{skip} to skip the plots") from None
-
-
 def _new_run_folder(out: str | None, dataset: str, overwrite: bool) -> tuple[str, bool]:
     """The folder of a new run, and whether it was created here. The default, runs/<dataset>-<time>, gets
     -2, -3, ... when a run started in the same second has the name: mkdir fails on an existing folder, so
@@ -284,7 +274,7 @@ def _names(names: list[str], most: int = 4) -> str:
 def cmd_train(args) -> int:
     from .run import RESUME_ITERATIONS, RUN_FILES, run
     if not args.no_plots:
-        _check_plotting("--no-plots")
+        require_matplotlib("--no-plots")
     created = False
     if args.resume:
         if not os.path.exists(args.resume):
@@ -370,7 +360,7 @@ def cmd_evaluate(args) -> int:
         _check_out_folder(args.out)
         _refuse_an_earlier_evaluation(args.out, args.overwrite)
         if not args.no_plots:
-            _check_plotting("--no-plots")
+            require_matplotlib("--no-plots")
     state, cfg, model_config = _saved_run(args.checkpoint)
     if args.data_dir:
         cfg.data_dir = args.data_dir
@@ -451,7 +441,7 @@ def cmd_experiment(args) -> int:
     from .experiments import run_files
     _check_out_folder(args.out)
     if args.run_plots or not args.no_plots:
-        _check_plotting("--no-plots without --run-plots" if args.run_plots else "--no-plots")
+        require_matplotlib("--no-plots without --run-plots" if args.run_plots else "--no-plots")
     if args.summary:
         _check_out_file(args.summary, "--summary")
     try:

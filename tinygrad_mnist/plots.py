@@ -7,6 +7,7 @@ The image size in pixels is the figure size in inches (given in each docstring) 
 """
 from __future__ import annotations
 
+import importlib
 import math
 import os
 from pathlib import Path
@@ -15,9 +16,20 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from . import metrics
-from .errors import ShapeError
+from .errors import MissingToolError, ShapeError
 from .promotion import _values
 from .serialization import atomic_file
+
+def require_matplotlib(skip: str) -> None:
+    """Fail now, before any work, if the plots drawn at the end of it cannot be: skip names how to
+    go without them (e.g. --no-plots)."""
+    try:
+        importlib.import_module("matplotlib")
+    except ImportError as err:
+        raise MissingToolError(f"the plots need matplotlib, which cannot be imported ({err}); install it with "
+                               "pip install 'tinygrad_mnist[tools]' (or pip install matplotlib), or give "
+                               f"{skip} to skip the plots") from None
+
 
 CORRECT_COLOR, WRONG_COLOR = "#1a7f37", "#d1242f"
 # Spellings accepted for each learning curve; the first is the canonical one.

@@ -14,6 +14,7 @@ import numpy as np
 from . import data, metrics, models, nn, optim, rng, train
 from .errors import ConfigError
 from .nn import functional as F
+from .plots import require_matplotlib
 from .serialization import atomic_write
 from .tensor import Tensor
 
@@ -364,6 +365,8 @@ def run(cfg: RunConfig, out: str | None = None, resume: str | None = None, progr
     cfg.validate()
     if resume is not None and cfg.iterations is not None:
         raise ConfigError(RESUME_ITERATIONS)
+    if out and plots:
+        require_matplotlib("plots=False")
     began = time.perf_counter()
     rng.manual_seed(cfg.seed)
     splits = load_splits(cfg)
