@@ -5,13 +5,15 @@ module-level forms. Values, dtypes and gradients are compared with torch; float6
 finite differences."""
 import math
 import re
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pytest
 import torch
 
 import tinygrad_mnist as tg
-from tinygrad_mnist.errors import DataError, OutOfRangeError
+from tinygrad_mnist.errors import DataError, DTypeError, OutOfRangeError
 
 from test_tensor_api import INF, NAN, both, check, same  # the same comparisons as for the other Tensor methods
 
@@ -390,6 +392,10 @@ INTEGER_DATA = [  # data, dtype: torch.tensor truncates floats toward zero and w
     ([-1.9, 0.9], "int32"), ([255.0, 127.9, -0.0], "uint8"), ([True, 2], "uint8"), ([1.5, True], "int8"),
     ([-1, -128, -255], "uint8"), (-1, "uint8"), ((-1, 2), "uint8"), ([[-1, 2], [3, -4]], "uint8"),
     ([-128, 127], "int8"), ([2 ** 31 - 1, -2 ** 31], "int32"), ([2 ** 63 - 1, -2 ** 63], "int64"), ([], "uint8"),
+    # bools, and each number of a mixed list by its own kind (an int is not rounded through a double)
+    (True, "int64"), ([True, False], "int64"), ([[True], [False]], "int64"), ([2 ** 62 + 1, 0.5], "int64"),
+    ([2 ** 53 + 1, 0.0], "int64"), ([2 ** 63 - 1, 0.5], "int64"), ([-1, 1.5], "uint8"), ([np.int64(-1), 1.5], "uint8"),
+    ([[1, 2.5], [-3, 4.9]], "int16"),
 ]
 
 
@@ -405,6 +411,7 @@ OUT_OF_RANGE_DATA = [  # data, dtype, the value named; torch refuses each (a Val
     ([[2 ** 31]], "int32", "2147483648"), ([NAN], "int64", "nan"), ([INF], "int32", "inf"), ([-INF], "int16", "-inf"),
     ([9.3e18], "int64", "9.3e+18"), ([2.0 ** 63], "int64", "9.223372036854776e+18"), ([2 ** 63], "int64", str(2 ** 63)),
     ([-2 ** 63 - 1], "int64", str(-2 ** 63 - 1)), ([2 ** 64, 1], "uint8", str(2 ** 64)),
+    ([1, 2 ** 70, 3.0], "int64", str(2 ** 70)), ([-256, 0.5], "uint8", "-256"), ([3, -0.5], "uint8", "-0.5"),
 ]
 
 
@@ -416,6 +423,14 @@ def test_tensor_refuses_numbers_out_of_an_integer_dtypes_range_as_torch(data, dt
     with pytest.raises(OutOfRangeError, match=rf"^tensor: {re.escape(value)} is out of range for {dtype} \(torch takes"):
         tg.tensor(data, dtype=getattr(tg, dtype))
     assert issubclass(OutOfRangeError, DataError) and issubclass(OutOfRangeError, RuntimeError)
+
+@pytest.mark.parametrize("data", [["1", "2"], [1, "a"], [Decimal("2.5")], [Fraction(3, 2)], [1, None]], ids=repr)
+def test_tensor_refuses_what_is_not_a_number_for_an_integer_dtype_as_torch(data):
+    with pytest.raises((TypeError, ValueError)):
+        torch.tensor(data, dtype=torch.int64)
+    with pytest.raises(DTypeError, match=r"^tensor: .* is not a number"):
+        tg.tensor(data, dtype=tg.int64)
+
 
 @pytest.mark.parametrize("args, kw", [((2, 3), {}), (((2, 3),), {"dtype": tg.long}), ((0,), {})], ids=repr)
 def test_empty_and_empty_like_have_torchs_shapes_and_dtypes(args, kw):

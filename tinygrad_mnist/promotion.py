@@ -40,26 +40,67 @@ def _as_array(data, dtype=None) -> np.ndarray:
 
 def _as_integers(data, dtype: np.dtype) -> np.ndarray:
     """Numbers (or nested sequences of them) as an array of an integer dtype, as torch.tensor makes
-    one: floats truncated toward zero, and like integers refused outside the dtype's range, except
-    that an unsigned dtype takes negative integers down to -max, wrapped (-1 is 255 in uint8)."""
+    one: bools as 0 and 1, floats truncated toward zero, and like integers refused outside the
+    dtype's range, except that an unsigned dtype takes negative integers down to -max, wrapped (-1
+    is 255 in uint8). Each number counts by its own kind, as in torch: in [2**62 + 1, 0.5] the int
+    is not rounded through a double."""
     values = np.asarray(data)  # int64 for integers (uint64 or Python ints beyond), float64 with a float
     kind = values.dtype.kind
-    if kind not in "biuf" and not (kind == "O" and all(isinstance(v, int) for v in values.flat)):
-        return np.asarray(data, dtype=dtype)  # not numbers: NumPy's error, or the caller's
+    if kind == "b":
+        return values.astype(dtype)
     info = np.iinfo(dtype)
-    if kind == "f":
-        low, what = info.min, "floats from {} to {} for it, truncated toward zero"
-    elif info.min == 0:
-        low, what = -info.max, "integers from {} to {} for it, wrapping the negative ones around"
-    else:
-        low, what = info.min, "integers from {} to {} for it"
+    if kind == "O" or kind == "f" and _holds_integers(data):
+        items = np.asarray(data, dtype=object)
+        return np.array([_integer(v, info) for v in items.flat], dtype=dtype).reshape(items.shape)
+    if kind not in "iuf":
+        raise DTypeError(f"tensor: {values.flat[0]!r} is not a number, which an integer dtype ({dtype}) needs")
     # A float is tested before truncation, as in torch (127.5 is out of range for int8), and NaN
     # fails; the last test refuses 2**63, which int64's max becomes as a float.
+    low = _lowest(kind, info)
     fits = (values >= low) & (values <= info.max) & (values < info.max + 1)
     if not fits.all():
-        raise OutOfRangeError(f"tensor: {values[~fits].tolist()[0]!r} is out of range for {dtype} (torch takes "
-                              f"{what.format(low, info.max)})")
+        raise _out_of_range(values[~fits].tolist()[0], kind, info)
     return values.astype(dtype)
+
+
+def _holds_integers(data) -> bool:
+    """Whether a nested sequence holds an integer (not a bool) among its numbers."""
+    if isinstance(data, (list, tuple)):
+        return any(map(_holds_integers, data))
+    return isinstance(data, (int, np.integer)) and not isinstance(data, bool)
+
+
+def _integer(value, info: np.iinfo) -> int:
+    """One number of a sequence as _as_integers converts it: a Python int within info's range."""
+    if hasattr(value, "__array__") and not isinstance(value, np.generic):  # a tensor or an array
+        array = np.asarray(value)
+        if array.size == 1:
+            value = array.item()
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, (int, np.integer)):
+        kind, value = "i", int(value)
+    elif isinstance(value, (float, np.floating)):
+        kind = "f"
+    else:
+        raise DTypeError(f"tensor: {value!r} is not a number, which an integer dtype ({info.dtype}) needs")
+    if not _lowest(kind, info) <= value <= info.max or kind == "f" and not value < info.max + 1:
+        raise _out_of_range(value, kind, info)
+    value = int(value)  # truncated toward zero
+    return value + info.max + 1 if value < 0 and info.min == 0 else value
+
+
+def _lowest(kind: str, info: np.iinfo) -> int:
+    """The lowest number of a kind ('f' floats, else integers) that an integer dtype takes."""
+    return -info.max if kind != "f" and info.min == 0 else info.min
+
+
+def _out_of_range(value, kind: str, info: np.iinfo) -> OutOfRangeError:
+    taken = ("floats from {} to {} for it, truncated toward zero" if kind == "f" else
+             "integers from {} to {} for it, wrapping the negative ones around" if info.min == 0 else
+             "integers from {} to {} for it")
+    return OutOfRangeError(f"tensor: {value!r} is out of range for {info.dtype} (torch takes "
+                           f"{taken.format(_lowest(kind, info), info.max)})")
 
 
 def _item_dtypes(data, found: set) -> set:
