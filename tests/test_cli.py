@@ -411,12 +411,16 @@ def test_resume_of_a_run_early_stopping_ended_refuses_more_epochs(tmp_path, caps
     assert stopped is not None and stopped < 30
     capsys.readouterr()
     before = {name: (out / name).read_bytes() for name in os.listdir(out)}
-    for epochs in ("40", "10"):
+    for epochs in ("40", "31"):
         assert cli_module.main(["train", "--resume", str(ckpt), "--epochs", epochs, "--no-plots", "--quiet"]) == 2
         assert capsys.readouterr().err == f"tinygrad-mnist train: error: --epochs {epochs}: early stopping " \
             f"(patience 1) ended this run at epoch {stopped}, so resuming cannot train it further; to train longer, " \
             "start a new run (without --resume), e.g. with a larger --early-stopping patience or --early-stopping 0\n"
         assert {name: (out / name).read_bytes() for name in os.listdir(out)} == before
+    # fewer epochs than it trained: that is what the error says
+    assert cli_module.main(["train", "--resume", str(ckpt), "--epochs", str(stopped - 1), "--no-plots", "--quiet"]) == 2
+    assert capsys.readouterr().err == f"tinygrad-mnist train: error: --epochs {stopped - 1}: the checkpoint has " \
+        f"already trained {stopped} epochs; give at least that many\n"
     # as for a run that trained all its epochs, resuming it as it was trains nothing and writes its outputs again
     assert cli_module.main(["train", "--resume", str(ckpt), "--epochs", "30", "--no-plots", "--quiet"]) == 0
     assert f"epochs: {stopped} " in capsys.readouterr().out

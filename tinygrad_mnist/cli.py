@@ -283,15 +283,15 @@ def cmd_train(args) -> int:
         cfg = _resumed_config(args, saved)
         if cfg.iterations is not None:
             raise ConfigError(f"--resume {args.resume}: {RESUME_ITERATIONS}")
+        if cfg.epochs < state["epoch"]:
+            raise ConfigError(f"--epochs {cfg.epochs}: the checkpoint has already trained {state['epoch']} epochs; "
+                              "give at least that many")
         stopped = _early_stopped_epoch(state)
         if stopped is not None and cfg.epochs != saved.epochs:  # fit would train no epoch, whatever the number
             raise ConfigError(f"--epochs {cfg.epochs}: early stopping (patience {saved.early_stopping}) ended this "
                               f"run at epoch {stopped}, so resuming cannot train it further; to train longer, start "
                               "a new run (without --resume), e.g. with a larger --early-stopping patience or "
                               "--early-stopping 0")
-        if cfg.epochs < state["epoch"]:
-            raise ConfigError(f"--epochs {cfg.epochs}: the checkpoint has already trained {state['epoch']} epochs; "
-                              "give at least that many")
     else:
         cfg = _config_from_args(args)
     cfg.validate()
