@@ -7,7 +7,7 @@ import torch
 
 import tinygrad_mnist as tg
 from tinygrad_mnist import optim
-from tinygrad_mnist.errors import DTypeError, ShapeError
+from tinygrad_mnist.errors import DataError, DTypeError, ShapeError
 from tinygrad_mnist.optim import lr_scheduler
 from tinygrad_mnist.optim.optimizer import _PIECE
 from tinygrad_mnist.serialization import load_state, save_state
@@ -370,6 +370,15 @@ def test_load_state_dict_rejects_mismatches():
         optim.Adam([b, a]).load_state_dict(saved)
     with pytest.raises(ValueError, match="expected a dict with keys 'param_groups' and 'state'"):
         optim.Adam([a, b]).load_state_dict({"state": {}})
+    damaged = [({**saved, "state": "x"}, r"'state' must be a dict of each parameter's state \(a dict\) under "
+                                          r"its index, got 'x'"),
+               ({**saved, "state": {0: 5}}, r"'state' must be .*, got \{0: 5\}"),
+               ({**saved, "state": {"x": {}}}, r"'state' must be .*, got \{'x': \{\}\}"),
+               ({**saved, "param_groups": "x"}, r"'param_groups' must be a list of dicts with a 'params' list"),
+               ({**saved, "param_groups": [{"lr": 0.1}]}, r"'param_groups' must be a list of dicts with a 'params'")]
+    for state_dict, message in damaged:
+        with pytest.raises(DataError, match=r"^Adam.load_state_dict: " + message):
+            optim.Adam([a, b]).load_state_dict(state_dict)
 
 
 # ---- schedulers ------------------------------------------------------------------------------

@@ -213,6 +213,18 @@ def test_a_checkpoint_field_of_the_wrong_type_raises_data_error_naming_it(tmp_pa
         train.load_checkpoint(path)
 
 
+def test_a_damaged_optimizer_state_in_a_checkpoint_is_a_data_error_naming_the_file(tmp_path):
+    from tinygrad_mnist.serialization import save_state
+    model, opt, loader, _ = setup()
+    path = str(tmp_path / "ckpt.npz")
+    train.fit(model, nn.CrossEntropyLoss(), opt, loader, epochs=1, checkpoint=path, progress=False)
+    saved = train.load_checkpoint(path)
+    save_state(path, {**saved, "optimizer": {**saved["optimizer"], "state": "x"}})
+    with pytest.raises(DataError, match=rf"^checkpoint {path}: damaged optimizer state: Adam.load_state_dict: "
+                                        r"'state' must be a dict"):
+        train.fit(model, nn.CrossEntropyLoss(), opt, loader, epochs=2, resume=path, progress=False)
+
+
 def test_a_checkpoint_keeps_a_loaders_own_generator_of_any_kind(tmp_path):
     model, opt, _, _ = setup()
     x, y = synthetic()

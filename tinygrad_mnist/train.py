@@ -439,7 +439,10 @@ def _restore(path: str, state: dict, model, optimizer, scheduler, callbacks, loa
     _restore_callbacks(path, state, callbacks)  # first, as it refuses other callbacks than the saved ones
     model.load_state_dict(state["model"])
     if optimizer is not None and state["optimizer"] is not None:
-        optimizer.load_state_dict(state["optimizer"])
+        try:
+            optimizer.load_state_dict(state["optimizer"])
+        except DataError as err:
+            raise DataError(f"checkpoint {path}: damaged optimizer state: {err}") from None
     if scheduler is not None and state["scheduler"] is not None:
         scheduler.load_state_dict(state["scheduler"])
     rng.set_state(state["rng"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import reprlib
 import weakref
 from collections import defaultdict
 from typing import Any, Callable, Iterable
@@ -208,6 +209,7 @@ class Optimizer:
             got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
             raise DataError(f"{self._name}.load_state_dict: expected a dict with keys 'param_groups' "
                             f"and 'state', got {got}")
+        _check_structure(state_dict, self._name)
         saved_groups = list(state_dict["param_groups"])
         if len(saved_groups) != len(self.param_groups):
             raise ShapeError(f"{self._name}.load_state_dict: the state dict has {len(saved_groups)} "
@@ -345,6 +347,19 @@ def _copied(value):
     if isinstance(value, Tensor):
         return Tensor(value.data.copy())
     return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def _check_structure(state_dict: dict, owner: str) -> None:
+    """Raise DataError unless state_dict's 'state' and 'param_groups' are shaped as state_dict() makes them."""
+    state, groups = state_dict["state"], state_dict["param_groups"]
+    if not (isinstance(state, dict) and all(isinstance(v, dict) for v in state.values())
+            and all(isinstance(k, (int, np.integer)) or isinstance(k, str) and k.isdigit() for k in state)):
+        raise DataError(f"{owner}.load_state_dict: 'state' must be a dict of each parameter's state (a dict) "
+                        f"under its index, got {reprlib.repr(state)}")
+    if not (isinstance(groups, (list, tuple))
+            and all(isinstance(g, dict) and isinstance(g.get("params"), (list, tuple)) for g in groups)):
+        raise DataError(f"{owner}.load_state_dict: 'param_groups' must be a list of dicts with a 'params' list, "
+                        f"got {reprlib.repr(groups)}")
 
 
 def _restored(value, p: Tensor, name: str, what: str, owner: str):
