@@ -198,6 +198,13 @@ def test_type_of_its_own_dtype_is_the_tensor_itself_and_python_types_or_other_na
         raises_in_both(lambda L: L.ones(2).type(bad), tg.DTypeError, ValueError, "type: invalid type")
 
 
+@pytest.mark.parametrize("cast", ["type", "to"])
+@pytest.mark.parametrize("dtype", [np.str_, np.object_, np.datetime64, np.dtype("U3")], ids=repr)
+def test_a_cast_to_a_dtype_that_is_not_of_numbers_is_refused(cast, dtype):
+    with pytest.raises(tg.DTypeError, match=rf"^{cast}: .* is not a dtype of numbers; give one such as tg.float32"):
+        getattr(tg.ones(2), cast)(dtype)
+
+
 # ---- isnan, isinf, isfinite ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["isnan", "isinf", "isfinite"])

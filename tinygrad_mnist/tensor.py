@@ -564,7 +564,7 @@ class Tensor:
         check_cpu(device, "to")
         if dtype is None:
             dtype = self.data.dtype if first is None else first
-        dtype = np.dtype(dtype)
+        dtype = _number_dtype(dtype, "to")
         if copy and dtype == self.data.dtype:
             return self.clone()
         return self._cast(dtype)
@@ -618,7 +618,7 @@ class Tensor:
             dtype = _TYPE_DTYPES[name]
         elif isinstance(dtype, type) and not issubclass(dtype, np.generic):  # as torch (NumPy: float is float64)
             raise DTypeError(f"type: invalid type {dtype.__name__!r}; give a dtype such as tg.float32")
-        return self._cast(np.dtype(dtype))
+        return self._cast(_number_dtype(dtype, "type"))
 
     # ---- new tensors in this one's dtype (or dtype=), as torch's new_* ------------------------
     def new_zeros(self, size, *sizes, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -1150,6 +1150,14 @@ autograd._make_tensor = gradients._make_tensor = promotion._make_tensor = _make_
 
 
 # ---- the checks of mm, bmm and isclose ---------------------------------------------------------
+
+def _number_dtype(dtype, op: str) -> np.dtype:
+    """dtype as a NumPy dtype that a tensor may have (numbers and bools, not strings or objects)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "biufc":
+        raise DTypeError(f"{op}: {dtype} is not a dtype of numbers; give one such as tg.float32 or tg.int64")
+    return dtype
+
 
 def _check_product(op: str, a: Tensor, b, ndim: int) -> None:
     """Raise unless a @ b is the product mm (ndim 2) or bmm (ndim 3) takes: Tensors of ndim dims
