@@ -493,6 +493,13 @@ def test_arange_refuses_integers_past_int64_as_torch(call, theirs, message):
                                                    "counts")
 
 
+@pytest.mark.parametrize("args, dtype", [((NAN,), "int64"), ((0, INF), "int64"), ((0, INF), "float32"),
+                                         ((-INF, 0), "float64"), ((0, 5, NAN), "float32"), ((0, NAN), "int8")], ids=repr)
+def test_arange_refuses_a_range_that_is_not_finite_as_torch(args, dtype):  # torch: unsupported range
+    raises_in_both(lambda L: L.arange(*args, dtype=getattr(L, dtype)), OutOfRangeError, RuntimeError,
+                   r"^arange: unsupported range .*: start, end and step must be finite, as in torch")
+
+
 def test_arange_refuses_a_bool_dtype_as_torch():  # torch: "arange_cpu" not implemented for 'Bool'
     for args in ((2,), (0, 1), (0.5, 2.5)):
         raises_in_both(lambda L: L.arange(*args, dtype=L.bool), tg.DTypeError, NotImplementedError,

@@ -65,6 +65,9 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     dtype = np.dtype(dtype if dtype is not None else float32 if floats else int64)
     if dtype == bool_:
         raise DTypeError("arange: bool is not a dtype for it (as in torch)")
+    if floats and not all(map(math.isfinite, (start, end, step))):
+        raise OutOfRangeError(f"arange: unsupported range {start} -> {end} (step {step}): start, end and step must "
+                              "be finite, as in torch")
     if dtype == int64:
         if step != 0 and int(step) == 0:
             raise ValueError(f"arange: step must be nonzero, but step={step} is 0 in {dtype} (as torch, "
