@@ -5,7 +5,7 @@ import torch
 
 import tinygrad_mnist as tg
 from tinygrad_mnist import nn
-from tinygrad_mnist.errors import OutOfRangeError
+from tinygrad_mnist.errors import OutOfRangeError, ShapeError
 from tinygrad_mnist.nn import functional as F
 from tinygrad_mnist.testing import assert_matches_torch, compare_with_torch
 
@@ -252,9 +252,22 @@ def test_one_hot_of_an_index_out_of_range_is_refused_as_in_torch(index, classes)
     with pytest.raises(RuntimeError):  # torch: Class values must be smaller than num_classes (or non-negative)
         TF.one_hot(torch.tensor([0, index, 1]), classes)
     expected = 2 if classes == -1 else classes  # -1: the largest index's count
+    which = f"expected 0 to {expected - 1}" if expected else "there is none"
     with pytest.raises(OutOfRangeError, match=rf"^one_hot: class index {index} is out of range for {expected} "
-                                              rf"classes \(expected 0 to {expected - 1}\)$"):
+                                              rf"classes \({which}\)$"):
         F.one_hot(tg.tensor([0, index, 1]), classes)
+
+
+def test_one_hot_refuses_what_torch_refuses_of_num_classes():
+    for lib, errors in ((torch, RuntimeError), (tg, (ShapeError, OutOfRangeError))):
+        functional = TF if lib is torch else F
+        with pytest.raises(errors, match="(?i)infer"):
+            functional.one_hot(lib.tensor([], dtype=lib.int64), -1)
+        with pytest.raises(errors):
+            functional.one_hot(lib.tensor([0, 1]), -2)
+    with pytest.raises(OutOfRangeError, match=r"^one_hot: num_classes must be -1 .* or at least 0, as in torch, got -2"):
+        F.one_hot(tg.tensor([0, 1]), -2)
+    assert F.one_hot(tg.tensor([], dtype=tg.int64), 3).shape == TF.one_hot(torch.tensor([], dtype=torch.int64), 3).shape
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])

@@ -353,8 +353,14 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
 def one_hot(target: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot rows for class indices, as torch.nn.functional.one_hot."""
     y = _class_indices(target, "one_hot")
-    if num_classes < 0:
-        num_classes = int(y.max()) + 1 if y.size else 0
+    if num_classes == -1:
+        if not y.size:
+            raise ShapeError("one_hot: cannot infer the number of classes from an empty tensor (as torch); "
+                             "give num_classes")
+        num_classes = int(y.max()) + 1
+    elif num_classes < 0:
+        raise OutOfRangeError(f"one_hot: num_classes must be -1 (the largest index + 1) or at least 0, as in torch, "
+                              f"got {num_classes}")
     _check_range(y, num_classes, "one_hot")
     out = np.zeros(y.shape + (num_classes,), dtype=np.int64)
     out.reshape(y.size, num_classes)[np.arange(y.size), y.ravel()] = 1
@@ -682,8 +688,8 @@ def _out_of_range(y: np.ndarray, num_classes: int) -> bool:
 def _check_range(y: np.ndarray, num_classes: int, op: str) -> None:
     if _out_of_range(y, num_classes):
         bad = y[(y < 0) | (y >= num_classes)][0]
-        raise OutOfRangeError(f"{op}: class index {bad} is out of range for {num_classes} classes "
-                              f"(expected 0 to {num_classes - 1})")
+        expected = f"expected 0 to {num_classes - 1}" if num_classes else "there is none"
+        raise OutOfRangeError(f"{op}: class index {bad} is out of range for {num_classes} classes ({expected})")
 
 
 def _float_target(input: Tensor, target, reduction: str, op: str) -> tuple[Tensor, Tensor]:
