@@ -1,5 +1,6 @@
 """save_state / load_state / atomic_write: types survive, no pickle, damage is an error, writes are atomic;
 tg.save / tg.load, their torch-named forms, against torch.save / torch.load."""
+import io
 import os
 
 import numpy as np
@@ -170,6 +171,16 @@ def test_save_refuses_what_would_need_pickle_naming_what_it_stores(tmp_path):
                                             r"numbers, strings, None, .*its state_dict\(\)"):
             tg.save(obj, tmp_path / "x")
     assert not (tmp_path / "x").exists()
+
+
+def test_save_and_load_take_paths_and_refuse_file_objects_by_name(tmp_path):
+    tg.save({"w": tg.ones(2)}, str(tmp_path / "s.npz"))
+    with open(tmp_path / "s.npz", "rb") as f:
+        with pytest.raises(TypeError, match=r"^load: f must be a path \(a str or os.PathLike\), got BufferedReader"):
+            tg.load(f)
+    with pytest.raises(TypeError, match=r"^save: f must be a path .*, got BytesIO; unlike torch, this library "
+                                        "takes no file object"):
+        tg.save({"w": tg.ones(2)}, io.BytesIO())
 
 
 @pytest.mark.parametrize("zipped", [True, False], ids=["zip", "legacy"])

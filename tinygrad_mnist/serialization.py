@@ -82,12 +82,13 @@ def save_state(path: str | os.PathLike, state: Any) -> str:
 def save(obj: Any, f: str | os.PathLike) -> None:
     """torch.save's order for save_state(f, obj): obj is a state_dict, a Tensor, an array, or dicts,
     lists and tuples of them, numbers, strings and None; anything else would need pickle and is
-    refused with a TypeError."""
-    save_state(f, obj)
+    refused with a TypeError. f is a path: unlike torch.save, no file object, as the file is written
+    to a temporary name and then renamed."""
+    save_state(_path(f, "save"), obj)
 
 
 def load(f: str | os.PathLike, map_location=None, *, weights_only=None) -> Any:
-    """load_state(f) under torch.load's name: a state_dict saved by save() loads back with
+    """load_state(f) under torch.load's name, for a path f: a state_dict saved by save() loads back with
     model.load_state_dict(load(f)). map_location may name only the CPU, the one device;
     weights_only changes nothing, as the file never holds pickled objects (torch.save's files,
     pickles, are refused with a DataError)."""
@@ -95,7 +96,14 @@ def load(f: str | os.PathLike, map_location=None, *, weights_only=None) -> Any:
         raise ConfigError(f"load: map_location must be a device, and the only one is 'cpu', got "
                           f"{map_location!r}")
     check_cpu(map_location, "load")
-    return load_state(f)
+    return load_state(_path(f, "load"))
+
+
+def _path(f, op: str) -> str | os.PathLike:
+    if not isinstance(f, (str, os.PathLike)):
+        raise TypeError(f"{op}: f must be a path (a str or os.PathLike), got {type(f).__name__}; unlike torch, "
+                        "this library takes no file object (it writes to a temporary name, then renames)")
+    return f
 
 
 def load_state(path: str | os.PathLike) -> Any:
