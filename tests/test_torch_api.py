@@ -5,6 +5,8 @@ module-level forms. Values, dtypes and gradients are compared with torch; float6
 finite differences."""
 import math
 import re
+import subprocess
+import sys
 from decimal import Decimal
 from fractions import Fraction
 
@@ -604,7 +606,13 @@ def test_a_star_import_leaves_pythons_builtins_alone():
     namespace = {}
     exec("from tinygrad_mnist import *", namespace)
     assert not {"float", "int", "bool", "sum", "max", "min", "abs"} & set(namespace)
-    assert {"Tensor", "argmax", "long", "nn", "no_grad"} <= set(namespace)
+    assert {"Tensor", "argmax", "long", "nn", "no_grad", "save", "load"} <= set(namespace)
+
+
+def test_save_and_load_are_there_without_import_tinygrad_mnist_loading_serialization():
+    code = ("import sys, tinygrad_mnist as tg; assert 'tinygrad_mnist.serialization' not in sys.modules; "
+            "from tinygrad_mnist import save; assert tg.load and save is tg.save")
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_a_leafs_hook_runs_only_when_its_gradient_is_asked_for_as_in_torch():

@@ -18,7 +18,6 @@ from .functions import (
     square, squeeze, stack, std, sub, sum, t, tanh, topk, transpose, unbind, unflatten, unsqueeze, var, where,
 )
 from .gradcheck import gradcheck
-from .serialization import load, save
 
 # torch's other names for the dtypes (here only: inside the package, float, int and bool are Python's)
 float, double, half = float32, float64, float16
@@ -30,12 +29,17 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    """draw_graph and save_graph load the viz module (and graphviz) on first use."""
+    """draw_graph and save_graph load the viz module (and graphviz) on first use, save and load the
+    serialization module (and json and tempfile, about a tenth of the package's own import time)."""
     if name in ("draw_graph", "save_graph"):
         from . import viz
         return getattr(viz, name)
+    if name in ("save", "load"):
+        from . import serialization
+        return getattr(serialization, name)
     raise AttributeError(f"module 'tinygrad_mnist' has no attribute {name!r}")
 
 
 # A star import leaves Python's own float, int, bool, sum, max, min, abs, all and any as they are.
 __all__ = [name for name in list(globals()) if not name.startswith("_") and not hasattr(_builtins, name)]
+__all__ += ["save", "load"]
