@@ -433,6 +433,18 @@ def test_tensor_refuses_numbers_out_of_an_integer_dtypes_range_as_torch(data, dt
         tg.tensor(data, dtype=getattr(tg, dtype))
     assert issubclass(OutOfRangeError, DataError) and issubclass(OutOfRangeError, RuntimeError)
 
+@pytest.mark.parametrize("value, dtype", [(-1, "uint8"), (1.7, "int64"), (-1.7, "int64"), (True, "int64"),
+                                          (-255, "uint8"), (127, "int8")], ids=repr)
+def test_full_converts_its_value_to_an_integer_dtype_as_torch(value, dtype):
+    same(tg.full((2, 3), value, dtype=getattr(tg, dtype)), torch.full((2, 3), value, dtype=getattr(torch, dtype)))
+
+
+@pytest.mark.parametrize("value, dtype", [(300, "uint8"), (-256, "uint8"), (NAN, "int32"), (2 ** 63, "int64")], ids=repr)
+def test_full_refuses_a_value_out_of_an_integer_dtypes_range_as_torch(value, dtype):
+    raises_in_both(lambda L: L.full((2,), value, dtype=getattr(L, dtype)), OutOfRangeError, RuntimeError,
+                   rf"^full: {re.escape(repr(value))} is out of range for {dtype} \(torch takes")
+
+
 @pytest.mark.parametrize("data", [["1", "2"], [1, "a"], [Decimal("2.5")], [Fraction(3, 2)], [1, None]], ids=repr)
 def test_tensor_refuses_what_is_not_a_number_for_an_integer_dtype_as_torch(data):
     with pytest.raises((TypeError, ValueError)):

@@ -11,7 +11,8 @@ import numpy as np
 from . import rng
 from .arguments import _shape_args
 from .errors import DTypeError, OutOfRangeError
-from .promotion import _NUMBER_DTYPES, _as_array, _number_kind, bool_, default_float, float32, float64, int64
+from .promotion import (_NUMBER_DTYPES, _as_array, _as_integers, _number_kind, bool_, default_float, float32, float64,
+                        int64)
 from .tensor import Tensor
 
 
@@ -48,7 +49,9 @@ def empty(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
 
 def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     shape = _shape_args((shape,), "full") if not isinstance(shape, int) else (shape,)
-    dtype = dtype or _NUMBER_DTYPES[_number_kind(fill_value)]
+    dtype = np.dtype(dtype or _NUMBER_DTYPES[_number_kind(fill_value)])
+    if dtype.kind in "iu":  # the value converted as tensor(fill_value, dtype=dtype) converts it, as torch
+        fill_value = _as_integers(fill_value, dtype, "full")
     return _factory(np.full(shape, fill_value, dtype), requires_grad)
 
 

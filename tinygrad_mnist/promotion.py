@@ -38,7 +38,7 @@ def _as_array(data, dtype=None) -> np.ndarray:
     return arr
 
 
-def _as_integers(data, dtype: np.dtype) -> np.ndarray:
+def _as_integers(data, dtype: np.dtype, op: str = "tensor") -> np.ndarray:
     """Numbers (or nested sequences of them) as an array of an integer dtype, as torch.tensor makes
     one: bools as 0 and 1, floats truncated toward zero, and like integers refused outside the
     dtype's range, except that an unsigned dtype takes negative integers down to -max, wrapped (-1
@@ -51,15 +51,15 @@ def _as_integers(data, dtype: np.dtype) -> np.ndarray:
     info = np.iinfo(dtype)
     if kind == "O" or kind == "f" and _holds_integers(data):
         items = np.asarray(data, dtype=object)
-        return np.array([_integer(v, info) for v in items.flat], dtype=dtype).reshape(items.shape)
+        return np.array([_integer(v, info, op) for v in items.flat], dtype=dtype).reshape(items.shape)
     if kind not in "iuf":
-        raise DTypeError(f"tensor: {values.flat[0]!r} is not a number, which an integer dtype ({dtype}) needs")
+        raise DTypeError(f"{op}: {values.flat[0]!r} is not a number, which an integer dtype ({dtype}) needs")
     # A float is tested before truncation, as in torch (127.5 is out of range for int8), and NaN
     # fails; the last test refuses 2**63, which int64's max becomes as a float.
     low = _lowest(kind, info)
     fits = (values >= low) & (values <= info.max) & (values < info.max + 1)
     if not fits.all():
-        raise _out_of_range(values[~fits].tolist()[0], kind, info)
+        raise _out_of_range(values[~fits].tolist()[0], kind, info, op)
     return values.astype(dtype)
 
 
@@ -70,7 +70,7 @@ def _holds_integers(data) -> bool:
     return isinstance(data, (int, np.integer)) and not isinstance(data, bool)
 
 
-def _integer(value, info: np.iinfo) -> int:
+def _integer(value, info: np.iinfo, op: str) -> int:
     """One number of a sequence as _as_integers converts it: a Python int within info's range."""
     if hasattr(value, "__array__") and not isinstance(value, np.generic):  # a tensor or an array
         array = np.asarray(value)
@@ -83,9 +83,9 @@ def _integer(value, info: np.iinfo) -> int:
     elif isinstance(value, (float, np.floating)):
         kind = "f"
     else:
-        raise DTypeError(f"tensor: {value!r} is not a number, which an integer dtype ({info.dtype}) needs")
+        raise DTypeError(f"{op}: {value!r} is not a number, which an integer dtype ({info.dtype}) needs")
     if not _lowest(kind, info) <= value <= info.max or kind == "f" and not value < info.max + 1:
-        raise _out_of_range(value, kind, info)
+        raise _out_of_range(value, kind, info, op)
     value = int(value)  # truncated toward zero
     return value + info.max + 1 if value < 0 and info.min == 0 else value
 
@@ -95,11 +95,11 @@ def _lowest(kind: str, info: np.iinfo) -> int:
     return -info.max if kind != "f" and info.min == 0 else info.min
 
 
-def _out_of_range(value, kind: str, info: np.iinfo) -> OutOfRangeError:
+def _out_of_range(value, kind: str, info: np.iinfo, op: str) -> OutOfRangeError:
     taken = ("floats from {} to {} for it, truncated toward zero" if kind == "f" else
              "integers from {} to {} for it, wrapping the negative ones around" if info.min == 0 else
              "integers from {} to {} for it")
-    return OutOfRangeError(f"tensor: {value!r} is out of range for {info.dtype} (torch takes "
+    return OutOfRangeError(f"{op}: {value!r} is out of range for {info.dtype} (torch takes "
                            f"{taken.format(_lowest(kind, info), info.max)})")
 
 
