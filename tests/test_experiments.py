@@ -318,6 +318,7 @@ def test_runs_and_grids_keep_the_order_of_the_file(tmp_path):
     (('name = "tiny"', 'name = ".hidden"'), r"experiment name '\.hidden' must not contain '/' or start with '\.'"),
     (('name = "adam"', 'name = "results.csv"'),
      r"run name 'results.csv' is the name of a file the experiment writes beside its runs \(results.md, "),
+    (('name = "adam"', 'name = "Results.MD"'), r"run name 'Results.MD' is the name of a file the experiment writes"),
     (('name = "{activation}-lr{lr}"', 'name = "grid-{activation}-x-lr{lr}.png"'),
      r"run name 'grid-relu-x-lr0.1.png' is the name of a file the experiment writes .* grid-\*.png\)"),
     (("lr = 0.01", 'lr = 0.01\nmodel = "seed000"'), "run 'adam': model 'seed000' and layers are alternatives"),

@@ -217,7 +217,7 @@ def _add_run(exp: Experiment, name: str, fields: dict) -> None:
     if name in exp.runs:
         raise ConfigError(f"{exp.path}: run name {name!r} is used twice")
     _check_folder_name(exp.path, "run name", name)
-    if any(fnmatch.fnmatchcase(name, pattern) for pattern in RESULT_FILES):
+    if any(fnmatch.fnmatchcase(name.lower(), pattern) for pattern in RESULT_FILES):  # (some file systems ignore case)
         raise ConfigError(f"{exp.path}: run name {name!r} is the name of a file the experiment writes beside its "
                           f"runs ({', '.join(RESULT_FILES)})")
     cfg = RunConfig(**fields)
