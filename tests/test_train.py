@@ -232,6 +232,10 @@ def test_a_checkpoint_keeps_a_loaders_own_generator_of_any_kind(tmp_path):
     path = str(tmp_path / "ckpt.npz")
     train.fit(model, nn.CrossEntropyLoss(), opt, loader, epochs=1, checkpoint=path, progress=False)
     assert train.load_checkpoint(path)["loader_rng"]["bit_generator"] == "MT19937"
+    pcg = data.DataLoader((x, y), batch_size=32, shuffle=True, generator=np.random.default_rng(1))
+    with pytest.raises(ConfigError, match=r"the loader's MT19937 generator, this loader's is a PCG64; resume with "
+                                          "the same kind of generator"):
+        train.fit(model, nn.CrossEntropyLoss(), opt, pcg, epochs=2, resume=path, progress=False)
 
 
 def test_checkpoint_round_trip_and_no_pickle(tmp_path):

@@ -436,7 +436,12 @@ def _restore(path: str, state: dict, model, optimizer, scheduler, callbacks, loa
     if optimizer is not None and saved_class is not None and saved_class != type(optimizer).__name__:
         raise ConfigError(f"resume: the checkpoint's optimizer is {saved_class}, this one is "
                           f"{type(optimizer).__name__}; resume with the same optimizer")
-    _restore_callbacks(path, state, callbacks)  # first, as it refuses other callbacks than the saved ones
+    saved_rng, generator = state.get("loader_rng"), getattr(loader, "generator", None)
+    if saved_rng is not None and generator is not None and not _is_rng_state(saved_rng, type(generator.bit_generator)):
+        raise ConfigError(f"resume: the checkpoint {path} holds the state of the loader's "
+                          f"{saved_rng['bit_generator']} generator, this loader's is a "
+                          f"{type(generator.bit_generator).__name__}; resume with the same kind of generator")
+    _restore_callbacks(path, state, callbacks)  # before any state is loaded, as it refuses other callbacks
     model.load_state_dict(state["model"])
     if optimizer is not None and state["optimizer"] is not None:
         try:
@@ -446,8 +451,8 @@ def _restore(path: str, state: dict, model, optimizer, scheduler, callbacks, loa
     if scheduler is not None and state["scheduler"] is not None:
         scheduler.load_state_dict(state["scheduler"])
     rng.set_state(state["rng"])
-    if state.get("loader_rng") is not None and getattr(loader, "generator", None) is not None:
-        loader.generator.bit_generator.state = state["loader_rng"]
+    if saved_rng is not None and generator is not None:
+        generator.bit_generator.state = saved_rng
 
 
 def _restore_callbacks(path: str, state: dict, callbacks: list) -> None:
