@@ -181,6 +181,39 @@ def test_a_negative_seed_and_fractional_subset_indices_are_refused():
         Subset(TensorDataset(np.zeros(4)), [0.9, 1.9])
 
 
+class ItemsDataset:
+    """A dataset with torch's __getitems__: the list of the items at a list of indices."""
+    def __init__(self, n=5):
+        self.n, self.asked = n, []
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return np.array([i, i], dtype=np.float32), 10 * i
+
+    def __getitems__(self, indices):
+        self.asked.append(indices)
+        return [self[i] for i in indices]
+
+
+@pytest.mark.parametrize("collate", [False, True])
+def test_a_datasets_getitems_gives_items_which_are_collated_as_torch(collate):
+    import torch
+    ours, theirs = ItemsDataset(), ItemsDataset()
+    collate_fn = (lambda items: [list(pair) for pair in items]) if collate else None
+    got = list(DataLoader(ours, batch_size=2, collate_fn=collate_fn))
+    expected = list(torch.utils.data.DataLoader(theirs, batch_size=2, collate_fn=collate_fn))
+    assert ours.asked == theirs.asked == [[0, 1], [2, 3], [4]]  # one call per batch, with a list of ints
+    if collate:
+        assert repr(got) == repr(expected)
+        return
+    assert len(got) == len(expected) == 3
+    for (xb, yb), (tx, ty) in zip(got, expected):
+        np.testing.assert_array_equal(xb.numpy(), tx.numpy())
+        np.testing.assert_array_equal(yb.numpy(), ty.numpy())
+
+
 # ---- torch's keyword arguments -------------------------------------------------------------------
 
 def torch_pair(n=10):

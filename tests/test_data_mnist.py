@@ -51,7 +51,7 @@ def test_item_and_batch_access(train):
     image, label = train[0]
     assert image.shape == (28, 28) and image.dtype == np.uint8
     assert isinstance(label, int) and label == 5  # the famous first training digit
-    images, labels = train.__getitems__(np.array([0, 1, 59999]))
+    images, labels = train._gather(np.array([0, 1, 59999]))
     assert images.shape == (3, 28, 28) and labels.tolist() == [5, 0, 8]
     assert train.classes[5] == "5 - five" and len(train.classes) == 10
 

@@ -121,7 +121,7 @@ class MNIST:
         """One (image, label) pair: a uint8 (28, 28) array and an int."""
         return self.data[index], int(self.targets[index])
 
-    def __getitems__(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _gather(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """A batch (images, labels) gathered in one go (what DataLoader calls)."""
         return self.data[indices], self.targets[indices]
 

@@ -36,7 +36,7 @@ class TensorDataset:
         """(a[index], b[index], ...) as Tensors, as torch's TensorDataset gives them."""
         return tuple(Tensor(np.asarray(a[index])) for a in self.arrays)
 
-    def __getitems__(self, indices: np.ndarray) -> tuple[np.ndarray, ...]:
+    def _gather(self, indices: np.ndarray) -> tuple[np.ndarray, ...]:
         return tuple(a[indices] for a in self.arrays)
 
 
@@ -59,7 +59,7 @@ class Subset:
             return self.dataset[int(self.indices[index])]
         return self.dataset[self.indices[np.asarray(index) if isinstance(index, list) else index]]
 
-    def __getitems__(self, indices: np.ndarray):
+    def _gather(self, indices: np.ndarray):
         return fetch(self.dataset, self.indices[indices])
 
     @property
@@ -70,16 +70,25 @@ class Subset:
 
 def fetch(dataset, indices: np.ndarray) -> tuple[np.ndarray, ...] | dict:
     """The items at indices as a tuple of stacked arrays (a dict of them for dict items): one
-    gather when the dataset supports it."""
-    if hasattr(dataset, "__getitems__"):
-        batch = dataset.__getitems__(indices)
+    gather for this library's datasets (their _gather), else the items stacked field by field."""
+    if hasattr(dataset, "_gather"):
+        batch = dataset._gather(indices)
         return batch if isinstance(batch, dict) else tuple(batch)
-    items = [dataset[int(i)] for i in indices]
+    items = dataset_items(dataset, indices)
     if isinstance(items[0], dict):  # as torch's default collation: a dict of batches
         return {key: _stacked([item[key] for item in items]) for key in items[0]}
     if not isinstance(items[0], (tuple, list)):
         return (_stacked(items),)
     return tuple(_stacked([item[k] for item in items]) for k in range(len(items[0])))
+
+
+def dataset_items(dataset, indices: np.ndarray) -> list:
+    """The items at indices: from one call of the dataset's __getitems__ (torch's: a list of ints
+    in, the list of their items out) where it has one, else item by item."""
+    positions = [int(i) for i in indices]
+    if hasattr(dataset, "__getitems__"):
+        return list(dataset.__getitems__(positions))
+    return [dataset[i] for i in positions]
 
 
 def _stacked(values: list) -> np.ndarray:
@@ -155,7 +164,7 @@ class DataLoader:
             return
         for indices in self._index_batches():
             if self.collate_fn is not None:
-                yield self.collate_fn([self.dataset[int(i)] for i in indices])
+                yield self.collate_fn(dataset_items(self.dataset, indices))
             else:
                 yield self._as_batch(fetch(self.dataset, indices))
 
