@@ -4,7 +4,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import numbers
 import os
 import time
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from .nn import functional as F
 from .plots import require_matplotlib
 from .serialization import atomic_write
 from .tensor import Tensor
+from .train import _is_int, _is_number
 
 DATASETS = {"mnist": data.MNIST, "fashion-mnist": data.FashionMNIST, "kmnist": data.KMNIST}
 PREPROCESS = ("scale01", "scale11", "standardize")
@@ -39,10 +39,6 @@ LOSS_OUTPUTS = {"cross_entropy": ("none",), "bce_with_logits": ("none",), "nll":
                 "bce": ("sigmoid",)}
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 def _is_json(value) -> bool:
     """Whether metrics.json (and so the checkpoint) can hold value: not TOML's dates and times."""
     try:
@@ -56,7 +52,7 @@ def _is_json(value) -> bool:
 KINDS = {"a string": lambda v: isinstance(v, str),
          "true or false": lambda v: isinstance(v, bool),
          "an integer": _is_int,
-         "a number": lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool),
+         "a number": _is_number,
          "a list of integers": lambda v: isinstance(v, (list, tuple)) and all(map(_is_int, v)),
          "a table of JSON values (no dates or times)": lambda v: isinstance(v, dict) and _is_json(v)}
 FIELD_KINDS = {
