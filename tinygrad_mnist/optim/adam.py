@@ -7,7 +7,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_flag, check_not_differentiable, check_range, effective_grad
+from .optimizer import _WHOLE, Optimizer, check_flag, check_not_differentiable, check_range, effective_grad
 
 
 class Adam(Optimizer):
@@ -55,17 +55,54 @@ class Adam(Optimizer):
             if decoupled and wd:
                 param *= 1 - lr * wd
             g = effective_grad(g, param, maximize, 0 if decoupled else wd, out=work)
-            m += np.multiply(np.subtract(g, m, out=tmp), one_minus_beta1, out=tmp)
-            v *= beta2
-            v += np.multiply(np.multiply(g, g, out=tmp), one_minus_beta2, out=tmp)
-            if v_max:
-                v = np.maximum(v_max[0], v, out=v_max[0])
-            denom = np.sqrt(v, out=tmp)
-            denom /= bias_correction2_sqrt
-            denom += eps
-            step = np.divide(m, denom, out=tmp)
-            step *= minus_step_size
-            param += step
+            _adam_step(param, g, m, v, v_max[0] if v_max else None, tmp, one_minus_beta1, beta2, one_minus_beta2,
+                       bias_correction2_sqrt, eps, minus_step_size)
+
+    def _update_group(self, group: dict[str, Any], updated: list[np.ndarray]) -> None:
+        if group["amsgrad"] or group["maximize"] or group["weight_decay"] and not group["decoupled_weight_decay"]:
+            return super()._update_group(group, updated)
+        # Adam without AMSGrad or L2 (and AdamW), the common case: _update's arithmetic without its
+        # per-parameter set-up, which costs as much as the update on small layers. A parameter's
+        # first step, a large parameter (updated in pieces) and a replaced p.data take _update.
+        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        kept, states = self._work, self.state
+        key = None  # (step, dtype) of the constants, which the parameters of a group share as a rule
+        for p in group["params"]:
+            grad = p.grad
+            if grad is None:
+                continue
+            data, grad = p.data, grad.data
+            state, scratch = states.get(p), kept.get(p)
+            if not state or scratch is None or scratch[0] is not data or data.size > _WHOLE \
+                    or grad.shape != data.shape:  # (_checked_grad raises for the last)
+                self._update(p, self._checked_grad(p), group)
+            else:
+                if wd:
+                    data *= 1 - lr * wd
+                t = state["step"] = state["step"] + 1
+                if key != (t, data.dtype):
+                    key = (t, data.dtype)
+                    constants = self._constants(data.dtype, 1 - beta1, beta2, 1 - beta2, (1 - beta2 ** t) ** 0.5,
+                                                eps, -lr / (1 - beta1 ** t))
+                _adam_step(data, grad, state["exp_avg"], state["exp_avg_sq"], None, scratch[2], *constants)
+            updated.append(data)
+
+
+def _adam_step(param, g, m, v, v_max, tmp, one_minus_beta1, beta2, one_minus_beta2, bias_correction2_sqrt, eps,
+               minus_step_size) -> None:
+    """One Adam update of param, m and v (and v_max, with AMSGrad) in place, from the effective
+    gradient g, through the scratch array tmp."""
+    m += np.multiply(np.subtract(g, m, out=tmp), one_minus_beta1, out=tmp)
+    v *= beta2
+    v += np.multiply(np.multiply(g, g, out=tmp), one_minus_beta2, out=tmp)
+    if v_max is not None:
+        v = np.maximum(v_max, v, out=v_max)
+    denom = np.sqrt(v, out=tmp)
+    denom /= bias_correction2_sqrt
+    denom += eps
+    step = np.divide(m, denom, out=tmp)
+    step *= minus_step_size
+    param += step
 
 
 class AdamW(Adam):
