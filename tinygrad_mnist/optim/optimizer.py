@@ -9,6 +9,7 @@ a common case in one loop (plain SGD does).
 """
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 import reprlib
@@ -176,7 +177,7 @@ class Optimizer:
         parameter of a step."""
         key = (dtype, values)
         if self._constants_key != key:
-            self._constants_key, self._constant_arrays = key, tuple(np.array(v, dtype) for v in values)
+            self._constants_key, self._constant_arrays = key, tuple(map(np.array, values, itertools.repeat(dtype)))
         return self._constant_arrays
 
     def _scratch(self, p: Tensor) -> tuple[np.ndarray, np.ndarray]:
