@@ -627,6 +627,16 @@ def test_save_and_load_are_there_without_import_tinygrad_mnist_loading_serializa
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_import_tinygrad_mnist_leaves_the_slower_standard_modules_to_the_functions_using_them():
+    code = ("import sys; import numpy; before = set(sys.modules); import tinygrad_mnist; "
+            "print(' '.join(sorted(set(sys.modules) - before)))")
+    added = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
+    # statistics (trunc_normal_'s far tails) brings decimal, fractions and random: 5 ms; json and
+    # tempfile come with save/load, argparse with the command line, csv and tomllib with the tooling
+    assert not {"statistics", "decimal", "fractions", "random", "json", "tempfile", "argparse", "csv",
+                "tomllib"} & set(added), added
+
+
 def test_a_leafs_hook_runs_only_when_its_gradient_is_asked_for_as_in_torch():
     for lib in (tg, torch):
         calls = []
