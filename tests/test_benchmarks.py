@@ -243,4 +243,11 @@ def test_import_time_prints_one_json_line_and_loads_nothing_heavy():
     result = json.loads(lines[0])
     assert result["benchmark"] == "import_time" and result["repeats"] == 1
     assert 0 < result["numpy_seconds"] < result["seconds"]
+    assert result["first_import_seconds"] > 0
     assert result["heavy_modules_loaded"] == []
+
+
+def test_import_time_imports_from_bytecode_even_when_the_environment_turns_writing_it_off(monkeypatch):
+    from benchmarks import import_time
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    assert "PYTHONDONTWRITEBYTECODE" not in import_time.bytecode_writing_env()
