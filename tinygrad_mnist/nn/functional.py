@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 
 from .. import rng
+from ..activations import elu, gelu, hardtanh, logsigmoid, relu6, silu, softplus  # re-exported
 from ..autograd import Function
 from ..errors import ClassIndexError, ConfigError, DataError, DTypeError, OutOfRangeError, ShapeError
 from ..functions import _BOOL_PRODUCT
