@@ -435,3 +435,12 @@ def test_calculate_gain_takes_the_names_torch_takes():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert nn.init.calculate_gain("selu") == torch.nn.init.calculate_gain("selu")
+
+
+def test_inplace_elu_with_a_negative_alpha_gets_the_right_gradient_where_torch_refuses():
+    w = torch.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="In-place elu backward calculation is triggered with a negative slope"):
+        TF.elu(w * -1, -0.5, inplace=True).sum().backward()
+    w = tg.ones(2, requires_grad=True)
+    F.elu(w * -1, -0.5, inplace=True).sum().backward()  # recorded as the out-of-place op, so it has one
+    np.testing.assert_allclose(w.grad.numpy(), [0.5 * math.exp(-1)] * 2, rtol=1e-6)
