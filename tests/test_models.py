@@ -120,7 +120,29 @@ def test_forward_equals_torch_with_the_same_weights():
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("activation, torch_name", [("gelu", "GELU"), ("silu", "SiLU"), ("elu", "ELU")])
+def test_the_newer_activations_build_the_torch_layers_and_compute_as_torch(activation, torch_name):
+    torch = pytest.importorskip("torch")
+    tg.manual_seed(0)
+    model = models.MLP([784, 30, 20, 10], activation=activation, init="he_normal")
+    layers = []
+    for m in model.layers:
+        assert isinstance(m, (nn.Linear, getattr(nn, torch_name)))
+        if isinstance(m, nn.Linear):
+            lin = torch.nn.Linear(m.in_features, m.out_features, dtype=torch.float64)
+            lin.weight.data = torch.tensor(m.weight.data, dtype=torch.float64)
+            lin.bias.data = torch.tensor(m.bias.data, dtype=torch.float64)
+            layers += [lin, getattr(torch.nn, torch_name)()]
+    torch_model = torch.nn.Sequential(*layers[:-1])
+    x = np.random.default_rng(1).random((8, 784)).astype(np.float32)
+    np.testing.assert_allclose(model(Tensor(x)).data, torch_model(torch.tensor(x, dtype=torch.float64)).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("kwargs, message", [
+    (dict(sizes=[784, 10], activation="gelu", init="xavier_uniform"),
+     "init 'xavier_uniform' scales by the activation's gain, which torch's calculate_gain does not give for 'gelu'"),
+    (dict(sizes=[784, 10], activation="silu", init="kaiming_normal"), "does not give for 'silu'"),
     (dict(sizes=[784]), "at least input and output sizes"),
     (dict(sizes=[784, 0, 10]), "all >= 1"),
     (dict(sizes=[784, 10], activation="swish"), "unknown activation 'swish'"),

@@ -6,7 +6,9 @@ from typing import Sequence
 from . import nn
 from .errors import ConfigError
 
-ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "gelu": nn.GELU,
+               "silu": nn.SiLU, "elu": nn.ELU}
+GAINED_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")  # those torch's calculate_gain knows
 OUTPUTS = {"none": None, "softmax": lambda: nn.Softmax(dim=1), "sigmoid": nn.Sigmoid,
            "log_softmax": lambda: nn.LogSoftmax(dim=1)}
 INITS = ("default", "normal", "uniform", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
@@ -28,7 +30,8 @@ class MLP(nn.Module):
       'default'            PyTorch's Linear init;
       'normal'             weights N(0, init_scale^2), biases 0 (Keras' RandomNormal, std 0.05 by default);
       'uniform'            weights and biases U(-init_scale, init_scale) (seed 002's "random" init);
-      'xavier_*', 'kaiming_*'  torch.nn.init's, with the gain of the activation; biases 0;
+      'xavier_*', 'kaiming_*'  torch.nn.init's, with the gain of the activation (relu, leaky_relu,
+                           sigmoid or tanh: calculate_gain has none for gelu, silu and elu); biases 0;
       'glorot_uniform'     Keras' default: Xavier uniform with gain 1; biases 0;
       'he_normal'          Keras' HeNormal: N(0, 2 / fan_in) whatever the activation; biases 0."""
 
@@ -43,6 +46,10 @@ class MLP(nn.Module):
         act = ACTIVATIONS[_choice("activation", activation, ACTIVATIONS)]
         out = OUTPUTS[_choice("output", output, OUTPUTS)]
         _choice("init", init, INITS)
+        if init.startswith(("xavier", "kaiming")) and activation not in GAINED_ACTIVATIONS:
+            raise ConfigError(f"MLP init {init!r} scales by the activation's gain, which torch's calculate_gain "
+                              f"does not give for {activation!r}; use init 'default', 'glorot_uniform' or "
+                              "'he_normal'")
         if init_scale is not None and not init_scale > 0:
             raise ConfigError(f"MLP init_scale must be > 0, got {init_scale}")
         self.sizes, self.activation, self.output, self.init, self.dropout = sizes, activation, output, init, dropout
