@@ -1,6 +1,7 @@
-"""Neural-network building blocks on Tensor: modules, layers, losses, init, functional, utils."""
+"""Neural-network building blocks on Tensor: modules, layers, normalization, losses, init, functional, utils."""
 from . import functional, init, utils
 from .layers import (ELU, GELU, Dropout, Flatten, Hardtanh, Identity, LeakyReLU, Linear, LogSigmoid, LogSoftmax, ReLU,
                      ReLU6, Sigmoid, SiLU, Softmax, Softplus, Tanh)
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, ModuleDict, ModuleList, Parameter, ParameterDict, ParameterList, Sequential
+from .normalization import BatchNorm1d, LayerNorm
