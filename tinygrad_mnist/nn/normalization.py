@@ -196,7 +196,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             mean = var = np.zeros(param_shape, x.dtype)
         stats, from_batch = (mean, var), True
     else:
-        stats, from_batch = (running_mean.data.reshape(param_shape), running_var.data.reshape(param_shape)), False
+        # A copy of the mean, which backward reads: a later training step changes the buffer in place, and
+        # the gradient stays that of the statistics used (torch's backward reads the updated buffers).
+        mean = running_mean.data.reshape(param_shape).copy()
+        stats, from_batch = (mean, running_var.data.reshape(param_shape)), False
     return NativeBatchNorm.apply(input, _or_constant(weight, 1, input), _or_constant(bias, 0, input), dims=dims,
                                  param_dims=dims, param_shape=param_shape, eps=eps, stats=stats,
                                  from_batch=from_batch)
