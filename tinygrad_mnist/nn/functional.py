@@ -1,4 +1,5 @@
-"""nn.functional: layers and losses as functions, including the fused linear and cross-entropy."""
+"""nn.functional: layers, activations, normalizations and losses as functions, including the fused linear and
+cross-entropy (the newer activations and the normalizations live in their own modules and are re-exported here)."""
 from __future__ import annotations
 
 import warnings
@@ -14,10 +15,7 @@ from ..ops import CONSTANTS
 from ..promotion import (_as_tensor, _casts_in_place, bool_, float16, float32, float64, int8, int16, int32, int64,
                          uint8)
 from ..tensor import Tensor, _make_tensor
-from . import normalization as _normalization
-
-# The normalizations live with their modules (nn.normalization, which imports nothing of this module)
-batch_norm, layer_norm, normalize = _normalization.batch_norm, _normalization.layer_norm, _normalization.normalize
+from .normalization import batch_norm, layer_norm, normalize  # re-exported (they live with their modules)
 
 _REDUCTIONS = ("mean", "sum", "none")
 _UNSIGNED = {n: np.dtype(f"u{n}") for n in (1, 2, 4, 8)}
