@@ -730,3 +730,11 @@ def _binary_target(input: Tensor, target, reduction: str, op: str) -> tuple[Tens
         raise DataError(f"{op}: target must be in [0, 1] (0/1 labels or probabilities), got "
                         f"{target.data[outside].flat[0].item()}; for class indices use cross_entropy")
     return input, target
+
+
+# The regression losses besides MSE live in their own module, which reads this one's helpers, so it
+# is imported once they are defined.
+from . import regression_losses as _regression
+
+l1_loss, smooth_l1_loss, huber_loss, kl_div = (_regression.l1_loss, _regression.smooth_l1_loss,
+                                               _regression.huber_loss, _regression.kl_div)

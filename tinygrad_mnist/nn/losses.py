@@ -3,12 +3,15 @@
 A loss with class or element weights takes them as its first argument, positional as in torch;
 the options after it are keyword-only: torch's next positional arguments are the deprecated
 size_average and reduce, which this library does not take, so a positional one is a TypeError, not
-a misreading. MSELoss has no weight, so all its options are keyword-only."""
+a misreading. MSELoss, L1Loss, SmoothL1Loss and KLDivLoss have no weight, so all their options are
+keyword-only; HuberLoss takes reduction and delta positionally, as torch's, which has no deprecated
+arguments."""
 from __future__ import annotations
 
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
+from .regression_losses import check_kl_reduction, check_log_target, check_threshold
 
 
 class _Loss(Module):
@@ -27,6 +30,46 @@ class _WeightedLoss(_Loss):
 class MSELoss(_Loss):
     def forward(self, input: Tensor, target) -> Tensor:
         return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    def forward(self, input: Tensor, target) -> Tensor:
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    def __init__(self, *, reduction: str = "mean", beta: float = 1.0):
+        super().__init__(reduction=reduction)
+        check_threshold(beta, "SmoothL1Loss", "beta", zero_allowed=True)
+        self.beta = beta
+
+    def forward(self, input: Tensor, target) -> Tensor:
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction=reduction)
+        check_threshold(delta, "HuberLoss", "delta", zero_allowed=False)
+        self.delta = delta
+
+    def forward(self, input: Tensor, target) -> Tensor:
+        return F.huber_loss(input, target, self.reduction, self.delta)
+
+
+class KLDivLoss(Module):
+    """The KL divergence of the target from the input (log-probabilities); reduction may also be
+    'batchmean', which _Loss's check refuses, and 'mean' warns on every call, as torch's."""
+
+    def __init__(self, *, reduction: str = "mean", log_target: bool = False):
+        super().__init__()
+        check_kl_reduction(reduction, "KLDivLoss")
+        check_log_target(log_target, "KLDivLoss")
+        self.reduction = reduction
+        self.log_target = log_target
+
+    def forward(self, input: Tensor, target) -> Tensor:
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
 class CrossEntropyLoss(_WeightedLoss):

@@ -1,0 +1,397 @@
+"""l1_loss, smooth_l1_loss, huber_loss and kl_div (and their modules) against torch: values and the
+gradients of input and target for every reduction, float32 and float64, 0-d to 3-D; the switch
+points |x - t| == beta (delta); finite differences; second order; the arguments torch refuses."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_mnist as tg
+from tinygrad_mnist import nn
+from tinygrad_mnist.errors import ConfigError, DataError, DTypeError, OutOfRangeError, ShapeError
+from tinygrad_mnist.nn import functional as F
+from tinygrad_mnist.testing import assert_matches_torch, compare_with_torch
+
+from test_second_order import arr, check_second_order
+
+TF = torch.nn.functional
+# torch warns about the .grad reference cycle that double backward through .backward() makes.
+pytestmark = pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True:UserWarning")
+rng = np.random.default_rng(0)
+
+# name: (ours(x, t, reduction), torch's(x, t, reduction), the switch point or None)
+POINTWISE = {
+    "l1": (lambda x, t, r: F.l1_loss(x, t, reduction=r), lambda x, t, r: TF.l1_loss(x, t, reduction=r), None),
+    "smooth_l1": (lambda x, t, r: F.smooth_l1_loss(x, t, reduction=r),
+                  lambda x, t, r: TF.smooth_l1_loss(x, t, reduction=r), 1.0),
+    "smooth_l1_beta_0.5": (lambda x, t, r: F.smooth_l1_loss(x, t, reduction=r, beta=0.5),
+                           lambda x, t, r: TF.smooth_l1_loss(x, t, reduction=r, beta=0.5), 0.5),
+    "smooth_l1_beta_0": (lambda x, t, r: F.smooth_l1_loss(x, t, reduction=r, beta=0.0),
+                         lambda x, t, r: TF.smooth_l1_loss(x, t, reduction=r, beta=0.0), None),
+    "huber": (lambda x, t, r: F.huber_loss(x, t, reduction=r), lambda x, t, r: TF.huber_loss(x, t, reduction=r), 1.0),
+    "huber_delta_2": (lambda x, t, r: F.huber_loss(x, t, r, 2.0),  # reduction and delta positional, as torch's
+                      lambda x, t, r: TF.huber_loss(x, t, r, 2.0), 2.0),
+    "huber_delta_0.25": (lambda x, t, r: F.huber_loss(x, t, reduction=r, delta=0.25),
+                         lambda x, t, r: TF.huber_loss(x, t, reduction=r, delta=0.25), 0.25),
+}
+SHAPES = [(), (5,), (4, 3), (2, 3, 4)]
+DTYPES = [np.float32, np.float64]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", POINTWISE)
+def test_pointwise_losses_and_their_input_and_target_gradients_match_torch(name, reduction, shape, dtype):
+    ours, theirs, _ = POINTWISE[name]
+    x, t = (rng.standard_normal(shape) * 2).astype(dtype), rng.standard_normal(shape).astype(dtype)
+    assert_matches_torch(lambda x, t: ours(x, t, reduction), lambda x, t: theirs(x, t, reduction), x, t)
+    # a target that wants no gradient: the input's alone, and the target has none
+    target = tg.tensor(t)
+    assert_matches_torch(lambda x: ours(x, target, reduction), lambda x: theirs(x, torch.tensor(t), reduction), x)
+    assert target.grad is None
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", [n for n, (_, _, point) in POINTWISE.items() if point])
+def test_values_and_gradients_at_and_around_the_switch_point_match_torch(name, reduction, dtype):
+    ours, theirs, point = POINTWISE[name]
+    # dyadic numbers, so that every difference is exact: |x - t| is the switch point, just below and
+    # above it, 0, and far on either side
+    t = np.array([0.0, 0.25, -0.5, 1.0, 0.0, 0.0, 0.0, 0.0, 2.0, -3.0])
+    d = point * np.array([1.0, -1.0, 1.0, -1.0, 1 - 2 ** -10, -(1 + 2 ** -10), 0.0, 0.5, 4.0, -8.0])
+    x, t = (t + d).astype(dtype), t.astype(dtype)
+    assert np.array_equal(np.abs(x.astype(np.float64) - t)[:4], [point] * 4)
+    assert_matches_torch(lambda x, t: ours(x, t, reduction), lambda x, t: theirs(x, t, reduction), x, t)
+    if dtype == np.float64:  # the second derivative there too: torch's is 0 from |x - t| == beta (delta) on
+        check_second_order(lambda x, t: ours(x, t, reduction), lambda x, t: theirs(x, t, reduction), x, t)
+
+
+def test_smooth_l1_with_beta_0_is_the_l1_loss_and_the_huber_loss_is_delta_times_smooth_l1():
+    x, t = tg.tensor(rng.standard_normal((4, 3))), tg.tensor(rng.standard_normal((4, 3)))
+    np.testing.assert_array_equal(F.smooth_l1_loss(x, t, beta=0).data, F.l1_loss(x, t).data)
+    np.testing.assert_allclose(F.huber_loss(x, t, delta=0.5).data, 0.5 * F.smooth_l1_loss(x, t, beta=0.5).data,
+                               rtol=1e-14)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", POINTWISE)
+def test_pointwise_losses_pass_gradcheck(name, reduction):
+    ours, _, _ = POINTWISE[name]
+    x = tg.tensor(arr((3, 4), seed=1) * 2, requires_grad=True)
+    t = tg.tensor(arr((3, 4), seed=2), requires_grad=True)
+    assert tg.gradcheck(lambda x, t: ours(x, t, reduction), [x, t])
+
+
+@pytest.mark.parametrize("name", POINTWISE)
+def test_pointwise_losses_second_order_matches_torch(name):
+    ours, theirs, _ = POINTWISE[name]
+    for reduction in ("mean", "none"):
+        check_second_order(lambda x, t: ours(x, t, reduction), lambda x, t: theirs(x, t, reduction),
+                           arr((3, 4), seed=1) * 2, arr((3, 4), seed=2))
+
+
+@pytest.mark.parametrize("name", POINTWISE)
+@pytest.mark.parametrize("dtypes", [(np.float32, np.float64), (np.float64, np.float32), (np.float32, np.int64),
+                                    (np.float32, np.bool_)])
+def test_pointwise_losses_compute_in_the_wider_dtype_and_take_integer_targets_as_torch(name, dtypes):
+    ours, theirs, _ = POINTWISE[name]
+    x, t = rng.standard_normal((4, 3)).astype(dtypes[0]), (rng.standard_normal((4, 3)) * 2).astype(dtypes[1])
+    xt, tt = torch.tensor(x, requires_grad=True), torch.tensor(t)
+    dtype = torch.result_type(xt, tt)
+    # cast by hand: torch's huber_loss backward fails on mixed float dtypes ("Found dtype Double but expected Float")
+    expected = theirs(xt.to(dtype), tt.to(dtype), "mean")
+    expected.backward()
+    x_ours = tg.tensor(x, requires_grad=True)
+    got = ours(x_ours, tg.tensor(t), "mean")
+    got.backward()
+    assert str(got.dtype) == str(dtype).removeprefix("torch.") and x_ours.grad.dtype == x.dtype
+    np.testing.assert_allclose(got.item(), expected.item(), rtol=1e-6)
+    np.testing.assert_allclose(x_ours.grad.data, xt.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+# ---- kl_div --------------------------------------------------------------------------------------
+
+def _log_probabilities(shape, dtype, seed):
+    """log-softmax rows (the last dim) of random scores, or a log-probability for a 0-d shape."""
+    scores = np.random.default_rng(seed).standard_normal(shape or (2,))
+    log_p = scores - np.log(np.exp(scores).sum(-1, keepdims=True))
+    return (log_p if shape else log_p[0]).astype(dtype)
+
+
+def _probabilities_with_zeros(shape, dtype, seed):
+    p = np.exp(_log_probabilities(shape, np.float64, seed))
+    if p.size > 1:
+        p.flat[::3] = 0  # torch's term there is 0 (and its target gradient NaN)
+    return p.astype(dtype)
+
+
+def _kl(lib, reduction, log_target):
+    functional = F if lib is tg else TF
+    return lambda x, t: functional.kl_div(x, t, reduction=reduction, log_target=log_target)
+
+
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning")
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("reduction", ["mean", "batchmean", "sum", "none"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_and_its_input_and_target_gradients_match_torch(log_target, reduction, shape, dtype):
+    x = _log_probabilities(shape, dtype, 1)
+    t = _log_probabilities(shape, dtype, 2) if log_target else _probabilities_with_zeros(shape, dtype, 2)
+    assert_matches_torch(_kl(tg, reduction, log_target), _kl(torch, reduction, log_target), x, t)
+    target = tg.tensor(t)
+    assert_matches_torch(lambda x: _kl(tg, reduction, log_target)(x, target),
+                         lambda x: _kl(torch, reduction, log_target)(x, torch.tensor(t)), x)
+    assert target.grad is None
+
+
+def test_kl_div_term_is_0_where_the_target_is_0_and_nan_for_a_negative_target_as_torch():
+    x, t = np.array([-1.0, -2.0, -0.5, 3.0]), np.array([0.0, 0.0, -0.5, 0.7])
+    ours = F.kl_div(tg.tensor(x), tg.tensor(t), reduction="none").data
+    theirs = TF.kl_div(torch.tensor(x), torch.tensor(t), reduction="none").numpy()
+    np.testing.assert_array_equal(ours[:2], [0.0, 0.0])
+    assert np.isnan(ours[2])
+    np.testing.assert_allclose(ours, theirs, rtol=1e-15)
+    # the target's gradient there, as torch's xlogy: NaN at 0 (0/0), log(t) + 1 - x elsewhere
+    xs, ts = tg.tensor(x[[0, 3]], requires_grad=True), tg.tensor(t[[0, 3]], requires_grad=True)
+    F.kl_div(xs, ts, reduction="sum").backward()
+    assert np.isnan(ts.grad.data[0]) and ts.grad.data[1] == pytest.approx(np.log(0.7) + 1 - 3.0)
+    np.testing.assert_array_equal(xs.grad.data, -t[[0, 3]])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "batchmean", "sum", "none"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_passes_gradcheck_and_its_second_order_matches_torch(log_target, reduction):
+    x = tg.tensor(-arr((3, 4), "positive", seed=1), requires_grad=True)
+    t = tg.tensor(-arr((3, 4), "positive", seed=2) if log_target else arr((3, 4), "positive", seed=2) / 2,
+                  requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        assert tg.gradcheck(_kl(tg, reduction, log_target), [x, t])
+        check_second_order(_kl(tg, reduction, log_target), _kl(torch, reduction, log_target),
+                           x.data.copy(), t.data.copy())
+
+
+def test_kl_div_batchmean_divides_the_sum_by_the_batch_size_and_a_0d_input_by_nothing():
+    x, t = _log_probabilities((4, 3), np.float64, 1), _probabilities_with_zeros((4, 3), np.float64, 2)
+    total = F.kl_div(tg.tensor(x), tg.tensor(t), reduction="sum").item()
+    assert F.kl_div(tg.tensor(x), tg.tensor(t), reduction="batchmean").item() == pytest.approx(total / 4, rel=1e-15)
+    zero_d = F.kl_div(tg.tensor(np.float64(-1.2)), tg.tensor(np.float64(0.4)), reduction="batchmean").item()
+    assert zero_d == pytest.approx(0.4 * (np.log(0.4) + 1.2)) == TF.kl_div(
+        torch.tensor(-1.2, dtype=torch.float64), torch.tensor(0.4, dtype=torch.float64), reduction="batchmean").item()
+
+
+def test_kl_div_warns_for_reduction_mean_as_torch_and_only_for_it():
+    x, t = tg.tensor(_log_probabilities((2, 3), np.float32, 1)), tg.tensor(_probabilities_with_zeros((2, 3), np.float32, 2))
+    with pytest.warns(UserWarning) as ours:
+        F.kl_div(x, t)
+        nn.KLDivLoss()(x, t)
+    with pytest.warns(UserWarning) as theirs:
+        TF.kl_div(torch.tensor(x.data), torch.tensor(t.data))
+    assert [str(w.message) for w in ours] == [str(theirs[0].message)] * 2
+    assert ours[0].filename == __file__  # it points at the caller, as torch's
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for reduction in ("batchmean", "sum", "none"):
+            F.kl_div(x, t, reduction=reduction)
+            nn.KLDivLoss(reduction=reduction)(x, t)
+
+
+@pytest.mark.parametrize("dtypes", [(np.float32, np.float64), (np.float64, np.float32)])
+def test_kl_div_computes_in_the_wider_float_dtype_as_torch(dtypes):
+    x, t = _log_probabilities((4, 3), dtypes[0], 1), _probabilities_with_zeros((4, 3), dtypes[1], 2)
+    xt = torch.tensor(x, requires_grad=True)
+    expected = TF.kl_div(xt, torch.tensor(t), reduction="batchmean")
+    expected.backward()
+    ours = tg.tensor(x, requires_grad=True)
+    got = F.kl_div(ours, tg.tensor(t), reduction="batchmean")
+    got.backward()
+    assert str(got.dtype) == str(expected.dtype).removeprefix("torch.") and ours.grad.dtype == x.dtype
+    np.testing.assert_allclose(got.item(), expected.item(), rtol=1e-6)
+    np.testing.assert_allclose(ours.grad.data, xt.grad.numpy(), rtol=1e-6)
+
+
+# ---- refused arguments ---------------------------------------------------------------------------
+
+ALL = {**{name: ours for name, (ours, _, _) in POINTWISE.items()},
+       "kl_div": lambda x, t, r: F.kl_div(x, t, reduction=r)}
+TORCH_ALL = {**{name: theirs for name, (_, theirs, _) in POINTWISE.items()},
+             "kl_div": lambda x, t, r: TF.kl_div(x, t, reduction=r)}
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_unknown_reductions_are_refused_as_torch_refuses_them(name):
+    x = tg.randn(4, 3)
+    bad = ["avg", None, "MEAN"] + ([] if name == "kl_div" else ["batchmean"])
+    for reduction in bad:
+        with pytest.raises(ConfigError, match="reduction must be one of"):
+            ALL[name](x, tg.randn(4, 3), reduction)
+        with pytest.raises(ValueError):
+            TORCH_ALL[name](torch.randn(4, 3), torch.randn(4, 3), reduction)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_mismatched_shapes_integer_inputs_and_non_finite_targets_are_refused(name):
+    # torch warns and broadcasts mismatched shapes (kl_div silently); as the library's mse_loss, we refuse them
+    with pytest.raises(ShapeError, match=r"target shape \(4,\) differs from input shape \(4, 1\)"):
+        ALL[name](tg.randn(4, 1), tg.randn(4), "sum")
+    with pytest.raises(DTypeError, match="input must be floating point"):
+        ALL[name](tg.tensor([1, 2, 3]), tg.randn(3), "sum")
+    with pytest.raises(DTypeError, match="input must be a Tensor"):
+        ALL[name](np.zeros(3), tg.randn(3), "sum")
+    with pytest.raises(ValueError, match="target must hold finite numbers"):
+        ALL[name](tg.randn(3), tg.tensor([0.5, np.inf, 0.5]), "sum")
+    with pytest.raises(ShapeError, match="the batch is empty"):
+        ALL[name](tg.randn(0, 3), tg.randn(0, 3), "mean")
+
+
+def test_kl_div_refuses_integer_targets_and_an_empty_batchmean_and_a_non_bool_log_target():
+    x = tg.tensor(_log_probabilities((2, 3), np.float32, 1))
+    for t in (np.ones((2, 3), np.int64), np.ones((2, 3), bool)):
+        with pytest.raises(DTypeError, match="target must be floating point"):
+            F.kl_div(x, tg.tensor(t), reduction="sum")
+        with pytest.raises(RuntimeError, match="Integral inputs not supported"):  # DTypeError is one too
+            TF.kl_div(torch.tensor(x.data), torch.tensor(t), reduction="sum")
+    with pytest.raises(ShapeError, match="the batch is empty"):
+        F.kl_div(tg.randn(0, 3), tg.randn(0, 3), reduction="batchmean")
+    with pytest.raises(DTypeError, match="log_target must be a bool"):
+        F.kl_div(x, x, reduction="sum", log_target=1)
+    with pytest.raises(TypeError, match="log_target"):
+        TF.kl_div(torch.tensor(x.data), torch.tensor(x.data), reduction="sum", log_target=1)
+    with pytest.raises(DTypeError, match="log_target must be a bool"):
+        nn.KLDivLoss(log_target="yes")
+
+
+@pytest.mark.parametrize("op, name, values, torch_call", [
+    (lambda v: F.smooth_l1_loss(tg.randn(3), tg.randn(3), beta=v), "beta", [-1.0, -1e-300, np.nan],
+     lambda v: TF.smooth_l1_loss(torch.randn(3), torch.randn(3), beta=v)),
+    (lambda v: F.huber_loss(tg.randn(3), tg.randn(3), delta=v), "delta", [0.0, -1.0, np.nan],
+     lambda v: TF.huber_loss(torch.randn(3), torch.randn(3), delta=v)),
+    (lambda v: nn.SmoothL1Loss(beta=v), "beta", [-1.0, np.nan], None),  # torch: only when called
+    (lambda v: nn.HuberLoss(delta=v), "delta", [0.0, -2.0], None),
+], ids=["smooth_l1_loss", "huber_loss", "SmoothL1Loss", "HuberLoss"])
+def test_negative_beta_and_non_positive_delta_are_refused_as_torch_refuses_them(op, name, values, torch_call):
+    for v in values:
+        with pytest.raises(OutOfRangeError, match=f"{name} must be"):  # a RuntimeError, as torch's
+            op(v)
+        if torch_call is not None:
+            with pytest.raises(RuntimeError, match=f"values for {name}"):
+                torch_call(v)
+    for v in ("1", None, [1.0]):
+        with pytest.raises(DTypeError, match=f"{name} must be a number"):
+            op(v)
+
+
+def test_the_deprecated_positional_options_of_torch_are_refused_and_huber_takes_its_positionals():
+    x, t = tg.randn(4, 3), tg.randn(4, 3)
+    for call in (lambda: F.l1_loss(x, t, None), lambda: F.smooth_l1_loss(x, t, None, None, "sum"),
+                 lambda: F.kl_div(x, t, None), lambda: nn.L1Loss(True), lambda: nn.SmoothL1Loss(None),
+                 lambda: nn.KLDivLoss(None, None, "sum")):
+        with pytest.raises(TypeError, match="positional argument"):
+            call()
+    loss = nn.HuberLoss("sum", 0.5)
+    assert (loss.reduction, loss.delta) == ("sum", 0.5)
+    np.testing.assert_array_equal(loss(x, t).data, F.huber_loss(x, t, "sum", 0.5).data)
+    with pytest.raises(TypeError, match="positional argument"):  # torch's 5th, weight, is not taken
+        F.huber_loss(x, t, "sum", 0.5, None)
+
+
+# ---- modules -------------------------------------------------------------------------------------
+
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning")
+@pytest.mark.parametrize("loss, torch_loss, kind", [
+    (nn.L1Loss(), torch.nn.L1Loss(), "values"),
+    (nn.L1Loss(reduction="none"), torch.nn.L1Loss(reduction="none"), "values"),
+    (nn.SmoothL1Loss(), torch.nn.SmoothL1Loss(), "values"),
+    (nn.SmoothL1Loss(reduction="sum", beta=0.5), torch.nn.SmoothL1Loss(reduction="sum", beta=0.5), "values"),
+    (nn.SmoothL1Loss(beta=0), torch.nn.SmoothL1Loss(beta=0), "values"),
+    (nn.HuberLoss(), torch.nn.HuberLoss(), "values"),
+    (nn.HuberLoss(reduction="none", delta=2.0), torch.nn.HuberLoss(reduction="none", delta=2.0), "values"),
+    (nn.KLDivLoss(), torch.nn.KLDivLoss(), "probabilities"),
+    (nn.KLDivLoss(reduction="batchmean"), torch.nn.KLDivLoss(reduction="batchmean"), "probabilities"),
+    (nn.KLDivLoss(reduction="sum", log_target=True), torch.nn.KLDivLoss(reduction="sum", log_target=True),
+     "log-probabilities"),
+], ids=lambda v: v if isinstance(v, str) else repr(v))
+def test_loss_modules_match_torch_with_its_repr_and_attributes(loss, torch_loss, kind):
+    x = _log_probabilities((4, 3), np.float64, 1)
+    t = {"values": rng.standard_normal((4, 3)), "probabilities": _probabilities_with_zeros((4, 3), np.float64, 2),
+         "log-probabilities": _log_probabilities((4, 3), np.float64, 2)}[kind]
+    assert_matches_torch(loss, torch_loss, x, t)
+    assert repr(loss) == repr(torch_loss)
+    for attribute in ("reduction", "beta", "delta", "log_target"):
+        assert getattr(loss, attribute, None) == getattr(torch_loss, attribute, None), attribute
+    assert loss.state_dict() == {} and not list(loss.parameters())
+
+
+def test_loss_modules_check_their_reduction_when_built():
+    for make in (nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss):
+        with pytest.raises(ConfigError, match="reduction must be one of"):
+            make(reduction="batchmean")
+    with pytest.raises(ConfigError, match="KLDivLoss: reduction must be one of"):
+        nn.KLDivLoss(reduction="avg")
+
+
+@pytest.mark.parametrize("loss", ["l1_loss", "smooth_l1_loss", "huber_loss", "kl_div"])
+def test_an_mlps_parameter_gradients_under_each_loss_match_torch(loss):
+    model = nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 3), nn.LogSoftmax(dim=1)).double()
+    torch_model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3),
+                                      torch.nn.LogSoftmax(dim=1)).double()
+    x = rng.standard_normal((8, 6))
+    y = _probabilities_with_zeros((8, 3), np.float64, 3) if loss == "kl_div" else rng.standard_normal((8, 3))
+    pair = (lambda out, t: getattr(F, loss)(out, t, reduction="batchmean"),
+            lambda out, t: getattr(TF, loss)(out, t, reduction="batchmean")) if loss == "kl_div" else loss
+    report = compare_with_torch(model, torch_model, x, y, loss=pair)
+    assert report.ok, str(report)
+
+
+# ---- fuzzing: any input is refused with one of the library's errors, naming the op, or matches torch
+
+FUZZ_DTYPES = [np.float32, np.float64, np.int64, np.uint8, np.bool_]
+FUZZ_LOSSES = {
+    "l1_loss": (lambda x, t, r, p: F.l1_loss(x, t, reduction=r), lambda x, t, r, p: TF.l1_loss(x, t, reduction=r)),
+    "smooth_l1_loss": (lambda x, t, r, p: F.smooth_l1_loss(x, t, reduction=r, beta=p),
+                       lambda x, t, r, p: TF.smooth_l1_loss(x, t, reduction=r, beta=p)),
+    "huber_loss": (lambda x, t, r, p: F.huber_loss(x, t, r, p), lambda x, t, r, p: TF.huber_loss(x, t, r, p)),
+    "kl_div": (lambda x, t, r, p: F.kl_div(x, t, reduction=r, log_target=p > 1),
+               lambda x, t, r, p: TF.kl_div(x, t, reduction=r, log_target=p > 1)),
+}
+
+
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning")
+@settings(max_examples=300, deadline=None)
+@given(name=st.sampled_from(sorted(FUZZ_LOSSES)), shape=st.lists(st.integers(0, 3), max_size=3).map(tuple),
+       same_shape=st.booleans() | st.just(True), x_dtype=st.sampled_from(FUZZ_DTYPES[:2]) | st.sampled_from(FUZZ_DTYPES),
+       t_dtype=st.sampled_from(FUZZ_DTYPES[:2]) | st.sampled_from(FUZZ_DTYPES),
+       reduction=st.sampled_from(["mean", "sum", "none"]) | st.sampled_from(["batchmean", "avg"]),
+       param=st.sampled_from([0.5, 1.0, 2.0]) | st.sampled_from([0.0, -1.0]), seed=st.integers(0, 2 ** 16))
+def test_fuzz_regression_loss_inputs(name, shape, same_shape, x_dtype, t_dtype, reduction, param, seed):
+    gen = np.random.default_rng(seed)
+    t_shape = shape if same_shape else shape[1:]
+
+    def values(shape, dtype):
+        if np.dtype(dtype).kind == "f":
+            return gen.standard_normal(shape).astype(dtype)
+        return gen.integers(0, 2 if dtype == np.bool_ else 5, shape).astype(dtype)
+    x, t = values(shape, x_dtype), values(t_shape, t_dtype)
+    ours, theirs = FUZZ_LOSSES[name]
+    xs, ts = tg.tensor(x, requires_grad=x.dtype.kind == "f"), tg.tensor(t)
+    try:
+        got = ours(xs, ts, reduction, param)
+    except (ShapeError, DTypeError, DataError, ConfigError, OutOfRangeError) as err:
+        assert name in str(err), f"the message does not name {name}: {err}"
+        return
+    xt = torch.tensor(x, requires_grad=True)
+    dtype = torch.result_type(xt, torch.tensor(t))  # torch's huber_loss backward refuses mixed float dtypes
+    expected = theirs(xt.to(dtype), torch.tensor(t).to(dtype), reduction, param)  # torch must accept it too
+    assert str(got.dtype) == str(expected.dtype).removeprefix("torch.") and got.shape == tuple(expected.shape)
+    np.testing.assert_allclose(got.data, expected.detach().numpy(), rtol=1e-5, atol=1e-6)
+    g = gen.standard_normal(got.shape)
+    got.backward(tg.tensor(g.astype(got.dtype)))
+    expected.backward(torch.tensor(g).to(expected.dtype))
+    assert xs.grad.dtype == x.dtype
+    np.testing.assert_allclose(xs.grad.data, xt.grad.numpy(), rtol=1e-5, atol=1e-6)

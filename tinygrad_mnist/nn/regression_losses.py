@@ -1,0 +1,205 @@
+"""The regression losses besides MSE, as torch has them: L1, smooth L1, Huber and the KL divergence,
+each one fused Function whose backward runs on the bare arrays (and, with create_graph, on Tensors).
+nn.functional exports them; they reuse its input and target checks."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..autograd import Function
+from ..errors import ConfigError, DTypeError, OutOfRangeError, ShapeError
+from ..promotion import _as_tensor
+from ..tensor import Tensor
+from .functional import _check_float_tensor, _float_target, _per_element, _reduce_array
+
+_KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
+_KL_MEAN_WARNING = ("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                    "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                    "'mean' will be changed to behave the same as 'batchmean' in the next major release.")
+
+
+class _PointwiseLoss(Function):
+    """A loss of each difference d = x - t, reduced; d loss / dx = slope(d) = -d loss / dt.
+    Subclasses give losses(d, *params), which may overwrite the array d, and slope(d, *params), where
+    d is an array or a NumPy scalar or, under create_graph, a Tensor."""
+    save_inputs = True
+    array_backward = True
+
+    def forward(self, x, t, reduction, **params):
+        self.args = {"reduction": reduction, **params}
+        self.save(reduction, x.size, *params.values())
+        d = np.asarray(x - t)  # a 0-d difference is a NumPy scalar, which losses' out= would refuse
+        return _reduce_array(self.losses(d, *params.values()), reduction)
+
+    def backward(self, g):
+        x, t = self.inputs
+        reduction, count, *params = self.saved
+        grad = self.slope(x - t, *params) * _per_element(g, reduction, count)
+        return (grad if self.needs[0] else None), (-grad if self.needs[1] else None)
+
+
+class AbsoluteError(_PointwiseLoss):
+    """|x - t|; the slope is sign(x - t), 0 where they are equal, as torch's."""
+
+    @staticmethod
+    def losses(d):
+        return np.abs(d, out=d)
+
+    @staticmethod
+    def slope(d):
+        return np.sign(d.data if isinstance(d, Tensor) else d)  # a constant: the second derivative is 0
+
+
+class SmoothL1Error(_PointwiseLoss):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta; the slope is clip(d / beta, -1, 1)."""
+
+    @staticmethod
+    def losses(d, beta):
+        a = np.abs(d, out=d)
+        return np.where(a < beta, a * a * (0.5 / beta), a - 0.5 * beta)
+
+    @staticmethod
+    def slope(d, beta):
+        return _clipped(d, beta, 1 / beta)
+
+
+class HuberError(_PointwiseLoss):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta); the slope is clip(d, -delta, delta)."""
+
+    @staticmethod
+    def losses(d, delta):
+        a = np.abs(d, out=d)
+        return np.where(a < delta, a * a * 0.5, (a - 0.5 * delta) * delta)
+
+    @staticmethod
+    def slope(d, delta):
+        return _clipped(d, delta, 1.0)
+
+
+def _clipped(d, limit: float, scale: float):
+    """clip(d, -limit, limit) * scale. On a Tensor (create_graph) it is d * scale inside the limits
+    plus a constant outside, so that its derivative is torch's: scale for |d| < limit, else 0."""
+    if not isinstance(d, Tensor):
+        clipped = np.clip(d, -limit, limit)
+        return clipped if scale == 1 else clipped * scale
+    values = d.data
+    inside = np.abs(values) < limit
+    outside = np.where(inside, 0, np.sign(values) * (limit * scale))
+    return d * (inside.astype(values.dtype) * scale) + outside
+
+
+class KLDivergence(Function):
+    """KL divergence terms t (log t - x), or exp(t) (t - x) for log targets, reduced; torch's xlogy
+    makes a term 0 where t == 0 (and the target's gradient there NaN, 0/0). batchmean divides the
+    sum by the batch size (the first dim; nothing for a 0-d input)."""
+    save_inputs = True
+    array_backward = True
+
+    def forward(self, x, t, log_target, reduction):
+        self.args = {"reduction": reduction, "log_target": log_target}
+        divisor = x.size if reduction == "mean" else x.shape[0] if reduction == "batchmean" and x.ndim else 1
+        if log_target:
+            p = np.exp(t)
+            losses = p * (t - x)
+        else:
+            p = None
+            with np.errstate(divide="ignore", invalid="ignore"):  # log(0); a negative target gives NaN, as torch
+                losses = np.where(t == 0, 0, t * np.log(t))
+            losses -= t * x
+        self.save(reduction, divisor, log_target, p)
+        return losses if reduction == "none" else np.add.reduce(losses, axis=None) / divisor
+
+    def backward(self, g):
+        x, t = self.inputs
+        reduction, divisor, log_target, p = self.saved
+        g = g / divisor if divisor != 1 else g
+        graph = isinstance(t, Tensor)
+        if log_target:
+            p = t.exp() if graph else p  # under create_graph, exp(t) must be part of the graph
+            gx = -p * g if self.needs[0] else None
+            gt = p * (t - x + 1) * g if self.needs[1] else None
+            return gx, gt
+        gx = -t * g if self.needs[0] else None
+        if not self.needs[1]:
+            return gx, None
+        values = t.data if graph else t
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_t = t.log() if graph else np.log(t)
+            # d/dt xlogy(t, t) = xlogy(t != 0, t) + t / t, which torch's autograd makes NaN at 0
+            nan_at_zero = np.where(values == 0, np.nan, 0).astype(values.dtype)
+            return gx, (log_t + nan_at_zero + 1 - x) * g
+
+
+# ---- the functional forms ------------------------------------------------------------------------
+
+def l1_loss(input: Tensor, target, *, reduction: str = "mean") -> Tensor:
+    """Mean absolute error; input and target must have the same shape (as torch warns otherwise)."""
+    input, target = _float_target(input, target, reduction, "l1_loss")
+    return AbsoluteError.apply(input, target, reduction=reduction)
+
+
+def smooth_l1_loss(input: Tensor, target, *, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Squared error over 2 beta where |input - target| < beta, else the L1 loss less beta / 2;
+    beta = 0 gives the L1 loss, as torch."""
+    beta = check_threshold(beta, "smooth_l1_loss", "beta", zero_allowed=True)
+    input, target = _float_target(input, target, reduction, "smooth_l1_loss")
+    if beta == 0:
+        return AbsoluteError.apply(input, target, reduction=reduction)
+    return SmoothL1Error.apply(input, target, reduction=reduction, beta=beta)
+
+
+def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """Half the squared error where |input - target| < delta, else delta times the L1 loss less
+    delta / 2: delta * smooth_l1_loss(beta=delta). reduction and delta may be positional, as in
+    torch (which has no deprecated size_average and reduce here); torch's weight is not taken."""
+    delta = check_threshold(delta, "huber_loss", "delta", zero_allowed=False)
+    input, target = _float_target(input, target, reduction, "huber_loss")
+    return HuberError.apply(input, target, reduction=reduction, delta=delta)
+
+
+def kl_div(input: Tensor, target, *, reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """KL divergence of the target distribution from the input's: input holds log-probabilities,
+    target probabilities (log-probabilities with log_target=True), both of the same shape.
+    reduction='batchmean' (sum / batch size) is the true KL divergence; 'mean' divides by every
+    element and warns, as torch."""
+    check_kl_reduction(reduction, "kl_div")
+    check_log_target(log_target, "kl_div")
+    _check_float_tensor(input, "kl_div", "input")
+    target = _as_tensor(target)
+    if target.dtype.kind != "f":
+        raise DTypeError(f"kl_div: target must be floating point (torch refuses integral inputs), got dtype "
+                         f"{target.dtype}")
+    input, target = _float_target(input, target, "sum" if reduction == "batchmean" else reduction, "kl_div")
+    if reduction == "batchmean" and input.ndim and not input.shape[0]:
+        raise ShapeError(f"kl_div: the batch is empty (input shape {input.shape}), so the batchmean loss is "
+                         f"undefined; skip empty batches or use reduction='sum'")
+    if reduction == "mean":
+        warnings.warn(_KL_MEAN_WARNING, UserWarning, stacklevel=2)
+    return KLDivergence.apply(input, target, log_target=bool(log_target), reduction=reduction)
+
+
+# ---- argument checks -----------------------------------------------------------------------------
+
+def check_threshold(value, op: str, name: str, *, zero_allowed: bool) -> float:
+    """value as a float; DTypeError unless it is a real number, OutOfRangeError (a RuntimeError, as
+    torch's) if it is negative, or 0 when zero is not allowed, or NaN."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise DTypeError(f"{op}: {name} must be a number, got {value!r} of type {type(value).__name__}")
+    value = float(value)  # a Python float, so that float32 losses stay float32
+    if not (value >= 0 if zero_allowed else value > 0):
+        raise OutOfRangeError(f"{op}: {name} must be {'non-negative' if zero_allowed else 'positive'}, as in torch, "
+                              f"got {value}")
+    return value
+
+
+def check_kl_reduction(reduction: str, op: str) -> None:
+    """Raise ConfigError unless reduction is 'mean', 'batchmean', 'sum' or 'none'."""
+    if not isinstance(reduction, str) or reduction not in _KL_REDUCTIONS:
+        raise ConfigError(f"{op}: reduction must be one of {_KL_REDUCTIONS}, got {reduction!r}")
+
+
+def check_log_target(value, op: str) -> None:
+    """Raise DTypeError unless value is a bool (as torch, which refuses 0 and 1 too)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise DTypeError(f"{op}: log_target must be a bool, got {value!r} of type {type(value).__name__}")
