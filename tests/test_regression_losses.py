@@ -216,12 +216,71 @@ def test_kl_div_computes_in_the_wider_float_dtype_as_torch(dtypes):
     np.testing.assert_allclose(ours.grad.data, xt.grad.numpy(), rtol=1e-6)
 
 
+# ---- poisson_nll_loss ----------------------------------------------------------------------------
+
+def _counts(shape, dtype, seed):
+    """Counts around the full loss's switch at 1: 0, 1, fractions and larger counts."""
+    gen = np.random.default_rng(seed)
+    return np.choose(gen.integers(0, 4, shape), [np.zeros(shape), np.ones(shape), gen.random(shape) * 3,
+                                                 gen.integers(2, 9, shape).astype(float)]).astype(dtype)
+
+
+def _poisson(lib, reduction, log_input, full, eps=1e-8):
+    functional = F if lib is tg else TF
+    return lambda x, t: functional.poisson_nll_loss(x, t, log_input, full, eps=eps, reduction=reduction)
+
+
+def _poisson_input(shape, dtype, log_input, seed):
+    x = np.random.default_rng(seed).standard_normal(shape)
+    return (x if log_input else np.abs(x) + 0.1).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("log_input, full", [(True, False), (False, False), (True, True), (False, True)])
+def test_poisson_nll_loss_and_its_input_and_target_gradients_match_torch(log_input, full, reduction, shape, dtype):
+    x, t = _poisson_input(shape, dtype, log_input, 1), _counts(shape, dtype, 2)
+    assert_matches_torch(_poisson(tg, reduction, log_input, full), _poisson(torch, reduction, log_input, full), x, t)
+    target = tg.tensor(t)
+    assert_matches_torch(lambda x: _poisson(tg, reduction, log_input, full)(x, target),
+                         lambda x: _poisson(torch, reduction, log_input, full)(x, torch.tensor(t)), x)
+    assert target.grad is None
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("log_input, full", [(True, False), (False, False), (True, True), (False, True)])
+def test_poisson_nll_loss_passes_gradcheck_and_its_second_order_matches_torch(log_input, full, reduction):
+    x = arr((3, 4), "positive" if not log_input else "any", seed=1)
+    t = arr((3, 4), "positive", seed=2) * 2  # counts on both sides of 1
+    assert tg.gradcheck(_poisson(tg, reduction, log_input, full),
+                        [tg.tensor(x, requires_grad=True), tg.tensor(t, requires_grad=True)])
+    check_second_order(_poisson(tg, reduction, log_input, full, eps=0.25),
+                       _poisson(torch, reduction, log_input, full, eps=0.25), x, t)
+
+
+def test_poisson_nll_loss_takes_integer_counts_and_eps_only_for_a_rate_input():
+    x, y = rng.random((4, 3)) + 0.5, rng.integers(0, 6, (4, 3))
+    assert_matches_torch(lambda x: F.poisson_nll_loss(x, tg.tensor(y), False, True),
+                         lambda x: TF.poisson_nll_loss(x, torch.tensor(y.astype(float)), False, True), x)
+    # torch takes the logs of integer counts in its default float32, which we do not follow: the
+    # counts are used in the loss's (the input's) dtype
+    ours = F.poisson_nll_loss(tg.tensor(x), tg.tensor(y), False, True).item()
+    assert ours == F.poisson_nll_loss(tg.tensor(x), tg.tensor(y.astype(float)), False, True).item()
+    assert ours == pytest.approx(TF.poisson_nll_loss(torch.tensor(x), torch.tensor(y), False, True).item(), rel=1e-6)
+    for log_input in (True, False):
+        small, large = (F.poisson_nll_loss(tg.tensor(x), tg.tensor(y), log_input, eps=eps).item() for eps in (1e-8, 0.5))
+        assert (small == large) == log_input
+
+
 # ---- refused arguments ---------------------------------------------------------------------------
 
 ALL = {**{name: ours for name, (ours, _, _) in POINTWISE.items()},
-       "kl_div": lambda x, t, r: F.kl_div(x, t, reduction=r)}
+       "kl_div": lambda x, t, r: F.kl_div(x, t, reduction=r),
+       "poisson_nll_loss": lambda x, t, r: F.poisson_nll_loss(x, t, reduction=r)}
 TORCH_ALL = {**{name: theirs for name, (_, theirs, _) in POINTWISE.items()},
-             "kl_div": lambda x, t, r: TF.kl_div(x, t, reduction=r)}
+             "kl_div": lambda x, t, r: TF.kl_div(x, t, reduction=r),
+             "poisson_nll_loss": lambda x, t, r: TF.poisson_nll_loss(x, t, reduction=r)}
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -231,7 +290,7 @@ def test_unknown_reductions_are_refused_as_torch_refuses_them(name):
     for reduction in bad:
         with pytest.raises(ConfigError, match="reduction must be one of"):
             ALL[name](x, tg.randn(4, 3), reduction)
-        with pytest.raises(ValueError):
+        with pytest.raises((ValueError, TypeError)):  # torch's poisson_nll_loss: None + str, a TypeError
             TORCH_ALL[name](torch.randn(4, 3), torch.randn(4, 3), reduction)
 
 
@@ -267,6 +326,18 @@ def test_kl_div_refuses_integer_targets_and_an_empty_batchmean_and_a_non_bool_lo
         nn.KLDivLoss(log_target="yes")
 
 
+def test_poisson_nll_loss_refuses_non_bool_flags_and_a_non_number_eps_as_torch():
+    x = tg.randn(4, 3)
+    for kwargs, torch_message in (({"log_input": 1}, "log_input"), ({"full": 0}, "full"), ({"eps": "a"}, "eps")):
+        name = next(iter(kwargs))
+        with pytest.raises(DTypeError, match=f"poisson_nll_loss: {name} must be a"):
+            F.poisson_nll_loss(x, x, **kwargs)
+        with pytest.raises(TypeError, match=torch_message):
+            TF.poisson_nll_loss(torch.randn(3), torch.randn(3), **kwargs)
+        with pytest.raises(DTypeError, match=f"PoissonNLLLoss: {name} must be a"):
+            nn.PoissonNLLLoss(**kwargs)
+
+
 @pytest.mark.parametrize("op, name, values, torch_call", [
     (lambda v: F.smooth_l1_loss(tg.randn(3), tg.randn(3), beta=v), "beta", [-1.0, -1e-300, np.nan],
      lambda v: TF.smooth_l1_loss(torch.randn(3), torch.randn(3), beta=v)),
@@ -291,7 +362,8 @@ def test_the_deprecated_positional_options_of_torch_are_refused_and_huber_takes_
     x, t = tg.randn(4, 3), tg.randn(4, 3)
     for call in (lambda: F.l1_loss(x, t, None), lambda: F.smooth_l1_loss(x, t, None, None, "sum"),
                  lambda: F.kl_div(x, t, None), lambda: nn.L1Loss(True), lambda: nn.SmoothL1Loss(None),
-                 lambda: nn.KLDivLoss(None, None, "sum")):
+                 lambda: nn.KLDivLoss(None, None, "sum"), lambda: F.poisson_nll_loss(x, t, True, False, None),
+                 lambda: nn.PoissonNLLLoss(True, False, None)):
         with pytest.raises(TypeError, match="positional argument"):
             call()
     loss = nn.HuberLoss("sum", 0.5)
@@ -316,33 +388,39 @@ def test_the_deprecated_positional_options_of_torch_are_refused_and_huber_takes_
     (nn.KLDivLoss(reduction="batchmean"), torch.nn.KLDivLoss(reduction="batchmean"), "probabilities"),
     (nn.KLDivLoss(reduction="sum", log_target=True), torch.nn.KLDivLoss(reduction="sum", log_target=True),
      "log-probabilities"),
+    (nn.PoissonNLLLoss(), torch.nn.PoissonNLLLoss(), "counts"),
+    (nn.PoissonNLLLoss(False, True, eps=1e-3, reduction="none"),
+     torch.nn.PoissonNLLLoss(False, True, eps=1e-3, reduction="none"), "counts"),
 ], ids=lambda v: v if isinstance(v, str) else repr(v))
 def test_loss_modules_match_torch_with_its_repr_and_attributes(loss, torch_loss, kind):
     x = _log_probabilities((4, 3), np.float64, 1)
     t = {"values": rng.standard_normal((4, 3)), "probabilities": _probabilities_with_zeros((4, 3), np.float64, 2),
-         "log-probabilities": _log_probabilities((4, 3), np.float64, 2)}[kind]
+         "log-probabilities": _log_probabilities((4, 3), np.float64, 2), "counts": _counts((4, 3), np.float64, 2)}[kind]
+    if kind == "counts":
+        x = np.exp(x)  # rates, for log_input=False (and log rates for True)
     assert_matches_torch(loss, torch_loss, x, t)
     assert repr(loss) == repr(torch_loss)
-    for attribute in ("reduction", "beta", "delta", "log_target"):
+    for attribute in ("reduction", "beta", "delta", "log_target", "log_input", "full", "eps"):
         assert getattr(loss, attribute, None) == getattr(torch_loss, attribute, None), attribute
     assert loss.state_dict() == {} and not list(loss.parameters())
 
 
 def test_loss_modules_check_their_reduction_when_built():
-    for make in (nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss):
+    for make in (nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss, nn.PoissonNLLLoss):
         with pytest.raises(ConfigError, match="reduction must be one of"):
             make(reduction="batchmean")
     with pytest.raises(ConfigError, match="KLDivLoss: reduction must be one of"):
         nn.KLDivLoss(reduction="avg")
 
 
-@pytest.mark.parametrize("loss", ["l1_loss", "smooth_l1_loss", "huber_loss", "kl_div"])
+@pytest.mark.parametrize("loss", ["l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "poisson_nll_loss"])
 def test_an_mlps_parameter_gradients_under_each_loss_match_torch(loss):
     model = nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 3), nn.LogSoftmax(dim=1)).double()
     torch_model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3),
                                       torch.nn.LogSoftmax(dim=1)).double()
     x = rng.standard_normal((8, 6))
-    y = _probabilities_with_zeros((8, 3), np.float64, 3) if loss == "kl_div" else rng.standard_normal((8, 3))
+    y = {"kl_div": _probabilities_with_zeros((8, 3), np.float64, 3),
+         "poisson_nll_loss": _counts((8, 3), np.float64, 3)}.get(loss, rng.standard_normal((8, 3)))
     pair = (lambda out, t: getattr(F, loss)(out, t, reduction="batchmean"),
             lambda out, t: getattr(TF, loss)(out, t, reduction="batchmean")) if loss == "kl_div" else loss
     report = compare_with_torch(model, torch_model, x, y, loss=pair)
@@ -359,6 +437,8 @@ FUZZ_LOSSES = {
     "huber_loss": (lambda x, t, r, p: F.huber_loss(x, t, r, p), lambda x, t, r, p: TF.huber_loss(x, t, r, p)),
     "kl_div": (lambda x, t, r, p: F.kl_div(x, t, reduction=r, log_target=p > 1),
                lambda x, t, r, p: TF.kl_div(x, t, reduction=r, log_target=p > 1)),
+    "poisson_nll_loss": (lambda x, t, r, p: F.poisson_nll_loss(x, t, p > 1, p < 1, eps=abs(p), reduction=r),
+                         lambda x, t, r, p: TF.poisson_nll_loss(x, t, p > 1, p < 1, eps=abs(p), reduction=r)),
 }
 
 

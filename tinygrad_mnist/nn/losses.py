@@ -5,13 +5,13 @@ the options after it are keyword-only: torch's next positional arguments are the
 size_average and reduce, which this library does not take, so a positional one is a TypeError, not
 a misreading. MSELoss, L1Loss, SmoothL1Loss and KLDivLoss have no weight, so all their options are
 keyword-only; HuberLoss takes reduction and delta positionally, as torch's, which has no deprecated
-arguments."""
+arguments, and PoissonNLLLoss log_input and full, which come before them in torch."""
 from __future__ import annotations
 
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
-from .regression_losses import check_kl_reduction, check_log_target, check_threshold
+from .regression_losses import check_bool, check_kl_reduction, check_number, check_threshold
 
 
 class _Loss(Module):
@@ -64,12 +64,24 @@ class KLDivLoss(Module):
     def __init__(self, *, reduction: str = "mean", log_target: bool = False):
         super().__init__()
         check_kl_reduction(reduction, "KLDivLoss")
-        check_log_target(log_target, "KLDivLoss")
+        check_bool(log_target, "KLDivLoss", "log_target")
         self.reduction = reduction
         self.log_target = log_target
 
     def forward(self, input: Tensor, target) -> Tensor:
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class PoissonNLLLoss(_Loss):
+    def __init__(self, log_input: bool = True, full: bool = False, *, eps: float = 1e-8, reduction: str = "mean"):
+        super().__init__(reduction=reduction)
+        check_bool(log_input, "PoissonNLLLoss", "log_input")
+        check_bool(full, "PoissonNLLLoss", "full")
+        check_number(eps, "PoissonNLLLoss", "eps")
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, input: Tensor, target) -> Tensor:
+        return F.poisson_nll_loss(input, target, self.log_input, self.full, eps=self.eps, reduction=self.reduction)
 
 
 class CrossEntropyLoss(_WeightedLoss):

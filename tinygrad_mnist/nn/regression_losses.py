@@ -1,5 +1,5 @@
-"""The regression losses besides MSE, as torch has them: L1, smooth L1, Huber and the KL divergence,
-each one fused Function whose backward runs on the bare arrays (and, with create_graph, on Tensors).
+"""The regression losses besides MSE, as torch has them: L1, smooth L1, Huber, the KL divergence and
+the Poisson negative log-likelihood, each one fused Function whose backward runs on the bare arrays (and, with create_graph, on Tensors).
 nn.functional exports them; they reuse its input and target checks."""
 from __future__ import annotations
 
@@ -131,6 +131,57 @@ class KLDivergence(Function):
             return gx, (log_t + nan_at_zero + 1 - x) * g
 
 
+class PoissonNLL(Function):
+    """exp(x) - t x for a log rate x (log_input), else x - t log(x + eps); with full, plus the
+    Stirling term t log t - t + log(2 pi t) / 2 where t > 1 (0 elsewhere, as torch), reduced."""
+    save_inputs = True
+    array_backward = True
+
+    def forward(self, x, t, log_input, full, eps, reduction):
+        self.args = {"reduction": reduction, "log_input": log_input, "full": full}
+        self.save(reduction, x.size, log_input, full, eps)
+        with np.errstate(divide="ignore", invalid="ignore"):  # x + eps <= 0 gives -inf or NaN, as torch
+            losses = np.exp(x) - t * x if log_input else x - t * np.log(x + eps)
+            if full:
+                losses += np.where(t > 1, t * np.log(t) - t + 0.5 * np.log(2 * np.pi * t), 0)
+        return _reduce_array(losses, reduction)
+
+    def backward(self, g):
+        x, t = self.inputs
+        reduction, count, log_input, full, eps = self.saved
+        g = _per_element(g, reduction, count)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if log_input:
+                gx = (_exp(x) - t) * g if self.needs[0] else None
+                gt = -x * g if self.needs[1] else None
+            else:
+                gx = (1 - t / (x + eps)) * g if self.needs[0] else None
+                gt = -_log(x + eps) * g if self.needs[1] else None
+            if full and gt is not None:
+                gt = gt + _stirling_slope(t) * g
+        return gx, gt
+
+
+def _stirling_slope(t):
+    """d/dt of the Stirling term, log t + 1 / (2 t) where t > 1, else 0 (torch's masked_fill), but
+    NaN where t <= 0: torch's autograd multiplies the masked zero by log(t) and t / t there."""
+    values = t.data if isinstance(t, Tensor) else t
+    counted = values > 1
+    elsewhere = np.where(values > 0, 0, np.nan).astype(values.dtype)
+    if not isinstance(t, Tensor):
+        return np.where(counted, np.log(t) + 0.5 / t, elsewhere)
+    safe = t.where(counted, 2.0)  # log and 1/t only where counted, so that no NaN reaches the graph
+    return (safe.log() + 0.5 / safe) * counted.astype(values.dtype) + elsewhere
+
+
+def _exp(a):
+    return a.exp() if isinstance(a, Tensor) else np.exp(a)
+
+
+def _log(a):
+    return a.log() if isinstance(a, Tensor) else np.log(a)
+
+
 # ---- the functional forms ------------------------------------------------------------------------
 
 def l1_loss(input: Tensor, target, *, reduction: str = "mean") -> Tensor:
@@ -164,7 +215,7 @@ def kl_div(input: Tensor, target, *, reduction: str = "mean", log_target: bool =
     reduction='batchmean' (sum / batch size) is the true KL divergence; 'mean' divides by every
     element and warns, as torch."""
     check_kl_reduction(reduction, "kl_div")
-    check_log_target(log_target, "kl_div")
+    check_bool(log_target, "kl_div", "log_target")
     _check_float_tensor(input, "kl_div", "input")
     target = _as_tensor(target)
     if target.dtype.kind != "f":
@@ -179,14 +230,26 @@ def kl_div(input: Tensor, target, *, reduction: str = "mean", log_target: bool =
     return KLDivergence.apply(input, target, log_target=bool(log_target), reduction=reduction)
 
 
+def poisson_nll_loss(input: Tensor, target, log_input: bool = True, full: bool = False, *, eps: float = 1e-8,
+                     reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of counts target under a Poisson with rate exp(input) (log_input)
+    or input; full adds the Stirling approximation of log(target!). log_input and full may be
+    positional, as in torch; eps and reduction come after torch's deprecated positionals, so are
+    keyword-only here."""
+    check_bool(log_input, "poisson_nll_loss", "log_input")
+    check_bool(full, "poisson_nll_loss", "full")
+    eps = check_number(eps, "poisson_nll_loss", "eps")
+    input, target = _float_target(input, target, reduction, "poisson_nll_loss")
+    return PoissonNLL.apply(input, target, log_input=bool(log_input), full=bool(full), eps=eps,
+                            reduction=reduction)
+
+
 # ---- argument checks -----------------------------------------------------------------------------
 
 def check_threshold(value, op: str, name: str, *, zero_allowed: bool) -> float:
     """value as a float; DTypeError unless it is a real number, OutOfRangeError (a RuntimeError, as
     torch's) if it is negative, or 0 when zero is not allowed, or NaN."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise DTypeError(f"{op}: {name} must be a number, got {value!r} of type {type(value).__name__}")
-    value = float(value)  # a Python float, so that float32 losses stay float32
+    value = check_number(value, op, name)
     if not (value >= 0 if zero_allowed else value > 0):
         raise OutOfRangeError(f"{op}: {name} must be {'non-negative' if zero_allowed else 'positive'}, as in torch, "
                               f"got {value}")
@@ -199,7 +262,15 @@ def check_kl_reduction(reduction: str, op: str) -> None:
         raise ConfigError(f"{op}: reduction must be one of {_KL_REDUCTIONS}, got {reduction!r}")
 
 
-def check_log_target(value, op: str) -> None:
+def check_number(value, op: str, name: str) -> float:
+    """value as a Python float (so that float32 losses stay float32); DTypeError unless it is a
+    real number."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise DTypeError(f"{op}: {name} must be a number, got {value!r} of type {type(value).__name__}")
+    return float(value)
+
+
+def check_bool(value, op: str, name: str) -> None:
     """Raise DTypeError unless value is a bool (as torch, which refuses 0 and 1 too)."""
     if not isinstance(value, (bool, np.bool_)):
-        raise DTypeError(f"{op}: log_target must be a bool, got {value!r} of type {type(value).__name__}")
+        raise DTypeError(f"{op}: {name} must be a bool, got {value!r} of type {type(value).__name__}")
