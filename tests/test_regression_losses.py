@@ -273,6 +273,112 @@ def test_poisson_nll_loss_takes_integer_counts_and_eps_only_for_a_rate_input():
         assert (small == large) == log_input
 
 
+# ---- gaussian_nll_loss ---------------------------------------------------------------------------
+
+def _gaussian(lib, reduction, full=False, eps=1e-6):
+    functional = F if lib is tg else TF
+    return lambda x, t, v: functional.gaussian_nll_loss(x, t, v, full, eps, reduction)
+
+
+# (input shape, var shape): one variance per element, one per row (the last dim dropped, or of size
+# 1), one shared along another dim, and 0-d
+VAR_SHAPES = [((4, 3), (4, 3)), ((4, 3), (4,)), ((4, 3), (4, 1)), ((4, 3), (1, 3)), ((2, 3, 4), (2, 1, 4)),
+              ((2, 3, 4), (2, 3)), ((5,), (5,)), ((5,), ()), ((), ())]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", VAR_SHAPES, ids=str)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("full", [False, True])
+def test_gaussian_nll_loss_and_the_gradients_of_input_target_and_var_match_torch(full, reduction, shapes, dtype):
+    x_shape, v_shape = shapes
+    x, t = rng.standard_normal(x_shape).astype(dtype), rng.standard_normal(x_shape).astype(dtype)
+    v = (rng.random(v_shape) + 0.1).astype(dtype)
+    if v.size > 1:
+        v.flat[0] = 1e-8  # below eps: clamped, and its gradient passes the clamp, as torch's
+    assert_matches_torch(_gaussian(tg, reduction, full), _gaussian(torch, reduction, full), x, t, v)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("var", [0.5, 2, 0.0])
+def test_gaussian_nll_loss_takes_a_number_for_the_variance(var, dtype):
+    x, t = rng.standard_normal((4, 3)).astype(dtype), rng.standard_normal((4, 3)).astype(dtype)
+    # torch takes only a float (an int fails in its negativity check); 0 is clamped to eps
+    assert_matches_torch(lambda x, t: F.gaussian_nll_loss(x, t, var, reduction="sum"),
+                         lambda x, t: TF.gaussian_nll_loss(x, t, float(var), reduction="sum"), x, t)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("full", [False, True])
+def test_gaussian_nll_loss_passes_gradcheck_and_its_second_order_matches_torch(full, reduction):
+    for v_shape in [(3, 4), (3, 1), (3,)]:
+        x, t, v = arr((3, 4), seed=1), arr((3, 4), seed=2), arr(v_shape, "positive", seed=3)
+        assert tg.gradcheck(_gaussian(tg, reduction, full), [tg.tensor(a, requires_grad=True) for a in (x, t, v)])
+        check_second_order(_gaussian(tg, reduction, full), _gaussian(torch, reduction, full), x, t, v)
+    v = arr((3, 4), "positive", seed=3)
+    v[0, 0] = 1e-3  # clamped at eps = 0.01: the gradient passes the clamp, which finite differences would not see
+    check_second_order(_gaussian(tg, reduction, full, eps=0.01), _gaussian(torch, reduction, full, eps=0.01),
+                       arr((3, 4), seed=1), arr((3, 4), seed=2), v)
+
+
+@pytest.mark.parametrize("dtypes", [(np.float32, np.float64), (np.float64, np.float32)])
+def test_gaussian_nll_loss_computes_in_the_wider_dtype_of_input_and_var_as_torch(dtypes):
+    x, t = rng.standard_normal((4, 3)).astype(dtypes[0]), rng.standard_normal((4, 3)).astype(dtypes[0])
+    v = (rng.random((4, 1)) + 0.1).astype(dtypes[1])
+    xt, vt = torch.tensor(x, requires_grad=True), torch.tensor(v, requires_grad=True)
+    expected = TF.gaussian_nll_loss(xt, torch.tensor(t), vt)
+    expected.backward()
+    xs, vs = tg.tensor(x, requires_grad=True), tg.tensor(v, requires_grad=True)
+    got = F.gaussian_nll_loss(xs, tg.tensor(t), vs)
+    got.backward()
+    assert str(got.dtype) == str(expected.dtype).removeprefix("torch.")
+    assert (xs.grad.dtype, vs.grad.dtype) == (x.dtype, v.dtype)
+    np.testing.assert_allclose(got.item(), expected.item(), rtol=1e-6)
+    np.testing.assert_allclose(vs.grad.data, vt.grad.numpy(), rtol=1e-5)
+
+
+def test_gaussian_nll_loss_refuses_what_torch_refuses():
+    x, t = tg.randn(4, 3), tg.randn(4, 3)
+    for var in (tg.rand(3), tg.rand(1, 1), tg.rand(()), tg.rand(4, 3, 1), tg.rand(2, 3)):
+        with pytest.raises(ShapeError, match="gaussian_nll_loss: var of shape"):
+            F.gaussian_nll_loss(x, t, var)
+        with pytest.raises((ValueError, RuntimeError)):
+            TF.gaussian_nll_loss(torch.randn(4, 3), torch.randn(4, 3), torch.rand(var.shape))
+    for var in (-0.5, tg.tensor([[0.5], [-1.0], [0.5], [0.5]])):
+        with pytest.raises(DataError, match="gaussian_nll_loss: var must be non-negative"):
+            F.gaussian_nll_loss(x, t, var)
+    with pytest.raises(ValueError, match="var has negative entry"):
+        TF.gaussian_nll_loss(torch.randn(4, 3), torch.randn(4, 3), -0.5)
+    with pytest.raises(DTypeError, match="gaussian_nll_loss: var must be floating point"):
+        F.gaussian_nll_loss(x, t, tg.ones(4, 3, dtype=tg.int64))
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        TF.gaussian_nll_loss(torch.randn(4, 3), torch.randn(4, 3), torch.ones(4, 3, dtype=torch.int64))
+    with pytest.raises(DTypeError, match="gaussian_nll_loss: var must be a Tensor or a number"):
+        F.gaussian_nll_loss(x, t, "1")
+    with pytest.raises(DTypeError, match="gaussian_nll_loss: eps must be a number"):
+        F.gaussian_nll_loss(x, t, tg.rand(4, 3), eps="a")
+    with pytest.raises(ConfigError, match="gaussian_nll_loss: reduction must be one of"):
+        F.gaussian_nll_loss(x, t, tg.rand(4, 3), reduction="batchmean")
+    with pytest.raises(ShapeError, match="gaussian_nll_loss: target shape"):
+        F.gaussian_nll_loss(x, tg.randn(4, 1), tg.rand(4, 3))
+    with pytest.raises(TypeError, match="positional argument"):  # torch's has six arguments
+        F.gaussian_nll_loss(x, t, tg.rand(4, 3), False, 1e-6, "mean", None)
+    with pytest.raises(TypeError, match="positional argument"):  # keyword-only, as torch's
+        nn.GaussianNLLLoss(True)
+    with pytest.raises(DTypeError, match="GaussianNLLLoss: full must be a bool"):  # torch takes 1 as True
+        nn.GaussianNLLLoss(full=1)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"full": True, "eps": 1e-3, "reduction": "none"}, {"reduction": "sum"}])
+def test_gaussian_nll_loss_module_matches_torch_with_its_repr_and_attributes(kwargs):
+    loss, torch_loss = nn.GaussianNLLLoss(**kwargs), torch.nn.GaussianNLLLoss(**kwargs)
+    v = rng.random((4, 1))
+    v[0] = 1e-5
+    assert_matches_torch(loss, torch_loss, rng.standard_normal((4, 3)), rng.standard_normal((4, 3)), v)
+    assert repr(loss) == repr(torch_loss)
+    assert (loss.full, loss.eps, loss.reduction) == (torch_loss.full, torch_loss.eps, torch_loss.reduction)
+
+
 # ---- refused arguments ---------------------------------------------------------------------------
 
 ALL = {**{name: ours for name, (ours, _, _) in POINTWISE.items()},
@@ -413,7 +519,8 @@ def test_loss_modules_check_their_reduction_when_built():
         nn.KLDivLoss(reduction="avg")
 
 
-@pytest.mark.parametrize("loss", ["l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "poisson_nll_loss"])
+@pytest.mark.parametrize("loss", ["l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "poisson_nll_loss",
+                                  "gaussian_nll_loss"])
 def test_an_mlps_parameter_gradients_under_each_loss_match_torch(loss):
     model = nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 3), nn.LogSoftmax(dim=1)).double()
     torch_model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3),
@@ -421,8 +528,10 @@ def test_an_mlps_parameter_gradients_under_each_loss_match_torch(loss):
     x = rng.standard_normal((8, 6))
     y = {"kl_div": _probabilities_with_zeros((8, 3), np.float64, 3),
          "poisson_nll_loss": _counts((8, 3), np.float64, 3)}.get(loss, rng.standard_normal((8, 3)))
-    pair = (lambda out, t: getattr(F, loss)(out, t, reduction="batchmean"),
-            lambda out, t: getattr(TF, loss)(out, t, reduction="batchmean")) if loss == "kl_div" else loss
+    pair = {"kl_div": (lambda out, t: F.kl_div(out, t, reduction="batchmean"),
+                       lambda out, t: TF.kl_div(out, t, reduction="batchmean")),
+            "gaussian_nll_loss": (lambda out, t: F.gaussian_nll_loss(out, t, (out * out).mean(1)),  # a variance per row
+                                  lambda out, t: TF.gaussian_nll_loss(out, t, (out * out).mean(1)))}.get(loss, loss)
     report = compare_with_torch(model, torch_model, x, y, loss=pair)
     assert report.ok, str(report)
 

@@ -736,6 +736,6 @@ def _binary_target(input: Tensor, target, reduction: str, op: str) -> tuple[Tens
 # is imported once they are defined.
 from . import regression_losses as _regression
 
-l1_loss, smooth_l1_loss, huber_loss, kl_div, poisson_nll_loss = (
+l1_loss, smooth_l1_loss, huber_loss, kl_div, poisson_nll_loss, gaussian_nll_loss = (
     _regression.l1_loss, _regression.smooth_l1_loss, _regression.huber_loss, _regression.kl_div,
-    _regression.poisson_nll_loss)
+    _regression.poisson_nll_loss, _regression.gaussian_nll_loss)

@@ -3,8 +3,8 @@
 A loss with class or element weights takes them as its first argument, positional as in torch;
 the options after it are keyword-only: torch's next positional arguments are the deprecated
 size_average and reduce, which this library does not take, so a positional one is a TypeError, not
-a misreading. MSELoss, L1Loss, SmoothL1Loss and KLDivLoss have no weight, so all their options are
-keyword-only; HuberLoss takes reduction and delta positionally, as torch's, which has no deprecated
+a misreading. MSELoss, L1Loss, SmoothL1Loss, KLDivLoss and GaussianNLLLoss have no weight, so all
+their options are keyword-only; HuberLoss takes reduction and delta positionally, as torch's, which has no deprecated
 arguments, and PoissonNLLLoss log_input and full, which come before them in torch."""
 from __future__ import annotations
 
@@ -82,6 +82,17 @@ class PoissonNLLLoss(_Loss):
 
     def forward(self, input: Tensor, target) -> Tensor:
         return F.poisson_nll_loss(input, target, self.log_input, self.full, eps=self.eps, reduction=self.reduction)
+
+
+class GaussianNLLLoss(_Loss):
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
+        super().__init__(reduction=reduction)
+        check_bool(full, "GaussianNLLLoss", "full")
+        check_number(eps, "GaussianNLLLoss", "eps")
+        self.full, self.eps = full, eps
+
+    def forward(self, input: Tensor, target, var) -> Tensor:
+        return F.gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)
 
 
 class CrossEntropyLoss(_WeightedLoss):

@@ -1,14 +1,15 @@
 """The regression losses besides MSE, as torch has them: L1, smooth L1, Huber, the KL divergence and
-the Poisson negative log-likelihood, each one fused Function whose backward runs on the bare arrays (and, with create_graph, on Tensors).
+the Poisson and Gaussian negative log-likelihoods, each one fused Function whose backward runs on the bare arrays (and, with create_graph, on Tensors).
 nn.functional exports them; they reuse its input and target checks."""
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
 
 from ..autograd import Function
-from ..errors import ConfigError, DTypeError, OutOfRangeError, ShapeError
+from ..errors import ConfigError, DataError, DTypeError, OutOfRangeError, ShapeError
 from ..promotion import _as_tensor
 from ..tensor import Tensor
 from .functional import _check_float_tensor, _float_target, _per_element, _reduce_array
@@ -174,6 +175,37 @@ def _stirling_slope(t):
     return (safe.log() + 0.5 / safe) * counted.astype(values.dtype) + elsewhere
 
 
+class GaussianNLL(Function):
+    """(log v + (x - t)^2 / v) / 2, plus log(2 pi) / 2 with full, reduced, for the variance v
+    clamped at eps; as torch's, which clamps under no_grad, v's gradient passes the clamp as it is.
+    v has the input's shape or 1 along a dim (one variance shared along it), or is a 0-d constant."""
+    save_inputs = True
+    array_backward = True
+
+    def forward(self, x, t, v, full, eps, reduction):
+        self.args = {"reduction": reduction, "full": full}
+        clamped = np.maximum(v, eps)
+        d = x - t
+        with np.errstate(divide="ignore"):  # a variance of 0, with eps <= 0
+            losses = (np.log(clamped) + d * d / clamped) * 0.5
+        if full:
+            losses += 0.5 * math.log(2 * math.pi)
+        self.save(reduction, x.size, clamped)
+        return _reduce_array(losses, reduction)
+
+    def backward(self, g):
+        x, t, v = self.inputs
+        reduction, count, clamped = self.saved
+        g = _per_element(g, reduction, count)
+        if isinstance(v, Tensor):  # create_graph: the clamped variance with v's derivative, 1
+            clamped = v + (clamped - v.data)
+        d = x - t
+        gx = d / clamped * g
+        # (the engine sums gv over the dims v was broadcast along)
+        gv = (1 - d * d / clamped) / clamped * g * 0.5 if self.needs[2] else None
+        return (gx if self.needs[0] else None), (-gx if self.needs[1] else None), gv
+
+
 def _exp(a):
     return a.exp() if isinstance(a, Tensor) else np.exp(a)
 
@@ -242,6 +274,46 @@ def poisson_nll_loss(input: Tensor, target, log_input: bool = True, full: bool =
     input, target = _float_target(input, target, reduction, "poisson_nll_loss")
     return PoissonNLL.apply(input, target, log_input=bool(log_input), full=bool(full), eps=eps,
                             reduction=reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target, var, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of target under Gaussians of mean input and variance var (clamped
+    at eps for stability). var is a Tensor of the input's shape, of that shape less the last dim or
+    with one dim of size 1 (a variance shared along it), or a number; its gradient flows, as torch's."""
+    op = "gaussian_nll_loss"
+    check_bool(full, op, "full")
+    eps = check_number(eps, op, "eps")
+    input, target = _float_target(input, target, reduction, op)
+    var = _variance(var, input, op)
+    if var.dtype.itemsize > input.dtype.itemsize:  # the wider float dtype, as torch
+        input, target = input._cast(var.dtype), target._cast(var.dtype)
+    return GaussianNLL.apply(input, target, var._cast(input.dtype), full=bool(full), eps=eps, reduction=reduction)
+
+
+def _variance(var, input: Tensor, op: str) -> Tensor:
+    """gaussian_nll_loss's var as a Tensor whose shape broadcasts to the input's along at most one
+    dim, checked as torch does: floating point, non-negative. A number is a 0-d constant (torch
+    takes only a float, not an int)."""
+    if isinstance(var, (int, float, np.integer, np.floating)) and not isinstance(var, (bool, np.bool_)):
+        if var < 0:
+            raise DataError(f"{op}: var must be non-negative, got {var}")
+        return Tensor(np.asarray(var, dtype=input.dtype))
+    if not isinstance(var, Tensor):
+        raise DTypeError(f"{op}: var must be a Tensor or a number, got {type(var).__name__}")
+    if var.dtype.kind != "f":
+        raise DTypeError(f"{op}: var must be floating point, got dtype {var.dtype}")
+    if var.shape != input.shape:
+        if input.ndim and var.shape == input.shape[:-1]:  # one variance per row of the last dim
+            var = var.reshape(var.shape + (1,))
+        elif not (var.ndim == input.ndim and
+                  [n for n, m in zip(var.shape, input.shape) if n != m] == [1]):
+            raise ShapeError(f"{op}: var of shape {var.shape} does not fit the input's shape {input.shape}: it "
+                             f"must be that shape, that shape less the last dim, or that shape with one dim of size 1")
+    negative = var.data < 0
+    if negative.any():
+        raise DataError(f"{op}: var must be non-negative, got {var.data[negative].flat[0].item()}")
+    return var
 
 
 # ---- argument checks -----------------------------------------------------------------------------
