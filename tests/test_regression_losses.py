@@ -187,7 +187,8 @@ def test_kl_div_batchmean_divides_the_sum_by_the_batch_size_and_a_0d_input_by_no
 
 
 def test_kl_div_warns_for_reduction_mean_as_torch_and_only_for_it():
-    x, t = tg.tensor(_log_probabilities((2, 3), np.float32, 1)), tg.tensor(_probabilities_with_zeros((2, 3), np.float32, 2))
+    x = tg.tensor(_log_probabilities((2, 3), np.float32, 1))
+    t = tg.tensor(_probabilities_with_zeros((2, 3), np.float32, 2))
     with pytest.warns(UserWarning) as ours:
         F.kl_div(x, t)
         nn.KLDivLoss()(x, t)
@@ -269,7 +270,8 @@ def test_poisson_nll_loss_takes_integer_counts_and_eps_only_for_a_rate_input():
     assert ours == F.poisson_nll_loss(tg.tensor(x), tg.tensor(y.astype(float)), False, True).item()
     assert ours == pytest.approx(TF.poisson_nll_loss(torch.tensor(x), torch.tensor(y), False, True).item(), rel=1e-6)
     for log_input in (True, False):
-        small, large = (F.poisson_nll_loss(tg.tensor(x), tg.tensor(y), log_input, eps=eps).item() for eps in (1e-8, 0.5))
+        small, large = (F.poisson_nll_loss(tg.tensor(x), tg.tensor(y), log_input, eps=eps).item()
+                        for eps in (1e-8, 0.5))
         assert (small == large) == log_input
 
 
@@ -554,7 +556,8 @@ FUZZ_LOSSES = {
 @pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning")
 @settings(max_examples=300, deadline=None)
 @given(name=st.sampled_from(sorted(FUZZ_LOSSES)), shape=st.lists(st.integers(0, 3), max_size=3).map(tuple),
-       same_shape=st.booleans() | st.just(True), x_dtype=st.sampled_from(FUZZ_DTYPES[:2]) | st.sampled_from(FUZZ_DTYPES),
+       same_shape=st.booleans() | st.just(True),
+       x_dtype=st.sampled_from(FUZZ_DTYPES[:2]) | st.sampled_from(FUZZ_DTYPES),
        t_dtype=st.sampled_from(FUZZ_DTYPES[:2]) | st.sampled_from(FUZZ_DTYPES),
        reduction=st.sampled_from(["mean", "sum", "none"]) | st.sampled_from(["batchmean", "avg"]),
        param=st.sampled_from([0.5, 1.0, 2.0]) | st.sampled_from([0.0, -1.0]), seed=st.integers(0, 2 ** 16))

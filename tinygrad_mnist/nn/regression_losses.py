@@ -1,6 +1,7 @@
 """The regression losses besides MSE, as torch has them: L1, smooth L1, Huber, the KL divergence and
-the Poisson and Gaussian negative log-likelihoods, each one fused Function whose backward runs on the bare arrays (and, with create_graph, on Tensors).
-nn.functional exports them; they reuse its input and target checks."""
+the Poisson and Gaussian negative log-likelihoods, each one fused Function whose backward runs on
+the bare arrays (and, with create_graph, on Tensors). nn.functional exports them; they reuse its
+input and target checks."""
 from __future__ import annotations
 
 import math
@@ -343,6 +344,6 @@ def check_number(value, op: str, name: str) -> float:
 
 
 def check_bool(value, op: str, name: str) -> None:
-    """Raise DTypeError unless value is a bool (as torch, which refuses 0 and 1 too)."""
+    """Raise DTypeError unless value is a bool (torch's kl_div and poisson_nll_loss refuse 0 and 1 too)."""
     if not isinstance(value, (bool, np.bool_)):
         raise DTypeError(f"{op}: {name} must be a bool, got {value!r} of type {type(value).__name__}")
