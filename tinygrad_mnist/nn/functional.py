@@ -732,10 +732,7 @@ def _binary_target(input: Tensor, target, reduction: str, op: str) -> tuple[Tens
     return input, target
 
 
-# The regression losses besides MSE live in their own module, which reads this one's helpers, so it
-# is imported once they are defined.
-from . import regression_losses as _regression
-
-l1_loss, smooth_l1_loss, huber_loss, kl_div, poisson_nll_loss, gaussian_nll_loss = (
-    _regression.l1_loss, _regression.smooth_l1_loss, _regression.huber_loss, _regression.kl_div,
-    _regression.poisson_nll_loss, _regression.gaussian_nll_loss)
+# Re-exported: the regression losses besides MSE live in their own module, which reads this one's
+# helpers, so it is imported once they are defined.
+from .regression_losses import (gaussian_nll_loss, huber_loss, kl_div, l1_loss, poisson_nll_loss,  # noqa: E402
+                                smooth_l1_loss)
