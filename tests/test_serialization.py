@@ -1,6 +1,7 @@
 """save_state / load_state / atomic_write: types survive, no pickle, damage is an error, writes are atomic;
 tg.save / tg.load, their torch-named forms, against torch.save / torch.load."""
 import io
+import json
 import os
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 import torch
 
 import tinygrad_mnist as tg
-from tinygrad_mnist.errors import ConfigError, DataError
+from tinygrad_mnist.errors import ConfigError, DataError, MissingFolderError
 from tinygrad_mnist.serialization import atomic_write, load_state, save_state
 
 from test_tensor_api import same
@@ -146,6 +147,48 @@ def test_tensors_inside_come_back_as_tensors_with_their_dtype_and_requires_grad_
     for lib in (tg, torch):  # a tensor alone too
         loaded = _saved_and_loaded(lib, lib.tensor(2.5), tmp_path / "alone")
         assert lib.is_tensor(loaded) and loaded.item() == 2.5 and loaded.shape == ()
+
+
+def test_a_tensor_saved_twice_loads_as_one_tensor_as_in_torch(tmp_path):
+    for lib in (tg, torch):
+        t, u = lib.ones(3, requires_grad=True), lib.zeros(2)
+        back = _saved_and_loaded(lib, {"a": t, "b": t, "list": [t, u, u], "pair": (u,)}, tmp_path / lib.__name__)
+        assert back["a"] is back["b"] is back["list"][0] and back["a"].requires_grad
+        assert back["list"][1] is back["list"][2] is back["pair"][0] and back["a"] is not back["list"][1]
+        lib.manual_seed(0)
+        tied = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.Linear(2, 2))
+        tied[1].weight = tied[0].weight
+        state = _saved_and_loaded(lib, tied.state_dict(keep_vars=True), tmp_path / f"tied-{lib.__name__}")
+        assert state["0.weight"] is state["1.weight"] and state["0.bias"] is not state["1.bias"]
+    # Two Tensors over one array are two objects, in torch too (sharing memory there, not here).
+    shared = np.ones(2)
+    for lib in (tg, torch):
+        first, second = _saved_and_loaded(lib, [lib.from_numpy(shared), lib.from_numpy(shared)], tmp_path / "two")
+        assert first is not second and first.tolist() == second.tolist() == [1.0, 1.0]
+
+
+def test_files_with_each_tensor_stored_once_per_reference_still_load(tmp_path):
+    # as save wrote them before a tensor saved_twice was stored once: two keys, two tensors
+    meta = {"format": "tinygrad_mnist-state-1", "state": {"__list__": [{"__tensor__": "a0", "requires_grad": True},
+                                                                       {"__tensor__": "a1", "requires_grad": True}]}}
+    np.savez(tmp_path / "old.npz", __meta__=np.array(json.dumps(meta)), a0=np.ones(2), a1=np.ones(2))
+    first, second = tg.load(tmp_path / "old.npz")
+    assert first is not second and first.requires_grad and second.tolist() == [1.0, 1.0]
+
+
+def test_save_into_a_folder_that_does_not_exist_is_refused_as_by_torch_and_writes_nothing(tmp_path):
+    for missing in (tmp_path / "missing", tmp_path / "missing" / "deeper"):
+        with pytest.raises(RuntimeError, match=f"Parent directory {missing} does not exist"):
+            torch.save({"w": torch.ones(2)}, missing / "m.pt")
+        with pytest.raises(MissingFolderError, match=f"^save: the folder {missing} does not exist; torch.save "
+                                                     "does not make it either"):
+            tg.save({"w": tg.ones(2)}, missing / "m.npz")
+    assert os.listdir(tmp_path) == []
+    assert issubclass(MissingFolderError, RuntimeError) and issubclass(MissingFolderError, FileNotFoundError)
+    # save_state, which checkpoints are written with, makes the folders it needs
+    assert load_state(save_state(tmp_path / "run" / "best.npz", {"a": 1})) == {"a": 1}
+    tg.save({"w": tg.ones(2)}, tmp_path / "run" / "m.npz")
+    assert sorted(os.listdir(tmp_path / "run")) == ["best.npz", "m.npz"]
 
 
 def test_load_takes_the_cpu_as_map_location_and_weights_only_and_refuses_other_devices(tmp_path):

@@ -42,6 +42,11 @@ class AnomalyError(RuntimeError):
     and the line of user code that created its tensor."""
 
 
+class MissingFolderError(FileNotFoundError, RuntimeError):
+    """A file to write into a folder that does not exist, where torch refuses it too (torch.save's
+    RuntimeError "Parent directory ... does not exist."); the message names the folder."""
+
+
 class MissingToolError(RuntimeError):
     """A program or package the project calls is not installed (graphviz's `dot`, matplotlib for plots);
     the message says how to get it."""

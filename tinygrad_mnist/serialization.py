@@ -3,8 +3,8 @@ atomically; save and load are torch.save's and torch.load's names for it (tg.sav
 
 One .npz holds every array under its own key plus `__meta__`, a JSON document of the structure in
 which each array is a reference. Dict keys keep their type (int keys stay ints), tuples stay
-tuples, Tensors come back as Tensors (leaves, with their requires_grad; a Parameter as a Tensor),
-and non-finite floats survive. Loading uses allow_pickle=False.
+tuples, Tensors come back as Tensors (leaves, with their requires_grad; a Parameter as a Tensor;
+one saved twice as one Tensor), and non-finite floats survive. Loading uses allow_pickle=False.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from typing import IO, Any, Iterator
 import numpy as np
 
 from .arguments import check_cpu, is_device
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, MissingFolderError
 from .tensor import Tensor
 
 FORMAT = "tinygrad_mnist-state-1"
@@ -37,9 +37,12 @@ _FILE_MODE = _file_mode()
 
 
 @contextlib.contextmanager
-def atomic_file(path: str | os.PathLike) -> Iterator[IO[bytes]]:
+def atomic_file(path: str | os.PathLike, *, make_folders: bool = True,
+                op: str = "atomic_file") -> Iterator[IO[bytes]]:
     """Open a temporary file beside path for writing; rename it onto path only if the block
-    succeeds, so a crash leaves either the old file or the new one, never a part."""
+    succeeds, so a crash leaves either the old file or the new one, never a part. The folders
+    path needs are made, unless make_folders=False, when a missing one raises MissingFolderError
+    (naming op) before anything is written."""
     path = Path(path)
     if path.is_dir():  # checked first: the rename would fail only after the whole file was written
         raise IsADirectoryError(f"{path}: is a folder, not a file to write")
@@ -48,6 +51,9 @@ def atomic_file(path: str | os.PathLike) -> Iterator[IO[bytes]]:
             if not parent.is_dir():
                 raise NotADirectoryError(f"{path}: {parent} is a file, not a folder to write into")
             break
+    if not make_folders and parent != path.parent:
+        raise MissingFolderError(f"{op}: the folder {path.parent} does not exist; torch.save does not make it "
+                                 "either (make it first, e.g. with os.makedirs)")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
@@ -63,28 +69,32 @@ def atomic_file(path: str | os.PathLike) -> Iterator[IO[bytes]]:
         raise
 
 
-def atomic_write(path: str | os.PathLike, payload: bytes) -> str:
+def atomic_write(path: str | os.PathLike, payload: bytes, *, make_folders: bool = True,
+                 op: str = "atomic_write") -> str:
     """Write bytes to path atomically (see atomic_file); returns the path."""
-    with atomic_file(path) as f:
+    with atomic_file(path, make_folders=make_folders, op=op) as f:
         f.write(payload)
     return os.fspath(path)
 
 
-def save_state(path: str | os.PathLike, state: Any) -> str:
-    """Write a nested state (e.g. a model's, optimizer's or scheduler's state_dict) to an .npz."""
+def save_state(path: str | os.PathLike, state: Any, *, make_folders: bool = True, op: str = "save_state") -> str:
+    """Write a nested state (e.g. a model's, optimizer's or scheduler's state_dict) to an .npz,
+    making the folders it needs unless make_folders=False (see atomic_file). A Tensor found twice
+    is stored once and loads as one Tensor, as with torch.save."""
     arrays: dict[str, np.ndarray] = {}
-    meta = json.dumps({"format": FORMAT, "state": _encode(state, arrays, "state")})
+    meta = json.dumps({"format": FORMAT, "state": _encode(state, arrays, "state", {})})
     buffer = io.BytesIO()
     np.savez(buffer, __meta__=np.array(meta), **arrays)
-    return atomic_write(path, buffer.getvalue())
+    return atomic_write(path, buffer.getvalue(), make_folders=make_folders, op=op)
 
 
 def save(obj: Any, f: str | os.PathLike) -> None:
     """torch.save's order for save_state(f, obj): obj is a state_dict, a Tensor, an array, or dicts,
     lists and tuples of them, numbers, strings and None; anything else would need pickle and is
     refused with a TypeError. f is a path: unlike torch.save, no file object, as the file is written
-    to a temporary name and then renamed."""
-    save_state(_path(f, "save"), obj)
+    to a temporary name and then renamed. As torch.save, it makes no folder: into one that does not
+    exist, it raises MissingFolderError (a RuntimeError, as torch's) and writes nothing."""
+    save_state(_path(f, "save"), obj, make_folders=False, op="save")
 
 
 def load(f: str | os.PathLike, map_location=None, *, weights_only=None) -> Any:
@@ -127,14 +137,19 @@ def load_state(path: str | os.PathLike) -> Any:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise DataError(f"{path}: not a file written by tinygrad_mnist.serialization.save_state")
     try:
-        return _decode(meta["state"], arrays)
+        return _decode(meta["state"], arrays, {})
     except (KeyError, TypeError, ValueError) as err:
         raise DataError(f"{path}: damaged structure ({err})") from None
 
 
-def _encode(obj: Any, arrays: dict, where: str) -> Any:
+def _encode(obj: Any, arrays: dict, where: str, tensors: dict) -> Any:
+    """obj as JSON, its arrays added to arrays; tensors maps the id of each Tensor stored to its
+    entry, which a second reference repeats (one array key, so that it loads as the same Tensor)."""
     if isinstance(obj, Tensor):
-        return {"__tensor__": _encode(obj.data, arrays, where)["__array__"], "requires_grad": obj.requires_grad}
+        if id(obj) not in tensors:
+            tensors[id(obj)] = {"__tensor__": _encode(obj.data, arrays, where, tensors)["__array__"],
+                                "requires_grad": obj.requires_grad}
+        return tensors[id(obj)]
     if isinstance(obj, np.ndarray):
         if obj.dtype == object:
             raise TypeError(f"save_state: object array at {where} cannot be stored without pickle")
@@ -145,11 +160,11 @@ def _encode(obj: Any, arrays: dict, where: str) -> Any:
         for k in obj:
             if not isinstance(k, (str, int, np.integer)) or isinstance(k, (bool, np.bool_)):
                 raise TypeError(f"save_state: dict keys must be str or int, got {k!r} at {where}")
-        return {"__dict__": [[k if isinstance(k, str) else int(k), _encode(v, arrays, f"{where}/{k}")]
+        return {"__dict__": [[k if isinstance(k, str) else int(k), _encode(v, arrays, f"{where}/{k}", tensors)]
                              for k, v in obj.items()]}
     if isinstance(obj, (list, tuple)):
         tag = "__tuple__" if isinstance(obj, tuple) else "__list__"
-        return {tag: [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(obj)]}
+        return {tag: [_encode(v, arrays, f"{where}[{i}]", tensors) for i, v in enumerate(obj)]}
     if isinstance(obj, np.generic):
         obj = obj.item()
     if isinstance(obj, float) and not math.isfinite(obj):
@@ -163,18 +178,23 @@ def _encode(obj: Any, arrays: dict, where: str) -> Any:
                     "model or an optimizer, its state_dict())")
 
 
-def _decode(obj: Any, arrays: dict) -> Any:
+def _decode(obj: Any, arrays: dict, tensors: dict) -> Any:
+    """What _encode stored; tensors maps the array key of each Tensor made to it, so that entries
+    with one key (one Tensor saved twice) give one Tensor."""
     if isinstance(obj, dict):
         if "__array__" in obj:
             return arrays[obj["__array__"]]
         if "__tensor__" in obj:
-            return Tensor(arrays[obj["__tensor__"]], obj["requires_grad"])
+            key = obj["__tensor__"]
+            if key not in tensors:
+                tensors[key] = Tensor(arrays[key], obj["requires_grad"])
+            return tensors[key]
         if "__dict__" in obj:
-            return {k: _decode(v, arrays) for k, v in obj["__dict__"]}
+            return {k: _decode(v, arrays, tensors) for k, v in obj["__dict__"]}
         if "__list__" in obj:
-            return [_decode(v, arrays) for v in obj["__list__"]]
+            return [_decode(v, arrays, tensors) for v in obj["__list__"]]
         if "__tuple__" in obj:
-            return tuple(_decode(v, arrays) for v in obj["__tuple__"])
+            return tuple(_decode(v, arrays, tensors) for v in obj["__tuple__"])
         if "__float__" in obj:
             return float(obj["__float__"])
         raise ValueError(f"unknown entry {sorted(obj)}")
