@@ -1047,6 +1047,19 @@ def test_cpu_and_half_convert_as_torchs():
         [str(t.dtype).removeprefix("torch.") for t in theirs.state_dict().values()] == ["float16"] * 7
 
 
+@pytest.mark.parametrize("args", [(), (0,), ("cuda:1",), (None,)], ids=repr)
+def test_cuda_is_refused_as_tensor_cuda_is_and_leaves_the_module_as_it_was(args):
+    ours, theirs = _with_buffer(Net()), _with_buffer(TorchNet())
+    before = {k: v.copy() for k, v in ours.state_dict().items()}
+    with pytest.raises((AssertionError, RuntimeError)):  # "Torch not compiled with CUDA enabled"
+        theirs.cuda(*args)
+    with pytest.raises(tg.errors.ConfigError, match="^Module.cuda: the only device is 'cpu', got 'cuda'$"):
+        ours.cuda(*args)
+    for key, value in ours.state_dict().items():
+        assert value.dtype == before[key].dtype and np.array_equal(value, before[key]), key
+    assert ours.cpu() is ours and theirs.cpu() is theirs
+
+
 def test_state_dict_takes_prefix_keep_vars_and_destination_as_torchs():
     ours, theirs = _with_buffer(Net()), _with_buffer(TorchNet())
     assert list(ours.state_dict(prefix="model.")) == list(theirs.state_dict(prefix="model."))

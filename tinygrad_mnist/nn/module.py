@@ -427,6 +427,11 @@ class Module:
         """self: the CPU is the only device."""
         return self
 
+    def cuda(self, device=None) -> Module:
+        """Refused, with Tensor.cuda()'s error: the CPU is the only device (torch built without CUDA
+        refuses too)."""
+        check_cpu("cuda", "Module.cuda")
+
     def half(self) -> Module:
         return self.to(np.float16)
 
