@@ -5,7 +5,7 @@ import torch
 
 import tinygrad_mnist as tg
 from tinygrad_mnist import nn
-from tinygrad_mnist.errors import OutOfRangeError, ShapeError
+from tinygrad_mnist.errors import DTypeError, OutOfRangeError, ShapeError
 from tinygrad_mnist.nn import functional as F
 from tinygrad_mnist.testing import assert_matches_torch, compare_with_torch
 
@@ -256,6 +256,17 @@ def test_one_hot_of_an_index_out_of_range_is_refused_as_in_torch(index, classes)
     with pytest.raises(OutOfRangeError, match=rf"^one_hot: class index {index} is out of range for {expected} "
                                               rf"classes \({which}\)$"):
         F.one_hot(tg.tensor([0, index, 1]), classes)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int16", "int8", "uint8", "float32", "float64", "bool"])
+def test_one_hot_takes_only_int64_indices_as_torch(dtype):
+    with pytest.raises(RuntimeError, match="one_hot is only applicable to index tensor of type LongTensor"):
+        TF.one_hot(torch.tensor([0, 1]).to(getattr(torch, dtype)), 3)
+    for num_classes in (3, -1):
+        with pytest.raises(DTypeError, match=rf"^one_hot: class indices must be int64 \(torch's LongTensor\), as in "
+                                             rf"torch, got {dtype}; cast them with \.long\(\)$"):
+            F.one_hot(tg.tensor([0, 1]).to(getattr(tg, dtype)), num_classes)
+    same(F.one_hot(tg.tensor([0, 1]).to(getattr(tg, dtype)).long(), 3), TF.one_hot(torch.tensor([0, 1]), 3))
 
 
 def test_one_hot_refuses_what_torch_refuses_of_num_classes():

@@ -354,8 +354,12 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
 
 
 def one_hot(target: Tensor, num_classes: int = -1) -> Tensor:
-    """int64 one-hot rows for class indices, as torch.nn.functional.one_hot."""
-    y = _class_indices(target, "one_hot")
+    """int64 one-hot rows for int64 class indices, as torch.nn.functional.one_hot."""
+    y = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if y.dtype != np.int64:
+        raise DTypeError(f"one_hot: class indices must be int64 (torch's LongTensor), as in torch, got {y.dtype}; "
+                         "cast them with .long()")
+    y = _class_indices(y, "one_hot")
     if num_classes == -1:
         if not y.size:
             raise ShapeError("one_hot: cannot infer the number of classes from an empty tensor (as torch); "
