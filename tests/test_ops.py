@@ -1,5 +1,7 @@
 """Every op of the engine against PyTorch: forward values and every input gradient, in float64
 with rtol 1e-10 (the default of assert_matches_torch), over several shapes."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -364,6 +366,42 @@ def test_std_of_constant_values_has_zero_gradient_like_torch():
 def test_var_std_without_degrees_of_freedom_are_nan_like_torch(name):
     check(lambda t: getattr(t, name)(0), np.array([[1.5, -2.0, 3.0]]))
     check(lambda t: getattr(t, name)(), np.array(2.0))
+
+
+EMPTY_REDUCTIONS = [((0,), None), ((0, 3), 0), ((3, 0), 1), ((0, 3), (0, 1)), ((2, 0, 3), 1), ((0, 3), None)]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+@pytest.mark.parametrize("shape, dim", EMPTY_REDUCTIONS, ids=repr)
+@pytest.mark.parametrize("name", ["mean", "var", "std"])
+def test_mean_var_and_std_of_no_elements_are_nan_with_no_warning_of_numpys_forward_or_backward(name, shape, dim, dtype):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch warns only that var and std have no degrees of freedom
+        warnings.filterwarnings("ignore", r"(var|std)\(\): degrees of freedom is <= 0", UserWarning)
+        check(lambda t: getattr(t, name)(dim), np.zeros(shape, dtype))
+        check(lambda t: getattr(t, name)(dim, keepdim=True), np.zeros(shape, dtype))
+
+
+NO_FREEDOM = [((0,), None, 1), ((0,), None, 0), ((1,), None, 1), ((0, 3), 0, 1), ((3, 0), 0, 1), ((0, 3), 1, 1),
+              ((2, 3), 0, 2), ((2, 3), 0, 3), ((2, 3), (0, 1), 6),
+              ((0,), None, -1), ((0, 3), 0, -1), ((3, 0), 0, -1)]  # torch: no warning, and nan (or empty)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+@pytest.mark.parametrize("shape, dim, correction", NO_FREEDOM, ids=repr)
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_var_std_without_degrees_of_freedom_warn_only_as_torch_does(name, shape, dim, correction, dtype):
+    values = arr(shape).astype(dtype)
+    caught, outs = {}, {}
+    for lib in (tg, torch):
+        with warnings.catch_warnings(record=True) as caught[lib]:
+            warnings.simplefilter("always")
+            outs[lib] = getattr(lib.tensor(values), name)(dim, correction=correction)
+        caught[lib] = [(w.category, str(w.message).split(" (Triggered internally")[0]) for w in caught[lib]]
+    same(outs[tg], outs[torch])  # inf where the sum of squares is not 0, else nan
+    warned = [(UserWarning, f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                            "reduction factor (input numel divided by output numel).")]
+    assert caught[tg] == caught[torch] == (warned if correction >= 0 else [])
 
 
 MAXMIN_CASES = [((2, 3, 4), 0, False), ((2, 3, 4), -1, True), ((2, 3, 4), 1, False),

@@ -401,7 +401,8 @@ class Sum(Function):
 class Mean(Function):
     array_backward = True
     def forward(self, a, dims, keepdim):
-        count = a.size if dims is None else math.prod(a.shape[d] for d in dims)
+        # Of no elements: 0 / nan, nan as torch gives it, where 0 / 0 would make NumPy warn.
+        count = (a.size if dims is None else math.prod(a.shape[d] for d in dims)) or math.nan
         self.save(a.shape, dims, count)
         self.args = {"dim": dims, "keepdim": keepdim}
         if a.dtype == np.float16:  # summed in float32, as torch does: float16 overflows at 65504

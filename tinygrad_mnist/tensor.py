@@ -673,21 +673,33 @@ class Tensor:
         or var(dim, correction=c, keepdim=k); var(False) is the biased variance of all elements."""
         dim = _dim_or_axis(dim, axis, "var")
         correction = _correction(dim, unbiased, correction, "var")
-        if isinstance(dim, bool):
-            dim = None
+        return self._variance(None if isinstance(dim, bool) else dim, keepdim, correction, "var")
+
+    def _variance(self, dim, keepdim: bool, correction: int, op: str) -> Tensor:
+        """var's value once its arguments are parsed; op (var or std) names it in the warning."""
         if self.dtype == float16:  # in float32, as torch accumulates it: float16 overflows at 65504
-            return self.float().var(dim, keepdim=keepdim, correction=correction)._cast(float16)
+            return self.float()._variance(dim, keepdim, correction, op)._cast(float16)
         dims = _dims(dim, self.ndim)
-        count = self.data.size if dims is None else int(np.prod([self.shape[d] for d in dims]))
+        # torch's count is the input's numel over the output's: 0 for no elements
+        count = self.data.size and (self.data.size if dims is None else math.prod(self.shape[d] for d in dims))
         centred = self - self.mean(dims, keepdim=True)
-        return (centred * centred).sum(dims, keepdim=keepdim) / max(count - correction, 0)
+        squares = (centred * centred).sum(dims, keepdim=keepdim)
+        if count > correction and count:
+            return squares / (count - correction)
+        if count <= correction:  # as torch: this warning, then inf or nan
+            warnings.warn(f"{op}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                          "reduction factor (input numel divided by output numel).", UserWarning, stacklevel=3)
+        if not count:  # nan, as torch; 0 * nan rather than 0 / 0, of which NumPy warns, backward too (1 / 0)
+            return squares * math.nan
+        with np.errstate(divide="ignore", invalid="ignore"):  # (its backward still warns, in Div's 1 / 0)
+            return squares / 0
 
     def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: int | None = None, axis=None) -> Tensor:
         """Square root of var (same arguments); where var is 0 the gradient is 0 rather than nan, as torch."""
         dim = _dim_or_axis(dim, axis, "std")
         correction = _correction(dim, unbiased, correction, "std")
-        v = self.var(None if isinstance(dim, bool) else dim, keepdim=keepdim, correction=correction)
+        v = self._variance(None if isinstance(dim, bool) else dim, keepdim, correction, "std")
         nonzero = v.data != 0
         return v.where(nonzero, 1.0).sqrt().where(nonzero, 0.0)
 
