@@ -408,7 +408,7 @@ def test_to_takes_the_cpu_device_and_floating_dtypes_and_names_anything_else():
     assert model.to(dtype=np.float16).weight.dtype == np.float16 and model.to(np.float32).weight.dtype == np.float32
     for args, error, message in [
         ((np.int64,), TypeError, "only be converted to floating-point dtypes, got int64"),
-        ((torch.float64,), TypeError, "expected a NumPy floating dtype .*got torch.float64"),
+        ((torch.float64,), TypeError, "^Module.to: torch.float64 is torch's dtype; .*: use tg.float64$"),
         (("cuda",), ValueError, "the only device is 'cpu', got 'cuda'"),
         (("mps:0",), ValueError, "the only device is 'cpu', got 'mps:0'"),
         (("cuda", np.float64), ValueError, "the only device is 'cpu', got 'cuda'"),

@@ -390,6 +390,36 @@ def test_dtype_names_work_in_factories_and_to_as_in_torch(make, name):
     same(make(tg, getattr(tg, name)), make(torch, getattr(torch, name)))
 
 
+TORCH_DTYPE_CALLS = {
+    **FACTORIES, "Tensor": lambda L, d: L.Tensor([0, 1], dtype=d), "type": lambda L, d: L.tensor([1.5]).type(d),
+    "to-dtype=": lambda L, d: L.ones(2).to(dtype=d), "sum": lambda L, d: L.ones(2).sum(dtype=d),
+    "mean": lambda L, d: L.ones(2).mean(dtype=d), "new_zeros": lambda L, d: L.ones(2).new_zeros(2, dtype=d),
+    "empty": lambda L, d: L.empty(2, dtype=d), "eye": lambda L, d: L.eye(2, dtype=d),
+    "linspace": lambda L, d: L.linspace(0, 1, 3, dtype=d), "rand": lambda L, d: L.rand(2, dtype=d),
+    "randn_like": lambda L, d: L.randn_like(L.ones(2), dtype=d), "randperm": lambda L, d: L.randperm(3, dtype=d),
+    "randint": lambda L, d: L.randint(0, 3, (2,), dtype=d), "Linear": lambda L, d: L.nn.Linear(2, 2, dtype=d),
+    "Module.to": lambda L, d: L.nn.Linear(2, 2).to(d),
+}
+
+
+@pytest.mark.parametrize("make", TORCH_DTYPE_CALLS.values(), ids=TORCH_DTYPE_CALLS)
+@pytest.mark.parametrize("name", ["float32", "float64", "long", "int32", "uint8", "bool"])
+def test_a_torch_dtype_is_refused_naming_the_dtype_to_give_here(make, name):
+    given = getattr(torch, name)
+    here = str(given).removeprefix("torch.")
+    with pytest.raises(DTypeError, match=rf"^[\w.]+: {re.escape(str(given))} is torch's dtype; tinygrad_mnist "
+                                         rf"takes its own \(NumPy's\): use tg\.{here}$"):
+        make(tg, given)
+
+
+@pytest.mark.parametrize("name, hint", [("complex64", "use np.complex64"), ("uint16", "use np.uint16"),
+                                        ("bfloat16", "tinygrad_mnist has no bfloat16; its dtypes are NumPy's")])
+def test_a_torch_dtype_without_a_tg_name_is_refused_naming_numpys_or_saying_there_is_none(name, hint):
+    for make in (lambda d: tg.tensor([1.0], dtype=d), lambda d: tg.ones(2).to(d)):
+        with pytest.raises(DTypeError, match=rf"torch\.{name} is torch's dtype.*{re.escape(hint)}"):
+            make(getattr(torch, name))
+
+
 def test_the_bool_cast_and_pythons_bool_of_a_tensor_both_work():
     assert tg.tensor([1, 0]).bool().dtype == tg.bool and bool(tg.tensor(1)) is True
 

@@ -11,8 +11,8 @@ import numpy as np
 from . import rng
 from .arguments import _shape_args
 from .errors import DTypeError, OutOfRangeError
-from .promotion import (_NUMBER_DTYPES, _as_array, _as_integers, _number_kind, bool_, default_float, float32, float64,
-                        int64)
+from .promotion import (_NUMBER_DTYPES, _as_array, _as_integers, _number_kind, as_dtype, bool_, default_float, float32,
+                        float64, int64)
 from .tensor import Tensor
 
 
@@ -35,21 +35,21 @@ def _factory(array: np.ndarray, requires_grad: bool) -> Tensor:
 
 
 def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _factory(np.zeros(_shape_args(shape, "zeros"), dtype or default_float), requires_grad)
+    return _factory(np.zeros(_shape_args(shape, "zeros"), as_dtype(dtype or default_float, "zeros")), requires_grad)
 
 
 def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _factory(np.ones(_shape_args(shape, "ones"), dtype or default_float), requires_grad)
+    return _factory(np.ones(_shape_args(shape, "ones"), as_dtype(dtype or default_float, "ones")), requires_grad)
 
 
 def empty(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
     """A tensor of shape whose values are whatever was in its memory, as torch.empty."""
-    return _factory(np.empty(_shape_args(shape, "empty"), dtype or default_float), requires_grad)
+    return _factory(np.empty(_shape_args(shape, "empty"), as_dtype(dtype or default_float, "empty")), requires_grad)
 
 
 def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     shape = _shape_args((shape,), "full") if not isinstance(shape, int) else (shape,)
-    dtype = np.dtype(dtype or _NUMBER_DTYPES[_number_kind(fill_value)])
+    dtype = as_dtype(dtype or _NUMBER_DTYPES[_number_kind(fill_value)], "full")
     if dtype.kind in "iu":  # the value converted as tensor(fill_value, dtype=dtype) converts it, as torch
         fill_value = _as_integers(fill_value, dtype, "full")
     return _factory(np.full(shape, fill_value, dtype), requires_grad)
@@ -65,7 +65,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
         start, end = 0, start
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     floats = any(_number_kind(v) == "f" for v in (start, end, step))
-    dtype = np.dtype(dtype if dtype is not None else float32 if floats else int64)
+    dtype = as_dtype(dtype if dtype is not None else float32 if floats else int64, "arange")
     if dtype == bool_:
         raise DTypeError("arange: bool is not a dtype for it (as in torch)")
     if floats and not all(map(math.isfinite, (start, end, step))):
@@ -99,30 +99,30 @@ def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) ->
     to integers and the values then truncated, as in torch."""
     if steps < 0:
         raise ValueError(f"linspace: steps must be non-negative, got {steps}")
-    dtype = np.dtype(dtype or default_float)
+    dtype = as_dtype(dtype or default_float, "linspace")
     if dtype.kind != "f":
         start, end = int(start), int(end)
     return _factory(np.linspace(start, end, steps).astype(dtype), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _factory(np.eye(n, m, dtype=dtype or default_float), requires_grad)
+    return _factory(np.eye(n, m, dtype=as_dtype(dtype or default_float, "eye")), requires_grad)
 
 
 def rand(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1) from the seeded global generator."""
-    return _factory(_draw(rng.generator().random, _shape_args(shape, "rand"), dtype), requires_grad)
+    return _factory(_draw(rng.generator().random, _shape_args(shape, "rand"), dtype, "rand"), requires_grad)
 
 
 def randn(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
     """Standard normal from the seeded global generator."""
-    return _factory(_draw(rng.generator().standard_normal, _shape_args(shape, "randn"), dtype), requires_grad)
+    return _factory(_draw(rng.generator().standard_normal, _shape_args(shape, "randn"), dtype, "randn"), requires_grad)
 
 
-def _draw(method, shape: tuple, dtype) -> np.ndarray:
+def _draw(method, shape: tuple, dtype, op: str) -> np.ndarray:
     """method(shape, dtype=dtype); NumPy's generators make only float32 and float64, so float16
     is drawn in float32 and rounded."""
-    dtype = np.dtype(dtype or default_float)
+    dtype = as_dtype(dtype or default_float, op)
     if dtype.kind != "f":
         raise DTypeError(f"random floats need a floating-point dtype, got {dtype}")
     if dtype == np.float16:
@@ -139,7 +139,7 @@ def randint(low: int, high=None, size: Iterable[int] = (), dtype=int64) -> Tenso
         low, high = 0, low
     if low >= high:
         raise ValueError(f"randint: low must be less than high, got low={low} and high={high}")
-    dtype = np.dtype(dtype)
+    dtype = as_dtype(dtype, "randint")
     drawn = rng.generator().integers(low, high, size=tuple(size), dtype=int64 if dtype.kind == "f" else dtype)
     return _factory(drawn.astype(dtype, copy=False), False)
 
@@ -149,7 +149,7 @@ def randperm(n: int, *, generator=None, dtype=int64, requires_grad: bool = False
     np.random.Generator or a seed), as torch.randperm."""
     if isinstance(n, (bool, np.bool_, float, np.floating)) or not hasattr(n, "__index__"):
         raise DTypeError(f"randperm: n must be an int, got {type(n).__name__}")
-    n, dtype = operator.index(n), np.dtype(dtype)
+    n, dtype = operator.index(n), as_dtype(dtype, "randperm")
     if n < 0:
         raise ValueError(f"randperm: n must be non-negative, got {n}")
     if dtype == bool_:

@@ -16,6 +16,27 @@ uint8, int32, int64, bool_ = np.dtype("uint8"), np.dtype("int32"), np.dtype("int
 int8, int16 = np.dtype("int8"), np.dtype("int16")
 default_float = float32
 
+_NAMED_HERE = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}  # tg.<name>
+
+
+def as_dtype(dtype, op: str) -> np.dtype:
+    """np.dtype(dtype); one of torch's dtypes (told by its type's module: torch is not imported
+    here) is refused with a DTypeError naming the dtype to give instead."""
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        if type(dtype).__module__ != "torch":
+            raise
+    name = str(dtype).removeprefix("torch.")
+    hint = (f"use tg.{name}" if name in _NAMED_HERE else f"use np.{name}" if _is_numpy_number_dtype(name) else
+            f"tinygrad_mnist has no {name}; its dtypes are NumPy's, such as tg.float32")
+    raise DTypeError(f"{op}: {dtype} is torch's dtype; tinygrad_mnist takes its own (NumPy's): {hint}")
+
+
+def _is_numpy_number_dtype(name: str) -> bool:
+    return isinstance(getattr(np, name, None), type) and issubclass(getattr(np, name), np.number)
+
+
 Tensor = None        # set by tensor.py once the class exists (tensor.py imports this module)
 _make_tensor = None  # set by tensor.py: (ndarray, node or None) -> Tensor
 
@@ -23,12 +44,14 @@ _make_tensor = None  # set by tensor.py: (ndarray, node or None) -> Tensor
 def _as_array(data, dtype=None) -> np.ndarray:
     """An ndarray for data: Python floats become float32 (as torch); arrays and NumPy numbers keep
     their dtype, also inside a sequence, whose dtype is then torch's for what it holds."""
+    if dtype is not None:
+        dtype = as_dtype(dtype, "tensor")
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, np.ndarray):
         return data if dtype is None else data.astype(dtype, copy=False)
-    if dtype is not None and np.dtype(dtype).kind in "iu":
-        return _as_integers(data, np.dtype(dtype))
+    if dtype is not None and dtype.kind in "iu":
+        return _as_integers(data, dtype)
     arr = np.asarray(data, dtype=dtype)
     if dtype is None and arr.dtype.kind == "f":
         if isinstance(data, (list, tuple)):

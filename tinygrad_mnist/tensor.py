@@ -18,8 +18,8 @@ from .gradients import _backward
 from .indexing import _check_index_put_dtype, _check_index_range, _index, _index_array
 from .promotion import (
     _as_array, _as_tensor, _casts_in_place, _const_dtype, _division_operands, _float_input, _is_number,
-    _need_float, _number_kind, _operands, _operands_not_both_bool, _result_type, _sub_operands, _values, bool_,
-    default_float, float16, float32, float64, int8, int16, int32, int64, uint8,
+    _need_float, _number_kind, _operands, _operands_not_both_bool, _result_type, _sub_operands, _values, as_dtype,
+    bool_, default_float, float16, float32, float64, int8, int16, int32, int64, uint8,
 )
 
 # The dtype names (promotion.py's), is_device and check_cpu (arguments.py's) and the module-level functions
@@ -638,7 +638,7 @@ class Tensor:
     def _new_filled(self, op: str, size: tuple, value, dtype, device, requires_grad: bool) -> Tensor:
         """A tensor of size filled with value (cast to the dtype; None leaves it unset, as empty)."""
         check_cpu(device, op)
-        data = np.empty(_shape_args(size, op), dtype or self.data.dtype)
+        data = np.empty(_shape_args(size, op), self.data.dtype if dtype is None else as_dtype(dtype, op))
         if value is not None:
             data.fill(value)
         return Tensor(data, requires_grad)
@@ -656,6 +656,7 @@ class Tensor:
     def sum(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor:
         dim = _dim_or_axis(dim, axis, "sum")
         if dtype is not None:  # (integers add in int64; the result is cast, which wraps around the same)
+            dtype = as_dtype(dtype, "sum")
             return self._cast(dtype).sum(dim, keepdim)._cast(dtype)
         source = self.long() if self.data.dtype.kind == "u" else self  # torch: int64; NumPy: uint64
         return ops.Sum.apply(source, dims=_dims(dim, self.ndim), keepdim=keepdim)
@@ -663,6 +664,7 @@ class Tensor:
     def mean(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor:
         dim = _dim_or_axis(dim, axis, "mean")
         if dtype is not None:
+            dtype = as_dtype(dtype, "mean")
             return self._cast(dtype).mean(dim, keepdim)
         _need_float(self, "mean")
         return ops.Mean.apply(self, dims=_dims(dim, self.ndim), keepdim=keepdim)
@@ -1165,7 +1167,7 @@ autograd._make_tensor = gradients._make_tensor = promotion._make_tensor = _make_
 
 def _number_dtype(dtype, op: str) -> np.dtype:
     """dtype as a NumPy dtype that a tensor may have (numbers and bools, not strings or objects)."""
-    dtype = np.dtype(dtype)
+    dtype = as_dtype(dtype, op)
     if dtype.kind not in "biufc":
         raise DTypeError(f"{op}: {dtype} is not a dtype of numbers; give one such as tg.float32 or tg.int64")
     return dtype

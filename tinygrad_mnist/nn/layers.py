@@ -9,7 +9,7 @@ import numpy as np
 from ..activations import _number
 from ..arguments import check_cpu
 from ..errors import ConfigError, DTypeError
-from ..promotion import float32
+from ..promotion import as_dtype, float32
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -27,9 +27,9 @@ class Linear(Module):
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             _check_size(value, name)
         check_cpu(device, "Linear")
-        dtype = float32 if dtype is None else dtype
-        if np.dtype(dtype).kind != "f":
-            raise DTypeError(f"Linear: dtype must be floating point, got {np.dtype(dtype)}")
+        dtype = float32 if dtype is None else as_dtype(dtype, "Linear")
+        if dtype.kind != "f":
+            raise DTypeError(f"Linear: dtype must be floating point, got {dtype}")
         self.in_features, self.out_features = in_features, out_features
         # A large weight of a layer that narrows its input (out < in) is stored column-major, as
         # the transpose of a C-ordered (in, out) array: OpenBLAS then multiplies x @ weight.T and

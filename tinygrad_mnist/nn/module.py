@@ -14,7 +14,7 @@ from .. import autograd
 from ..arguments import check_cpu, is_device
 from ..errors import ConfigError, DTypeError, ShapeError
 from ..optim.optimizer import zero_grads
-from ..promotion import _as_array, _values
+from ..promotion import _as_array, _values, as_dtype
 from ..tensor import Tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -542,7 +542,9 @@ class _HookHandle(autograd.RemovableHandle):
 
 def _floating_dtype(dtype) -> np.dtype:
     try:
-        dtype = np.dtype(dtype)
+        dtype = as_dtype(dtype, "Module.to")
+    except DTypeError:  # one of torch's, named
+        raise
     except (TypeError, ValueError):
         raise DTypeError(f"Module.to: expected a NumPy floating dtype such as np.float64, or the device "
                          f"'cpu', got {dtype!r}") from None
