@@ -413,7 +413,7 @@ def test_a_torch_dtype_is_refused_naming_the_dtype_to_give_here(make, name):
 
 
 @pytest.mark.parametrize("name, hint", [("complex64", "use np.complex64"), ("uint16", "use np.uint16"),
-                                        ("bfloat16", "tinygrad_mnist has no bfloat16; its dtypes are NumPy's")])
+                                        ("bfloat16", "it has no bfloat16 (tg.float32, say, instead)")])
 def test_a_torch_dtype_without_a_tg_name_is_refused_naming_numpys_or_saying_there_is_none(name, hint):
     for make in (lambda d: tg.tensor([1.0], dtype=d), lambda d: tg.ones(2).to(d)):
         with pytest.raises(DTypeError, match=rf"torch\.{name} is torch's dtype.*{re.escape(hint)}"):

@@ -29,7 +29,7 @@ def as_dtype(dtype, op: str) -> np.dtype:
             raise
     name = str(dtype).removeprefix("torch.")
     hint = (f"use tg.{name}" if name in _NAMED_HERE else f"use np.{name}" if _is_numpy_number_dtype(name) else
-            f"tinygrad_mnist has no {name}; its dtypes are NumPy's, such as tg.float32")
+            f"it has no {name} (tg.float32, say, instead)")
     raise DTypeError(f"{op}: {dtype} is torch's dtype; tinygrad_mnist takes its own (NumPy's): {hint}")
 
 
