@@ -7,6 +7,7 @@ import math
 import re
 import subprocess
 import sys
+import warnings
 from decimal import Decimal
 from fractions import Fraction
 
@@ -481,6 +482,40 @@ def test_tensor_refuses_what_is_not_a_number_for_an_integer_dtype_as_torch(data)
         torch.tensor(data, dtype=torch.int64)
     with pytest.raises(DTypeError, match=r"^tensor: .* is not a number"):
         tg.tensor(data, dtype=tg.int64)
+
+
+FLOAT_TENSORS_INSIDE = {  # a float tensor inside the data, anywhere
+    "0-d and an int": lambda L: [L.tensor(1.5), 2], "a whole float": lambda L: [L.tensor(1.0)],
+    "nested": lambda L: [[L.tensor(-1.5)]], "an int tensor first": lambda L: [L.tensor(1), L.tensor(2.0)],
+    "1-d": lambda L: [L.tensor([1.5, 2.5]), L.tensor([1.0, 2.0])],
+    "float64": lambda L: [L.tensor(1.5, dtype=L.float64), 2],
+    "float16": lambda L: (L.tensor(0.5, dtype=L.float16),), "nan": lambda L: [L.tensor(NAN)],
+}
+
+
+@pytest.mark.parametrize("make", FLOAT_TENSORS_INSIDE.values(), ids=FLOAT_TENSORS_INSIDE)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+def test_tensor_refuses_a_float_tensor_inside_data_for_an_integer_or_bool_dtype_as_torch(make, dtype):
+    with pytest.raises(TypeError, match="only integer tensors of a single element can be converted to an index"):
+        torch.tensor(make(torch), dtype=getattr(torch, dtype))
+    for construct in (tg.tensor, tg.Tensor):
+        with pytest.raises(DTypeError, match=rf"^tensor: a float\d+ tensor inside data cannot become {dtype}, as in "
+                                             r"torch \(which converts only integer and bool tensors in a sequence to "
+                                             r"an integer or bool dtype\); give its \.long\(\) or its \.item\(\)$"):
+            construct(make(tg), dtype=getattr(tg, dtype))
+
+
+@pytest.mark.parametrize("make, dtype", [
+    (lambda L: [L.tensor(True), 2], "int64"), (lambda L: [L.tensor(2), 0], "bool"),
+    (lambda L: [L.tensor(7), 1.5], "uint8"), (lambda L: [1.5, L.tensor(-2)], "int8"),
+    (lambda L: [L.tensor(1.5), 2], "float64"), (lambda L: [L.tensor(1.5), 2], "float16"),
+    (lambda L: L.tensor(1.5), "int64"),
+], ids=["bool-int64", "int-bool", "int-uint8", "int-int8", "float-float64", "float-float16", "alone-int64"])
+def test_tensor_converts_integer_tensors_inside_data_and_a_float_tensor_alone_as_torch(make, dtype):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch: to copy construct from a tensor, use clone()
+        theirs = torch.tensor(make(torch), dtype=getattr(torch, dtype))
+    same(tg.tensor(make(tg), dtype=getattr(tg, dtype)), theirs)
 
 
 @pytest.mark.parametrize("args, kw", [((2, 3), {}), (((2, 3),), {"dtype": tg.long}), ((0,), {})], ids=repr)

@@ -52,6 +52,11 @@ def _as_array(data, dtype=None) -> np.ndarray:
         return data if dtype is None else data.astype(dtype, copy=False)
     if dtype is not None and dtype.kind in "iu":
         return _as_integers(data, dtype)
+    if dtype == bool_ and isinstance(data, (list, tuple)):
+        arr = np.asarray(data)
+        if arr.dtype.kind in "fcO":  # (as in _as_integers: a float tensor inside makes it float)
+            _refuse_float_tensors(data, dtype, "tensor")
+        return arr.astype(bool_)
     arr = np.asarray(data, dtype=dtype)
     if dtype is None and arr.dtype.kind == "f":
         if isinstance(data, (list, tuple)):
@@ -69,6 +74,8 @@ def _as_integers(data, dtype: np.dtype, op: str = "tensor") -> np.ndarray:
     is not rounded through a double."""
     values = np.asarray(data)  # int64 for integers (uint64 or Python ints beyond), float64 with a float
     kind = values.dtype.kind
+    if kind in "fcO" and isinstance(data, (list, tuple)):  # (a float tensor inside makes it float)
+        _refuse_float_tensors(data, dtype, op)
     if kind == "b":
         return values.astype(dtype)
     info = np.iinfo(dtype)
@@ -84,6 +91,18 @@ def _as_integers(data, dtype: np.dtype, op: str = "tensor") -> np.ndarray:
     if not fits.all():
         raise _out_of_range(values[~fits].tolist()[0], kind, info, op)
     return values.astype(dtype)
+
+
+def _refuse_float_tensors(data: list | tuple, dtype: np.dtype, op: str) -> None:
+    """Raise if a float (or complex) tensor is inside data, which torch converts to a float dtype
+    only (for an integer or bool one it reads a tensor as an index, which only integers are)."""
+    for value in data:
+        if isinstance(value, (list, tuple)):
+            _refuse_float_tensors(value, dtype, op)
+        elif isinstance(value, Tensor) and value.data.dtype.kind in "fc":
+            raise DTypeError(f"{op}: a {value.data.dtype} tensor inside data cannot become {dtype}, as in torch (which "
+                             "converts only integer and bool tensors in a sequence to an integer or bool dtype); give "
+                             "its .long() or its .item()")
 
 
 def _holds_integers(data) -> bool:
