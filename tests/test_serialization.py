@@ -180,8 +180,8 @@ def test_save_into_a_folder_that_does_not_exist_is_refused_as_by_torch_and_write
     for missing in (tmp_path / "missing", tmp_path / "missing" / "deeper"):
         with pytest.raises(RuntimeError, match=f"Parent directory {missing} does not exist"):
             torch.save({"w": torch.ones(2)}, missing / "m.pt")
-        with pytest.raises(MissingFolderError, match=f"^save: the folder {missing} does not exist; torch.save "
-                                                     "does not make it either"):
+        with pytest.raises(MissingFolderError, match=rf"^save: the folder {missing} does not exist, and is not "
+                                                     r"made \(as with torch.save\); make it first"):
             tg.save({"w": tg.ones(2)}, missing / "m.npz")
     assert os.listdir(tmp_path) == []
     assert issubclass(MissingFolderError, RuntimeError) and issubclass(MissingFolderError, FileNotFoundError)

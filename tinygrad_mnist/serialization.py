@@ -52,8 +52,8 @@ def atomic_file(path: str | os.PathLike, *, make_folders: bool = True,
                 raise NotADirectoryError(f"{path}: {parent} is a file, not a folder to write into")
             break
     if not make_folders and parent != path.parent:
-        raise MissingFolderError(f"{op}: the folder {path.parent} does not exist; torch.save does not make it "
-                                 "either (make it first, e.g. with os.makedirs)")
+        raise MissingFolderError(f"{op}: the folder {path.parent} does not exist, and is not made (as with "
+                                 "torch.save); make it first, e.g. with os.makedirs")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:

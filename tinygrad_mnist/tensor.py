@@ -686,7 +686,7 @@ class Tensor:
         count = self.data.size and (self.data.size if dims is None else math.prod(self.shape[d] for d in dims))
         centred = self - self.mean(dims, keepdim=True)
         squares = (centred * centred).sum(dims, keepdim=keepdim)
-        if count > correction and count:
+        if count and count > correction:
             return squares / (count - correction)
         if count <= correction:  # as torch: this warning, then inf or nan
             warnings.warn(f"{op}(): degrees of freedom is <= 0. Correction should be strictly less than the "

@@ -427,7 +427,7 @@ class Module:
         """self: the CPU is the only device."""
         return self
 
-    def cuda(self, device=None) -> Module:
+    def cuda(self, device=None):
         """Refused, with Tensor.cuda()'s error: the CPU is the only device (torch built without CUDA
         refuses too)."""
         check_cpu("cuda", "Module.cuda")
