@@ -161,3 +161,96 @@ def test_build_needs_a_preset_or_sizes():
         models.build("nope")
     with pytest.raises(ConfigError, match="give a preset or sizes"):
         models.build(None, activation="relu")
+
+
+# ---- norm: batch or layer normalization after each hidden Linear ----------------------------------
+
+@pytest.mark.parametrize("norm, kind", [("batch", "BatchNorm1d"), ("layer", "LayerNorm")])
+def test_a_norm_goes_after_each_hidden_linear_before_its_activation(norm, kind):
+    model = models.MLP([784, 20, 12, 10], activation="tanh", output="softmax", dropout=0.2, norm=norm)
+    kinds = [type(m).__name__ for m in model.layers]
+    assert kinds == ["Linear", kind, "Tanh", "Dropout", "Linear", kind, "Tanh", "Dropout", "Linear", "Softmax"]
+    norms = [m for m in model.layers if type(m).__name__ == kind]
+    widths = [m.num_features for m in norms] if norm == "batch" else [m.normalized_shape for m in norms]
+    assert widths == ([20, 12] if norm == "batch" else [(20,), (12,)])
+    assert [type(m).__name__ for m in models.MLP([784, 10], norm=norm).layers] == ["Linear"]  # no hidden layer
+
+
+def test_without_norm_the_model_is_as_before():
+    model = models.MLP([784, 20, 10])
+    assert model.norm is None and [type(m).__name__ for m in model.layers] == ["Linear", "ReLU", "Linear"]
+    assert all(m.norm is None for m in map(models.build, models.PRESETS))
+
+
+def _torch_copy(torch, model, activation):
+    """A torch.nn.Sequential with model's layers and weights (BatchNorm1d's buffers too), in float64."""
+    layers = []
+    for m in model.layers:
+        if isinstance(m, nn.Linear):
+            t = torch.nn.Linear(m.in_features, m.out_features, dtype=torch.float64)
+        elif isinstance(m, nn.BatchNorm1d):
+            t = torch.nn.BatchNorm1d(m.num_features, dtype=torch.float64)
+        elif isinstance(m, nn.LayerNorm):
+            t = torch.nn.LayerNorm(m.normalized_shape, dtype=torch.float64)
+        else:
+            assert type(m).__name__ == activation
+            layers.append(getattr(torch.nn, activation)())
+            continue
+        t.load_state_dict({k: torch.tensor(v, dtype=torch.float64 if v.dtype.kind == "f" else torch.int64)
+                           for k, v in m.state_dict().items()})
+        layers.append(t)
+    return torch.nn.Sequential(*layers)
+
+
+@pytest.mark.parametrize("norm", ["batch", "layer"])
+def test_a_model_with_norm_computes_as_torch_in_training_and_in_eval(norm):
+    torch = pytest.importorskip("torch")
+    tg.manual_seed(0)
+    model = models.MLP([784, 30, 20, 10], activation="sigmoid", norm=norm)
+    gen = np.random.default_rng(1)
+    for m in model.layers:  # a learned scale and shift other than the initial ones and zeros
+        if isinstance(m, (nn.BatchNorm1d, nn.LayerNorm)):
+            m.weight.data[...] = gen.uniform(0.5, 1.5, m.weight.shape)
+            m.bias.data[...] = gen.uniform(-0.5, 0.5, m.bias.shape)
+    theirs = _torch_copy(torch, model, "Sigmoid")
+    for step in range(2):  # two training steps, so that the running statistics are no longer the initial ones
+        x = gen.random((8, 784)).astype(np.float32)
+        ours = model(Tensor(x))
+        out = theirs(torch.tensor(x, dtype=torch.float64))
+        np.testing.assert_allclose(ours.data, out.detach().numpy(), rtol=1e-5, atol=1e-6, err_msg=f"step {step}")
+        (ours * ours).sum().backward()
+        (out * out).sum().backward()
+        for (name, p), (_, q) in zip(model.named_parameters(), theirs.named_parameters()):
+            np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+    buffers = dict(model.named_buffers())
+    assert len(buffers) == (6 if norm == "batch" else 0)  # running_mean, running_var, num_batches_tracked x 2
+    for name, b in theirs.named_buffers():
+        np.testing.assert_allclose(buffers["layers." + name].data, b.numpy(), rtol=1e-5, atol=1e-7, err_msg=name)
+    model.eval()
+    theirs.eval()
+    x = gen.random((5, 784)).astype(np.float32)
+    np.testing.assert_allclose(model(Tensor(x)).data, theirs(torch.tensor(x, dtype=torch.float64)).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+    if norm == "batch":  # in eval, a sample's output does not depend on the others of its batch
+        np.testing.assert_allclose(model(Tensor(x[:1])).data, model(Tensor(x)).data[:1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("norm", ["batch", "layer", None])
+def test_config_with_norm_rebuilds_the_same_model(norm):
+    model = models.build("seed003-v2", norm=norm)
+    assert model.config()["norm"] == norm and model.config()["dropout"] == 0.2
+    again = models.MLP(**model.config())
+    assert again.config() == model.config() and list(again.state_dict()) == list(model.state_dict())
+    if norm == "batch":
+        assert {"layers.1.running_mean", "layers.1.running_var", "layers.1.num_batches_tracked"} <= set(model.state_dict())
+
+
+def test_a_model_config_saved_before_norm_existed_builds_the_model_without_it():
+    saved = {k: v for k, v in models.build("default").config().items() if k != "norm"}
+    model = models.MLP(**saved)
+    assert model.norm is None and list(model.state_dict()) == list(models.build("default").state_dict())
+
+
+def test_an_unknown_norm_names_the_choices():
+    with pytest.raises(ConfigError, match="unknown norm 'group'; expected one of batch, layer"):
+        models.MLP([784, 10, 10], norm="group")

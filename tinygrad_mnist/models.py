@@ -14,6 +14,7 @@ OUTPUTS = {"none": None, "softmax": lambda: nn.Softmax(dim=1), "sigmoid": nn.Sig
 INITS = ("default", "normal", "uniform", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
          "glorot_uniform", "he_normal")
 DEFAULT_INIT_SCALE = {"normal": 0.05, "uniform": 0.05}  # Keras' RandomNormal / RandomUniform defaults
+NORMS = {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm}
 
 
 def _choice(kind: str, value: str, options) -> str:
@@ -26,7 +27,8 @@ class MLP(nn.Module):
     """Fully connected layers of the given sizes, e.g. MLP([784, 128, 64, 10]).
 
     activation: between hidden layers; output: applied to the last layer ('none' leaves logits
-    for CrossEntropyLoss); dropout: after each hidden activation. init:
+    for CrossEntropyLoss); dropout: after each hidden activation; norm: None, 'batch' (BatchNorm1d)
+    or 'layer' (LayerNorm) after each hidden Linear, before its activation. init:
       'default'            PyTorch's Linear init;
       'normal'             weights N(0, init_scale^2), biases 0 (Keras' RandomNormal, std 0.05 by default);
       'uniform'            weights and biases U(-init_scale, init_scale) (seed 002's "random" init);
@@ -36,7 +38,8 @@ class MLP(nn.Module):
       'he_normal'          Keras' HeNormal: N(0, 2 / fan_in) whatever the activation; biases 0."""
 
     def __init__(self, sizes: Sequence[int], activation: str = "relu", output: str = "none",
-                 init: str = "default", dropout: float = 0.0, init_scale: float | None = None):
+                 init: str = "default", dropout: float = 0.0, init_scale: float | None = None,
+                 norm: str | None = None):
         super().__init__()
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
@@ -44,6 +47,7 @@ class MLP(nn.Module):
         if not 0 <= dropout < 1:
             raise ConfigError(f"MLP dropout must be in [0, 1), got {dropout}")
         act = ACTIVATIONS[_choice("activation", activation, ACTIVATIONS)]
+        norm_layer = NORMS[_choice("norm", norm, NORMS)] if norm is not None else None
         out = OUTPUTS[_choice("output", output, OUTPUTS)]
         _choice("init", init, INITS)
         if init.startswith(("xavier", "kaiming")) and activation not in GAINED_ACTIVATIONS:
@@ -53,11 +57,14 @@ class MLP(nn.Module):
         if init_scale is not None and not init_scale > 0:
             raise ConfigError(f"MLP init_scale must be > 0, got {init_scale}")
         self.sizes, self.activation, self.output, self.init, self.dropout = sizes, activation, output, init, dropout
+        self.norm = norm
         self.init_scale = init_scale if init_scale is not None else DEFAULT_INIT_SCALE.get(init)
         layers = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(nn.Linear(n_in, n_out))
             if i < len(sizes) - 2:
+                if norm_layer is not None:
+                    layers.append(norm_layer(n_out))
                 layers.append(act())
                 if dropout:
                     layers.append(nn.Dropout(dropout))
@@ -97,7 +104,7 @@ class MLP(nn.Module):
     def config(self) -> dict:
         """The constructor arguments, to rebuild this model from a checkpoint."""
         return {"sizes": self.sizes, "activation": self.activation, "output": self.output,
-                "init": self.init, "dropout": self.dropout, "init_scale": self.init_scale}
+                "init": self.init, "dropout": self.dropout, "init_scale": self.init_scale, "norm": self.norm}
 
 
 PRESETS = {
