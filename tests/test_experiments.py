@@ -562,3 +562,96 @@ def test_zero_patience_is_early_stopping_off_whichever_way_it_is_written():
 def test_run_refuses_to_resume_an_iterations_run(tmp_path):
     with pytest.raises(ConfigError, match="resume continues epoch runs only"):
         run_module.run(RunConfig(layers=[784, 8, 10], iterations=10), resume=str(tmp_path / "c.npz"))
+
+
+# ---- norm -------------------------------------------------------------------------------------------
+
+def test_a_toml_can_set_and_vary_the_norm(small_data, tmp_path):
+    text = TINY.replace("early_stopping = 0", 'early_stopping = 0\nnorm = "batch"').replace(
+        'vary = { activation = ["relu", "tanh"], lr = [0.1, 0.001] }',
+        'vary = { activation = ["relu"], lr = [0.1], norm = ["none", "batch", "layer"] }').replace(
+        '"{activation}-lr{lr}"', '"{norm}"').replace('run = "relu-lr0.1"', 'run = "none"')
+    exp = experiments.load_experiment(write(tmp_path, text))
+    assert {name: cfg.norm for name, cfg in exp.runs.items()} == {"adam": "batch", "none": None, "batch": "batch",
+                                                                  "layer": "layer"}
+    assert RunConfig(norm="none") == RunConfig()  # TOML has no null, so "none" says no norm
+    assert [describe for describe in map(experiments.describe_model, exp.runs.values())] == [
+        "784-8-10 relu, batch norm", "784-8-10 relu", "784-8-10 relu, batch norm", "784-8-10 relu, layer norm"]
+    assert experiments.describe_model(RunConfig(model="seed003-v2", norm="layer")) == \
+        "784-64-10 relu, init he_normal, layer norm, dropout 0.2"
+    (_, outcomes), = experiments.run_files([exp.path], str(tmp_path / "out"), only=["adam", "layer"], plots=False,
+                                           progress=False, log=lambda s: None)
+    assert [o.status for o in outcomes if o.name in ("adam", "layer")] == ["ran", "ran"]
+    rows = list(csv.DictReader(experiments.results_csv(exp, outcomes).splitlines()))
+    assert [row["norm"] for row in rows] == ["batch", "", "batch", "layer"]
+    table = experiments.markdown_table(experiments.TABLE_HEADER, experiments.results_rows(outcomes))
+    assert "| adam | 784-8-10 relu, batch norm |" in table
+
+
+@pytest.mark.parametrize("fields, message", [
+    (dict(norm="group"), "unknown norm 'group'; expected one of batch, layer"),
+    (dict(norm=1), "norm must be a string or none, got 1"),
+    (dict(norm="batch", batch_size=1), "norm 'batch' normalizes over each training batch, which a batch_size of 1 "
+                                       "cannot do"),
+])
+def test_a_bad_norm_is_refused(fields, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        RunConfig(**fields).validate()
+
+
+def test_batch_norm_leaves_out_a_last_training_batch_of_one_sample(small_data, monkeypatch):
+    made = []
+
+    class Recording(data.DataLoader):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+    monkeypatch.setattr(run_module.data, "DataLoader", Recording)
+    # 20 samples: 18 training ones, in batches of 17 and 1
+    for norm, drops in ((None, False), ("layer", False), ("batch", True)):
+        made.clear()
+        result = run_module.run(RunConfig(layers=[784, 8, 10], norm=norm, limit=20, batch_size=17, epochs=2,
+                                          early_stopping=None), progress=False)
+        assert result["train_size"] == 18 and result["epochs"] == 2  # all of them are evaluated
+        assert (len(made[0]), made[0].drop_last) == ((1, True) if drops else (2, False)), norm
+    made.clear()  # a remainder of more than one sample is a batch as any other
+    run_module.run(RunConfig(layers=[784, 8, 10], norm="batch", limit=20, batch_size=16, epochs=1), progress=False)
+    assert (len(made[0]), made[0].drop_last) == (2, False)
+
+
+@pytest.mark.parametrize("batch_size", [128, "full"])
+def test_batch_norm_on_a_training_split_of_one_sample_is_refused_before_training(small_data, batch_size):
+    cfg = RunConfig(layers=[784, 8, 10], norm="batch", limit=2, val_fraction=0.5, batch_size=batch_size,
+                    early_stopping=None)
+    with pytest.raises(ConfigError, match=re.escape("norm 'batch' normalizes over each training batch, which the "
+                                                    "training split of 1 sample cannot do")):
+        run_module.run(cfg, progress=False)
+
+
+def test_results_and_checkpoints_saved_before_norm_existed_are_still_this_run(small_data, tmp_path, monkeypatch):
+    path, out = write(tmp_path, TINY), str(tmp_path / "out")
+    (_, outcomes), = experiments.run_files([path], out, plots=False, progress=False, log=lambda line: None)
+    for o in outcomes:  # as older versions saved them: no norm in the run's config
+        metrics_path = tmp_path / "out" / "tiny" / o.name / "metrics.json"
+        metrics = json.loads(metrics_path.read_text())
+        del metrics["config"]["norm"]
+        metrics_path.write_text(json.dumps(metrics))
+    (_, again), = experiments.run_files([path], out, plots=False, progress=False, log=lambda line: None)
+    assert [o.status for o in again] == ["finished earlier"] * len(outcomes)
+
+    folder = tmp_path / "out" / "tiny" / "adam"  # an older version's checkpoint, as if killed after its last epoch
+    state = tg.train.load_checkpoint(str(folder / "checkpoint.npz"))
+    config = {"run": {k: v for k, v in state["config"]["run"].items() if k != "norm"},
+              "model": {k: v for k, v in state["config"]["model"].items() if k != "norm"}}
+    from tinygrad_mnist.serialization import save_state
+    save_state(folder / "checkpoint.npz", {**state, "config": config})
+    os.remove(folder / "metrics.json")
+    calls = []
+
+    def spy(cfg, **kwargs):
+        calls.append(kwargs["resume"])
+        return run_module.run(cfg, **kwargs)
+    monkeypatch.setattr(experiments, "run", spy)
+    (_, resumed), = experiments.run_files([path], out, only=["adam"], plots=False, progress=False, log=lambda s: None)
+    assert calls == [str(folder / "checkpoint.npz")]
+    assert resumed[0].metrics["test_accuracy"] == outcomes[0].metrics["test_accuracy"]

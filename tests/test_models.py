@@ -242,7 +242,8 @@ def test_config_with_norm_rebuilds_the_same_model(norm):
     again = models.MLP(**model.config())
     assert again.config() == model.config() and list(again.state_dict()) == list(model.state_dict())
     if norm == "batch":
-        assert {"layers.1.running_mean", "layers.1.running_var", "layers.1.num_batches_tracked"} <= set(model.state_dict())
+        buffers = {"layers.1.running_mean", "layers.1.running_var", "layers.1.num_batches_tracked"}
+        assert buffers <= set(model.state_dict())
 
 
 def test_a_model_config_saved_before_norm_existed_builds_the_model_without_it():

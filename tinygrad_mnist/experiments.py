@@ -341,10 +341,12 @@ def _jsonable(cfg: RunConfig) -> dict:
 # ---- describing ---------------------------------------------------------------------------------
 
 def describe_model(cfg: RunConfig) -> str:
-    """The model in one phrase, e.g. '784-500-500-10 sigmoid, softmax out, init normal(0.1)'."""
+    """The model in one phrase, e.g. '784-500-500-10 sigmoid, softmax out, init normal(0.1)' or
+    '784-256-128-10 relu, batch norm, dropout 0.2'."""
     spec = dict(models.PRESETS[cfg.model]) if cfg.layers is None else {"sizes": cfg.layers}
     spec.update({k: v for k, v in dict(activation=cfg.activation, output=cfg.output, init=cfg.init,
-                                       dropout=cfg.dropout, init_scale=cfg.init_scale).items() if v is not None})
+                                       dropout=cfg.dropout, init_scale=cfg.init_scale, norm=cfg.norm).items()
+                 if v is not None})
     text = "-".join(map(str, spec["sizes"])) + f" {spec.get('activation', 'relu')}"
     if spec.get("output", "none") != "none":
         text += f", {spec['output']} out"
@@ -352,6 +354,8 @@ def describe_model(cfg: RunConfig) -> str:
     if init != "default":
         scale = spec.get("init_scale") or models.DEFAULT_INIT_SCALE.get(init)
         text += f", init {init}" + (f"({scale:g})" if scale is not None and init in models.DEFAULT_INIT_SCALE else "")
+    if spec.get("norm"):
+        text += f", {spec['norm']} norm"
     if spec.get("dropout"):
         text += f", dropout {spec['dropout']:g}"
     return text

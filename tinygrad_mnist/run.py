@@ -37,6 +37,7 @@ DEFAULT_EVAL_EVERY = 100  # steps between evaluations of an iterations run
 # The output layer each loss expects: cross_entropy and bce_with_logits take logits, nll log-probabilities.
 LOSS_OUTPUTS = {"cross_entropy": ("none",), "bce_with_logits": ("none",), "nll": ("log_softmax",),
                 "bce": ("sigmoid",)}
+_BATCH_NORM_NEEDS = "norm 'batch' normalizes over each training batch, which "
 
 
 def _is_json(value) -> bool:
@@ -56,7 +57,7 @@ KINDS = {"a string": lambda v: isinstance(v, str),
          "a list of integers": lambda v: isinstance(v, (list, tuple)) and all(map(_is_int, v)),
          "a table of JSON values (no dates or times)": lambda v: isinstance(v, dict) and _is_json(v)}
 FIELD_KINDS = {
-    **dict.fromkeys(("dataset", "data_dir", "preprocess", "model", "activation", "output", "init", "loss",
+    **dict.fromkeys(("dataset", "data_dir", "preprocess", "model", "activation", "output", "init", "norm", "loss",
                      "optimizer", "scheduler"), "a string"),
     **dict.fromkeys(("stratify", "nesterov"), "true or false"),
     **dict.fromkeys(("limit", "lr_step", "batch_size", "epochs", "iterations", "eval_every", "early_stopping",
@@ -66,7 +67,7 @@ FIELD_KINDS = {
     **dict.fromkeys(("classes", "layers"), "a list of integers"),
     "extra": "a table of JSON values (no dates or times)"}
 MAY_BE_NONE = ("data_dir", "classes", "test_fraction", "limit", "model", "layers", "activation", "output", "init",
-               "init_scale", "dropout", "scheduler", "iterations", "eval_every", "early_stopping")
+               "init_scale", "dropout", "norm", "scheduler", "iterations", "eval_every", "early_stopping")
 
 
 @dataclass
@@ -88,6 +89,7 @@ class RunConfig:
     init: str | None = None
     init_scale: float | None = None           # std of init 'normal', bound of init 'uniform'
     dropout: float | None = None
+    norm: str | None = None                   # 'batch' or 'layer' after each hidden Linear; None (or "none"): off
     loss: str = "cross_entropy"
     optimizer: str = "adam"
     lr: float = 1e-3
@@ -110,6 +112,8 @@ class RunConfig:
             self.model = "default"
         if _is_int(self.early_stopping) and self.early_stopping == 0:  # how TOML and the CLI say off
             self.early_stopping = None
+        if self.norm == "none":  # how TOML, which has no null, says no norm
+            self.norm = None
 
     def validate(self) -> None:
         """Raise ConfigError naming the first setting of the wrong type, unknown or out of range."""
@@ -125,6 +129,8 @@ class RunConfig:
                                      ("loss", self.loss, LOSSES), ("optimizer", self.optimizer, OPTIMIZERS)]:
             if value not in options:
                 raise ConfigError(f"unknown {name} {value!r}; expected one of {', '.join(options)}")
+        if self.norm is not None and self.norm not in models.NORMS:
+            raise ConfigError(f"unknown norm {self.norm!r}; expected one of {', '.join(models.NORMS)}")
         if self.scheduler is not None and self.scheduler not in SCHEDULERS:
             raise ConfigError(f"unknown scheduler {self.scheduler!r}; expected one of {', '.join(SCHEDULERS)}")
         for name in ("lr", "batch_size", "epochs", "iterations", "eval_every", "lr_step", "lr_gamma", "limit"):
@@ -172,6 +178,9 @@ class RunConfig:
             raise ConfigError(f"early_stopping {self.early_stopping} watches the validation loss, but val_fraction "
                               "is 0: turn early stopping off (early_stopping = 0, --early-stopping 0) or keep a "
                               "validation split")
+        if self.norm == "batch" and self.batch_size == 1:
+            raise ConfigError(_BATCH_NORM_NEEDS + "a batch_size of 1 cannot do (BatchNorm1d refuses a batch of one "
+                              "sample in training, as torch's); use a larger batch_size or norm 'layer'")
 
 
 def check_config(cfg: RunConfig) -> None:
@@ -241,7 +250,7 @@ def _preprocess(splits: dict, how: str) -> dict:
 def build_model(cfg: RunConfig, n_features: int, n_classes: int) -> models.MLP:
     """The configured MLP, its input and output sizes and output layer checked against the data and loss."""
     overrides = dict(activation=cfg.activation, output=cfg.output, init=cfg.init, dropout=cfg.dropout,
-                     init_scale=cfg.init_scale)
+                     init_scale=cfg.init_scale, norm=cfg.norm)
     if cfg.layers is not None:
         overrides["sizes"] = list(cfg.layers)
     model = models.build(cfg.model, **overrides)
@@ -335,12 +344,27 @@ class IterationLoader:
             yield batch
 
 
+def train_loader(cfg: RunConfig, split: tuple[np.ndarray, np.ndarray]) -> data.DataLoader:
+    """The training split in batches of cfg.batch_size, shuffled each epoch (the whole split unshuffled for
+    'full'). With batch norm, a last batch of one sample, which BatchNorm1d cannot train on, is left out
+    (drop_last, as torch users do; a different sample each epoch); a split of one sample is a ConfigError."""
+    n = len(split[1])
+    if cfg.norm == "batch" and n == 1:
+        raise ConfigError(_BATCH_NORM_NEEDS + "the training split of 1 sample cannot do (BatchNorm1d refuses a "
+                          "batch of one sample in training, as torch's); use more samples (a larger limit or a "
+                          "smaller val_fraction) or norm 'layer'")
+    full_batch = cfg.batch_size == "full"
+    size = n if full_batch else cfg.batch_size
+    return data.DataLoader(split, batch_size=size, shuffle=not full_batch,
+                           drop_last=cfg.norm == "batch" and n % size == 1)
+
+
 def saved_settings(run: dict) -> dict:
     """A run configuration saved by this or an older version, without the settings that older
     versions saved but ignored and that are refused now: the preset beside layers (experiment
     runs saved model 'default'), early stopping without a validation split, momentum for an
-    optimizer without it, and nesterov for one other than sgd; and with early stopping 0 saved as
-    RunConfig holds it, None."""
+    optimizer without it, and nesterov for one other than sgd; with early stopping 0 saved as
+    RunConfig holds it, None; and with norm None for a run saved before norm existed."""
     run = dict(run)
     if run.get("layers") is not None:
         run["model"] = None
@@ -350,6 +374,7 @@ def saved_settings(run: dict) -> dict:
         run["momentum"] = 0.0
     if run.get("optimizer") != "sgd":
         run["nesterov"] = False
+    run.setdefault("norm", None)  # absent from runs older than the setting
     return run
 
 
@@ -370,9 +395,7 @@ def run(cfg: RunConfig, out: str | None = None, resume: str | None = None, progr
     model = build_model(cfg, splits["train"][0].shape[1], n_classes)
     loss_fn = make_loss(cfg.loss, n_classes)
     optimizer = make_optimizer(cfg, model.parameters())
-    full_batch = cfg.batch_size == "full"
-    loader = data.DataLoader(splits["train"], batch_size=len(splits["train"][1]) if full_batch else cfg.batch_size,
-                             shuffle=not full_batch)
+    loader = train_loader(cfg, splits["train"])
     passes = cfg.epochs
     if cfg.iterations is not None:
         loader = IterationLoader(loader, cfg.iterations, cfg.eval_every or DEFAULT_EVAL_EVERY)
