@@ -166,6 +166,13 @@ def test_evaluate_into_the_run_folder_leaves_the_runs_files_alone(run_dir, tmp_p
      "early_stopping 1 watches the validation loss, but val_fraction is 0"),
     (["graph", "--model", "seed000", "--layers", "784,8,10", "--out", "g.gv"],
      "--model seed000 and --layers are alternatives, give one"),
+    (["train", "--norm", "group"], "argument --norm: invalid choice: 'group'"),
+    (["train", "--limit", "300", "--epochs", "1", "--norm", "batch", "--batch-size", "1"],
+     "norm 'batch' normalizes over each training batch, which a batch_size of 1 cannot do"),
+    (["train", "--limit", "2", "--val-fraction", "0.5", "--epochs", "1", "--norm", "batch", "--no-plots"],
+     "norm 'batch' normalizes over each training batch, which the training split of 1 sample cannot do"),
+    (["graph", "--norm", "batch", "--batch-size", "1", "--out", "g.gv"],
+     "--norm batch normalizes over the batch, which a --batch-size of 1 cannot do"),
 ])
 def test_bad_arguments_give_a_one_line_error(args, message):
     proc = cli(*args)
@@ -308,9 +315,8 @@ RESUMABLE = ["--limit", "600", "--layers", "784,16,10", "--epochs", "3", "--earl
              "--batch-size", "64", "--no-plots", "--quiet"]
 
 
-@pytest.fixture
-def interrupted_run(tmp_path, monkeypatch, capsys):
-    """A RESUMABLE run stopped by Ctrl-C right after its first checkpoint; returns the checkpoint."""
+def interrupt_after_the_first_checkpoint(options, out, monkeypatch, capsys):
+    """Run `train *options --out out`, stopped by Ctrl-C right after its first checkpoint; returns the checkpoint."""
     from tinygrad_mnist import cli as cli_module, train
     save = train.save_checkpoint
 
@@ -318,15 +324,32 @@ def interrupted_run(tmp_path, monkeypatch, capsys):
         save(*args, **kwargs)
         raise KeyboardInterrupt
     monkeypatch.setattr(train, "save_checkpoint", save_then_interrupt)
-    ckpt = tmp_path / "run" / "checkpoint.npz"
-    assert cli_module.main(["train", *RESUMABLE, "--out", str(tmp_path / "run")]) == 130
+    ckpt = out / "checkpoint.npz"
+    assert cli_module.main(["train", *options, "--out", str(out)]) == 130
     assert f"continue with --resume {ckpt}" in capsys.readouterr().err
     monkeypatch.undo()
     return ckpt
 
 
-def test_resume_with_only_the_checkpoint_continues_its_run(interrupted_run, tmp_path):
+@pytest.fixture
+def interrupted_run(tmp_path, monkeypatch, capsys):
+    """A RESUMABLE run stopped by Ctrl-C right after its first checkpoint; returns the checkpoint."""
+    return interrupt_after_the_first_checkpoint(RESUMABLE, tmp_path / "run", monkeypatch, capsys)
+
+
+def without_norm(state: dict) -> dict:
+    """A checkpoint's state as versions before the norm setting wrote it: no norm in its run or model config."""
+    config = {part: {k: v for k, v in settings.items() if k != "norm"} for part, settings in state["config"].items()}
+    return {**state, "config": config}
+
+
+@pytest.mark.parametrize("older", [False, True])
+def test_resume_with_only_the_checkpoint_continues_its_run(interrupted_run, tmp_path, older):
     from tinygrad_mnist import cli as cli_module, train
+    from tinygrad_mnist.serialization import save_state
+    if older:  # written before the norm setting existed
+        save_state(interrupted_run, without_norm(train.load_checkpoint(str(interrupted_run))))
+        assert "norm" not in train.load_checkpoint(str(interrupted_run))["config"]["run"]
     assert cli_module.main(["train", *RESUMABLE, "--out", str(tmp_path / "straight")]) == 0
     assert cli_module.main(["train", "--resume", str(interrupted_run), "--no-plots", "--quiet"]) == 0
     resumed, straight = (train.load_checkpoint(str(p)) for p in (interrupted_run, tmp_path / "straight" / "checkpoint.npz"))
@@ -445,9 +468,10 @@ def test_checkpoints_with_settings_older_versions_ignored_still_load(run_dir, tm
     out, _ = run_dir
     good = train.load_checkpoint(str(out / "checkpoint.npz"))
     run = {**good["config"]["run"], "model": "default", "val_fraction": 0, "early_stopping": 3, "momentum": 0.9}
-    save_state(tmp_path / "old.npz", {**good, "config": {**good["config"], "run": run}})
-    _, cfg, _ = cli_module._saved_run(str(tmp_path / "old.npz"))
+    save_state(tmp_path / "old.npz", without_norm({**good, "config": {**good["config"], "run": run}}))
+    _, cfg, model_config = cli_module._saved_run(str(tmp_path / "old.npz"))
     assert (cfg.model, cfg.layers, cfg.early_stopping, cfg.momentum) == (None, [784, 32, 10], None, 0.0)
+    assert cfg.norm is None and "norm" not in model_config
     assert cli_module.main(["evaluate", str(tmp_path / "old.npz")]) == 0
     trained = json.loads((out / "metrics.json").read_text())["test_accuracy"]
     assert f"test accuracy: {trained:.2%}" in capsys.readouterr().out
@@ -558,3 +582,60 @@ def test_evaluate_refuses_a_model_whose_outputs_are_not_the_configurations_class
     assert cli_module.main(["evaluate", str(tmp_path / "c.npz")]) == 2
     assert capsys.readouterr().err == f"tinygrad-mnist evaluate: error: {tmp_path / 'c.npz'}: the model has 10 " \
         "outputs, but its run configuration's 3 classes ([1, 2, 3]) take 3 with loss 'cross_entropy'\n"
+
+
+# ---- norm -----------------------------------------------------------------------------------------
+
+# 540 training samples: 7 batches of 77 and a last one of one sample, which batch norm leaves out
+NORMED = ["--norm", "batch", "--limit", "600", "--layers", "784,16,10", "--epochs", "3", "--early-stopping", "0",
+          "--batch-size", "77", "--no-plots", "--quiet"]
+
+
+def test_a_batch_norm_run_evaluates_and_resumes_as_it_trained(tmp_path, monkeypatch, capsys):
+    from tinygrad_mnist import cli as cli_module, train
+    straight = tmp_path / "straight"
+    proc = cli("train", *NORMED, "--out", str(straight))
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads((straight / "metrics.json").read_text())
+    state = train.load_checkpoint(str(straight / "checkpoint.npz"))
+    assert metrics["config"]["norm"] == state["config"]["run"]["norm"] == state["config"]["model"]["norm"] == "batch"
+    assert metrics["train_size"] == 540 and int(state["model"]["layers.1.num_batches_tracked"]) == 3 * 7
+    assert state["model"]["layers.1.running_mean"].shape == (16,) and state["model"]["layers.1.running_mean"].any()
+
+    # evaluate rebuilds the model with its running statistics, in eval mode: the run's test numbers
+    proc = cli("evaluate", str(straight / "checkpoint.npz"), "--out", str(tmp_path / "eval"), "--no-plots")
+    assert proc.returncode == 0, proc.stderr
+    evaluated = json.loads((tmp_path / "eval" / "evaluation_metrics.json").read_text())
+    assert (evaluated["test_accuracy"], evaluated["test_loss"]) == (metrics["test_accuracy"], metrics["test_loss"])
+    assert f"test accuracy: {metrics['test_accuracy']:.2%}" in proc.stdout
+
+    ckpt = interrupt_after_the_first_checkpoint(NORMED, tmp_path / "run", monkeypatch, capsys)
+    assert int(train.load_checkpoint(str(ckpt))["model"]["layers.1.num_batches_tracked"]) == 7
+    assert cli_module.main(["train", "--resume", str(ckpt), "--norm", "layer", "--quiet"]) == 2
+    assert "--norm layer (the checkpoint has batch)" in capsys.readouterr().err
+    assert cli_module.main(["train", "--resume", str(ckpt), "--no-plots", "--quiet"]) == 0
+    resumed = train.load_checkpoint(str(ckpt))
+    assert sorted(resumed["model"]) == sorted(state["model"])
+    for name, value in state["model"].items():  # the running statistics too
+        np.testing.assert_array_equal(resumed["model"][name], value, err_msg=name)
+    del resumed["history"]["seconds"], state["history"]["seconds"]
+    assert resumed["history"] == state["history"]
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["test_accuracy"] == metrics["test_accuracy"]
+
+
+def test_the_norm_option_is_explained_and_a_run_without_it_refuses_it_on_resume(interrupted_run, capsys):
+    from tinygrad_mnist import cli as cli_module
+    with pytest.raises(SystemExit):
+        cli_module.build_parser().parse_args(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--norm {batch,layer}" in help_text and "BatchNorm1d" in help_text and "LayerNorm" in help_text
+    assert cli_module.main(["train", "--resume", str(interrupted_run), "--norm", "batch", "--quiet"]) == 2
+    assert "--norm batch (the checkpoint has none)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("norm, node", [("batch", "NativeBatchNorm"), ("layer", "NativeLayerNorm")])
+def test_graph_draws_a_model_with_norm(tmp_path, norm, node):
+    from tinygrad_mnist import cli as cli_module
+    out = tmp_path / "g.gv"
+    assert cli_module.main(["graph", "--layers", "784,8,10", "--norm", norm, "--out", str(out)]) == 0
+    assert node in out.read_text()

@@ -26,7 +26,7 @@ def _ints(text: str) -> list[int]:
 
 
 def _model_options(p: argparse.ArgumentParser) -> None:
-    from .models import ACTIVATIONS, INITS, OUTPUTS, PRESETS
+    from .models import ACTIVATIONS, INITS, NORMS, OUTPUTS, PRESETS
     g = p.add_argument_group("model")
     g.add_argument("--model", "--preset", dest="model", default=None, choices=sorted(PRESETS),
                    help="a named architecture (default: 'default', 784-256-128-10 ReLU, dropout 0.2)")
@@ -39,6 +39,10 @@ def _model_options(p: argparse.ArgumentParser) -> None:
                    help="weight init (default: the preset's; with --layers, PyTorch's Linear init)")
     g.add_argument("--dropout", type=float,
                    help="dropout after each hidden layer (default: the preset's, 0.2 for 'default'; with --layers, 0)")
+    g.add_argument("--norm", choices=list(NORMS),
+                   help="normalize after each hidden Linear, before its activation: batch (BatchNorm1d, with running "
+                        "statistics for evaluation; a last training batch of one sample is left out, as torch's "
+                        "drop_last would) or layer (LayerNorm) (default: none)")
 
 
 def _data_options(p: argparse.ArgumentParser) -> None:
@@ -137,8 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 # The train options that set the RunConfig field of the same name, and those that may change on resume.
 TRAIN_FIELDS = ("dataset", "data_dir", "preprocess", "classes", "val_fraction", "limit", "model", "layers",
-                "activation", "output", "init", "dropout", "loss", "optimizer", "lr", "momentum", "weight_decay",
-                "batch_size", "epochs", "early_stopping", "seed")
+                "activation", "output", "init", "dropout", "norm", "loss", "optimizer", "lr", "momentum",
+                "weight_decay", "batch_size", "epochs", "early_stopping", "seed")
 CHANGEABLE_ON_RESUME = ("epochs", "data_dir")
 
 
@@ -410,7 +414,8 @@ def cmd_graph(args) -> int:
                           "preset (for its settings with other sizes, give --layers with --activation, --output, "
                           "--init and --dropout)")
     _check_out_file(args.out, "--out")
-    overrides = dict(activation=args.activation, output=args.output, init=args.init, dropout=args.dropout)
+    overrides = dict(activation=args.activation, output=args.output, init=args.init, dropout=args.dropout,
+                     norm=args.norm)
     if args.layers:
         overrides["sizes"] = args.layers
     model = models.build(None if args.layers else (args.model or "default"), **overrides)
@@ -420,6 +425,9 @@ def cmd_graph(args) -> int:
     if not 1 <= args.batch_size <= len(mnist):
         raise ConfigError(f"--batch-size must be between 1 and {len(mnist)} (the MNIST training images), "
                           f"got {args.batch_size}")
+    if model.norm == "batch" and args.batch_size == 1:  # the drawn step is a training one
+        raise ConfigError("--norm batch normalizes over the batch, which a --batch-size of 1 cannot do in training "
+                          "(BatchNorm1d refuses it, as torch's); draw a larger batch")
     n_outputs = model.sizes[-1]
     loss = args.loss or fitting_loss(model.output, n_outputs)
     if loss in BINARY_LOSSES and n_outputs != 1:
