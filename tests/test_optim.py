@@ -727,3 +727,27 @@ def test_a_torch_style_optimizers_tensor_state_survives_a_state_dict_round_trip_
         results.append((w.detach().numpy(), float(opt.state[w]["step"])))
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
     assert results[0][1] == results[1][1] == 4
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("size", [6, 3 * _PIECE])  # updated whole, and in pieces
+@pytest.mark.parametrize("beta1", [0.0, 0.25, 0.5])
+def test_adam_small_beta1_keeps_a_small_gradient_in_the_first_moment_as_torch(beta1, size, amsgrad):
+    # torch's exp_avg.lerp_(grad, 1 - beta1) computes grad - (grad - exp_avg) * beta1 for a weight of
+    # 0.5 or more, so with beta1 = 0 the moment is the gradient exactly; exp_avg + (grad - exp_avg) *
+    # (1 - beta1) would round a gradient far smaller than the moment away (to 0 for 1e-9 after 1).
+    # (beta1 is 0 or a power of two, so the product is exact and torch's fused multiply-add rounds
+    # as the two operations here.)
+    start = np.linspace(-1, 1, size, dtype=np.float32)
+    p, q = tg.Tensor(start.copy(), requires_grad=True), torch.tensor(start.copy(), requires_grad=True)
+    kwargs = dict(lr=0.1, betas=(beta1, 0.99), amsgrad=amsgrad)
+    ours, theirs = optim.Adam([p], **kwargs), torch.optim.Adam([q], **kwargs)
+    for scale in (1.0, 1e-9, -1e-7, 1.0, 1e-9):  # the first step takes the general update, the others not
+        # a gradient that nearly cancels the moment, so the new moment is about scale * (1 - beta1)
+        g = (theirs.state[q]["exp_avg"].numpy() * -(beta1 / (1 - beta1)) if theirs.state else 0) + np.float32(scale)
+        g = np.broadcast_to(np.float32(g), size)
+        _set_grads([p], [q], [g])
+        ours.step()
+        theirs.step()
+        np.testing.assert_allclose(ours.state[p]["exp_avg"], theirs.state[q]["exp_avg"].numpy(), rtol=1e-6, atol=0)
+        _assert_same_params([p], [q], f"gradient {scale}", rtol=1e-6, atol=1e-7)

@@ -1,6 +1,7 @@
 """Adam (L2 weight decay, AMSGrad) and AdamW (decoupled weight decay): torch.optim's equations."""
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Iterable
 
 import numpy as np
@@ -47,16 +48,15 @@ class Adam(Optimizer):
         decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
         state["step"] += 1
         t = state["step"]
-        bias_correction2_sqrt, step_size = (1 - beta2 ** t) ** 0.5, lr / (1 - beta1 ** t)
         moments = [state["exp_avg"], state["exp_avg_sq"]] + ([state["max_exp_avg_sq"]] if group["amsgrad"] else [])
-        one_minus_beta1, beta2, one_minus_beta2, bias_correction2_sqrt, eps, minus_step_size = self._constants(
-            p.data.dtype, 1 - beta1, beta2, 1 - beta2, bias_correction2_sqrt, eps, -step_size)
+        constants = self._constants(p.data.dtype, 1 - beta1, beta2, 1 - beta2, (1 - beta2 ** t) ** 0.5, eps,
+                                    -lr / (1 - beta1 ** t))
+        near_grad = constants[0] >= 0.5
         for work, tmp, param, g, m, v, *v_max in self._pieces(p, grad, *moments):
             if decoupled and wd:
                 param *= 1 - lr * wd
             g = effective_grad(g, param, maximize, 0 if decoupled else wd, out=work)
-            _adam_step(param, g, m, v, v_max[0] if v_max else None, tmp, one_minus_beta1, beta2, one_minus_beta2,
-                       bias_correction2_sqrt, eps, minus_step_size)
+            _adam_update(near_grad, *constants, v_max[0] if v_max else None, param, g, m, v, tmp)
 
     def _update_group(self, group: dict[str, Any], updated: list[np.ndarray]) -> None:
         if group["amsgrad"] or group["maximize"] or group["weight_decay"] and not group["decoupled_weight_decay"]:
@@ -84,15 +84,37 @@ class Adam(Optimizer):
                     key = (t, data.dtype)
                     constants = self._constants(data.dtype, 1 - beta1, beta2, 1 - beta2, (1 - beta2 ** t) ** 0.5,
                                                 eps, -lr / (1 - beta1 ** t))
-                _adam_step(data, grad, state["exp_avg"], state["exp_avg_sq"], None, scratch[2], *constants)
+                    # (a partial saves passing the constants for each parameter)
+                    step = partial(_adam_step, *constants) if constants[0] < 0.5 else \
+                        partial(_adam_update, True, *constants, None)
+                step(data, grad, state["exp_avg"], state["exp_avg_sq"], scratch[2])
             updated.append(data)
 
 
-def _adam_step(param, g, m, v, v_max, tmp, one_minus_beta1, beta2, one_minus_beta2, bias_correction2_sqrt, eps,
-               minus_step_size) -> None:
-    """One Adam update of param, m and v (and v_max, with AMSGrad) in place, from the effective
-    gradient g, through the scratch array tmp."""
+def _adam_step(one_minus_beta1, beta2, one_minus_beta2, bias_correction2_sqrt, eps, minus_step_size, param, g, m, v,
+               tmp) -> None:
+    """One Adam update of param, m and v in place, from the effective gradient g, through the scratch
+    array tmp, for a weight 1 - beta1 below 0.5 (_adam_update has the others, and AMSGrad)."""
     m += np.multiply(np.subtract(g, m, out=tmp), one_minus_beta1, out=tmp)
+    v *= beta2
+    v += np.multiply(np.multiply(g, g, out=tmp), one_minus_beta2, out=tmp)
+    denom = np.sqrt(v, out=tmp)
+    denom /= bias_correction2_sqrt
+    denom += eps
+    step = np.divide(m, denom, out=tmp)
+    step *= minus_step_size
+    param += step
+
+
+def _adam_update(near_grad, one_minus_beta1, beta2, one_minus_beta2, bias_correction2_sqrt, eps, minus_step_size,
+                 v_max, param, g, m, v, tmp) -> None:
+    """_adam_step, with AMSGrad's v_max (or None), and m = lerp(m, g, 1 - beta1) rounded as torch's
+    lerp_ for any weight: m + (g - m) (1 - beta1) below 0.5, else (near_grad) g - (g - m) beta1,
+    which keeps a gradient much smaller than m (with beta1 = 0, m is g exactly)."""
+    if near_grad:
+        np.subtract(g, np.multiply(np.subtract(g, m, out=tmp), 1 - one_minus_beta1, out=tmp), out=m)
+    else:
+        m += np.multiply(np.subtract(g, m, out=tmp), one_minus_beta1, out=tmp)
     v *= beta2
     v += np.multiply(np.multiply(g, g, out=tmp), one_minus_beta2, out=tmp)
     if v_max is not None:
