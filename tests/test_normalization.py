@@ -492,3 +492,64 @@ def test_the_functional_forms_and_modules_are_exported_where_torch_has_them():
     assert F.layer_norm is normalization.layer_norm and F.batch_norm is normalization.batch_norm
     assert F.normalize is normalization.normalize
     assert nn.LayerNorm is normalization.LayerNorm and nn.BatchNorm1d is normalization.BatchNorm1d
+
+
+# ---- float16 ------------------------------------------------------------------------------------
+
+def _float16_modules(name, params_dtype):
+    """The module here, in torch, and in torch in float64 (the exact values), with the same weights."""
+    size = 6
+    modules = [getattr(nn, name)(size, dtype=getattr(tg, params_dtype)),
+               getattr(torch.nn, name)(size, dtype=getattr(torch, params_dtype)),
+               getattr(torch.nn, name)(size, dtype=torch.float64)]
+    with tg.no_grad(), torch.no_grad():  # weights other than ones and zeros
+        for i, params in enumerate(zip(*(m.parameters() for m in modules))):
+            value = randn(*params[0].shape, dtype=params_dtype, seed=20 + i)
+            params[0].copy_(tg.tensor(value))
+            params[1].copy_(torch.tensor(value))
+            params[2].copy_(torch.tensor(value.astype(np.float64)))
+    return modules
+
+
+@pytest.mark.parametrize("name, x_shape", [("LayerNorm", (64, 6)), ("BatchNorm1d", (64, 6)),
+                                           ("BatchNorm1d", (16, 6, 5))])
+@pytest.mark.parametrize("params_dtype", ["float16", "float32"])  # float32: torch's mixed precision on the CPU
+def test_float16_input_is_normalized_in_float32_as_torch(name, x_shape, params_dtype):
+    # torch computes a float16 normalization in float32 and rounds its results, also the running
+    # statistics; in float16 throughout they were 2 to 7 times further from the exact values.
+    ours, theirs, exact = _float16_modules(name, params_dtype)
+    for step, training in enumerate([True, True, False]):
+        results = []
+        for lib, module in ((tg, ours), (torch, theirs), (torch, exact)):
+            module.train(training)
+            dtype = np.float64 if module is exact else np.float16
+            x = lib.tensor(randn(*x_shape, dtype="float16", seed=step, scale=3, shift=5).astype(dtype),
+                           requires_grad=True)
+            out = module(x)
+            out.backward(lib.tensor(randn(*x_shape, dtype="float16", seed=10 + step).astype(dtype)))
+            values = [out, x.grad] + [p.grad for p in module.parameters()]
+            values += [b for n, b in module.named_buffers() if n != "num_batches_tracked"]
+            results.append([v.detach().numpy() if lib is torch else v.data for v in values])
+            module.zero_grad()
+        for i, (o, t, e) in enumerate(zip(*results)):
+            assert o.dtype == t.dtype, (i, o.dtype, t.dtype)
+            ours_error, torch_error = np.abs(o - e).max(), np.abs(t - e).max()
+            float32_sums = 4 * np.spacing(np.float32(np.abs(e).max()))  # (float32's rounding, far below float16's)
+            assert ours_error <= torch_error + float32_sums, (step, i, ours_error, torch_error)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, F: F.layer_norm(lib.ones(4, 3, dtype=lib.float16), [3], lib.ones(3), lib.zeros(3, dtype=lib.float16)),
+    lambda lib, F: F.layer_norm(lib.ones(4, 3, dtype=lib.float16), [3], lib.ones(3, dtype=lib.float64)),
+    lambda lib, F: F.layer_norm(lib.ones(4, 3), [3], lib.ones(3, dtype=lib.float16)),
+    lambda lib, F: F.batch_norm(lib.ones(4, 3, dtype=lib.float16), lib.zeros(3), lib.ones(3),
+                                lib.ones(3, dtype=lib.float16), None, True),
+    lambda lib, F: F.batch_norm(lib.ones(4, 3, dtype=lib.float16), lib.zeros(3, dtype=lib.float16),
+                                lib.ones(3, dtype=lib.float16), lib.ones(3), None),
+    lambda lib, F: F.batch_norm(lib.ones(4, 3), lib.zeros(3, dtype=lib.float16), lib.ones(3, dtype=lib.float16)),
+])
+def test_float16_input_takes_parameters_all_float16_or_all_float32_as_torch(call):
+    with pytest.raises(RuntimeError):
+        call(torch, TF)
+    with pytest.raises(DTypeError, match="torch refuses mixed dtypes"):
+        call(tg, F)

@@ -13,7 +13,7 @@ from ..arguments import check_cpu
 from ..autograd import Function
 from ..errors import ConfigError, DTypeError, ShapeError
 from ..ops import CONSTANTS, _sum_kept
-from ..promotion import float32, int64
+from ..promotion import float16, float32, int64
 from ..tensor import Tensor, _make_tensor
 from . import init
 from .module import Module, Parameter
@@ -87,17 +87,29 @@ class NativeBatchNorm(_Normalization):
     """batch_norm's node (torch's grad_fn is NativeBatchNormBackward0)."""
 
 
-def _check_param(param, name: str, op: str, x: Tensor, shape: tuple) -> None:
-    """Raise unless param (a weight, bias or running statistic) is None or a Tensor of shape and x's dtype."""
-    if param is None:
-        return
-    if not isinstance(param, Tensor):
-        raise DTypeError(f"{op}: {name} must be a Tensor or None, got {type(param).__name__}")
-    if param.shape != shape:
-        raise ShapeError(f"{op}: {name} must have shape {shape} for input {x.shape}, got {param.shape}")
-    if param.dtype != x.dtype:
-        raise DTypeError(f"{op}: {name} is {param.dtype} but the input {x.dtype}; torch refuses mixed dtypes "
-                         f"too (cast with .to(tg.{x.dtype}))")
+def _check_params(op: str, x: Tensor, shape: tuple, **params) -> np.dtype:
+    """Raise unless each of params (weights, biases, running statistics) is None or a Tensor of shape
+    and x's dtype, or, for a float16 x, all float32 (torch's mixed precision on the CPU). Returns the
+    dtype to normalize in: float32 for a float16 x, as torch computes it, else x's."""
+    given = {name: param for name, param in params.items() if param is not None}
+    for name, param in given.items():
+        if not isinstance(param, Tensor):
+            raise DTypeError(f"{op}: {name} must be a Tensor or None, got {type(param).__name__}")
+        if param.shape != shape:
+            raise ShapeError(f"{op}: {name} must have shape {shape} for input {x.shape}, got {param.shape}")
+    half = x.dtype == float16
+    if half and given and all(param.dtype == float32 for param in given.values()):
+        return float32
+    for name, param in given.items():
+        if param.dtype != x.dtype:
+            raise DTypeError(f"{op}: {name} is {param.dtype} but the input {x.dtype}; torch refuses mixed dtypes "
+                             f"too (cast with .to(tg.{x.dtype}))"
+                             + ("; a float16 input takes parameters all float16 or all float32" if half else ""))
+    return float32 if half else x.dtype
+
+
+def _cast(param: Tensor | None, dtype: np.dtype) -> Tensor | None:
+    return None if param is None else param._cast(dtype)
 
 
 def _or_constant(param: Tensor | None, fill: int, x: Tensor) -> Tensor:
@@ -146,8 +158,9 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     if input.shape[input.ndim - len(shape):] != shape or input.ndim < len(shape):
         raise ShapeError(f"{op}: given normalized_shape={shape}, expected an input of shape (*, "
                          f"{', '.join(map(str, shape))}), got {input.shape}")
-    _check_param(weight, "weight", op, input, shape)
-    _check_param(bias, "bias", op, input, shape)
+    work = _check_params(op, input, shape, weight=weight, bias=bias)
+    if work != input.dtype:  # float16, normalized in float32 and rounded once
+        return layer_norm(input.float(), shape, _cast(weight, work), _cast(bias, work), eps).half()
     lead = input.ndim - len(shape)
     return NativeLayerNorm.apply(input, _or_constant(weight, 1, input), _or_constant(bias, 0, input),
                                  dims=tuple(range(lead, input.ndim)), param_dims=tuple(range(lead)),
@@ -176,9 +189,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if input.ndim < 2:
         raise ShapeError(f"{op}: expected an input of shape (N, C, *) with at least 2 dims, got {input.shape}")
     channels = input.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
-                    ("bias", bias)):
-        _check_param(t, name, op, input, (channels,))  # one value per channel
+    work = _check_params(op, input, (channels,), running_mean=running_mean, running_var=running_var, weight=weight,
+                         bias=bias)  # one value per channel
+    x = input if work == input.dtype else input.float()  # float16 is normalized in float32, then rounded once
+    weight, bias = _cast(weight, work), _cast(bias, work)
     dims = (0,) + tuple(range(2, input.ndim))
     count = input.data.size // channels if channels else 0
     if training and count == 1:
@@ -186,29 +200,30 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                          f"{input.shape}, as torch refuses it")
     param_shape = (1, channels) + (1,) * (input.ndim - 2)
     if training:
-        x = input.data
+        values = x.data
         if count:
-            mean, var = x.mean(axis=dims, keepdims=True), x.var(axis=dims, keepdims=True)
+            mean, var = values.mean(axis=dims, keepdims=True), values.var(axis=dims, keepdims=True)
             if running_mean is not None:
                 _update(running_mean, mean, momentum)
                 _update(running_var, var * (count / (count - 1)), momentum)
         else:  # an empty batch, whose (empty) output needs no statistics; torch leaves the running ones too
-            mean = var = np.zeros(param_shape, x.dtype)
+            mean = var = np.zeros(param_shape, work)
         stats, from_batch = (mean, var), True
     else:
         # A copy of the mean, which backward reads: a later training step changes the buffer in place, and
         # the gradient stays that of the statistics used (torch's backward reads the updated buffers).
-        mean = running_mean.data.reshape(param_shape).copy()
-        stats, from_batch = (mean, running_var.data.reshape(param_shape)), False
-    return NativeBatchNorm.apply(input, _or_constant(weight, 1, input), _or_constant(bias, 0, input), dims=dims,
-                                 param_dims=dims, param_shape=param_shape, eps=eps, stats=stats,
-                                 from_batch=from_batch)
+        mean = running_mean.data.reshape(param_shape).astype(work)
+        stats, from_batch = (mean, running_var.data.reshape(param_shape).astype(work, copy=False)), False
+    out = NativeBatchNorm.apply(x, _or_constant(weight, 1, x), _or_constant(bias, 0, x), dims=dims, param_dims=dims,
+                                param_shape=param_shape, eps=eps, stats=stats, from_batch=from_batch)
+    return out if x is input else out.half()
 
 
 def _update(running: Tensor, batch: np.ndarray, momentum: float) -> None:
-    """running = (1 - momentum) * running + momentum * batch, in place and unrecorded."""
+    """running = (1 - momentum) * running + momentum * batch, in place and unrecorded, in batch's
+    dtype (float32 for float16 statistics, as torch), rounded once to running's."""
     array = running.data
-    np.add(momentum * batch.reshape(array.shape), (1 - momentum) * array, out=array)
+    np.add(momentum * batch.reshape(array.shape), (1 - momentum) * array.astype(batch.dtype, copy=False), out=array)
     autograd.record_change(array, "batch_norm's running statistics")
 
 
