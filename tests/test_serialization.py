@@ -167,6 +167,28 @@ def test_a_tensor_saved_twice_loads_as_one_tensor_as_in_torch(tmp_path):
         assert first is not second and first.tolist() == second.tolist() == [1.0, 1.0]
 
 
+def test_a_tied_weight_in_a_state_dict_of_arrays_is_stored_once_and_loads_as_one_array(tmp_path):
+    # model.state_dict() holds the parameters' arrays, so a tied weight is one array under two keys: it
+    # was stored twice and loaded as two arrays; torch's two entries load sharing one storage.
+    for lib in (tg, torch):
+        lib.manual_seed(0)
+        tied = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.Linear(2, 2))
+        tied[1].weight = tied[0].weight
+        state = _saved_and_loaded(lib, tied.state_dict(), tmp_path / f"tied-{lib.__name__}")
+        if lib is torch:
+            assert state["0.weight"].untyped_storage().data_ptr() == state["1.weight"].untyped_storage().data_ptr()
+        else:
+            assert state["0.weight"] is state["1.weight"] and state["0.bias"] is not state["1.bias"]
+        fresh = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.Linear(2, 2))
+        fresh.load_state_dict(state)
+        assert fresh[1].weight.tolist() == fresh[0].weight.tolist() == tied[0].weight.tolist()
+    with np.load(tmp_path / "tied-tinygrad_mnist") as npz:
+        assert len(npz.files) == 4  # the structure, one weight and two biases
+    array = np.arange(3.0)
+    first, second, tensor = _saved_and_loaded(tg, [array, array, tg.from_numpy(array)], tmp_path / "arrays")
+    assert first is second and isinstance(tensor, tg.Tensor) and tensor.tolist() == [0.0, 1.0, 2.0]
+
+
 def test_files_with_each_tensor_stored_once_per_reference_still_load(tmp_path):
     # as save wrote them before a tensor saved_twice was stored once: two keys, two tensors
     meta = {"format": "tinygrad_mnist-state-1", "state": {"__list__": [{"__tensor__": "a0", "requires_grad": True},

@@ -4,7 +4,8 @@ atomically; save and load are torch.save's and torch.load's names for it (tg.sav
 One .npz holds every array under its own key plus `__meta__`, a JSON document of the structure in
 which each array is a reference. Dict keys keep their type (int keys stay ints), tuples stay
 tuples, Tensors come back as Tensors (leaves, with their requires_grad; a Parameter as a Tensor;
-one saved twice as one Tensor), and non-finite floats survive. Loading uses allow_pickle=False.
+one saved twice as one Tensor, and an array saved twice as one array), and non-finite floats
+survive. Loading uses allow_pickle=False.
 """
 from __future__ import annotations
 
@@ -142,29 +143,27 @@ def load_state(path: str | os.PathLike) -> Any:
         raise DataError(f"{path}: damaged structure ({err})") from None
 
 
-def _encode(obj: Any, arrays: dict, where: str, tensors: dict) -> Any:
-    """obj as JSON, its arrays added to arrays; tensors maps the id of each Tensor stored to its
-    entry, which a second reference repeats (one array key, so that it loads as the same Tensor)."""
-    if isinstance(obj, Tensor):
-        if id(obj) not in tensors:
-            tensors[id(obj)] = {"__tensor__": _encode(obj.data, arrays, where, tensors)["__array__"],
-                                "requires_grad": obj.requires_grad}
-        return tensors[id(obj)]
-    if isinstance(obj, np.ndarray):
-        if obj.dtype == object:
-            raise TypeError(f"save_state: object array at {where} cannot be stored without pickle")
-        key = f"a{len(arrays)}"
-        arrays[key] = obj
-        return {"__array__": key}
+def _encode(obj: Any, arrays: dict, where: str, seen: dict) -> Any:
+    """obj as JSON, its arrays added to arrays; seen maps the id of each Tensor and array stored to its
+    entry, which a second reference repeats (one array key, so that it loads as the same object: a
+    tied weight in a state_dict, one array under two keys, is stored once). A Tensor's array has a
+    key of its own, so that two Tensors over one array load as two."""
+    if isinstance(obj, (Tensor, np.ndarray)):
+        if id(obj) not in seen:
+            if isinstance(obj, Tensor):
+                seen[id(obj)] = {"__tensor__": _store(obj.data, arrays, where), "requires_grad": obj.requires_grad}
+            else:
+                seen[id(obj)] = {"__array__": _store(obj, arrays, where)}
+        return seen[id(obj)]
     if isinstance(obj, dict):
         for k in obj:
             if not isinstance(k, (str, int, np.integer)) or isinstance(k, (bool, np.bool_)):
                 raise TypeError(f"save_state: dict keys must be str or int, got {k!r} at {where}")
-        return {"__dict__": [[k if isinstance(k, str) else int(k), _encode(v, arrays, f"{where}/{k}", tensors)]
+        return {"__dict__": [[k if isinstance(k, str) else int(k), _encode(v, arrays, f"{where}/{k}", seen)]
                              for k, v in obj.items()]}
     if isinstance(obj, (list, tuple)):
         tag = "__tuple__" if isinstance(obj, tuple) else "__list__"
-        return {tag: [_encode(v, arrays, f"{where}[{i}]", tensors) for i, v in enumerate(obj)]}
+        return {tag: [_encode(v, arrays, f"{where}[{i}]", seen) for i, v in enumerate(obj)]}
     if isinstance(obj, np.generic):
         obj = obj.item()
     if isinstance(obj, float) and not math.isfinite(obj):
@@ -176,6 +175,15 @@ def _encode(obj: Any, arrays: dict, where: str, tensors: dict) -> Any:
     raise TypeError(f"save_state: cannot store {name} at {where} without pickle; expected "
                     "Tensors, arrays, numbers, strings, None, and dicts, lists or tuples of them (for a "
                     "model or an optimizer, its state_dict())")
+
+
+def _store(array: np.ndarray, arrays: dict, where: str) -> str:
+    """Add array to arrays under a new key, which is returned."""
+    if array.dtype == object:
+        raise TypeError(f"save_state: object array at {where} cannot be stored without pickle")
+    key = f"a{len(arrays)}"
+    arrays[key] = array
+    return key
 
 
 def _decode(obj: Any, arrays: dict, tensors: dict) -> Any:
