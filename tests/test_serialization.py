@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import tinygrad_mnist as tg
-from tinygrad_mnist.errors import ConfigError, DataError, MissingFolderError
+from tinygrad_mnist.errors import ConfigError, DataError, MissingFileError, MissingFolderError
 from tinygrad_mnist.serialization import atomic_write, load_state, save_state
 
 from test_tensor_api import same
@@ -56,6 +56,16 @@ def test_damaged_and_foreign_files_raise_data_error(tmp_path):
         load_state(tmp_path / "foreign.npz")
     with pytest.raises(DataError, match="no such file"):
         load_state(tmp_path / "missing.npz")
+
+
+def test_loading_a_missing_file_is_a_file_not_found_error_as_in_torch(tmp_path):
+    # `except FileNotFoundError:` around torch.load (start afresh without a checkpoint) works here too
+    for lib in (tg, torch):
+        with pytest.raises(FileNotFoundError):
+            lib.load(tmp_path / "missing.pt")
+    with pytest.raises(MissingFileError, match="missing.pt: no such file") as caught:
+        tg.load(tmp_path / "missing.pt")
+    assert isinstance(caught.value, DataError)
 
 
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch):

@@ -47,6 +47,11 @@ class MissingFolderError(FileNotFoundError, RuntimeError):
     RuntimeError "Parent directory ... does not exist."); the message names the folder."""
 
 
+class MissingFileError(DataError, FileNotFoundError):
+    """A file to read that does not exist: a DataError as the library's other unreadable files, and a
+    FileNotFoundError, as torch.load raises (so that `except FileNotFoundError` works as with torch)."""
+
+
 class MissingToolError(RuntimeError):
     """A program or package the project calls is not installed (graphviz's `dot`, matplotlib for plots);
     the message says how to get it."""

@@ -21,7 +21,7 @@ from typing import IO, Any, Iterator
 import numpy as np
 
 from .arguments import check_cpu, is_device
-from .errors import ConfigError, DataError, MissingFolderError
+from .errors import ConfigError, DataError, MissingFileError, MissingFolderError
 from .tensor import Tensor
 
 FORMAT = "tinygrad_mnist-state-1"
@@ -118,7 +118,8 @@ def _path(f, op: str) -> str | os.PathLike:
 
 
 def load_state(path: str | os.PathLike) -> Any:
-    """Read what save_state wrote; a missing, damaged or foreign file raises DataError naming it."""
+    """Read what save_state wrote; a missing, damaged or foreign file raises DataError naming it (a
+    missing one MissingFileError, also a FileNotFoundError, as torch.load's)."""
     try:
         with open(path, "rb") as f:
             if f.read(4) != b"PK\x03\x04":  # else np.load takes it for a pickle and suggests allow_pickle
@@ -127,7 +128,7 @@ def load_state(path: str | os.PathLike) -> Any:
             arrays = {k: npz[k] for k in npz.files}
         meta = json.loads(str(arrays.pop("__meta__"))) if "__meta__" in arrays else None
     except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
+        raise MissingFileError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise DataError(f"{path}: is a folder, not a saved state") from None
     except DataError:
