@@ -399,7 +399,8 @@ TORCH_DTYPE_CALLS = {
     "linspace": lambda L, d: L.linspace(0, 1, 3, dtype=d), "rand": lambda L, d: L.rand(2, dtype=d),
     "randn_like": lambda L, d: L.randn_like(L.ones(2), dtype=d), "randperm": lambda L, d: L.randperm(3, dtype=d),
     "randint": lambda L, d: L.randint(0, 3, (2,), dtype=d), "Linear": lambda L, d: L.nn.Linear(2, 2, dtype=d),
-    "Module.to": lambda L, d: L.nn.Linear(2, 2).to(d),
+    "Module.to": lambda L, d: L.nn.Linear(2, 2).to(d), "LayerNorm": lambda L, d: L.nn.LayerNorm(2, dtype=d),
+    "BatchNorm1d": lambda L, d: L.nn.BatchNorm1d(2, dtype=d),
 }
 
 

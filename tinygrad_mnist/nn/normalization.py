@@ -13,7 +13,7 @@ from ..arguments import check_cpu
 from ..autograd import Function
 from ..errors import ConfigError, DTypeError, ShapeError
 from ..ops import CONSTANTS, _sum_kept
-from ..promotion import float16, float32, int64
+from ..promotion import as_dtype, float16, float32, int64
 from ..tensor import Tensor, _make_tensor
 from . import init
 from .module import Module, Parameter
@@ -302,7 +302,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
 # ---- modules -------------------------------------------------------------------------------------
 
 def _float_dtype(dtype, owner: str) -> np.dtype:
-    dtype = np.dtype(float32 if dtype is None else dtype)
+    dtype = float32 if dtype is None else as_dtype(dtype, owner)
     if dtype.kind != "f":
         raise DTypeError(f"{owner}: dtype must be floating point, got {dtype}")
     return dtype
