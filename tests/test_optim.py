@@ -1,6 +1,8 @@
 """optim against torch.optim (float64): 50 steps of each optimizer config, with a state_dict round
 trip through np.savez in the middle; schedulers' lr sequences; in-place updates that keep identity
 and dtype; errors for bad hyperparameters."""
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -343,6 +345,26 @@ def test_step_updates_a_parameter_whose_data_was_replaced(make):
         opt.state.clear()  # Adam's moments belong to the old shape
     opt.step()
     np.testing.assert_allclose(a.data, np.full(4, -0.1, dtype=np.float32), rtol=1e-5)
+
+
+@pytest.mark.parametrize("name, kwargs", [("SGD", dict(momentum=0.9)), ("Adam", {}), ("AdamW", dict(amsgrad=True)),
+                                          ("RMSprop", dict(centered=True))])
+@pytest.mark.parametrize("shape", [(3, 2), (3, 2 * _PIECE)])  # updated whole before, and in pieces
+def test_step_refuses_state_of_the_old_shape_for_data_replaced_by_another_shape(name, kwargs, shape):
+    # torch raises a RuntimeError from the arithmetic; here it was NumPy's broadcasting ValueError
+    for lib, error in ((torch, RuntimeError), (tg, ShapeError)):
+        p = lib.zeros(*shape, requires_grad=True)
+        opt = getattr(lib.optim, name)([p], lr=0.1, **kwargs)
+        for _ in range(2):
+            p.grad = lib.ones(*shape)
+            opt.step()
+        p.data = lib.zeros(*shape[::-1]) if lib is torch else np.zeros(shape[::-1], np.float32)
+        p.grad = lib.ones(*shape[::-1])
+        with pytest.raises(error):
+            opt.step()
+    with pytest.raises(ShapeError, match=rf"{name}.step: the state '\w+' has shape {re.escape(str(shape))}, but the "
+                                         rf"parameter's data \(replaced\?\) has shape {re.escape(str(shape[::-1]))}"):
+        opt.step()
 
 
 @pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1), lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),

@@ -185,6 +185,11 @@ class Optimizer:
         data = p.data
         scratch = self._work.get(p)
         if scratch is None or scratch[0] is not data:  # new, or p.data was replaced
+            for name, value in self.state.get(p, {}).items():
+                if isinstance(value, np.ndarray) and value.shape != data.shape:
+                    raise ShapeError(f"{self._name}.step: the state '{name}' has shape {value.shape}, but the "
+                                     f"parameter's data (replaced?) has shape {data.shape}; clear its state "
+                                     f"(del opt.state[p]) to start it afresh")
             scratch = self._work[p] = (data, np.empty_like(data), np.empty_like(data))
         return scratch[1], scratch[2]
 
