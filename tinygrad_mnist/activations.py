@@ -4,7 +4,8 @@ Function, with their nn.functional forms. NumPy has no erf, so it is here too (W
 rational Chebyshev approximations).
 
 Backward rules run on ndarrays (array_backward) and, under create_graph, on Tensors: there they
-rebuild their factors from recorded ops, so second derivatives come out right.
+rebuild their factors from recorded ops, so second derivatives come out right. A float16 input is
+computed in float32 and rounded once, as torch computes it.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import numpy as np
 from . import autograd
 from .autograd import Function
 from .errors import ConfigError, DTypeError, OutOfRangeError
-from .promotion import _is_number
+from .promotion import _is_number, float16
 from .tensor import Tensor
 
 # ---- erf and erfc -------------------------------------------------------------------------------
@@ -293,6 +294,15 @@ def _float_tensor(x, op: str) -> Tensor:
     return x
 
 
+def _apply(function: type[Function], x: Tensor, **args) -> Tensor:
+    """function.apply(x, **args); float16 is computed in float32 and rounded once, as torch computes
+    it (in float16 throughout, silu and gelu were hundreds of units in the last place off where
+    their values are small, and the gradients of softplus and logsigmoid too)."""
+    if x.data.dtype == float16:
+        return function.apply(x.float(), **args).half()
+    return function.apply(x, **args)
+
+
 def _number(value, op: str, name: str) -> float:
     """value as a Python float (so that a NumPy float64 does not widen a float32 tensor); bools count,
     as in torch."""
@@ -316,31 +326,31 @@ def gelu(input: Tensor, *, approximate: str = "none") -> Tensor:
         raise DTypeError(f"gelu: approximate must be a str, 'none' or 'tanh', got {type(approximate).__name__}")
     if approximate not in _APPROXIMATIONS:  # torch raises a RuntimeError here
         raise ConfigError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return GELU.apply(_float_tensor(input, "gelu"), approximate=approximate)
+    return _apply(GELU, _float_tensor(input, "gelu"), approximate=approximate)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x sigmoid(x) (swish)."""
     x = _float_tensor(input, "silu")
-    return _maybe_in_place(x, inplace, "silu_", lambda: SiLU.apply(x))
+    return _maybe_in_place(x, inplace, "silu_", lambda: _apply(SiLU, x))
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha (exp(x) - 1) elsewhere."""
     x, alpha = _float_tensor(input, "elu"), _number(alpha, "elu", "alpha")
-    return _maybe_in_place(x, inplace, "elu_", lambda: ELU.apply(x, alpha=alpha))
+    return _maybe_in_place(x, inplace, "elu_", lambda: _apply(ELU, x, alpha=alpha))
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
     x = _float_tensor(input, "softplus")
     beta, threshold = _number(beta, "softplus", "beta"), _number(threshold, "softplus", "threshold")
-    return Softplus.apply(x, beta=beta, threshold=threshold)
+    return _apply(Softplus, x, beta=beta, threshold=threshold)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)), stable for large |x|."""
-    return LogSigmoid.apply(_float_tensor(input, "logsigmoid"))
+    return _apply(LogSigmoid, _float_tensor(input, "logsigmoid"))
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
