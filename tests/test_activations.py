@@ -339,7 +339,8 @@ def test_inplace_writes_into_the_input_as_in_torch(case):
         case(tg, tg.ones(2, requires_grad=True))  # as torch
     half = tg.tensor(data.astype(np.float16))
     assert case(tg, half) is half and half.dtype == tg.float16  # (computed in float32)
-    np.testing.assert_array_equal(half.numpy(), case(torch, torch.tensor(data.astype(np.float16))).numpy())
+    expected = case(torch, torch.tensor(data.astype(np.float16))).numpy()
+    np.testing.assert_array_equal(half.numpy(), expected)
 
 
 # ---- integer inputs --------------------------------------------------------------------------------

@@ -381,6 +381,53 @@ def test_gaussian_nll_loss_module_matches_torch_with_its_repr_and_attributes(kwa
     assert (loss.full, loss.eps, loss.reduction) == (torch_loss.full, torch_loss.eps, torch_loss.reduction)
 
 
+# ---- float16 -------------------------------------------------------------------------------------
+
+FLOAT16 = {  # name: (loss(lib, x, t, var, reduction), the target: "normal", "probabilities" or "counts")
+    "mse": (lambda lib, x, t, v, r: lib.nn.functional.mse_loss(x, t, reduction=r), "normal"),
+    **{name: ((lambda ours, theirs: lambda lib, x, t, v, r: (ours if lib is tg else theirs)(x, t, r))(ours, theirs),
+              "normal") for name, (ours, theirs, _) in POINTWISE.items()},
+    "kl_div": (lambda lib, x, t, v, r: lib.nn.functional.kl_div(x, t, reduction=r), "probabilities"),
+    "kl_div_log_target": (lambda lib, x, t, v, r: lib.nn.functional.kl_div(x, t, reduction=r, log_target=True),
+                          "normal"),
+    "poisson_nll": (lambda lib, x, t, v, r: lib.nn.functional.poisson_nll_loss(x, t, reduction=r), "counts"),
+    "poisson_nll_full": (lambda lib, x, t, v, r: lib.nn.functional.poisson_nll_loss(v, t, False, True, reduction=r),
+                         "counts"),  # (the rates, positive, as v)
+    "gaussian_nll": (lambda lib, x, t, v, r: lib.nn.functional.gaussian_nll_loss(x, t, v, reduction=r), "normal"),
+}
+
+
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning")
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", FLOAT16)
+def test_float16_losses_are_computed_in_float32_and_rounded_once_as_torch_sums_them(name, reduction):
+    # The mean of 20,000 float16 losses: summed in float16 it overflowed to inf (65504 is float16's
+    # largest), where torch accumulates in float32 and gives the mean.
+    loss, kind = FLOAT16[name]
+    gen = np.random.default_rng(5)
+    x = (gen.standard_normal(20000) * (1 if kind == "probabilities" else 3)).astype(np.float16)
+    t = {"normal": gen.standard_normal(20000) * 3, "probabilities": gen.random(20000) + 0.01,
+         "counts": gen.poisson(3, 20000)}[kind].astype(np.float16)
+    v = (gen.random(20000) * 4 + 0.5).astype(np.float16)
+    results = []
+    for lib, dtype in ((tg, np.float16), (torch, np.float16), (torch, np.float64)):
+        xs, vs = (lib.tensor(a.astype(dtype), requires_grad=True) for a in (x, v))
+        out = loss(lib, xs, lib.tensor(t.astype(dtype)), vs, reduction)
+        out.backward(lib.ones_like(out))
+        grad = xs.grad if name != "poisson_nll_full" else vs.grad
+        results.append([a.detach().numpy() if lib is torch else a.data for a in (out, grad)])
+    (ours, ours_grad), (theirs, theirs_grad), (exact, exact_grad) = results
+    assert ours.dtype == ours_grad.dtype == np.float16
+    if reduction == "mean":  # (torch's kl_div and poisson_nll_loss, made of float16 ops, overflow to inf)
+        assert np.isfinite(ours) and (np.isfinite(theirs) or name.startswith(("kl_div", "poisson_nll")))
+    for o, t_, e in ((ours, theirs, exact), (ours_grad, theirs_grad, exact_grad)):
+        finite = np.isfinite(e.astype(np.float16))  # (a sum beyond 65504 is inf in both)
+        ours_error, torch_error = np.abs(o - e)[finite], np.abs(t_ - e)[finite]
+        # within one rounding of the exact values, or no further off than torch
+        ulp = np.spacing(np.abs(e[finite]).astype(np.float16)).astype(np.float64)
+        assert np.all((ours_error <= ulp) | (ours_error <= torch_error)), name
+
+
 # ---- refused arguments ---------------------------------------------------------------------------
 
 ALL = {**{name: ours for name, (ours, _, _) in POINTWISE.items()},

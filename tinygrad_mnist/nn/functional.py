@@ -248,6 +248,14 @@ def _reduce_array(values: np.ndarray, reduction: str) -> np.ndarray:
     return np.add.reduce(values, axis=None) if reduction == "sum" else values
 
 
+def _apply_loss(function: type[Function], input: Tensor, *tensors: Tensor, **args) -> Tensor:
+    """function.apply(input, *tensors, **args); a float16 loss is computed in float32 and rounded
+    once, as torch sums float16 (summed in float16, the mean of 20,000 losses overflowed to inf)."""
+    if input.data.dtype == float16:
+        return function.apply(input.float(), *(t.float() for t in tensors), **args).half()
+    return function.apply(input, *tensors, **args)
+
+
 def _reduce(values: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return values.mean()
@@ -579,7 +587,7 @@ def _target_weights(y: np.ndarray, ignored: np.ndarray | None, weight: np.ndarra
 def mse_loss(input: Tensor, target, *, reduction: str = "mean") -> Tensor:
     """Mean squared error; input and target must have the same shape (as torch warns otherwise)."""
     input, target = _float_target(input, target, reduction, "mse_loss")
-    return SquaredError.apply(input, target, reduction=reduction)
+    return _apply_loss(SquaredError, input, target, reduction=reduction)
 
 
 def binary_cross_entropy(input: Tensor, target, weight: Tensor | None = None, *,

@@ -13,7 +13,7 @@ from ..autograd import Function
 from ..errors import ConfigError, DataError, DTypeError, OutOfRangeError, ShapeError
 from ..promotion import _as_tensor
 from ..tensor import Tensor
-from .functional import _check_float_tensor, _float_target, _per_element, _reduce_array
+from .functional import _apply_loss, _check_float_tensor, _float_target, _per_element, _reduce_array
 
 _KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
 _KL_MEAN_WARNING = ("reduction: 'mean' divides the total loss by both the batch size and the support size."
@@ -220,7 +220,7 @@ def _log(a):
 def l1_loss(input: Tensor, target, *, reduction: str = "mean") -> Tensor:
     """Mean absolute error; input and target must have the same shape (as torch warns otherwise)."""
     input, target = _float_target(input, target, reduction, "l1_loss")
-    return AbsoluteError.apply(input, target, reduction=reduction)
+    return _apply_loss(AbsoluteError, input, target, reduction=reduction)
 
 
 def smooth_l1_loss(input: Tensor, target, *, reduction: str = "mean", beta: float = 1.0) -> Tensor:
@@ -229,8 +229,8 @@ def smooth_l1_loss(input: Tensor, target, *, reduction: str = "mean", beta: floa
     beta = check_threshold(beta, "smooth_l1_loss", "beta", zero_allowed=True)
     input, target = _float_target(input, target, reduction, "smooth_l1_loss")
     if beta == 0:
-        return AbsoluteError.apply(input, target, reduction=reduction)
-    return SmoothL1Error.apply(input, target, reduction=reduction, beta=beta)
+        return _apply_loss(AbsoluteError, input, target, reduction=reduction)
+    return _apply_loss(SmoothL1Error, input, target, reduction=reduction, beta=beta)
 
 
 def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
@@ -239,7 +239,7 @@ def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.
     torch (which has no deprecated size_average and reduce here); torch's weight is not taken."""
     delta = check_threshold(delta, "huber_loss", "delta", zero_allowed=False)
     input, target = _float_target(input, target, reduction, "huber_loss")
-    return HuberError.apply(input, target, reduction=reduction, delta=delta)
+    return _apply_loss(HuberError, input, target, reduction=reduction, delta=delta)
 
 
 def kl_div(input: Tensor, target, *, reduction: str = "mean", log_target: bool = False) -> Tensor:
@@ -260,7 +260,7 @@ def kl_div(input: Tensor, target, *, reduction: str = "mean", log_target: bool =
                          f"undefined; skip empty batches or use reduction='sum'")
     if reduction == "mean":
         warnings.warn(_KL_MEAN_WARNING, UserWarning, stacklevel=2)
-    return KLDivergence.apply(input, target, log_target=bool(log_target), reduction=reduction)
+    return _apply_loss(KLDivergence, input, target, log_target=bool(log_target), reduction=reduction)
 
 
 def poisson_nll_loss(input: Tensor, target, log_input: bool = True, full: bool = False, *, eps: float = 1e-8,
@@ -273,8 +273,8 @@ def poisson_nll_loss(input: Tensor, target, log_input: bool = True, full: bool =
     check_bool(full, "poisson_nll_loss", "full")
     eps = check_number(eps, "poisson_nll_loss", "eps")
     input, target = _float_target(input, target, reduction, "poisson_nll_loss")
-    return PoissonNLL.apply(input, target, log_input=bool(log_input), full=bool(full), eps=eps,
-                            reduction=reduction)
+    return _apply_loss(PoissonNLL, input, target, log_input=bool(log_input), full=bool(full), eps=eps,
+                       reduction=reduction)
 
 
 def gaussian_nll_loss(input: Tensor, target, var, full: bool = False, eps: float = 1e-6,
@@ -289,7 +289,8 @@ def gaussian_nll_loss(input: Tensor, target, var, full: bool = False, eps: float
     var = _variance(var, input, op)
     if var.dtype.itemsize > input.dtype.itemsize:  # the wider float dtype, as torch
         input, target = input._cast(var.dtype), target._cast(var.dtype)
-    return GaussianNLL.apply(input, target, var._cast(input.dtype), full=bool(full), eps=eps, reduction=reduction)
+    return _apply_loss(GaussianNLL, input, target, var._cast(input.dtype), full=bool(full), eps=eps,
+                       reduction=reduction)
 
 
 def _variance(var, input: Tensor, op: str) -> Tensor:
