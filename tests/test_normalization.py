@@ -474,6 +474,23 @@ def test_normalize_is_one_node_and_keeps_float32():
     assert x.grad.dtype == tg.float32
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("p", [2.0, 3.0, 1.0, math.inf])
+def test_normalize_of_float16_takes_the_norm_in_float32_as_torch(p):
+    # the squares of 20,000 values of about 3 sum past float16's 65504: in float16 the norm was inf
+    # and the result 0 (with overflow warnings); torch takes the norm in float32
+    x = randn(2, 20000, dtype="float16", scale=3)
+    results = []
+    for lib, dtype in ((tg, "float16"), (torch, "float16"), (torch, "float64")):
+        xs = lib.tensor(x.astype(dtype), requires_grad=True)
+        out = lib.nn.functional.normalize(xs, p)
+        out.backward(lib.ones_like(out))
+        results.append([a.detach().numpy() if lib is torch else a.data for a in (out, xs.grad)])
+    for (ours, theirs, exact) in zip(*results):
+        assert ours.dtype == np.float16
+        assert np.abs(ours - exact).max() <= np.abs(theirs - exact).max() + np.spacing(np.float16(np.abs(exact).max()))
+
+
 @pytest.mark.parametrize("call, error, match, torch_error", [
     (lambda lib, F: F.normalize(lib.ones(4, 3), dim=2), IndexError, "normalize: dim 2 is out of range", IndexError),
     (lambda lib, F: F.normalize(lib.ones(3)), IndexError, "dim 1 is out of range", IndexError),

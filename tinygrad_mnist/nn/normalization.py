@@ -294,6 +294,8 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     if not -ndim <= dim < ndim:
         raise IndexError(f"{op}: dim {dim} is out of range for a tensor of {input.ndim} dims "
                          f"(expected {-ndim} to {ndim - 1}), as torch")
+    if input.dtype == float16:  # in float32 and rounded once, as torch takes the norm (float16's sums overflow)
+        return normalize(input.float(), p, dim, eps).half()
     if input.ndim == 0:
         return Normalize.apply(input.reshape(1), p=float(p), dim=0, eps=eps).reshape(())
     return Normalize.apply(input, p=float(p), dim=int(dim) % ndim, eps=eps)
