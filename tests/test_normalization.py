@@ -313,6 +313,18 @@ def test_batch_norm_of_an_empty_batch_is_empty_and_leaves_the_running_statistics
     close(bn.running_mean, tbn.running_mean, "float32"), close(bn.running_var, tbn.running_var, "float32")
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("normalized_shape, x_shape", [(0, (2, 0)), ((2, 0), (3, 2, 0)), (4, (0, 4))])
+def test_layer_norm_over_no_elements_is_empty_without_warnings_as_torch(normalized_shape, x_shape):
+    # NumPy's mean of an empty slice warned ("Mean of empty slice", "Degrees of freedom <= 0")
+    for lib in (tg, torch):
+        x = lib.zeros(*x_shape, requires_grad=True)
+        ln = lib.nn.LayerNorm(normalized_shape)
+        out = ln(x)
+        out.sum().backward()
+        assert tuple(out.shape) == tuple(x.grad.shape) == x_shape and ln.weight.grad.abs().sum().item() == 0
+
+
 @pytest.mark.parametrize("momentum", [0.1, None])
 def test_batch_norm_state_dict_round_trips_with_torch(momentum):
     theirs = torch.nn.BatchNorm1d(4, momentum=momentum)

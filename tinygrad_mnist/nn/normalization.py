@@ -42,12 +42,16 @@ class _Normalization(Function):
     array_backward = True
 
     def forward(self, x, weight, bias, *, dims, param_dims, param_shape, eps, stats=None, from_batch=True):
-        if stats is None:
+        count = math.prod(x.shape[d] for d in dims)
+        if stats is None and count:
             stats = x.mean(axis=dims, keepdims=True), x.var(axis=dims, keepdims=True)
+        elif stats is None:  # no elements to normalize (NumPy's mean of them would warn)
+            shape = tuple(1 if d in dims else n for d, n in enumerate(x.shape))
+            stats = np.zeros(shape, x.dtype), np.ones(shape, x.dtype)
         mean, var = stats
         rstd = 1 / np.sqrt(var + eps)
         xhat = (x - mean) * rstd
-        count = max(math.prod(x.shape[d] for d in dims), 1)  # (of an empty input only empty sums are divided)
+        count = max(count, 1)  # (of an empty input only empty sums are divided)
         self.save(xhat, rstd, mean, count, dims, param_dims, param_shape, eps, from_batch)
         self.args = {"eps": eps}
         return xhat * _shaped(weight, param_shape) + _shaped(bias, param_shape)
