@@ -114,6 +114,34 @@ def test_pointwise_losses_compute_in_the_wider_dtype_and_take_integer_targets_as
     np.testing.assert_allclose(x_ours.grad.data, xt.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
+WEIGHTED = {  # torch's l1_loss and mse_loss divide a weighted mean by the weights' sum, huber_loss by the count
+    "l1": lambda lib: lambda x, t, w, r: lib.nn.functional.l1_loss(x, t, reduction=r, weight=w),
+    "mse": lambda lib: lambda x, t, w, r: lib.nn.functional.mse_loss(x, t, reduction=r, weight=w),
+    "huber": lambda lib: lambda x, t, w, r: lib.nn.functional.huber_loss(x, t, r, 0.5, w),  # positional, as torch's
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", WEIGHTED)
+def test_l1_mse_and_huber_take_torchs_elementwise_weight(name, reduction, dtype):
+    x, t, w = (a.astype(dtype) for a in (rng.standard_normal((4, 3)), rng.standard_normal((4, 3)), rng.random((4, 3))))
+    ours, theirs = WEIGHTED[name](tg), WEIGHTED[name](torch)
+    tolerances = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else {}
+    assert_matches_torch(lambda x, t, w: ours(x, t, w, reduction), lambda x, t, w: theirs(x, t, w, reduction),
+                         x, t, w, **tolerances)  # (the gradients of input, target and weight)
+
+
+@pytest.mark.parametrize("name", WEIGHTED)
+def test_a_weight_of_another_shape_is_refused_as_by_torch(name):
+    with pytest.raises(ValueError, match="Weights and input must have the same size"):
+        WEIGHTED[name](torch)(torch.ones(4, 3), torch.ones(4, 3), torch.ones(3), "mean")
+    with pytest.raises(ShapeError, match=r"weight must have the input's shape \(4, 3\), got \(3,\)"):
+        WEIGHTED[name](tg)(tg.ones(4, 3), tg.ones(4, 3), tg.ones(3), "mean")
+    with pytest.raises(DTypeError, match="weight must be a Tensor or None, got list"):
+        WEIGHTED[name](tg)(tg.ones(4, 3), tg.ones(4, 3), [1.0] * 3, "mean")
+
+
 # ---- kl_div --------------------------------------------------------------------------------------
 
 def _log_probabilities(shape, dtype, seed):
@@ -524,8 +552,8 @@ def test_the_deprecated_positional_options_of_torch_are_refused_and_huber_takes_
     loss = nn.HuberLoss("sum", 0.5)
     assert (loss.reduction, loss.delta) == ("sum", 0.5)
     np.testing.assert_array_equal(loss(x, t).data, F.huber_loss(x, t, "sum", 0.5).data)
-    with pytest.raises(TypeError, match="positional argument"):  # torch's 5th, weight, is not taken
-        F.huber_loss(x, t, "sum", 0.5, None)
+    with pytest.raises(TypeError, match="positional argument"):  # none beyond torch's 5th, weight
+        F.huber_loss(x, t, "sum", 0.5, None, None)
 
 
 # ---- modules -------------------------------------------------------------------------------------

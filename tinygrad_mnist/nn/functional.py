@@ -256,6 +256,21 @@ def _apply_loss(function: type[Function], input: Tensor, *tensors: Tensor, **arg
     return function.apply(input, *tensors, **args)
 
 
+def _weighted(losses: Tensor, weight, reduction: str, op: str, *, mean_over_weights: bool) -> Tensor:
+    """losses (reduction='none') times weight, a Tensor of their shape, reduced as torch reduces its
+    weighted l1_loss and mse_loss (the 'mean' divided by the weights' sum, mean_over_weights) and
+    huber_loss (by the count)."""
+    if not isinstance(weight, Tensor):
+        raise DTypeError(f"{op}: weight must be a Tensor or None, got {type(weight).__name__}")
+    if weight.shape != losses.shape:
+        raise ShapeError(f"{op}: weight must have the input's shape {losses.shape}, got {weight.shape} (torch: "
+                         "'Weights and input must have the same size.')")
+    weighted = losses * weight
+    if reduction != "mean":
+        return weighted.sum() if reduction == "sum" else weighted
+    return weighted.sum() / weight.sum() if mean_over_weights else weighted.mean()
+
+
 def _reduce(values: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return values.mean()
@@ -584,9 +599,13 @@ def _target_weights(y: np.ndarray, ignored: np.ndarray | None, weight: np.ndarra
     return safe, counted
 
 
-def mse_loss(input: Tensor, target, *, reduction: str = "mean") -> Tensor:
-    """Mean squared error; input and target must have the same shape (as torch warns otherwise)."""
+def mse_loss(input: Tensor, target, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean squared error; input and target must have the same shape (as torch warns otherwise).
+    weight, of their shape, scales each element's loss (the mean is then over the weights' sum)."""
     input, target = _float_target(input, target, reduction, "mse_loss")
+    if weight is not None:
+        return _weighted(_apply_loss(SquaredError, input, target, reduction="none"), weight, reduction, "mse_loss",
+                         mean_over_weights=True)
     return _apply_loss(SquaredError, input, target, reduction=reduction)
 
 

@@ -13,7 +13,7 @@ from ..autograd import Function
 from ..errors import ConfigError, DataError, DTypeError, OutOfRangeError, ShapeError
 from ..promotion import _as_tensor
 from ..tensor import Tensor
-from .functional import _apply_loss, _check_float_tensor, _float_target, _per_element, _reduce_array
+from .functional import _apply_loss, _check_float_tensor, _float_target, _per_element, _reduce_array, _weighted
 
 _KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
 _KL_MEAN_WARNING = ("reduction: 'mean' divides the total loss by both the batch size and the support size."
@@ -217,9 +217,13 @@ def _log(a):
 
 # ---- the functional forms ------------------------------------------------------------------------
 
-def l1_loss(input: Tensor, target, *, reduction: str = "mean") -> Tensor:
-    """Mean absolute error; input and target must have the same shape (as torch warns otherwise)."""
+def l1_loss(input: Tensor, target, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean absolute error; input and target must have the same shape (as torch warns otherwise).
+    weight, of their shape, scales each element's loss (the mean is then over the weights' sum)."""
     input, target = _float_target(input, target, reduction, "l1_loss")
+    if weight is not None:
+        return _weighted(_apply_loss(AbsoluteError, input, target, reduction="none"), weight, reduction, "l1_loss",
+                         mean_over_weights=True)
     return _apply_loss(AbsoluteError, input, target, reduction=reduction)
 
 
@@ -233,12 +237,17 @@ def smooth_l1_loss(input: Tensor, target, *, reduction: str = "mean", beta: floa
     return _apply_loss(SmoothL1Error, input, target, reduction=reduction, beta=beta)
 
 
-def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
     """Half the squared error where |input - target| < delta, else delta times the L1 loss less
-    delta / 2: delta * smooth_l1_loss(beta=delta). reduction and delta may be positional, as in
-    torch (which has no deprecated size_average and reduce here); torch's weight is not taken."""
+    delta / 2: delta * smooth_l1_loss(beta=delta). reduction, delta and weight may be positional, as
+    in torch (which has no deprecated size_average and reduce here); weight, of the input's shape,
+    scales each element's loss (the mean stays over the count, as torch's)."""
     delta = check_threshold(delta, "huber_loss", "delta", zero_allowed=False)
     input, target = _float_target(input, target, reduction, "huber_loss")
+    if weight is not None:
+        return _weighted(_apply_loss(HuberError, input, target, reduction="none", delta=delta), weight, reduction,
+                         "huber_loss", mean_over_weights=False)
     return _apply_loss(HuberError, input, target, reduction=reduction, delta=delta)
 
 
