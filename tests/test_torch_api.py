@@ -400,7 +400,9 @@ TORCH_DTYPE_CALLS = {
     "randn_like": lambda L, d: L.randn_like(L.ones(2), dtype=d), "randperm": lambda L, d: L.randperm(3, dtype=d),
     "randint": lambda L, d: L.randint(0, 3, (2,), dtype=d), "Linear": lambda L, d: L.nn.Linear(2, 2, dtype=d),
     "Module.to": lambda L, d: L.nn.Linear(2, 2).to(d), "LayerNorm": lambda L, d: L.nn.LayerNorm(2, dtype=d),
-    "BatchNorm1d": lambda L, d: L.nn.BatchNorm1d(2, dtype=d),
+    "BatchNorm1d": lambda L, d: L.nn.BatchNorm1d(2, dtype=d), "softmax": lambda L, d: L.ones(2).softmax(0, dtype=d),
+    "log_softmax": lambda L, d: L.nn.functional.log_softmax(L.ones(2), 0, dtype=d),
+    "cumsum": lambda L, d: L.ones(2).cumsum(0, dtype=d), "prod": lambda L, d: L.ones(2).prod(dtype=d),
 }
 
 

@@ -481,13 +481,13 @@ class Tensor:
     # dtype= (softmax, log_softmax and the reductions): the input is cast to it first, as in torch.
     def softmax(self, dim: int, dtype=None) -> Tensor:
         if dtype is not None:
-            return self._cast(dtype).softmax(dim)
+            return self._cast(as_dtype(dtype, "softmax")).softmax(dim)
         _need_float(self, "softmax")
         return ops.Softmax.apply(self, dim=_dim(dim, self.ndim))
 
     def log_softmax(self, dim: int, dtype=None) -> Tensor:
         if dtype is not None:
-            return self._cast(dtype).log_softmax(dim)
+            return self._cast(as_dtype(dtype, "log_softmax")).log_softmax(dim)
         _need_float(self, "log_softmax")
         return ops.LogSoftmax.apply(self, dim=_dim(dim, self.ndim))
 
@@ -819,6 +819,7 @@ class Tensor:
         if dim is not None and not isinstance(dim, (int, np.integer)):
             raise TypeError(f"prod: dim must be one int (or None), as in torch, got {type(dim).__name__}")
         if dtype is not None:
+            dtype = as_dtype(dtype, "prod")
             return self._cast(dtype).prod(dim, keepdim)._cast(dtype)
         source = self if self.data.dtype.kind == "f" else self.long()
         return ops.Prod.apply(source, dims=_dims(dim, self.ndim), keepdim=keepdim)
@@ -829,6 +830,7 @@ class Tensor:
         if dim is None:
             raise TypeError("cumsum() missing 1 required argument: 'dim'")
         if dtype is not None:
+            dtype = as_dtype(dtype, "cumsum")
             return self._cast(dtype).cumsum(dim)._cast(dtype)
         dim = _dim(dim, self.ndim)
         if self.data.dtype == float16:
