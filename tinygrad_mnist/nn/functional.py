@@ -603,6 +603,8 @@ def mse_loss(input: Tensor, target, *, reduction: str = "mean", weight: Tensor |
     """Mean squared error; input and target must have the same shape (as torch warns otherwise).
     weight, of their shape, scales each element's loss (the mean is then over the weights' sum)."""
     input, target = _float_target(input, target, reduction, "mse_loss")
+    if weight is None and input.data.dtype != float16:  # the common case, without _apply_loss's call (config A)
+        return SquaredError.apply(input, target, reduction=reduction)
     if weight is not None:
         return _weighted(_apply_loss(SquaredError, input, target, reduction="none"), weight, reduction, "mse_loss",
                          mean_over_weights=True)
