@@ -85,32 +85,17 @@ class Adam(Optimizer):
                     constants = self._constants(data.dtype, 1 - beta1, beta2, 1 - beta2, (1 - beta2 ** t) ** 0.5,
                                                 eps, -lr / (1 - beta1 ** t))
                     # (a partial saves passing the constants for each parameter)
-                    step = partial(_adam_step, *constants) if constants[0] < 0.5 else \
-                        partial(_adam_update, True, *constants, None)
+                    step = partial(_adam_update, constants[0] >= 0.5, *constants, None)
                 step(data, grad, state["exp_avg"], state["exp_avg_sq"], scratch[2])
             updated.append(data)
 
 
-def _adam_step(one_minus_beta1, beta2, one_minus_beta2, bias_correction2_sqrt, eps, minus_step_size, param, g, m, v,
-               tmp) -> None:
-    """One Adam update of param, m and v in place, from the effective gradient g, through the scratch
-    array tmp, for a weight 1 - beta1 below 0.5 (_adam_update has the others, and AMSGrad)."""
-    m += np.multiply(np.subtract(g, m, out=tmp), one_minus_beta1, out=tmp)
-    v *= beta2
-    v += np.multiply(np.multiply(g, g, out=tmp), one_minus_beta2, out=tmp)
-    denom = np.sqrt(v, out=tmp)
-    denom /= bias_correction2_sqrt
-    denom += eps
-    step = np.divide(m, denom, out=tmp)
-    step *= minus_step_size
-    param += step
-
-
 def _adam_update(near_grad, one_minus_beta1, beta2, one_minus_beta2, bias_correction2_sqrt, eps, minus_step_size,
                  v_max, param, g, m, v, tmp) -> None:
-    """_adam_step, with AMSGrad's v_max (or None), and m = lerp(m, g, 1 - beta1) rounded as torch's
-    lerp_ for any weight: m + (g - m) (1 - beta1) below 0.5, else (near_grad) g - (g - m) beta1,
-    which keeps a gradient much smaller than m (with beta1 = 0, m is g exactly)."""
+    """One Adam update of param, m and v (and v_max, with AMSGrad; else None) in place, from the
+    effective gradient g, through the scratch array tmp. m = lerp(m, g, 1 - beta1) is rounded as
+    torch's lerp_ for any weight: m + (g - m) (1 - beta1) below 0.5, else (near_grad)
+    g - (g - m) beta1, which keeps a gradient much smaller than m (with beta1 = 0, m is g exactly)."""
     if near_grad:
         np.subtract(g, np.multiply(np.subtract(g, m, out=tmp), 1 - one_minus_beta1, out=tmp), out=m)
     else:
