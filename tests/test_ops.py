@@ -1113,3 +1113,15 @@ def test_logsumexp_over_an_empty_dim_is_minus_infinity_as_torch():
     np.testing.assert_array_equal(ours.logsumexp(0).detach().numpy(), theirs.logsumexp(0).detach().numpy())
     assert ours.grad.shape == (0, 3)
     np.testing.assert_array_equal(tg.full((2, 2), -np.inf).logsumexp(1).numpy(), [-np.inf, -np.inf])
+
+
+def test_a_cast_into_float16_beyond_its_range_is_inf_without_numpys_warning_as_torch():
+    x = tg.tensor([1e5, 7e4, 2.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = x.half()
+        (y.float() * 1e5).sum().backward()  # the gradient 1e5 of y is inf in float16
+    expected = torch.tensor([1e5, 7e4, 2.0]).half()
+    np.testing.assert_array_equal(y.data, expected.numpy())
+    assert np.isinf(y.data[:2]).all()
+    assert np.isinf(x.grad.data).all()

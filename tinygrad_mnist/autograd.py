@@ -560,7 +560,8 @@ def _fit(node: Function, grad, shape: tuple, dtype: np.dtype):
         if dtype.kind != "f":  # requires_grad set by assignment, which skips requires_grad_'s check
             raise RuntimeError(f"{node.name}: an input of dtype {dtype} requires grad, but only floating-point "
                                "tensors can have gradients, as in torch")
-        grad = grad._cast(dtype) if isinstance(grad, _Tensor) else grad.astype(dtype)
+        with np.errstate(over="ignore"):  # into float16, beyond 65504 is inf, as in torch
+            grad = grad._cast(dtype) if isinstance(grad, _Tensor) else grad.astype(dtype)
     if grad.shape != shape:
         if np.broadcast_shapes(grad.shape, shape) != grad.shape:
             raise RuntimeError(f"{node.name}: backward gave a gradient of shape {grad.shape} "

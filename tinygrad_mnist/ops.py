@@ -702,7 +702,12 @@ class Maximum(Function):
 class Copy(Function):
     """A copy, optionally to another dtype (clone, to, float, double)."""
     array_backward = True
-    def forward(self, a, dtype, order="K"): return a.astype(dtype, order=order)
+    def forward(self, a, dtype, order="K"):
+        if dtype == np.float16:  # beyond 65504 is inf, as in torch, without NumPy's overflow warning
+            with np.errstate(over="ignore"):
+                return a.astype(dtype, order=order)
+        return a.astype(dtype, order=order)
+
     def backward(self, g): return g  # the engine casts it to the input's dtype
 
 
