@@ -1125,3 +1125,11 @@ def test_a_cast_into_float16_beyond_its_range_is_inf_without_numpys_warning_as_t
     np.testing.assert_array_equal(y.data, expected.numpy())
     assert np.isinf(y.data[:2]).all()
     assert np.isinf(x.grad.data).all()
+
+
+def test_sigmoid_of_float16_is_computed_in_float32_and_rounded_once_as_torch():
+    x = np.linspace(-12, 12, 20001).astype(np.float16)  # each step in float16 had put it 255 ulp off
+    ours = tg.tensor(x).sigmoid()
+    theirs = torch.tensor(x).sigmoid()
+    assert ours.dtype == tg.float16
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
