@@ -348,6 +348,21 @@ def test_batch_norm_state_dict_round_trips_with_torch(momentum):
     assert back.num_batches_tracked.item() == 4
 
 
+def test_a_state_dict_without_num_batches_tracked_loads_keeping_the_count_as_torchs_older_ones_do():
+    models = {lib: lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4)) for lib in (tg, torch)}
+    saved = {k: v.detach().numpy().copy() for k, v in models[torch].state_dict().items()
+             if not k.endswith("num_batches_tracked")}
+    for lib, model in models.items():
+        model[1].num_batches_tracked += 2
+        keys = model.load_state_dict({k: torch.from_numpy(v) if lib is torch else v for k, v in saved.items()})
+        assert keys.missing_keys == keys.unexpected_keys == []
+        assert int(model[1].num_batches_tracked.item()) == 2
+    np.testing.assert_array_equal(models[tg][1].running_var.data, saved["1.running_var"])
+    with pytest.raises(ShapeError, match="missing keys: 1.running_mean"):  # the other entries are still needed
+        nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).load_state_dict(
+            {k: v for k, v in saved.items() if k != "1.running_mean"})
+
+
 def test_batch_norm_reset_running_stats_and_reset_parameters_as_torch():
     bn = nn.BatchNorm1d(2)
     bn(tg.tensor(randn(4, 2, dtype="float32")))

@@ -96,6 +96,10 @@ class Module:
     """Base class of layers and models: assign Parameters and Modules as attributes to register them,
     and register other state that belongs in the state_dict with register_buffer."""
 
+    # Entries of this module's state_dict that load_state_dict lets a state_dict leave out, keeping
+    # their values, as torch does for state_dicts of older versions (BatchNorm's num_batches_tracked).
+    _older_state_dicts_lack: tuple[str, ...] = ()
+
     def __init__(self):
         object.__setattr__(self, "_parameters", _Registry(self))
         object.__setattr__(self, "_buffers", _Registry(self))
@@ -472,7 +476,9 @@ class Module:
         if not hasattr(state_dict, "keys"):
             raise DTypeError(f"load_state_dict: expected a mapping of names to arrays, got {type(state_dict).__name__}")
         own = dict(self._named_state())
-        missing = [k for k in own if k not in state_dict]
+        may_lack = {f"{name}.{key}" if name else key for name, module in self.named_modules(remove_duplicate=False)
+                    for key in module._older_state_dicts_lack}
+        missing = [k for k in own if k not in state_dict and k not in may_lack]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
         if strict and missing:

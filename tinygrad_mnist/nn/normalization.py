@@ -358,6 +358,7 @@ class BatchNorm1d(Module):
     which also update the running_mean and running_var buffers (momentum=None: their cumulative
     average), the running ones in eval (the batch's when track_running_stats is False); a learned
     weight (ones) and bias (zeros) of shape (C,) when affine."""
+    _older_state_dicts_lack = ("num_batches_tracked",)  # (torch's state_dicts before 0.4.1)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True):
