@@ -463,3 +463,37 @@ def test_inplace_elu_with_a_negative_alpha_gets_the_right_gradient_where_torch_r
     w = tg.ones(2, requires_grad=True)
     F.elu(w * -1, -0.5, inplace=True).sum().backward()  # recorded as the out-of-place op, so it has one
     np.testing.assert_allclose(w.grad.numpy(), [0.5 * math.exp(-1)] * 2, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["erf", "erfc"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_erf_and_erfc_as_ops_match_torch_with_their_gradients(name, dtype):
+    x = np.concatenate([np.linspace(-6, 6, 61), [0.0, -0.0, 30.0, -30.0, 1e-300]]).astype(dtype)
+    values, grads = [], []
+    for lib in (tg, torch):
+        t = lib.tensor(x, requires_grad=True)
+        for out in (getattr(t, name)(), getattr(lib, name)(t)):
+            out.backward(lib.ones_like(out))
+        values.append(np.asarray(out.detach().numpy() if lib is torch else out.data))
+        grads.append(np.asarray(t.grad.numpy() if lib is torch else t.grad.data) / 2)
+    assert values[0].dtype == grads[0].dtype == np.dtype(dtype)
+    rtol = 1e-6 if dtype == "float32" else 1e-13
+    np.testing.assert_allclose(values[0], values[1], rtol=rtol, atol=1e-300)
+    np.testing.assert_allclose(grads[0], grads[1], rtol=rtol * 10, atol=1e-300)
+    assert tg.gradcheck(lambda a: getattr(a, name)(), [tg.tensor(x[:61].astype(np.float64) / 3, requires_grad=True)])
+
+
+def test_erf_of_integers_is_float32_erf_in_place_and_second_order_as_torch():
+    for lib in (tg, torch):
+        assert lib.erf(lib.tensor([0, 1, 2])).dtype == lib.float32
+    x = np.array([-1.5, 0.2, 2.5])
+    ours, theirs = tg.tensor(x.copy()), torch.tensor(x.copy())
+    ours.erfc_(), theirs.erfc_()
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-14)
+    results = []
+    for lib in (tg, torch):
+        t = lib.tensor(x, requires_grad=True)
+        (g,) = lib.autograd.grad(lib.erf(t).sum(), t, create_graph=True)
+        (h,) = lib.autograd.grad(g.sum(), t)
+        results.append(h.detach().numpy() if lib is torch else h.data)
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-13)

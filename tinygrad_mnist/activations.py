@@ -1,7 +1,7 @@
 """The activations beyond ReLU, LeakyReLU, sigmoid and tanh (which live in ops.py): GELU (exact,
 with erf, and tanh's approximation), SiLU, ELU, Softplus, LogSigmoid and Hardtanh (ReLU6), each one
 Function, with their nn.functional forms. NumPy has no erf, so it is here too (W. J. Cody's
-rational Chebyshev approximations).
+rational Chebyshev approximations), with the ops Tensor.erf and Tensor.erfc.
 
 Backward rules run on ndarrays (array_backward) and, under create_graph, on Tensors: there they
 rebuild their factors from recorded ops, so second derivatives come out right. A float16 input is
@@ -147,6 +147,39 @@ def _exp(a):
 def _normal_pdf(x):
     """exp(-x^2 / 2) / sqrt(2 pi), 0 where x^2 overflows."""
     return _exp(x * x * -0.5) * _INV_SQRT_2PI
+
+
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+
+
+class Erf(Function):
+    """erf(x) (Tensor.erf, tg.erf); d/dx = 2 / sqrt(pi) exp(-x^2)."""
+    array_backward = True
+    save_inputs = True
+
+    def forward(self, a):
+        return erf(a)
+
+    def backward(self, g):
+        return g * _erf_slope(self.inputs[0])
+
+
+class Erfc(Function):
+    """erfc(x) = 1 - erf(x), keeping its relative precision for large x (Tensor.erfc, tg.erfc)."""
+    array_backward = True
+    save_inputs = True
+
+    def forward(self, a):
+        return erfc(a)
+
+    def backward(self, g):
+        return g * -_erf_slope(self.inputs[0])
+
+
+def _erf_slope(x):
+    """2 / sqrt(pi) exp(-x^2), 0 where x^2 overflows."""
+    with np.errstate(over="ignore"):
+        return _exp(x * x * -1.0) * _TWO_OVER_SQRT_PI
 
 
 class NormalCDF(Function):

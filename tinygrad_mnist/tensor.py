@@ -461,6 +461,19 @@ class Tensor:
     def log(self) -> Tensor: return ops.Log.apply(_float_input(self))
     def log_(self) -> Tensor: return self._in_place("log_", self.log)
     def log1p(self) -> Tensor: return ops.Log1p.apply(_float_input(self))
+
+    def erf(self) -> Tensor:
+        from .activations import Erf  # (activations imports this module)
+        return Erf.apply(_float_input(self))
+
+    def erf_(self) -> Tensor: return self._in_place("erf_", self.erf)
+
+    def erfc(self) -> Tensor:
+        from .activations import Erfc
+        return Erfc.apply(_float_input(self))
+
+    def erfc_(self) -> Tensor: return self._in_place("erfc_", self.erfc)
+
     def sqrt(self) -> Tensor: return ops.Sqrt.apply(_float_input(self))
     def sqrt_(self) -> Tensor: return self._in_place("sqrt_", self.sqrt)
     def square(self) -> Tensor: return self ** 2
