@@ -131,6 +131,14 @@ OPS = [  # name, ours, torch (None: the same code), input (shape, domain) specs
     ("maximum", lambda a, b: a.maximum(b), None, [(A, "any"), ((1, 4), "any")]),
     ("minimum", lambda a, b: a.minimum(b), None, [(A, "any"), (A, "any")]),
     ("clone", lambda a: a.clone() * a, None, [(A, "any")]),
+    ("hardtanh", lambda a: tg.nn.functional.hardtanh(a), lambda a: F.hardtanh(a), [(A, "any")]),
+    ("relu6", lambda a: tg.nn.functional.relu6(a * 4), lambda a: F.relu6(a * 4), [(A, "any")]),
+    ("l1_loss", lambda a, b: tg.nn.functional.l1_loss(a, b), lambda a, b: F.l1_loss(a, b),
+     [(A, "any"), (A, "any")]),
+    ("smooth_l1_loss", lambda a, b: tg.nn.functional.smooth_l1_loss(a, b, reduction="none", beta=1.5),
+     lambda a, b: F.smooth_l1_loss(a, b, reduction="none", beta=1.5), [(A, "any"), (A, "any")]),
+    ("huber_loss", lambda a, b: tg.nn.functional.huber_loss(a, b, reduction="sum"),
+     lambda a, b: F.huber_loss(a, b, reduction="sum"), [(A, "any"), (A, "any")]),
     ("mse_loss", lambda a, b: tg.nn.functional.mse_loss(a, b), lambda a, b: F.mse_loss(a, b),
      [(A, "any"), (A, "any")]),
     ("mse_loss_none", lambda a, b: tg.nn.functional.mse_loss(a, b, reduction="none"),
@@ -255,3 +263,104 @@ def test_the_second_derivative_of_a_kinked_op_alone_is_zero_as_in_torch(op):
     (ours,) = tg.grad(ours_g.sum(), ours_x)
     close(ours.detach().numpy(), theirs.numpy(force=True), op)  # torch gives abs a ZeroTensor here
     close(ours_g.detach().numpy(), g.detach().numpy(), op)
+
+
+# ---- ops whose derivative is piecewise constant -------------------------------------------------
+
+TARGET = np.array([[0.1, -0.2, 0.5], [-0.6, 0.2, 1.9]])
+X = np.array([[-2.5, -0.7, 0.3], [0.9, 1.6, -1.2]])  # on both sides of every switch point below
+PIECEWISE = [  # name, op(lib, x), whether torch's first gradient depends on x
+    ("leaky_relu", lambda lib, x: lib.nn.functional.leaky_relu(x, 0.1), True),
+    ("leaky_relu_method", lambda lib, x: x.leaky_relu(0.2) if lib is tg else F.leaky_relu(x, 0.2), True),
+    ("hardtanh", lambda lib, x: lib.nn.functional.hardtanh(x, -1.0, 0.5), True),
+    ("relu6", lambda lib, x: lib.nn.functional.relu6(x * 3), True),
+    ("relu", lambda lib, x: lib.nn.functional.relu(x), True),
+    ("abs", lambda lib, x: x.abs(), True),
+    ("l1_loss", lambda lib, x: lib.nn.functional.l1_loss(x, lib.tensor(TARGET, dtype=x.dtype)), True),
+    ("l1_loss_none", lambda lib, x: lib.nn.functional.l1_loss(x, lib.tensor(TARGET, dtype=x.dtype),
+                                                              reduction="none"), True),
+    ("smooth_l1_loss_beta_0", lambda lib, x: lib.nn.functional.smooth_l1_loss(
+        x, lib.tensor(TARGET, dtype=x.dtype), reduction="sum", beta=0.0), True),
+    ("smooth_l1_loss", lambda lib, x: lib.nn.functional.smooth_l1_loss(
+        x, lib.tensor(TARGET, dtype=x.dtype), reduction="none", beta=0.5), True),
+    ("huber_loss", lambda lib, x: lib.nn.functional.huber_loss(x, lib.tensor(TARGET, dtype=x.dtype), delta=0.5), True),
+    # torch's rules of these take no differentiable function of the input: the gradient is a constant
+    ("clamp", lambda lib, x: x.clamp(-1.0, 1.0), False),
+    ("clamp_tensor", lambda lib, x: x.clamp(lib.tensor(TARGET - 1, dtype=x.dtype)), False),
+    ("sign", lambda lib, x: x.sign(), False),
+    ("masked_fill", lambda lib, x: x.masked_fill(lib.tensor(X > 0), 2.0), False),
+    ("where", lambda lib, x: lib.where(x > 0, x, 0.0), False),
+    ("max", lambda lib, x: x.max(), False),
+    ("max_dim", lambda lib, x: x.max(1).values, False),
+    ("amin", lambda lib, x: x.amin(0), False),
+    ("maximum", lambda lib, x: x.maximum(lib.tensor(TARGET, dtype=x.dtype)), False),
+    ("remainder", lambda lib, x: x % 0.7, False),
+]
+
+
+def first_and_second(lib, op, x, dtype):
+    """The gradient of op's output (weighted by v, which requires grad) with create_graph, and the
+    derivatives of its weighted sum with respect to x and v."""
+    xt = lib.tensor(x, dtype=dtype, requires_grad=True)
+    out = op(lib, xt)
+    v = lib.tensor(np.linspace(0.5, 1.5, int(np.prod(out.shape))).reshape(out.shape), dtype=dtype,
+                   requires_grad=True)
+    (g,) = lib.autograd.grad(out, xt, grad_outputs=v, create_graph=True)
+    if not g.requires_grad:  # sign's gradient is zeros, which depend on neither
+        return g, None, None
+    u = lib.tensor(np.arange(1.0, 7.0).reshape(X.shape), dtype=dtype)
+    hx, hv = lib.autograd.grad((g * u).sum(), [xt, v], allow_unused=True)
+    return g, hx, hv
+
+
+def values(t):
+    return t.detach().numpy() if isinstance(t, tg.Tensor) else t.numpy(force=True)  # torch may give a ZeroTensor
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name, op, linked", PIECEWISE, ids=[p[0] for p in PIECEWISE])
+def test_the_gradient_of_a_piecewise_linear_op_depends_on_its_input_as_in_torch(name, op, linked, dtype):
+    # With a constant incoming gradient, torch's first gradient requires grad exactly when its rule
+    # takes the input; then its second derivative is 0 (not missing), and the derivative with
+    # respect to the incoming gradient is the slope.
+    theirs_x = torch.tensor(X, dtype=getattr(torch, dtype), requires_grad=True)
+    (tplain,) = torch.autograd.grad(op(torch, theirs_x).sum(), theirs_x, create_graph=True)
+    assert tplain.requires_grad is linked
+    ours_x = tg.tensor(X, dtype=getattr(tg, dtype), requires_grad=True)
+    (plain,) = tg.grad(op(tg, ours_x).sum(), ours_x, create_graph=True)
+    assert plain.requires_grad is linked
+    np.testing.assert_array_equal(values(plain), values(tplain))
+    if linked:
+        (h,) = tg.grad(plain.sum(), ours_x)
+        (th,) = torch.autograd.grad(tplain.sum(), theirs_x)
+        np.testing.assert_allclose(values(h), values(th), rtol=1e-6, atol=0)
+    g, hx, hv = first_and_second(tg, op, X, getattr(tg, dtype))
+    tg_, thx, thv = first_and_second(torch, op, X, getattr(torch, dtype))
+    assert g.requires_grad is tg_.requires_grad and g.dtype == getattr(tg, dtype)
+    assert (hx is None) == (thx is None) == (not linked)
+    pairs = [(g, tg_, "gradient")] + [(hv, thv, "d/dv")] * g.requires_grad + [(hx, thx, "d/dx")] * linked
+    for ours, theirs, what in pairs:
+        np.testing.assert_allclose(values(ours), values(theirs), rtol=1e-6, atol=0, err_msg=what)
+
+
+def test_the_create_graph_gradients_of_the_regression_losses_are_exact_at_inf_as_torch():
+    x = np.array([np.inf, -3.0, 0.2, -np.inf])
+    t = np.array([0.0, 0.0, 0.0, 1.0])
+    u = np.array([1.0, 2.0, 3.0, 4.0])
+    for name, kwargs in [("huber_loss", {"delta": 0.5}), ("smooth_l1_loss", {"beta": 0.5}), ("l1_loss", {})]:
+        results = []
+        for lib in (tg, torch):
+            xs, ts = lib.tensor(x, requires_grad=True), lib.tensor(t, requires_grad=True)
+            gx, gt = lib.autograd.grad(getattr(lib.nn.functional, name)(xs, ts, **kwargs), [xs, ts], create_graph=True)
+            hx, ht = lib.autograd.grad((gx * lib.tensor(u)).sum() + gt.sum(), [xs, ts])
+            results.append([values(a) for a in (gx, gt, hx, ht)])
+        for ours, theirs in zip(*results):
+            np.testing.assert_array_equal(ours, theirs, err_msg=name)  # no NaN from inf * 0
+
+
+def test_third_order_through_a_zero_derivative():
+    x = tg.tensor(X, requires_grad=True)
+    (g,) = tg.grad(tg.nn.functional.leaky_relu(x, 0.1).sum(), x, create_graph=True)
+    (h,) = tg.grad(g.sum(), x, create_graph=True)
+    assert h.requires_grad is False  # torch's is a constant too: zeros
+    np.testing.assert_array_equal(h.numpy(), np.zeros(X.shape))

@@ -307,6 +307,7 @@ class Hardtanh(Function):
     passes at the bounds too). At NaN it is 0, as torch's vectorized loop gives (its scalar loop, for
     the last few elements, passes it)."""
     array_backward = True
+    saved_factors = True
 
     def forward(self, a, min_val, max_val):
         self.args = {"min_val": min_val, "max_val": max_val}

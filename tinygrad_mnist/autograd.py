@@ -140,6 +140,7 @@ class Function:
     save_output = False     # backward reads self.output (the output's value)
     array_backward = False  # backward also runs on ndarrays (see above)
     inputs_for_others = False  # backward reads input i only for the other inputs' gradients (a * b)
+    saved_factors = False   # self.saved's arrays are factors made from the inputs: see ZeroDerivative
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -225,6 +226,9 @@ class Function:
         if self.save_output:
             value = self.output
             self.output = _make_tensor(value, self)
+        if self.saved_factors and not arrays:
+            constants = self.saved
+            self.saved = tuple(ZeroDerivative.on(a, self) if type(a) is np.ndarray else a for a in constants)
         try:
             grads = self.backward(_make_tensor(np.asarray(grad), None) if arrays else grad)
         finally:
@@ -232,9 +236,45 @@ class Function:
                 self.inputs = values
             if self.save_output:
                 self.output = value
+            if self.saved_factors and not arrays:
+                self.saved = constants
         if not arrays:
             return grads
         return tuple(None if g is None else g.data for g in (grads if type(grads) is tuple else (grads,)))
+
+
+class ZeroDerivative(Function):
+    """A constant (a mask, a slope) recorded as a function of some inputs whose derivative is 0.
+
+    A backward rule that multiplies by a constant made from its input (leaky_relu's slopes,
+    hardtanh's mask, l1_loss's signs) gives, under create_graph, a gradient that does not reach the
+    input: it does not even require grad when the incoming gradient does not. torch's rules take
+    the input, so there the gradient depends on it, with a second derivative of 0. Rules get that
+    from ZeroDerivative.apply(x, value=array), or, for the arrays they saved, from saved_factors.
+    (x * 0 + array would too, but gives NaN where x is inf.)"""
+    array_backward = True
+
+    def forward(self, *inputs, value):
+        return value
+
+    @classmethod
+    def on(cls, value: np.ndarray, node: Function):
+        """value, of node's dtype, as a Tensor recorded as a function of node's inputs (with
+        create_graph, in node's backward: see Function.saved_factors)."""
+        factor = _new(cls)
+        factor.saved = None
+        factor.next = list(node.next)
+        factor.seq = _next_seq()
+        factor.shape = value.shape
+        factor.dtype = node.dtype
+        factor.scope = _scope
+        return _make_tensor(value.astype(node.dtype, copy=False), factor)
+
+    def backward(self, g):
+        zeros = [np.zeros(self.shape, self.dtype) if e is not None else None for e in self.next]
+        if isinstance(g, _Tensor):
+            zeros = [None if z is None else _make_tensor(z, None) for z in zeros]
+        return tuple(zeros)
 
 
 def _freed_error(node: Function) -> RuntimeError:

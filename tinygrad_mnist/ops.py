@@ -290,6 +290,7 @@ class ReLU(Function):
 
 class LeakyReLU(Function):
     array_backward = True
+    saved_factors = True
     def forward(self, a, slope):
         factor = np.where(a > 0, 1, slope).astype(a.dtype)
         self.save(factor)

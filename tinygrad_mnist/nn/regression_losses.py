@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, ZeroDerivative
 from ..errors import ConfigError, DataError, DTypeError, OutOfRangeError, ShapeError
 from ..promotion import _as_tensor
 from ..tensor import Tensor
@@ -50,7 +50,9 @@ class AbsoluteError(_PointwiseLoss):
 
     @staticmethod
     def slope(d):
-        return np.sign(d.data if isinstance(d, Tensor) else d)  # a constant: the second derivative is 0
+        if isinstance(d, Tensor):  # create_graph: a function of d whose derivative is 0, as torch's
+            return ZeroDerivative.apply(d, value=np.sign(d.data))
+        return np.sign(d)
 
 
 class SmoothL1Error(_PointwiseLoss):
@@ -81,14 +83,15 @@ class HuberError(_PointwiseLoss):
 
 def _clipped(d, limit: float, scale: float):
     """clip(d, -limit, limit) * scale. On a Tensor (create_graph) it is d * scale inside the limits
-    plus a constant outside, so that its derivative is torch's: scale for |d| < limit, else 0."""
+    plus a constant outside, so that its derivative is torch's: scale for |d| < limit, else 0 (and
+    not NaN where d is inf, as d * 0 would give)."""
     if not isinstance(d, Tensor):
         clipped = np.clip(d, -limit, limit)
         return clipped if scale == 1 else clipped * scale
     values = d.data
     inside = np.abs(values) < limit
-    outside = np.where(inside, 0, np.sign(values) * (limit * scale))
-    return d * (inside.astype(values.dtype) * scale) + outside
+    outside = np.where(inside, 0, np.sign(values) * (limit * scale)).astype(values.dtype, copy=False)
+    return d.where(inside, 0) * scale + outside
 
 
 class KLDivergence(Function):
