@@ -104,16 +104,53 @@ RMSPROP_CONFIGS = [
     dict(lr=1e-3, alpha=0.9, centered=True, momentum=0.5, weight_decay=1e-2),
     dict(weight_decay=0.1, maximize=True),
 ]
+ADAGRAD_CONFIGS = [
+    dict(),
+    dict(lr=0.1, lr_decay=0.01, weight_decay=1e-2),
+    dict(lr=0.05, initial_accumulator_value=0.1, eps=1e-6, maximize=True),
+    dict(lr=0.1, weight_decay=0.1, maximize=True),
+]
+ADAMAX_CONFIGS = [
+    dict(),
+    dict(lr=1e-2, weight_decay=1e-2),
+    dict(lr=1e-2, betas=(0.3, 0.5), eps=1e-6, maximize=True),
+    dict(lr=1e-2, betas=(0.0, 0.9), weight_decay=0.1, maximize=True),
+]
+NADAM_CONFIGS = [
+    dict(),
+    dict(lr=1e-2, weight_decay=1e-2),
+    dict(lr=1e-2, weight_decay=0.1, decoupled_weight_decay=True),
+    dict(lr=1e-2, betas=(0.5, 0.9), momentum_decay=0.01, eps=1e-6, maximize=True),
+    dict(lr=1e-2, momentum_decay=0.0, weight_decay=0.1, maximize=True),
+]
+RADAM_CONFIGS = [  # rho_t passes 5 at the 6th step (beta2 = 0.999) or the 8th (0.9): both branches
+    dict(),
+    dict(lr=1e-2, weight_decay=1e-2),
+    dict(lr=1e-2, weight_decay=0.1, decoupled_weight_decay=True, maximize=True),
+    dict(lr=1e-2, betas=(0.5, 0.9), eps=1e-6),
+]
 CASES = ([(optim.SGD, torch.optim.SGD, c, None) for c in SGD_CONFIGS]
          + [(optim.Adam, torch.optim.Adam, c, None) for c in ADAM_CONFIGS]
          + [(optim.AdamW, torch.optim.AdamW, c, None) for c in ADAMW_CONFIGS]
          + [(optim.RMSprop, torch.optim.RMSprop, c, None) for c in RMSPROP_CONFIGS]
+         + [(optim.Adagrad, torch.optim.Adagrad, c, None) for c in ADAGRAD_CONFIGS]
+         + [(optim.Adamax, torch.optim.Adamax, c, None) for c in ADAMAX_CONFIGS]
+         + [(optim.NAdam, torch.optim.NAdam, c, None) for c in NADAM_CONFIGS]
+         + [(optim.RAdam, torch.optim.RAdam, c, None) for c in RADAM_CONFIGS]
          + [(optim.SGD, torch.optim.SGD, dict(lr=0.01),
              [dict(lr=0.1, momentum=0.9), dict(momentum=0.5, nesterov=True, weight_decay=0.01)]),
             (optim.Adam, torch.optim.Adam, dict(lr=1e-2),
              [dict(betas=(0.5, 0.9)), dict(amsgrad=True, weight_decay=0.01)]),
             (optim.AdamW, torch.optim.AdamW, dict(lr=1e-2), [dict(weight_decay=0.0), dict(lr=1e-3)]),
-            (optim.RMSprop, torch.optim.RMSprop, dict(), [dict(centered=True), dict(momentum=0.9)])])
+            (optim.RMSprop, torch.optim.RMSprop, dict(), [dict(centered=True), dict(momentum=0.9)]),
+            # (torch starts every sum at the constructor's initial_accumulator_value, a group's is unused)
+            (optim.Adagrad, torch.optim.Adagrad, dict(lr=0.05, initial_accumulator_value=0.2),
+             [dict(lr_decay=0.1), dict(weight_decay=0.01, initial_accumulator_value=3.0, maximize=True)]),
+            (optim.Adamax, torch.optim.Adamax, dict(lr=1e-2), [dict(betas=(0.5, 0.9)), dict(weight_decay=0.01)]),
+            (optim.NAdam, torch.optim.NAdam, dict(lr=1e-2),
+             [dict(momentum_decay=0.01), dict(weight_decay=0.01, decoupled_weight_decay=True)]),
+            (optim.RAdam, torch.optim.RAdam, dict(lr=1e-2),
+             [dict(betas=(0.5, 0.9)), dict(weight_decay=0.01, decoupled_weight_decay=True)])])
 
 
 @pytest.mark.parametrize("ours_cls, torch_cls, kwargs, groups", CASES,
@@ -182,7 +219,13 @@ FLOAT32_CASES = [(optim.SGD, torch.optim.SGD, dict(lr=np.float64(0.05), momentum
                  (optim.Adam, torch.optim.Adam, dict(lr=np.float64(1e-2), amsgrad=True, weight_decay=1e-2)),
                  (optim.AdamW, torch.optim.AdamW, dict(lr=1e-2, maximize=True)),
                  (optim.RMSprop, torch.optim.RMSprop, dict(lr=1e-3, centered=True, momentum=0.9,
-                                                           weight_decay=1e-2))]
+                                                           weight_decay=1e-2)),
+                 (optim.Adagrad, torch.optim.Adagrad, dict(lr=np.float64(0.05), lr_decay=0.01, weight_decay=1e-2,
+                                                           initial_accumulator_value=0.1)),
+                 (optim.Adamax, torch.optim.Adamax, dict(lr=1e-2, weight_decay=1e-2, maximize=True)),
+                 (optim.NAdam, torch.optim.NAdam, dict(lr=np.float64(1e-2), weight_decay=1e-2)),
+                 (optim.NAdam, torch.optim.NAdam, dict(lr=1e-2, weight_decay=1e-2, decoupled_weight_decay=True)),
+                 (optim.RAdam, torch.optim.RAdam, dict(lr=1e-2, weight_decay=1e-2, maximize=True))]
 
 
 @pytest.mark.parametrize("ours_cls, torch_cls, kwargs", FLOAT32_CASES,
@@ -229,7 +272,9 @@ def test_state_dict_is_a_copy_and_has_torchs_structure():
 
 
 @pytest.mark.parametrize("cls, kwargs", [(optim.SGD, {"momentum": 0.9}), (optim.Adam, {"amsgrad": True}),
-                                         (optim.AdamW, {}), (optim.RMSprop, {"momentum": 0.5, "centered": True})])
+                                         (optim.AdamW, {}), (optim.RMSprop, {"momentum": 0.5, "centered": True}),
+                                         (optim.Adagrad, {}), (optim.Adamax, {}), (optim.NAdam, {}),
+                                         (optim.RAdam, {})])
 def test_loaded_state_takes_each_parameters_memory_layout(cls, kwargs, tmp_path):
     # A column-major weight (as Linear stores a narrowing layer's) with row-major state arrays
     # would take the optimizer's slow path on every later step: resuming made training 3-6x slower.
@@ -305,6 +350,23 @@ def test_add_param_group_fills_defaults():
     (lambda p: optim.RMSprop(p, alpha=1.5), ValueError, r"RMSprop: alpha must be in \[0, 1\], got 1.5"),
     (lambda p: optim.RMSprop(p, momentum=-0.5), ValueError, r"RMSprop: momentum must be >= 0, got -0.5"),
     (lambda p: optim.RMSprop(p, eps=-1.0), ValueError, r"RMSprop: eps must be >= 0, got -1.0"),
+    (lambda p: optim.Adagrad(p, lr=-1.0), ValueError, r"Adagrad: lr must be >= 0, got -1.0"),
+    (lambda p: optim.Adagrad(p, lr_decay=-0.1), ValueError, r"Adagrad: lr_decay must be >= 0, got -0.1"),
+    (lambda p: optim.Adagrad(p, initial_accumulator_value=-1.0), ValueError,
+     r"Adagrad: initial_accumulator_value must be >= 0, got -1.0"),
+    (lambda p: optim.Adagrad(p, eps=-1e-10), ValueError, r"Adagrad: eps must be >= 0, got -1e-10"),
+    (lambda p: optim.Adagrad(p, weight_decay=-0.5), ValueError, r"Adagrad: weight_decay must be >= 0, got -0.5"),
+    (lambda p: optim.Adagrad(p, maximize=1), TypeError, r"Adagrad: maximize must be True or False, got 1"),
+    (lambda p: optim.Adamax(p, betas=(0.9, 1.0)), ValueError, r"Adamax: betas\[1\] must be in \[0, 1\), got 1.0"),
+    (lambda p: optim.Adamax(p, eps=-1.0), ValueError, r"Adamax: eps must be >= 0, got -1.0"),
+    (lambda p: optim.Adamax(p, weight_decay=-0.5), ValueError, r"Adamax: weight_decay must be >= 0, got -0.5"),
+    (lambda p: optim.NAdam(p, betas=(-0.1, 0.9)), ValueError, r"NAdam: betas\[0\] must be in \[0, 1\), got -0.1"),
+    (lambda p: optim.NAdam(p, momentum_decay=-4e-3), ValueError, r"NAdam: momentum_decay must be >= 0, got -0.004"),
+    (lambda p: optim.NAdam(p, decoupled_weight_decay="no"), TypeError,
+     r"NAdam: decoupled_weight_decay must be True or False, got 'no'"),
+    (lambda p: optim.RAdam(p, lr=-1e-3), ValueError, r"RAdam: lr must be >= 0, got -0.001"),
+    (lambda p: optim.RAdam(p, betas=(0.9,)), ValueError, r"RAdam: betas must be a pair \(beta1, beta2\), got \(0.9,\)"),
+    (lambda p: optim.RAdam(p, eps=-1.0), ValueError, r"RAdam: eps must be >= 0, got -1.0"),
 ])
 def test_bad_hyperparameters_are_named(make, error, message):
     with pytest.raises(error, match=message):
@@ -517,8 +579,12 @@ def test_scheduler_load_state_dict_rejects_unknown_keys():
         sched.load_state_dict({"bogus": 1})
 
 
-@pytest.mark.parametrize("name, kwargs", [("Adam", {"lr": 0.1}), ("SGD", {"lr": 0.1, "momentum": 0.9}),
-                                          ("RMSprop", {"lr": 0.01, "momentum": 0.5})])
+TORCH_STATE_CASES = [("Adam", {"lr": 0.1}), ("SGD", {"lr": 0.1, "momentum": 0.9}),
+                     ("RMSprop", {"lr": 0.01, "momentum": 0.5}), ("Adagrad", {"lr": 0.1, "lr_decay": 0.1}),
+                     ("Adamax", {"lr": 0.1}), ("NAdam", {"lr": 0.1}), ("RAdam", {"lr": 0.1})]
+
+
+@pytest.mark.parametrize("name, kwargs", TORCH_STATE_CASES)
 def test_a_torch_optimizers_state_dict_loads_and_training_continues_as_in_torch(name, kwargs):
     w0 = np.random.default_rng(0).standard_normal((3, 2))
     tw = torch.tensor(w0, requires_grad=True)
@@ -538,6 +604,56 @@ def test_a_torch_optimizers_state_dict_loads_and_training_continues_as_in_torch(
         (w ** 3).sum().backward()
         opt.step()
     np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name, kwargs", TORCH_STATE_CASES[3:])
+def test_our_state_dict_loads_into_torch_and_training_continues_as_in_torch(name, kwargs, tmp_path):
+    # torch's own step and mu_product are 0-d tensors; ours are numbers, which torch's load converts
+    w0 = np.random.default_rng(0).standard_normal((3, 2))
+    w = tg.tensor(w0, requires_grad=True)
+    opt = getattr(optim, name)([w], **kwargs)
+    for _ in range(7):  # past RAdam's 5 steps without rectification
+        opt.zero_grad()
+        (w ** 3).sum().backward()
+        opt.step()
+    tw = torch.tensor(w.detach().numpy(), requires_grad=True)
+    topt = getattr(torch.optim, name)([tw], **kwargs)
+    saved = load_state(save_state(tmp_path / "opt.npz", opt.state_dict()))
+    saved["state"] = {i: {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in s.items()}
+                      for i, s in saved["state"].items()}  # torch's load takes its tensors, not arrays
+    topt.load_state_dict(saved)
+    assert set(topt.state[tw]) == set(opt.state[w])
+    for _ in range(3):
+        for lib_opt, t in ((opt, w), (topt, tw)):
+            lib_opt.zero_grad()
+            (t ** 3).sum().backward()
+            lib_opt.step()
+    np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=1e-12)
+
+
+def test_adagrads_state_starts_at_construction_as_torchs():
+    w, tw = tg.zeros((2, 3), requires_grad=True), torch.zeros((2, 3), requires_grad=True)
+    ours = optim.Adagrad([w], initial_accumulator_value=0.5)
+    theirs = torch.optim.Adagrad([tw], initial_accumulator_value=0.5)
+    saved, torch_saved = ours.state_dict()["state"], theirs.state_dict()["state"]
+    assert set(saved[0]) == set(torch_saved[0]) == {"step", "sum"}
+    assert saved[0]["step"] == torch_saved[0]["step"].item() == 0
+    np.testing.assert_array_equal(saved[0]["sum"], torch_saved[0]["sum"].numpy())
+    assert saved[0]["sum"].dtype == np.float32
+
+
+def test_nadams_mu_product_is_kept_in_float32_as_torchs():
+    # torch keeps mu_product as a float32 0-d tensor (its default dtype), whatever the parameters'
+    w, tw = tg.ones(2, dtype=tg.float64, requires_grad=True), torch.ones(2, dtype=torch.float64, requires_grad=True)
+    ours, theirs = optim.NAdam([w], lr=0.1), torch.optim.NAdam([tw], lr=0.1)
+    for _ in range(20):
+        for opt, t in ((ours, w), (theirs, tw)):
+            opt.zero_grad()
+            (t * t).sum().backward()
+            opt.step()
+    assert ours.state[w]["mu_product"] == theirs.state[tw]["mu_product"].item()
+    assert ours.state[w]["mu_product"] == float(np.float32(ours.state[w]["mu_product"]))
+    np.testing.assert_array_equal(w.detach().numpy(), tw.detach().numpy())
 
 
 def test_a_state_entry_of_the_wrong_shape_is_refused_even_when_0_d():
@@ -690,7 +806,15 @@ def _minimize_squares(lib, make_optimizer, values, fresh_state=False):
     (lambda p: optim.RMSprop(p, lr=0.1, capturable=False, foreach=None), lambda p: torch.optim.RMSprop(p, lr=0.1)),
     (lambda p: optim.Adam(p, lr=0.1, weight_decay=0.5, decoupled_weight_decay=True),
      lambda p: torch.optim.Adam(p, lr=0.1, weight_decay=0.5, decoupled_weight_decay=True)),
-], ids=["sgd", "adam", "adamw", "rmsprop", "adam-decoupled"])
+    (lambda p: optim.Adagrad(p, 0.1, 0.0, 0.0, 0.0, 1e-10, False, maximize=False, differentiable=False, fused=None),
+     lambda p: torch.optim.Adagrad(p, 0.1, 0.0, 0.0, 0.0, 1e-10, False, maximize=False)),
+    (lambda p: optim.Adamax(p, 0.1, (0.9, 0.999), 1e-8, 0.0, None, capturable=False),
+     lambda p: torch.optim.Adamax(p, 0.1, (0.9, 0.999), 1e-8, 0.0, None)),
+    (lambda p: optim.NAdam(p, 0.1, (0.9, 0.999), 1e-8, 0.5, 4e-3, True, foreach=False, capturable=False),
+     lambda p: torch.optim.NAdam(p, 0.1, (0.9, 0.999), 1e-8, 0.5, 4e-3, True, foreach=False)),
+    (lambda p: optim.RAdam(p, 0.1, (0.9, 0.999), 1e-8, 0.5, True, foreach=None, capturable=False),
+     lambda p: torch.optim.RAdam(p, 0.1, (0.9, 0.999), 1e-8, 0.5, True, foreach=None)),
+], ids=["sgd", "adam", "adamw", "rmsprop", "adam-decoupled", "adagrad", "adamax", "nadam", "radam"])
 def test_torchs_implementation_flags_are_accepted_and_change_nothing(make, make_torch):
     results = [_minimize_squares(lib, build, [1.0, -2.0, 0.5]) for lib, build in ((tg, make), (torch, make_torch))]
     np.testing.assert_allclose(*results, rtol=1e-12)

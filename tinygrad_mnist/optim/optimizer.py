@@ -29,6 +29,8 @@ from ..tensor import Tensor
 class Optimizer:
     """Base class: holds param_groups and state; subclasses define the update equations."""
 
+    _scalar_state = frozenset({"step"})  # state entries that are numbers (0-d tensors in torch's state_dict)
+
     def __init__(self, params: Iterable[Tensor] | Iterable[tuple[str, Tensor]] | Iterable[dict],
                  defaults: dict[str, Any]):
         """Take an iterable of Tensors or of (name, Tensor) pairs (model.named_parameters()), or of
@@ -234,8 +236,8 @@ class Optimizer:
                 raise DataError(f"{self._name}.load_state_dict: state for parameter {key}, which "
                                 f"no parameter group lists")
             p = by_index[int(key)]
-            state[p] = {name: _restored(value, p, name, f"state '{name}' of parameter {key}", self._name)
-                        for name, value in values.items()}
+            state[p] = {name: _restored(value, p, name in self._scalar_state, f"state '{name}' of parameter {key}",
+                                        self._name) for name, value in values.items()}
         restored = []
         for group, saved in zip(self.param_groups, saved_groups):
             hyper = {name: _plain(value, like=group.get(name)) for name, value in saved.items() if name != "params"}
@@ -275,6 +277,26 @@ def effective_grad(grad: np.ndarray, param: np.ndarray, maximize: bool, weight_d
     if maximize:
         return np.negative(grad, out=out)
     return grad
+
+
+def lerp_(m: np.ndarray, g: np.ndarray, weight: float, tmp: np.ndarray) -> np.ndarray:
+    """m = lerp(m, g, weight) in place, rounded as torch's lerp_: m + (g - m) weight below a
+    weight of 0.5, else g - (g - m) (1 - weight), which keeps a g much smaller than m; the weight
+    is taken in m's dtype, as torch takes it in float32 for float32 tensors."""
+    weight = m.dtype.type(weight)
+    if weight < 0.5:
+        m += np.multiply(np.subtract(g, m, out=tmp), weight, out=tmp)
+    else:
+        np.subtract(g, np.multiply(np.subtract(g, m, out=tmp), 1 - weight, out=tmp), out=m)
+    return m
+
+
+def check_betas(owner: str, betas) -> None:
+    """Raise unless betas is a pair of numbers in [0, 1)."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ConfigError(f"{owner}: betas must be a pair (beta1, beta2), got {betas!r}")
+    for i, beta in enumerate(betas):
+        check_range(owner, f"betas[{i}]", beta, 0, 1, high_open=True)
 
 
 def check_not_differentiable(owner: str, differentiable: bool) -> None:
@@ -368,16 +390,16 @@ def _check_structure(state_dict: dict, owner: str) -> None:
                         f"got {reprlib.repr(groups)}")
 
 
-def _restored(value, p: Tensor, name: str, what: str, owner: str):
+def _restored(value, p: Tensor, scalar: bool, what: str, owner: str):
     """A loaded state entry: arrays are copied with the parameter's dtype and memory layout,
     numbers made plain, and this library's Tensors (an optimizer subclassed as in torch keeps those)
     copied as Tensors. Other array-likes (torch's tensors, in a torch optimizer's state_dict) are
-    read as arrays, and the step count, a 0-d tensor in torch's, as a number."""
+    read as arrays, and a scalar entry (the step count, a 0-d tensor in torch's) as a number."""
     if isinstance(value, Tensor):
         return Tensor(value.data.copy())
     if not isinstance(value, np.ndarray) and hasattr(value, "__array__"):
         value = _values(value)
-    if not isinstance(value, np.ndarray) or name == "step":
+    if not isinstance(value, np.ndarray) or scalar:
         return _plain(value)
     if value.shape != p.data.shape:
         raise ShapeError(f"{owner}.load_state_dict: {what} has shape {value.shape}, the parameter "

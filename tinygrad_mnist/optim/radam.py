@@ -1,0 +1,64 @@
+"""RAdam, Adam with the variance of its adaptive step rectified (torch.optim.RAdam's equations)."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+from ..tensor import Tensor
+from .optimizer import Optimizer, check_betas, check_flag, check_not_differentiable, check_range, effective_grad, lerp_
+
+
+class RAdam(Optimizer):
+    """g = grad + weight_decay * p (or p *= 1 - lr * weight_decay, decoupled); m = lerp(m, g,
+    1 - beta1); v = beta2 * v + (1 - beta2) * g^2; rho_inf = 2 / (1 - beta2) - 1, rho_t = rho_inf -
+    2 t beta2^t / (1 - beta2^t); while rho_t <= 5, p -= lr * m / (1 - beta1^t); then p -= lr * m /
+    (1 - beta1^t) * sqrt(1 - beta2^t) / (sqrt(v) + eps) * r_t, with r_t = sqrt((rho_t - 4)(rho_t - 2)
+    rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))."""
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0,
+                 decoupled_weight_decay: bool = False, *, foreach=None, maximize: bool = False,
+                 capturable: bool = False, differentiable: bool = False):
+        check_not_differentiable("RAdam", differentiable)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
+
+    def _check_hyperparameters(self, group: dict[str, Any]) -> None:
+        for name in ("lr", "eps", "weight_decay"):
+            check_range(self._name, name, group[name], 0)
+        check_betas(self._name, group["betas"])
+        check_flag(self._name, "decoupled_weight_decay", group["decoupled_weight_decay"])
+        check_flag(self._name, "maximize", group["maximize"])
+
+    def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
+        state = self.state.setdefault(p, {})
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(p.data)
+            state["exp_avg_sq"] = np.zeros_like(p.data)
+        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        decoupled = group["decoupled_weight_decay"]
+        state["step"] += 1
+        t = state["step"]
+        bias_correction1, bias_correction2 = 1 - beta1 ** t, 1 - beta2 ** t
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * t * (beta2 ** t) / bias_correction2
+        rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5 \
+            if rho_t > 5.0 else None
+        for work, tmp, param, g, exp_avg, exp_avg_sq in self._pieces(p, grad, state["exp_avg"],
+                                                                     state["exp_avg_sq"]):
+            if decoupled and wd:
+                param *= 1 - lr * wd
+            g = effective_grad(g, param, group["maximize"], 0 if decoupled else wd, out=work)
+            lerp_(exp_avg, g, 1 - beta1, tmp)
+            exp_avg_sq *= beta2
+            exp_avg_sq += np.multiply(np.multiply(g, g, out=tmp), 1 - beta2, out=tmp)
+            step = np.divide(exp_avg, bias_correction1, out=work)  # (g is done with: it may be work)
+            step *= lr
+            if rect is not None:
+                adaptive_lr = np.sqrt(exp_avg_sq, out=tmp)
+                adaptive_lr += eps
+                step *= np.divide(bias_correction2 ** 0.5, adaptive_lr, out=tmp)
+                step *= rect
+            param -= step
