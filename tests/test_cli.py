@@ -361,6 +361,21 @@ def test_resume_with_only_the_checkpoint_continues_its_run(interrupted_run, tmp_
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["config"]["limit"] == 600
 
 
+def test_a_nadam_run_resumed_from_its_checkpoint_trains_as_the_run_straight_through(tmp_path, monkeypatch, capsys):
+    # NAdam's state holds a number besides the step (mu_product), which the checkpoint must carry
+    from tinygrad_mnist import cli as cli_module, train
+    options = [*RESUMABLE, "--optimizer", "nadam"]
+    ckpt = interrupt_after_the_first_checkpoint(options, tmp_path / "run", monkeypatch, capsys)
+    assert set(train.load_checkpoint(str(ckpt))["optimizer"]["state"][0]) == {"step", "mu_product", "exp_avg",
+                                                                              "exp_avg_sq"}
+    assert cli_module.main(["train", *options, "--out", str(tmp_path / "straight")]) == 0
+    assert cli_module.main(["train", "--resume", str(ckpt), "--no-plots", "--quiet"]) == 0
+    resumed, straight = (train.load_checkpoint(str(p)) for p in (ckpt, tmp_path / "straight" / "checkpoint.npz"))
+    assert resumed["epoch"] == straight["epoch"] == 3 and resumed["config"]["run"]["optimizer"] == "nadam"
+    for name, weights in straight["model"].items():
+        np.testing.assert_array_equal(resumed["model"][name], weights, err_msg=name)
+
+
 def test_resume_takes_more_epochs_but_refuses_other_changed_options(interrupted_run, capsys):
     from tinygrad_mnist import cli as cli_module
     assert cli_module.main(["train", "--resume", str(interrupted_run), "--lr", "0.01", "--limit", "600",

@@ -295,7 +295,7 @@ def test_runs_and_grids_keep_the_order_of_the_file(tmp_path):
 
 @pytest.mark.parametrize("edit, message", [
     (("lr = 0.01", "learning_rate = 0.01"), "unknown .*settings learning_rate"),
-    (("lr = 0.01", 'optimizer = "adagrad"'), "run 'adam': unknown optimizer 'adagrad'"),
+    (("lr = 0.01", 'optimizer = "lbfgs"'), "run 'adam': unknown optimizer 'lbfgs'"),
     (('name = "{activation}-lr{lr}"', 'name = "{activation}"'), "run name 'relu' is used twice"),
     (('name = "{activation}-lr{lr}"', 'name = "{act}"'), "uses 'act', which is not in vary"),
     (('run = "adam"', 'run = "nosuch"'), "about run 'nosuch', which the file does not define"),
