@@ -6,9 +6,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ..errors import ConfigError
 from ..tensor import Tensor
-from .optimizer import _WHOLE, Optimizer, check_flag, check_not_differentiable, check_range, effective_grad
+from .optimizer import _WHOLE, Optimizer, check_betas, check_flag, check_not_differentiable, check_range, effective_grad
 
 
 class Adam(Optimizer):
@@ -27,11 +26,7 @@ class Adam(Optimizer):
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
         for name in ("lr", "eps", "weight_decay"):
             check_range(self._name, name, group[name], 0)
-        betas = group["betas"]
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ConfigError(f"{self._name}: betas must be a pair (beta1, beta2), got {betas!r}")
-        for i, beta in enumerate(betas):
-            check_range(self._name, f"betas[{i}]", beta, 0, 1, high_open=True)
+        check_betas(self._name, group["betas"])
         check_flag(self._name, "amsgrad", group["amsgrad"])
         check_flag(self._name, "maximize", group["maximize"])
         check_flag(self._name, "decoupled_weight_decay", group["decoupled_weight_decay"])
