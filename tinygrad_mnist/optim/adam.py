@@ -7,7 +7,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import _WHOLE, Optimizer, check_betas, check_flag, check_not_differentiable, check_range, effective_grad
+from .optimizer import _WHOLE, Optimizer, check_adam_hyperparameters, check_not_differentiable, effective_grad
 
 
 class Adam(Optimizer):
@@ -24,21 +24,10 @@ class Adam(Optimizer):
                                       decoupled_weight_decay=decoupled_weight_decay))
 
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
-        for name in ("lr", "eps", "weight_decay"):
-            check_range(self._name, name, group[name], 0)
-        check_betas(self._name, group["betas"])
-        check_flag(self._name, "amsgrad", group["amsgrad"])
-        check_flag(self._name, "maximize", group["maximize"])
-        check_flag(self._name, "decoupled_weight_decay", group["decoupled_weight_decay"])
+        check_adam_hyperparameters(self._name, group, ("amsgrad", "maximize", "decoupled_weight_decay"))
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
-        state = self.state.setdefault(p, {})
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(p.data)
-            state["exp_avg_sq"] = np.zeros_like(p.data)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        state = self._first_state(p, ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ()))
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
         state["step"] += 1

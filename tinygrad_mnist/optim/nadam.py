@@ -6,7 +6,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_betas, check_flag, check_not_differentiable, check_range, effective_grad, lerp_
+from .optimizer import Optimizer, check_adam_hyperparameters, check_not_differentiable, effective_grad, lerp_
 
 
 class NAdam(Optimizer):
@@ -27,19 +27,10 @@ class NAdam(Optimizer):
                                       maximize=maximize))
 
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
-        for name in ("lr", "eps", "weight_decay", "momentum_decay"):
-            check_range(self._name, name, group[name], 0)
-        check_betas(self._name, group["betas"])
-        check_flag(self._name, "decoupled_weight_decay", group["decoupled_weight_decay"])
-        check_flag(self._name, "maximize", group["maximize"])
+        check_adam_hyperparameters(self._name, group, ("decoupled_weight_decay", "maximize"), ("momentum_decay",))
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
-        state = self.state.setdefault(p, {})
-        if not state:
-            state["step"] = 0
-            state["mu_product"] = 1.0
-            state["exp_avg"] = np.zeros_like(p.data)
-            state["exp_avg_sq"] = np.zeros_like(p.data)
+        state = self._first_state(p, ("exp_avg", "exp_avg_sq"), mu_product=1.0)
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         decoupled, decay = group["decoupled_weight_decay"], group["momentum_decay"]
         state["step"] += 1

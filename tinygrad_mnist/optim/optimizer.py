@@ -182,6 +182,17 @@ class Optimizer:
             self._constants_key, self._constant_arrays = key, tuple(map(np.array, values, itertools.repeat(dtype)))
         return self._constant_arrays
 
+    def _first_state(self, p: Tensor, arrays: tuple[str, ...], **numbers) -> dict[str, Any]:
+        """p's state, made at its first step as torch makes it: step 0, numbers, then arrays of
+        zeros like p.data under the names given."""
+        state = self.state.setdefault(p, {})
+        if not state:
+            state["step"] = 0
+            state.update(numbers)
+            for name in arrays:
+                state[name] = np.zeros_like(p.data)
+        return state
+
     def _scratch(self, p: Tensor) -> tuple[np.ndarray, np.ndarray]:
         """Two scratch arrays like p.data (work, tmp), kept between steps."""
         data = p.data
@@ -291,12 +302,19 @@ def lerp_(m: np.ndarray, g: np.ndarray, weight: float, tmp: np.ndarray) -> np.nd
     return m
 
 
-def check_betas(owner: str, betas) -> None:
-    """Raise unless betas is a pair of numbers in [0, 1)."""
+def check_adam_hyperparameters(owner: str, group: dict[str, Any], flags: tuple[str, ...],
+                               ranges: tuple[str, ...] = ()) -> None:
+    """Raise for a bad hyperparameter of an Adam-like group: lr, eps, weight_decay and ranges below
+    0, betas not a pair in [0, 1), or flags not True or False."""
+    for name in ("lr", "eps", "weight_decay", *ranges):
+        check_range(owner, name, group[name], 0)
+    betas = group["betas"]
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise ConfigError(f"{owner}: betas must be a pair (beta1, beta2), got {betas!r}")
     for i, beta in enumerate(betas):
         check_range(owner, f"betas[{i}]", beta, 0, 1, high_open=True)
+    for name in flags:
+        check_flag(owner, name, group[name])
 
 
 def check_not_differentiable(owner: str, differentiable: bool) -> None:
