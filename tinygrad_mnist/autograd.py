@@ -358,7 +358,8 @@ def record_change(array: np.ndarray, how: str) -> None:
 def _note(array: np.ndarray, how: str, seq: int) -> None:
     owner = _owner(array)
     key = id(owner)
-    if key in _changed and _changed[key][0] > seq:  # a retired step older than a later change
+    old = _changed.get(key)  # (one lookup: the entry's weakref callback may drop it at any allocation)
+    if old is not None and old[0] > seq:  # a retired step older than a later change
         return
     # The entry goes when the array does, so that a later array at the same address starts clean.
     _changed[key] = (seq, how, weakref.ref(owner, lambda _, key=key: _changed.pop(key, None)))
@@ -373,7 +374,9 @@ def _owner(array: np.ndarray) -> np.ndarray:
 
 def _check_unchanged(node: Function) -> None:
     """Raise if an array node saved for backward was changed in place after node was made."""
-    changes = {key: how for key, (seq, how, _) in list(_changed.items()) if seq > node.seq}
+    # A copy, made without allocating an object per entry: a collection triggered while listing the
+    # entries could run an array's weakref callback, which drops its entry from the dict being read.
+    changes = {key: how for key, (seq, how, _) in _changed.copy().items() if seq > node.seq}
     for step in list(_steps):
         if step.seq > node.seq:
             changes.update((id(_owner(array)), step.how) for array in step.arrays)
