@@ -6,7 +6,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_adam_hyperparameters, check_not_differentiable, effective_grad, lerp_
+from .optimizer import Optimizer, adam_moments, check_adam_hyperparameters, check_not_differentiable
 
 
 class NAdam(Optimizer):
@@ -31,8 +31,7 @@ class NAdam(Optimizer):
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         state = self._first_state(p, ("exp_avg", "exp_avg_sq"), mu_product=1.0)
-        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        decoupled, decay = group["decoupled_weight_decay"], group["momentum_decay"]
+        lr, (beta1, beta2), eps, decay = group["lr"], group["betas"], group["eps"], group["momentum_decay"]
         state["step"] += 1
         t = state["step"]
         bias_correction2 = 1 - beta2 ** t
@@ -45,12 +44,7 @@ class NAdam(Optimizer):
         avg_scale = (-lr * mu_next) / (1.0 - mu_product * mu_next)
         for work, tmp, param, g, exp_avg, exp_avg_sq in self._pieces(p, grad, state["exp_avg"],
                                                                      state["exp_avg_sq"]):
-            if decoupled and wd:
-                param *= 1 - lr * wd
-            g = effective_grad(g, param, group["maximize"], 0 if decoupled else wd, out=work)
-            lerp_(exp_avg, g, 1 - beta1, tmp)
-            exp_avg_sq *= beta2
-            exp_avg_sq += np.multiply(np.multiply(g, g, out=tmp), 1 - beta2, out=tmp)
+            g = adam_moments(param, g, exp_avg, exp_avg_sq, group, work, tmp)
             denom = np.sqrt(np.divide(exp_avg_sq, bias_correction2, out=tmp), out=tmp)
             denom += eps
             step = np.multiply(g, grad_scale, out=work)  # (g is done with: it may be work)

@@ -302,6 +302,22 @@ def lerp_(m: np.ndarray, g: np.ndarray, weight: float, tmp: np.ndarray) -> np.nd
     return m
 
 
+def adam_moments(param: np.ndarray, g: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
+                 group: dict[str, Any], work: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """The first half of an Adam-like update (NAdam's, RAdam's): the weight decay (into param when
+    the group decouples it), then the moments in place, exp_avg = lerp(exp_avg, g, 1 - beta1) and
+    exp_avg_sq = beta2 exp_avg_sq + (1 - beta2) g^2. Returns the effective gradient (maybe work)."""
+    lr, wd, (beta1, beta2) = group["lr"], group["weight_decay"], group["betas"]
+    decoupled = group["decoupled_weight_decay"]
+    if decoupled and wd:
+        param *= 1 - lr * wd
+    g = effective_grad(g, param, group["maximize"], 0 if decoupled else wd, out=work)
+    lerp_(exp_avg, g, 1 - beta1, tmp)
+    exp_avg_sq *= beta2
+    exp_avg_sq += np.multiply(np.multiply(g, g, out=tmp), 1 - beta2, out=tmp)
+    return g
+
+
 def check_adam_hyperparameters(owner: str, group: dict[str, Any], flags: tuple[str, ...],
                                ranges: tuple[str, ...] = ()) -> None:
     """Raise for a bad hyperparameter of an Adam-like group: lr, eps, weight_decay and ranges below
