@@ -120,6 +120,29 @@ def test_a_sub_graph_that_receives_no_gradient_is_skipped_and_freed():
     np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp([1.0, 2.0]), rtol=1e-15)
 
 
+class ReturnsGradients(Function):
+    """a * b whose backward returns as many gradients as asked (for the count check)."""
+    count = 2
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, g):
+        return (g,) * type(self).count
+
+
+@pytest.mark.parametrize("count", [1, 3])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_backward_returning_the_wrong_number_of_gradients_is_named(count, create_graph):
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([3.0, 4.0], requires_grad=True)
+    op = type("ReturnsGradients", (ReturnsGradients,), {"count": count})
+    out = op.apply(a, b).sum()
+    with pytest.raises(RuntimeError, match=f"ReturnsGradients.backward returned {count} gradients for 2 inputs"):
+        out.backward(create_graph=create_graph)
+    assert a.grad is None and b.grad is None
+
+
 class RecordingSquare(Function):
     """a * a that records the types its backward saw (g, self.inputs[0])."""
     save_inputs = True

@@ -467,26 +467,29 @@ def run_backward(tensors: Sequence, grads: Sequence, retain_graph: bool, create_
                     node._backward_on_tensors(grad)
                 if type(in_grads) is not tuple:
                     in_grads = (in_grads,)
-            if len(in_grads) != len(edges):
-                raise RuntimeError(f"{node.name}.backward returned {len(in_grads)} gradients "
-                                   f"for {len(edges)} inputs")
-            for e, g in zip(edges, in_grads):
-                if e is None:
-                    continue
-                if isinstance(e, Function):
-                    if g is not None and (g.shape != e.shape or g.dtype != e.dtype):
-                        g = _fit(node, g, e.shape, e.dtype)
-                    if e not in node_grads:
-                        node_grads[e] = g
-                        push(heap, (-e.seq, e))
+            try:  # (zip's strict check costs less than comparing the lengths first)
+                for e, g in zip(edges, in_grads, strict=True):
+                    if e is None:
+                        continue
+                    if isinstance(e, Function):
+                        if g is not None and (g.shape != e.shape or g.dtype != e.dtype):
+                            g = _fit(node, g, e.shape, e.dtype)
+                        if e not in node_grads:
+                            node_grads[e] = g
+                            push(heap, (-e.seq, e))
+                        elif g is not None:
+                            old = node_grads[e]
+                            node_grads[e] = g if old is None else old + g
                     elif g is not None:
-                        old = node_grads[e]
-                        node_grads[e] = g if old is None else old + g
-                elif g is not None:
-                    value = e.data
-                    if g.shape != value.shape or g.dtype != value.dtype:
-                        g = _fit(node, g, value.shape, value.dtype)
-                    leaf_grads[e] = leaf_grads[e] + g if e in leaf_grads else g
+                        value = e.data
+                        if g.shape != value.shape or g.dtype != value.dtype:
+                            g = _fit(node, g, value.shape, value.dtype)
+                        leaf_grads[e] = leaf_grads[e] + g if e in leaf_grads else g
+            except ValueError:
+                if len(in_grads) == len(edges):
+                    raise
+                raise RuntimeError(f"{node.name}.backward returned {len(in_grads)} gradients "
+                                   f"for {len(edges)} inputs") from None
             # Drop the arrays backward saved (`saved is _FREED` then marks the node as freed). A
             # node that saved no arrays (only shapes or dims) can run again, as in torch.
             if not retain_graph and (node.save_inputs or node.save_output or
@@ -617,7 +620,7 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
              inputs=None) -> None:
     """Accumulate the gradients of several outputs at once into the leaves' .grad (or only into
     inputs'), as torch.autograd.backward; t.backward(g) does what backward([t], [g]) does."""
-    from .gradients import _backward
+    from .gradients import _backward, _default_grad
     from .tensor import Tensor
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grad_tensors is None:
@@ -629,7 +632,8 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
     for i, t in enumerate(tensors):
         if not t.requires_grad:
             raise RuntimeError(f"backward: tensors[{i}] does not require grad and has no grad_fn")
-    _backward(tensors, grad_tensors, retain_graph, create_graph, inputs)
+    gs = [_default_grad(t, g, "backward", create_graph) for t, g in zip(tensors, grad_tensors)]
+    _backward(tensors, gs, retain_graph, create_graph, inputs)
 
 
 def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False,
