@@ -14,11 +14,11 @@ _make_tensor = None  # set by tensor.py: (ndarray, node or None) -> Tensor
 _new = object.__new__
 
 
-def _backward(tensors: list, gradients: list, retain_graph: bool | None, create_graph: bool, inputs) -> None:
-    """What Tensor.backward and autograd.backward do once their arguments are checked."""
+def _backward(tensors: list, gs: list, retain_graph: bool | None, create_graph: bool, inputs) -> None:
+    """What Tensor.backward and autograd.backward do once their arguments are checked, from the
+    gradients gs that _default_grad made for the tensors."""
     if retain_graph is None:
         retain_graph = create_graph
-    gs = [_default_grad(t, g, "backward", create_graph) for t, g in zip(tensors, gradients)]
     if inputs is not None:
         inputs = _backward_inputs(inputs)
     grads = autograd.run_backward(tensors, gs, retain_graph, create_graph, inputs)
@@ -32,16 +32,15 @@ def _store_grads(grads: dict, create_graph: bool) -> None:
             for leaf, g in grads.items():
                 leaf.grad = g.clone() if leaf.grad is None else leaf.grad + g
         return
-    owned = set()
+    # A view (of another leaf's gradient, or read-only from broadcasting) is copied so that no two
+    # .grad arrays share memory; so is every gradient when one array was given to two leaves.
+    shared = len(set(map(id, grads.values()))) < len(grads)
     for leaf, g in grads.items():
         if leaf.grad is not None:
             _accumulate(leaf, g)
             continue
-        # A view (of another leaf's gradient, or read-only from broadcasting), or an array
-        # given to two leaves, is copied so that no two .grad arrays share memory.
-        if type(g) is not np.ndarray or g.base is not None or id(g) in owned:
+        if type(g) is not np.ndarray or g.base is not None or shared:
             g = np.array(g)
-        owned.add(id(g))
         grad = leaf.grad = _new(Tensor)  # _make_tensor(g, None), inline (a call per leaf costs a fifth of this loop)
         grad.data = g
         grad.grad = grad._ctx = None

@@ -14,7 +14,7 @@ from . import autograd, functions, gradients, indexing, ops, promotion, rng
 from .arguments import _correction, _dim, _dim_or_axis, _dims, _piece_sizes, _shape_args, check_cpu, is_device
 from .errors import DTypeError, ShapeError
 from .functions import _BOOL_PRODUCT, cat, chunk, matmul, maximum, minimum, split, stack, where
-from .gradients import _backward
+from .gradients import _backward, _default_grad
 from .indexing import _check_index_put_dtype, _check_index_range, _index, _index_array
 from .promotion import (
     _as_array, _as_tensor, _casts_in_place, _const_dtype, _division_operands, _float_input, _is_number,
@@ -52,7 +52,7 @@ class Tensor:
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         """Wrap data; an ndarray of the right dtype is shared, not copied (use tensor() to copy)."""
-        self.data = _as_array(data, dtype)
+        self.data = data if type(data) is np.ndarray and dtype is None else _as_array(data, dtype)
         self.grad = None
         self._ctx = None
         self.requires_grad = False
@@ -364,7 +364,8 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad and has no grad_fn "
                                "(was it computed under no_grad, or from tensors without requires_grad?)")
-        _backward([self], [gradient], retain_graph, create_graph, inputs)
+        gs = [_default_grad(self, gradient, "backward", create_graph)]
+        _backward([self], gs, retain_graph, create_graph, inputs)
 
     # ---- arithmetic --------------------------------------------------------------------------
     def __add__(self, other): return ops.Add.apply(*_operands(self, other))
