@@ -359,11 +359,83 @@ def test_class_index_range_is_checked_for_every_integer_dtype(dtype, bad):
     F.cross_entropy(tg.randn(4, 4), np.array([0, 3, 2, 1]).astype(dtype))  # in range: accepted
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-def test_nll_loss_matches_torch(reduction):
-    assert_matches_torch(lambda x, y: F.nll_loss(x.log_softmax(1), y, reduction=reduction),
-                         lambda x, y: TF.nll_loss(x.log_softmax(1), y, reduction=reduction),
-                         randn(7, 3), rng.integers(0, 3, 7))
+@pytest.mark.parametrize("shape", [(7, 3), (1, 1), (5, 1), (2, 6)])
+@pytest.mark.parametrize("target_dtype", [np.int64, np.int32, np.uint8])
+def test_nll_loss_matches_torch(dtype, reduction, shape, target_dtype):
+    y = rng.integers(0, shape[1], shape[0]).astype(target_dtype)
+    assert_matches_torch(lambda x: F.nll_loss(x.log_softmax(1), y, reduction=reduction),
+                         lambda x: TF.nll_loss(x.log_softmax(1), torch.tensor(y.astype(np.int64)), reduction=reduction),
+                         randn(*shape).astype(dtype))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss_is_one_node_on_the_log_probabilities_and_passes_gradcheck(reduction):
+    x = tg.Tensor(randn(6, 4), requires_grad=True)
+    log_probs = x.log_softmax(1)
+    loss = F.nll_loss(log_probs, np.array([0, 3, 1, 2, 1, 0]), reduction=reduction)
+    assert loss._ctx.next == [log_probs._ctx]
+    assert tg.gradcheck(lambda x: F.nll_loss(x, np.array([0, 3, 1, 2, 1, 0]), reduction=reduction), x)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("ignore_index, y", [
+    (7, [0, 7, 3, 7, 1]),      # out of range, present
+    (7, [0, 2, 3, 1, 1]),      # out of range, absent
+    (-1, [0, -1, 3, -1, 1]),   # negative, present
+    (2, [0, 2, 3, 2, 1]),      # a class
+])
+def test_nll_loss_ignore_index_in_and_out_of_range_matches_torch(reduction, ignore_index, y):
+    y = np.array(y)
+    assert_matches_torch(lambda x: F.nll_loss(x, y, ignore_index=ignore_index, reduction=reduction),
+                         lambda x: TF.nll_loss(x, torch.tensor(y), ignore_index=ignore_index, reduction=reduction),
+                         randn(5, 4))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nll_loss_ignored_rows_count_for_nothing_even_where_the_input_is_not_finite(reduction, weighted):
+    # torch skips an ignored target; this library used to multiply its row's first entry by 0 (-inf * 0 = NaN)
+    x = randn(3, 3)
+    x[1] = [-np.inf, np.nan, 0.0]
+    y = np.array([2, -100, 0])
+    w = np.array([0.5, 2.0, 1.5]) if weighted else None
+    ours = tg.Tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    got = F.nll_loss(ours, y, None if w is None else tg.Tensor(w), reduction=reduction)
+    expected = TF.nll_loss(theirs, torch.tensor(y), None if w is None else torch.tensor(w), reduction=reduction)
+    np.testing.assert_allclose(got.data, expected.detach().numpy(), rtol=1e-12)
+    got.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted, ignore_index", [(False, -100), (True, -100), (False, 1), (True, 1)])
+def test_nll_loss_first_gradient_requires_grad_and_its_second_order_matches_torch(dtype, reduction, weighted,
+                                                                                  ignore_index):
+    # torch's gradient is a function of the input (with derivative 0), so under create_graph it requires grad
+    x, y = randn(8, 4).astype(dtype), _class_targets(ignore_index)
+    w = np.array([0.5, 2.0, 1.5, 3.0], dtype) if weighted else None
+    ours = tg.Tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    v = randn(8).astype(dtype) if reduction == "none" else np.array(1.3, dtype)
+    ours_v, theirs_v = tg.Tensor(v, requires_grad=True), torch.tensor(v, requires_grad=True)
+    loss = F.nll_loss(ours, y, None if w is None else tg.Tensor(w), ignore_index=ignore_index, reduction=reduction)
+    (g,) = tg.grad(loss, ours, ours_v, create_graph=True)
+    torch_loss = TF.nll_loss(theirs, torch.tensor(y), None if w is None else torch.tensor(w),
+                             ignore_index=ignore_index, reduction=reduction)
+    (g_theirs,) = torch.autograd.grad(torch_loss, theirs, theirs_v, create_graph=True)
+    assert g.requires_grad and g_theirs.requires_grad
+    np.testing.assert_allclose(g.data, g_theirs.detach().numpy(), rtol=1e-6)
+    u = randn(8, 4).astype(dtype)
+    second = tg.grad((g * tg.Tensor(u)).sum(), [ours, ours_v])
+    second_theirs = torch.autograd.grad((g_theirs * torch.tensor(u)).sum(), [theirs, theirs_v])
+    for a, b in zip(second, second_theirs):
+        np.testing.assert_allclose(a.data, b.numpy(), rtol=1e-6, atol=1e-7)
+    assert not second[0].data.any()  # constant in the input
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])

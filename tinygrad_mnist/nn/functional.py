@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import rng
 from ..activations import elu, gelu, hardtanh, logsigmoid, relu6, silu, softplus  # re-exported
-from ..autograd import Function
+from ..autograd import Function, ZeroDerivative
 from ..errors import ClassIndexError, ConfigError, DataError, DTypeError, OutOfRangeError, ShapeError
 from ..functions import _BOOL_PRODUCT
 from ..ops import CONSTANTS
@@ -150,6 +150,56 @@ class WeightedCrossEntropy(CrossEntropy):
         if ignored is not None:
             grad[ignored] = 0
         return grad
+
+
+class NegativeLogLikelihood(Function):
+    """-log_probs[i, y_i], weighted and reduced, in one node: a flat take of the targets' positions
+    (as CrossEntropy's); backward scatters -g, over N for the mean or times each target's share,
+    into zeros of the input's shape. weights: each target's weight (0 where ignored), or None for
+    1; the weighted mean divides by their sum, NaN when it is 0, as torch's."""
+    array_backward = True
+
+    def forward(self, log_probs, target, weights, ignored, reduction):
+        self.args = {"reduction": reduction}
+        n, c = log_probs.shape
+        picked = np.arange(0, n * c, c)
+        picked += target.astype(picked.dtype, copy=False)  # (int64 += uint64 is refused)
+        losses = log_probs.take(picked)
+        np.negative(losses, out=losses)
+        if weights is None:
+            shares, divisor = None, n if reduction == "mean" else 1
+        else:
+            if ignored is not None:  # skipped, as torch: 0 * -inf would be NaN
+                losses[ignored] = 0
+            losses *= weights
+            shares, divisor = _shares_of_mean(weights, ignored) if reduction == "mean" else weights, 1
+        self.save(picked, shares, divisor, reduction, log_probs.shape)
+        if weights is None or reduction != "mean":
+            return _reduce_array(losses, reduction)
+        total = np.add.reduce(weights)
+        return np.add.reduce(losses) / total if total else np.full((), np.nan, losses.dtype)
+
+    def backward(self, g):
+        picked, shares, divisor, reduction, shape = self.saved
+        if isinstance(g, Tensor):  # create_graph: -onehot as a function of the input, whose derivative is 0
+            factor = np.zeros(shape, g.dtype)
+            factor.reshape(-1)[picked] = -1 if shares is None else -shares
+            scale = g.reshape(-1, 1) if reduction == "none" else g
+            return (scale / divisor if divisor != 1 else scale) * ZeroDerivative.on(factor, self)
+        scale = g / CONSTANTS[divisor, g.dtype] if divisor != 1 else g
+        grad = np.zeros(shape, g.dtype)
+        grad.reshape(-1)[picked] = -scale if shares is None else -(scale * shares)
+        return grad
+
+
+def _shares_of_mean(weights: np.ndarray, ignored: np.ndarray | None) -> np.ndarray:
+    """Each target's share of a weighted mean: its weight over their sum; NaN when the sum is 0,
+    except for ignored targets, which get no gradient even then, as in torch."""
+    total = np.add.reduce(weights)
+    shares = weights / total if total else np.full_like(weights, np.nan)
+    if ignored is not None:
+        shares[ignored] = 0
+    return shares
 
 
 class SquaredError(Function):
@@ -493,6 +543,20 @@ def nll_loss(input: Tensor, target, weight: Tensor | None = None, *, ignore_inde
              reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C) at class indices (N,); also (C,) and
     (N, C, d1, ...) as torch. weight and ignore_index as in cross_entropy."""
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    x = input.data if isinstance(input, Tensor) else None
+    # The usual call, as cross_entropy's, passes one test and the range check (float16 is summed
+    # in float32, by _apply_loss, on the checked path).
+    if (x is not None and x.dtype.kind == "f" and x.dtype != float16 and t.dtype.kind in "iu"
+            and len(x.shape) == 2 and x.shape[1] and t.shape == x.shape[:1] and (x.shape[0] or reduction != "mean")
+            and reduction in _REDUCTIONS and weight is None and type(ignore_index) is int and ignore_index < 0
+            and not _out_of_range(t, x.shape[1])):
+        return NegativeLogLikelihood.apply(input, target=t, weights=None, ignored=None, reduction=reduction)
+    return _checked_nll_loss(input, target, weight, ignore_index, reduction)
+
+
+def _checked_nll_loss(input: Tensor, target, weight, ignore_index: int, reduction: str) -> Tensor:
+    """nll_loss after every check, for any call the one-test path does not take."""
     check_reduction(reduction, "nll_loss")
     check_ignore_index(ignore_index, "nll_loss")
     _check_float_tensor(input, "nll_loss", "input")
@@ -508,19 +572,11 @@ def nll_loss(input: Tensor, target, weight: Tensor | None = None, *, ignore_inde
     w = _class_weights(weight, input, "nll_loss")
     _check_not_empty(input, reduction, "nll_loss")
     if _plain_targets(y, c, w, ignore_index):
-        return _reduce(-input[np.arange(n), y], reduction)
+        return _apply_loss(NegativeLogLikelihood, input, target=y, weights=None, ignored=None, reduction=reduction)
     ignored = _ignored_targets(y, c, ignore_index, "nll_loss")
     safe, counted = _target_weights(y, ignored, w, input.data.dtype)
-    if reduction != "mean":
-        return _reduce(-input[np.arange(n), safe] * counted, reduction)
-    # Each target's share of the mean, so that ignored ones get no gradient even when nothing is
-    # counted; then the mean is 0/0, NaN, as in torch.
-    total = np.add.reduce(counted)
-    shares = counted / total if total else np.full_like(counted, np.nan)
-    if ignored is not None:
-        shares[ignored] = 0
-    loss = (-input[np.arange(n), safe] * shares).sum()
-    return loss if total else loss + np.nan
+    return _apply_loss(NegativeLogLikelihood, input, target=safe, weights=counted, ignored=ignored,
+                       reduction=reduction)
 
 
 _INPUT_NAMES = {"cross_entropy": "logits", "nll_loss": "log-probabilities"}
