@@ -42,7 +42,7 @@ def _sum_kept(x, dims):
     """x summed over dims, which stay as size-1 dims."""
     if isinstance(x, autograd._Tensor):
         return x.sum(dim=dims, keepdim=True)
-    return x.sum(axis=dims, keepdims=True)
+    return np.add.reduce(x, axis=dims, keepdims=True)  # (ndarray.sum goes through a Python wrapper)
 
 
 def _expand(x, shape: tuple):
@@ -338,9 +338,9 @@ def _stable_max(a: np.ndarray, dim, keep_plus_inf: bool = False) -> np.ndarray:
     """max over dim (kept), with infinities replaced by 0 so a - max stays finite (and 0 over an
     empty dim), as torch's logsumexp. softmax keeps a max of +inf, so its slice is NaN throughout
     (inf - inf), as in torch."""
-    m = np.max(a, axis=dim, keepdims=True, initial=-np.inf)
-    kept = m != -np.inf if keep_plus_inf else np.isfinite(m)
-    return m if kept.all() else np.where(kept, m, 0)
+    m = np.maximum.reduce(a, axis=dim, keepdims=True, initial=-np.inf)  # (np.max and .all() go
+    kept = m != -np.inf if keep_plus_inf else np.isfinite(m)               # through Python wrappers)
+    return m if np.logical_and.reduce(kept, axis=None) else np.where(kept, m, 0)
 
 
 class Softmax(Function):
@@ -358,16 +358,17 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
+    array_backward = True
     save_output = True
     def forward(self, a, dim):
         self.save(dim)
         self.args = {"dim": dim}
         shifted = a - _stable_max(a, dim, keep_plus_inf=True)
-        return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        return shifted - np.log(np.add.reduce(np.exp(shifted), axis=dim, keepdims=True))
 
     def backward(self, g):
         out, dim = self.output, self.saved[0]
-        return g - out.exp() * g.sum(dim=dim, keepdim=True)
+        return g - (out.exp() if isinstance(out, autograd._Tensor) else np.exp(out)) * _sum_kept(g, dim)
 
 
 class LogSumExp(Function):
