@@ -372,6 +372,7 @@ class LogSoftmax(Function):
 
 
 class LogSumExp(Function):
+    array_backward = True
     save_inputs = True
     save_output = True
     def forward(self, a, dims, keepdim):
@@ -385,7 +386,8 @@ class LogSumExp(Function):
     def backward(self, g):
         (a,), (dims,) = self.inputs, self.saved
         kept = _kept_shape(a.shape, dims)
-        return g.reshape(kept) * (a - self.output.reshape(kept)).exp()
+        shifted = a - self.output.reshape(kept)
+        return g.reshape(kept) * (shifted.exp() if isinstance(shifted, autograd._Tensor) else np.exp(shifted))
 
 
 # ---- reductions -------------------------------------------------------------------------------
@@ -520,12 +522,15 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    array_backward = True
     def forward(self, a, dims):
         self.save(dims)
         self.args = {"dims": dims}
         return a.transpose(dims)
 
-    def backward(self, g): return g.permute(*np.argsort(self.saved[0]))
+    def backward(self, g):
+        order = np.argsort(self.saved[0])
+        return g.permute(*order) if isinstance(g, autograd._Tensor) else g.transpose(order)
 
 
 class Expand(Function):
@@ -549,13 +554,16 @@ class Flip(Function):
 
 class GetItem(Function):
     """a[select][index], where select is a basic index (a view) or None."""
+    array_backward = True
     def forward(self, a, index, select):
         self.save(a.shape, index, select)
         return (a if select is None else a[select])[index]
 
     def backward(self, g):
         shape, index, select = self.saved
-        return ScatterAdd.apply(g, shape=shape, index=index, select=select)
+        if isinstance(g, autograd._Tensor):
+            return ScatterAdd.apply(g, shape=shape, index=index, select=select)
+        return _scatter_add(g, shape, index, select)
 
 
 class IndexPut(Function):
@@ -603,17 +611,21 @@ class ScatterAdd(Function):
     backward, itself differentiable so gradients of gradients work."""
     def forward(self, g, shape, index, select):
         self.save(index, select)
-        out = np.zeros(shape, dtype=g.dtype)
-        target = out if select is None else out[select]  # a view of out
-        if _hits_each_once(index):
-            target[index] = g
-        else:
-            np.add.at(target, index, g)
-        return out
+        return _scatter_add(g, shape, index, select)
 
     def backward(self, gg):
         index, select = self.saved
         return (gg if select is None else gg[select])[index]
+
+
+def _scatter_add(g: np.ndarray, shape: tuple, index, select) -> np.ndarray:
+    out = np.zeros(shape, dtype=g.dtype)
+    target = out if select is None else out[select]  # a view of out
+    if _hits_each_once(index):
+        target[index] = g
+    else:
+        np.add.at(target, index, g)
+    return out
 
 
 class Cat(Function):
@@ -636,6 +648,7 @@ class Cat(Function):
 # ---- selection --------------------------------------------------------------------------------
 
 class Where(Function):
+    array_backward = True
     def forward(self, a, b, cond):
         self.save(cond)
         return np.where(cond, a, b)
@@ -643,7 +656,9 @@ class Where(Function):
     def backward(self, g):
         cond = self.saved[0]
         need_a, need_b = self.needs
-        return (g.where(cond, 0) if need_a else None), (g.where(~cond, 0) if need_b else None)
+        if isinstance(g, autograd._Tensor):
+            return (g.where(cond, 0) if need_a else None), (g.where(~cond, 0) if need_b else None)
+        return (np.where(cond, g, 0) if need_a else None), (np.where(cond, 0, g) if need_b else None)
 
 
 class Clamp(Function):
