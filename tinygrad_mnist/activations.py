@@ -246,22 +246,26 @@ class SiLU(Function):
 
 
 class ELU(Function):
-    """x for x > 0, alpha (exp(x) - 1) elsewhere; d/dx = alpha exp(x) where x <= 0, else 1 (also at NaN,
-    as torch)."""
+    """x for x > 0, alpha (exp(x) - 1) elsewhere, with torch's scale and input_scale (SELU and CELU):
+    scale x, and alpha scale (exp(input_scale x) - 1); d/dx = alpha scale input_scale exp(input_scale x)
+    where x <= 0, else scale (also at NaN, as torch's scalar loop)."""
     array_backward = True
     save_inputs = True
 
-    def forward(self, a, alpha):
-        self.save(alpha)
-        self.args = {"alpha": alpha}
-        return np.where(a > 0, a, np.expm1(np.minimum(a, 0)) * alpha)
+    def forward(self, a, alpha, scale=1.0, input_scale=1.0):
+        self.save(alpha, scale, input_scale)
+        self.args = {"alpha": alpha} if scale == input_scale == 1 else \
+            {"alpha": alpha, "scale": scale, "input_scale": input_scale}
+        with np.errstate(over="ignore"):  # a negative input_scale (CELU's alpha < 0) can overflow, to inf as torch
+            return np.where(a > 0, a * scale, np.expm1(np.minimum(a, 0) * input_scale) * (alpha * scale))
 
     def backward(self, g):
-        x, alpha = self.inputs[0], self.saved[0]
-        below = autograd._plain(x) <= 0
-        if _on_tensors(x):
-            return g * (x.clamp(max=0).exp() * alpha).where(below, 1.0)
-        return g * np.where(below, np.exp(np.minimum(x, 0)) * alpha, 1)
+        x, (alpha, scale, input_scale) = self.inputs[0], self.saved
+        below, slope = autograd._plain(x) <= 0, alpha * scale * input_scale
+        with np.errstate(over="ignore"):
+            if _on_tensors(x):
+                return g * ((x.clamp(max=0) * input_scale).exp() * slope).where(below, scale)
+            return g * np.where(below, np.exp(np.minimum(x, 0) * input_scale) * slope, scale)
 
 
 class Softplus(Function):
@@ -328,13 +332,13 @@ def _float_tensor(x, op: str) -> Tensor:
     return x
 
 
-def _apply(function: type[Function], x: Tensor, **args) -> Tensor:
-    """function.apply(x, **args); float16 is computed in float32 and rounded once, as torch computes
-    it (in float16 throughout, silu and gelu were hundreds of units in the last place off where
-    their values are small, and the gradients of softplus and logsigmoid too)."""
+def _apply(function: type[Function], x: Tensor, *others: Tensor, **args) -> Tensor:
+    """function.apply(x, *others, **args); float16 is computed in float32 and rounded once, as torch
+    computes it (in float16 throughout, silu and gelu were hundreds of units in the last place off
+    where their values are small, and the gradients of softplus and logsigmoid too)."""
     if x.data.dtype == float16:
-        return function.apply(x.float(), **args).half()
-    return function.apply(x, **args)
+        return function.apply(x.float(), *(t.float() for t in others), **args).half()
+    return function.apply(x, *others, **args)
 
 
 def _number(value, op: str, name: str) -> float:
