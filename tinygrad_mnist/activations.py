@@ -1,7 +1,8 @@
 """The activations beyond ReLU, LeakyReLU, sigmoid and tanh (which live in ops.py): GELU (exact,
 with erf, and tanh's approximation), SiLU, ELU, Softplus, LogSigmoid and Hardtanh (ReLU6), each one
 Function, with their nn.functional forms. NumPy has no erf, so it is here too (W. J. Cody's
-rational Chebyshev approximations), with the ops Tensor.erf and Tensor.erfc.
+rational Chebyshev approximations), with the ops Tensor.erf and Tensor.erfc. The rest of torch's
+activations (SELU, CELU, Mish, the hard and shrink ones, Threshold, PReLU) are in activations_more.py.
 
 Backward rules run on ndarrays (array_backward) and, under create_graph, on Tensors: there they
 rebuild their factors from recorded ops, so second derivatives come out right. A float16 input is

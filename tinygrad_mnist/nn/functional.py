@@ -8,6 +8,8 @@ import numpy as np
 
 from .. import rng
 from ..activations import elu, gelu, hardtanh, logsigmoid, relu6, silu, softplus  # re-exported
+from ..activations_more import (celu, hardshrink, hardsigmoid, hardswish, mish, prelu, selu, softshrink,  # re-exported
+                                softsign, tanhshrink, threshold)
 from ..autograd import Function, ZeroDerivative
 from ..errors import ClassIndexError, ConfigError, DataError, DTypeError, OutOfRangeError, ShapeError
 from ..functions import _BOOL_PRODUCT

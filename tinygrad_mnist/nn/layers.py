@@ -1,4 +1,5 @@
-"""Layers: Linear, activations, Dropout, Flatten, Identity (reprs as PyTorch prints them)."""
+"""Layers: Linear, activations (PReLU with its learnable slope), Dropout, Flatten, Identity (reprs as PyTorch
+prints them)."""
 from __future__ import annotations
 
 import math
@@ -60,11 +61,11 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-def _check_size(value, name: str) -> None:
+def _check_size(value, name: str, op: str = "Linear") -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise DTypeError(f"Linear: {name} must be an integer, got {value!r} of type {type(value).__name__}")
+        raise DTypeError(f"{op}: {name} must be an integer, got {value!r} of type {type(value).__name__}")
     if value < 0:  # 0 makes an empty weight, as in torch
-        raise ConfigError(f"Linear: {name} must be >= 0, got {value}")
+        raise ConfigError(f"{op}: {name} must be >= 0, got {value}")
 
 
 class ReLU(Module):
@@ -204,6 +205,130 @@ class ReLU6(Hardtanh):
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
+
+
+class SELU(Module):
+    """scale * elu(x, alpha) with the self-normalizing constants; inplace as in ReLU."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.selu(x, self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class CELU(Module):
+    """max(0, x) + min(0, alpha (exp(x / alpha) - 1)); inplace as in ReLU."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.celu(x, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Mish(SELU):
+    """x tanh(softplus(x)); inplace as in ReLU."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.mish(x, self.inplace)
+
+
+class Hardswish(Module):
+    """x relu6(x + 3) / 6; inplace as in ReLU (which torch does not print for this one)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.hardswish(x, self.inplace)
+
+
+class Hardsigmoid(Hardswish):
+    """relu6(x + 3) / 6; inplace as in Hardswish."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.hardsigmoid(x, self.inplace)
+
+
+class Softsign(Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softsign(x)
+
+
+class Tanhshrink(Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return F.tanhshrink(x)
+
+
+class Softshrink(Module):
+    """x - lambd above lambd, x + lambd below -lambd, else 0 (lambd checked when called, as in torch)."""
+
+    def __init__(self, lambd: float = 0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softshrink(x, self.lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+class Hardshrink(Softshrink):
+    """x where |x| > lambd, else 0."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.hardshrink(x, self.lambd)
+
+
+class Threshold(Module):
+    """value where x <= threshold, else x; inplace as in ReLU."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False):
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.threshold(x, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold}, value={self.value}" + (", inplace=True" if self.inplace else "")
+
+
+class PReLU(Module):
+    """x for x > 0, weight x elsewhere, with a learnable weight: one slope, or one per channel (dim 1),
+    all starting at init."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
+        super().__init__()
+        _check_size(num_parameters, "num_parameters", "PReLU")
+        _number(init, "PReLU", "init")
+        check_cpu(device, "PReLU")
+        dtype = float32 if dtype is None else as_dtype(dtype, "PReLU")
+        if dtype.kind != "f":
+            raise DTypeError(f"PReLU: dtype must be floating point, got {dtype}")
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = Parameter(np.empty(num_parameters, dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.constant_(self.weight, self.init)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.prelu(x, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
 
 
 class Softmax(Module):
