@@ -68,18 +68,24 @@ def _check_size(value, name: str, op: str = "Linear") -> None:
         raise ConfigError(f"{op}: {name} must be >= 0, got {value}")
 
 
-class ReLU(Module):
-    """max(x, 0); with inplace=True written into x, as torch (see Tensor's in-place ops)."""
+class _InPlaceActivation(Module):
+    """An activation whose one option is inplace=True: the result written into x, as torch (see
+    Tensor's in-place ops)."""
+    prints_inplace = True  # (torch's reprs of Hardswish and Hardsigmoid leave it out)
 
     def __init__(self, inplace: bool = False):
         super().__init__()
         self.inplace = inplace
 
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace and self.prints_inplace else ""
+
+
+class ReLU(_InPlaceActivation):
+    """max(x, 0)."""
+
     def forward(self, x: Tensor) -> Tensor:
         return x.relu_() if self.inplace else x.relu()  # as F.relu, without its call on the hot path
-
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
@@ -120,18 +126,11 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class SiLU(Module):
-    """x sigmoid(x); inplace as in ReLU."""
-
-    def __init__(self, inplace: bool = False):
-        super().__init__()
-        self.inplace = inplace
+class SiLU(_InPlaceActivation):
+    """x sigmoid(x)."""
 
     def forward(self, x: Tensor) -> Tensor:
         return F.silu(x, self.inplace)
-
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
 
 
 class ELU(Module):
@@ -207,18 +206,11 @@ class ReLU6(Hardtanh):
         return "inplace=True" if self.inplace else ""
 
 
-class SELU(Module):
-    """scale * elu(x, alpha) with the self-normalizing constants; inplace as in ReLU."""
-
-    def __init__(self, inplace: bool = False):
-        super().__init__()
-        self.inplace = inplace
+class SELU(_InPlaceActivation):
+    """scale * elu(x, alpha) with the self-normalizing constants."""
 
     def forward(self, x: Tensor) -> Tensor:
         return F.selu(x, self.inplace)
-
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
 
 
 class CELU(Module):
@@ -235,26 +227,24 @@ class CELU(Module):
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
-class Mish(SELU):
-    """x tanh(softplus(x)); inplace as in ReLU."""
+class Mish(_InPlaceActivation):
+    """x tanh(softplus(x))."""
 
     def forward(self, x: Tensor) -> Tensor:
         return F.mish(x, self.inplace)
 
 
-class Hardswish(Module):
-    """x relu6(x + 3) / 6; inplace as in ReLU (which torch does not print for this one)."""
-
-    def __init__(self, inplace: bool = False):
-        super().__init__()
-        self.inplace = inplace
+class Hardswish(_InPlaceActivation):
+    """x relu6(x + 3) / 6."""
+    prints_inplace = False
 
     def forward(self, x: Tensor) -> Tensor:
         return F.hardswish(x, self.inplace)
 
 
-class Hardsigmoid(Hardswish):
-    """relu6(x + 3) / 6; inplace as in Hardswish."""
+class Hardsigmoid(_InPlaceActivation):
+    """relu6(x + 3) / 6."""
+    prints_inplace = False
 
     def forward(self, x: Tensor) -> Tensor:
         return F.hardsigmoid(x, self.inplace)
@@ -270,21 +260,25 @@ class Tanhshrink(Module):
         return F.tanhshrink(x)
 
 
-class Softshrink(Module):
-    """x - lambd above lambd, x + lambd below -lambd, else 0 (lambd checked when called, as in torch)."""
+class _Shrink(Module):
+    """An activation with torch's one option lambd (checked when called, as in torch)."""
 
     def __init__(self, lambd: float = 0.5):
         super().__init__()
         self.lambd = lambd
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.softshrink(x, self.lambd)
-
     def extra_repr(self) -> str:
         return str(self.lambd)
 
 
-class Hardshrink(Softshrink):
+class Softshrink(_Shrink):
+    """x - lambd above lambd, x + lambd below -lambd, else 0."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softshrink(x, self.lambd)
+
+
+class Hardshrink(_Shrink):
     """x where |x| > lambd, else 0."""
 
     def forward(self, x: Tensor) -> Tensor:
