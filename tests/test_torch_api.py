@@ -516,9 +516,10 @@ def test_tensor_refuses_a_float_tensor_inside_data_for_an_integer_or_bool_dtype_
 ], ids=["bool-int64", "int-bool", "int-uint8", "int-int8", "float-float64", "float-float16", "alone-int64"])
 def test_tensor_converts_integer_tensors_inside_data_and_a_float_tensor_alone_as_torch(make, dtype):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # torch: to copy construct from a tensor, use clone()
+        warnings.simplefilter("ignore", UserWarning)  # both: to copy construct from a tensor, use clone()
         theirs = torch.tensor(make(torch), dtype=getattr(torch, dtype))
-    same(tg.tensor(make(tg), dtype=getattr(tg, dtype)), theirs)
+        ours = tg.tensor(make(tg), dtype=getattr(tg, dtype))
+    same(ours, theirs)
 
 
 @pytest.mark.parametrize("args, kw", [((2, 3), {}), (((2, 3),), {"dtype": tg.long}), ((0,), {})], ids=repr)
@@ -893,6 +894,53 @@ def test_new_tensor_of_a_tensor_copies_it_out_of_the_graph_and_warns_as_torch():
         with lib.no_grad():
             copy[0] = 5.0
         assert x[0].item() == 1.0
+
+
+COPY_SOURCES = {  # make(lib) -> (source tensor, tensor()'s keyword arguments)
+    "0-d": lambda L: (L.tensor(1.5), {}), "needs grad": lambda L: (L.tensor([1.0, 2.0], requires_grad=True), {}),
+    "asks grad": lambda L: (L.tensor([1.0, 2.0], requires_grad=True), {"requires_grad": True}),
+    "to float64": lambda L: (L.tensor([[1.0, -2.5]]), {"dtype": L.float64}),
+    "int": lambda L: (L.tensor([3, 4]), {}), "parameter": lambda L: (L.nn.Parameter(L.ones(2, 3)), {}),
+}
+
+
+@pytest.mark.parametrize("make", COPY_SOURCES.values(), ids=COPY_SOURCES)
+def test_tensor_of_a_tensor_warns_and_copies_it_out_of_the_graph_as_torch(make):
+    results = {}
+    for lib in (tg, torch):
+        source, kw = make(lib)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            copy = lib.tensor(source, **{k: getattr(lib, v.name if lib is tg else str(v).removeprefix("torch."))
+                                         if k == "dtype" else v for k, v in kw.items()})
+        with lib.no_grad():
+            copy.zero_()
+        assert source.abs().sum().item() != 0  # no memory shared
+        results[lib] = copy, caught
+    (ours, our_warnings), (theirs, their_warnings) = results[tg], results[torch]
+    same(ours, theirs)
+    assert type(ours) is tg.Tensor and type(theirs) is torch.Tensor  # a Parameter's copy is a plain tensor
+    assert (ours.requires_grad, ours.is_leaf) == (theirs.requires_grad, theirs.is_leaf)
+    assert [(w.category, str(w.message).replace("torch.tensor(", "tg.tensor(")) for w in their_warnings] == \
+        [(w.category, str(w.message)) for w in our_warnings]
+    assert our_warnings[0].filename == __file__  # the warning points at the caller, as torch's
+
+
+def test_tensor_of_numbers_arrays_or_tensors_in_a_list_does_not_warn_as_torch():
+    for lib in (tg, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            lib.tensor([lib.tensor(1.0), 2.0])
+            lib.tensor(np.zeros(2))
+
+
+def test_new_tensor_of_a_tensor_warns_once_with_torchs_message():
+    caught = {}
+    for lib in (tg, torch):
+        with warnings.catch_warnings(record=True) as caught[lib]:
+            warnings.simplefilter("always")
+            lib.zeros(1).new_tensor(lib.ones(2))
+    assert [(w.category, str(w.message)) for w in caught[tg]] == [(w.category, str(w.message)) for w in caught[torch]]
 
 
 # ---- isclose and allclose --------------------------------------------------------------------------------

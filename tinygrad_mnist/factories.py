@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import operator
+import warnings
 from typing import Iterable
 
 import numpy as np
@@ -17,7 +18,22 @@ from .tensor import Tensor
 
 
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of data (floats default to float32)."""
+    """A new tensor holding a copy of data (floats default to float32); of a Tensor, a copy out of
+    the graph, with a warning to use clone(), as torch's."""
+    if isinstance(data, Tensor):
+        warn_copy_construct("tg.tensor")
+    return _copy_of(data, dtype, requires_grad)
+
+
+def warn_copy_construct(call: str) -> None:
+    """torch's warning for tensor(t) and x.new_tensor(t) of a Tensor t, pointing at their caller."""
+    warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                  f"sourceTensor.detach().clone().requires_grad_(True), rather than {call}(sourceTensor).",
+                  UserWarning, stacklevel=3)
+
+
+def _copy_of(data, dtype, requires_grad: bool) -> Tensor:
+    """tensor() without its warning."""
     arr = _as_array(data, dtype)
     if arr.dtype.kind in "USOV":
         raise DTypeError(f"tensor: data must be numbers or bools (or nested sequences of them), got "

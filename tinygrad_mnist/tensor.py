@@ -659,12 +659,11 @@ class Tensor:
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
         """A copy of data as tg.tensor makes it, in this tensor's dtype unless dtype is given."""
+        from .factories import _copy_of, warn_copy_construct  # (factories imports this module)
         if isinstance(data, Tensor):
-            warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
-                          "rather than tensor.new_tensor(sourceTensor) (as torch warns)", UserWarning, stacklevel=2)
+            warn_copy_construct("tensor.new_tensor")
         check_cpu(device, "new_tensor")
-        from .factories import tensor  # (factories imports this module)
-        return tensor(data, dtype or self.data.dtype, requires_grad)
+        return _copy_of(data, dtype or self.data.dtype, requires_grad)
 
     # ---- reductions --------------------------------------------------------------------------
     def sum(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor:
