@@ -522,6 +522,51 @@ def test_tensor_converts_integer_tensors_inside_data_and_a_float_tensor_alone_as
     same(ours, theirs)
 
 
+MULTI_ELEMENT_TENSORS_INSIDE = {  # data with a tensor of more or fewer than one element inside, and a dtype
+    "floats": (lambda L: [L.tensor([1.0, 2.0]), L.tensor([3.0, 4.0])], None),
+    "after a 0-d one": (lambda L: [L.tensor(1.0), L.tensor([2.0, 3.0])], None),
+    "nested": (lambda L: [[1.0, 2.0], [L.tensor([1.0, 2.0]), 3.0]], None), "empty": (lambda L: [L.zeros(0)], None),
+    "tuple": (lambda L: (L.tensor([[1.0, 2.0]]),), None), "ints to float": (lambda L: [L.tensor([1, 2])], "float32"),
+    "ints": (lambda L: [L.tensor([1, 2])], None), "ints to int64": (lambda L: [L.tensor([1, 2]), 3], "int64"),
+    "ints to uint8": (lambda L: [L.tensor([1, 2], dtype=L.uint8)], "uint8"),
+    "bools": (lambda L: [L.tensor([True, False])], None), "ints to bool": (lambda L: [L.tensor([1, 0])], "bool"),
+}
+
+
+@pytest.mark.parametrize("make, dtype", MULTI_ELEMENT_TENSORS_INSIDE.values(), ids=MULTI_ELEMENT_TENSORS_INSIDE)
+def test_tensor_refuses_a_tensor_of_more_than_one_element_inside_data_as_torch(make, dtype):
+    with pytest.raises((TypeError, ValueError)) as theirs:
+        torch.tensor(make(torch), dtype=dtype and getattr(torch, dtype))
+    for construct in (tg.tensor, tg.Tensor):
+        with pytest.raises(theirs.type) as ours:  # torch's TypeError when read as an index, else ValueError
+            construct(make(tg), dtype=dtype and getattr(tg, dtype))
+        size = re.search(r"\d+ elements", str(ours.value))
+        assert re.match(r"^tensor: a tensor of \d+ elements \(shape \(.*\)\) inside data (is not a number|cannot be "
+                        r"an index)", str(ours.value)) and size is not None, ours.value
+        assert "only one-element tensors" in str(ours.value) and "tg.stack" in str(ours.value)
+
+
+ONE_ELEMENT_TENSORS_INSIDE = {  # torch reads each as its number, whatever its shape
+    "1-d": (lambda L: [L.tensor([1.0]), L.tensor([2.0])], None),
+    "shapes": (lambda L: [L.tensor([1.0]), L.tensor([[2.0]]), 3.0], None),
+    "nested": (lambda L: [[L.tensor([[1.5]]), 2], [3, L.tensor(4)]], None),
+    "ints to int64": (lambda L: [L.tensor([1]), L.tensor([[2]])], "int64"),
+    "int among floats": (lambda L: [L.tensor([1]), 2.5], None), "float16": (lambda L: [L.tensor([1.0], dtype=L.float16)], None),
+    "ints to uint8": (lambda L: [L.tensor([7]), L.tensor([[200]])], "uint8"),
+    "bools": (lambda L: (L.tensor([True]), L.tensor([[False]])), None),
+    "needs grad": (lambda L: [L.tensor([1.0], requires_grad=True)], "float64"),
+}
+
+
+@pytest.mark.parametrize("make, dtype", ONE_ELEMENT_TENSORS_INSIDE.values(), ids=ONE_ELEMENT_TENSORS_INSIDE)
+def test_tensor_reads_one_element_tensors_inside_data_as_numbers_as_torch(make, dtype):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch: a tensor that requires grad, read as a number
+        theirs = torch.tensor(make(torch), dtype=dtype and getattr(torch, dtype))
+    for construct in (tg.tensor, tg.Tensor):
+        same(construct(make(tg), dtype=dtype and getattr(tg, dtype)), theirs)
+
+
 @pytest.mark.parametrize("args, kw", [((2, 3), {}), (((2, 3),), {"dtype": tg.long}), ((0,), {})], ids=repr)
 def test_empty_and_empty_like_have_torchs_shapes_and_dtypes(args, kw):
     ours, theirs = tg.empty(*args, **kw), torch.empty(*args, **{k: getattr(torch, v.name) for k, v in kw.items()})

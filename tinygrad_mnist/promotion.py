@@ -8,7 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import DTypeError, OutOfRangeError
+from .errors import DTypeError, OutOfRangeError, ShapeError
 
 
 float16, float32, float64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
@@ -43,13 +43,16 @@ _make_tensor = None  # set by tensor.py: (ndarray, node or None) -> Tensor
 
 def _as_array(data, dtype=None) -> np.ndarray:
     """An ndarray for data: Python floats become float32 (as torch); arrays and NumPy numbers keep
-    their dtype, also inside a sequence, whose dtype is then torch's for what it holds."""
+    their dtype, also inside a sequence, whose dtype is then torch's for what it holds (a tensor in
+    it counts as its number, as in torch)."""
     if dtype is not None:
         dtype = as_dtype(dtype, "tensor")
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, np.ndarray):
         return data if dtype is None else data.astype(dtype, copy=False)
+    if isinstance(data, (list, tuple)):
+        data = _tensors_as_numbers(data, dtype, data)
     if dtype is not None and dtype.kind in "iu":
         return _as_integers(data, dtype)
     if dtype == bool_ and isinstance(data, (list, tuple)):
@@ -91,6 +94,38 @@ def _as_integers(data, dtype: np.dtype, op: str = "tensor") -> np.ndarray:
     if not fits.all():
         raise _out_of_range(values[~fits].tolist()[0], kind, info, op)
     return values.astype(dtype)
+
+
+def _tensors_as_numbers(data: list | tuple, dtype: np.dtype | None, whole: list | tuple) -> list | tuple:
+    """data, a part of whole, with each tensor inside it as a 0-d one out of the graph: torch reads a
+    tensor in a sequence as a number, which a tensor of one element is, whatever its shape; another
+    is refused as torch refuses it. (data itself when it holds only Python numbers, found by their types.)"""
+    if set(map(type, data)) <= _PYTHON_NUMBER_DTYPES.keys():
+        return data
+    items = []
+    for item in data:
+        if isinstance(item, (list, tuple)):
+            item = _tensors_as_numbers(item, dtype, whole)
+        elif isinstance(item, Tensor):
+            if item.data.size != 1:
+                raise _not_a_number(item, dtype, whole)
+            item = _make_tensor(item.data.reshape(()), None)
+        items.append(item)
+    return type(data)(items)
+
+
+def _not_a_number(item: Tensor, dtype: np.dtype | None, whole: list | tuple) -> Exception:
+    """The error for a tensor of other than one element inside data, which becomes dtype (or the
+    dtype torch infers for whole): a float dtype reads it as a number (torch's ValueError), an
+    integer or bool one as an index (torch's TypeError, which a float tensor gets first)."""
+    target = dtype if dtype is not None else _cat_dtype(list(_item_dtypes(whole, set())))
+    what = f"tensor: a tensor of {item.data.size} elements (shape {item.shape}) inside data"
+    hint = ("as in torch (which takes only one-element tensors in a sequence, as numbers); join tensors with "
+            "tg.stack(...), or give their .tolist()")
+    if target.kind in "fc":
+        return ShapeError(f"{what} is not a number, {hint}")
+    _refuse_float_tensors(whole, target, "tensor")
+    return DTypeError(f"{what} cannot be an index for {target}, {hint}")
 
 
 def _refuse_float_tensors(data: list | tuple, dtype: np.dtype, op: str) -> None:
