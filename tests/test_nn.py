@@ -1,4 +1,6 @@
 """nn layers, losses and functional against torch (float64, same inputs and weights)."""
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -348,9 +350,9 @@ def test_cross_entropy_bad_targets_name_the_problem(target, problem):
         F.cross_entropy(tg.randn(3, 4), target)
 
 
-@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64])
+@pytest.mark.parametrize("dtype", [np.int64, np.uint8])
 @pytest.mark.parametrize("bad", [-1, -4, 4, 100])
-def test_class_index_range_is_checked_for_every_integer_dtype(dtype, bad):
+def test_class_index_range_is_checked_for_both_class_index_dtypes(dtype, bad):
     if bad < 0 and np.dtype(dtype).kind == "u":
         bad = 200  # unsigned types have no negatives; a large value instead
     target = np.array([0, 3, bad, 1]).astype(dtype)
@@ -359,10 +361,41 @@ def test_class_index_range_is_checked_for_every_integer_dtype(dtype, bad):
     F.cross_entropy(tg.randn(4, 4), np.array([0, 3, 2, 1]).astype(dtype))  # in range: accepted
 
 
+TARGET_DTYPES = ["int64", "uint8", "int32", "int16", "int8", "uint16", "uint32", "uint64", "bool"]
+CLASS_INDEX_CALLS = {  # logits' shape and keywords: the one-test path, the full checks, (C,) and extra dimensions
+    "usual": ((5, 3), {}), "ignore_index": ((5, 3), {"ignore_index": 1}),
+    "weight": ((5, 3), {"weight": tg.ones(3, dtype=tg.float64)}),
+    "unbatched": ((3,), {}), "extra dims": ((2, 3, 4), {}), "extra dims, none": ((2, 3, 4, 2), {"reduction": "none"}),
+}
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("shape, kw", CLASS_INDEX_CALLS.values(), ids=CLASS_INDEX_CALLS)
+@pytest.mark.parametrize("dtype", TARGET_DTYPES)
+def test_class_index_targets_take_the_dtypes_torch_takes(loss, shape, kw, dtype):
+    x, y = randn(*shape), rng.integers(0, 2, shape[:1] + shape[2:] if len(shape) > 1 else ())
+    their_kw = {k: torch.tensor(v.numpy()) if isinstance(v, tg.Tensor) else v for k, v in kw.items()}
+    try:
+        theirs = getattr(TF, loss)(torch.tensor(x), torch.tensor(y).to(getattr(torch, dtype)), **their_kw)
+    except RuntimeError as err:  # int64 (Long), and uint8 (Byte) for logits (N, C) or (C,) only
+        assert re.search("expected target dtype to be Long or Byte|expected scalar type Long but found Byte", str(err))
+        theirs = None
+    for target in (tg.tensor(y).to(np.dtype(dtype)), y.astype(dtype)):
+        if theirs is not None:
+            ours = getattr(F, loss)(tg.tensor(x), target, **kw)
+            assert ours.dtype == np.float64 and ours.shape == tuple(theirs.shape)
+            np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+            continue
+        with pytest.raises(DTypeError, match=rf"^{loss}: class-index targets (for logits \(N, C, d1, \.\.\.\) )?must "
+                                             rf"be int64( or uint8)?, as in torch, got dtype {dtype}; cast them with "
+                                             rf"target\.long\(\) \(or \.to\(tg\.int64\)\)$"):
+            getattr(F, loss)(tg.tensor(x), target, **kw)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("shape", [(7, 3), (1, 1), (5, 1), (2, 6)])
-@pytest.mark.parametrize("target_dtype", [np.int64, np.int32, np.uint8])
+@pytest.mark.parametrize("target_dtype", [np.int64, np.uint8])
 def test_nll_loss_matches_torch(dtype, reduction, shape, target_dtype):
     y = rng.integers(0, shape[1], shape[0]).astype(target_dtype)
     assert_matches_torch(lambda x: F.nll_loss(x.log_softmax(1), y, reduction=reduction),
@@ -433,8 +466,10 @@ def test_nll_loss_first_gradient_requires_grad_and_its_second_order_matches_torc
     u = randn(8, 4).astype(dtype)
     second = tg.grad((g * tg.Tensor(u)).sum(), [ours, ours_v])
     second_theirs = torch.autograd.grad((g_theirs * torch.tensor(u)).sum(), [theirs, theirs_v])
+    # (the one for ours_v is a weighted sum of 32 terms of about 1: its float32 rounding depends on the order)
+    atol = 1e-6 if dtype == np.float32 else 1e-14
     for a, b in zip(second, second_theirs):
-        np.testing.assert_allclose(a.data, b.numpy(), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(a.data, b.numpy(), rtol=1e-6, atol=atol)
     assert not second[0].data.any()  # constant in the input
 
 
@@ -738,7 +773,7 @@ def test_the_usual_cross_entropy_call_takes_the_one_test_path(monkeypatch):
     monkeypatch.setattr(F, "_checked_cross_entropy", refuse)
     x = tg.randn(16, 10, requires_grad=True)
     targets = rng.integers(0, 10, 16)
-    for y in (targets, targets.astype(np.int32), tg.tensor(targets)):
+    for y in (targets, targets.astype(np.uint8), tg.tensor(targets)):
         F.cross_entropy(x, y, label_smoothing=0.1).backward()
         nn.CrossEntropyLoss(reduction="sum")(x, y).backward()
 

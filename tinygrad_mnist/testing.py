@@ -117,9 +117,9 @@ def compare_with_torch(model, torch_model, x: np.ndarray, y: np.ndarray, loss="c
     forward/backward of loss in both (eval mode, so dropout is off; both models' modes are
     restored) and report per-parameter gradient differences. loss is a name in both
     nn.functional modules ('cross_entropy', 'mse_loss', ...) or a pair (our_loss_fn,
-    torch_loss_fn). Both run in the dtype of model's parameters; integer targets go to torch as
-    int64. Tolerances default to rtol=1e-7, atol=1e-10 in float64 and to torch.testing's in
-    float32 and float16. The report is true when everything agrees."""
+    torch_loss_fn). Both run in the dtype of model's parameters; integer targets go to both as
+    int64 (the class-index dtype). Tolerances default to rtol=1e-7, atol=1e-10 in float64 and to
+    torch.testing's in float32 and float16. The report is true when everything agrees."""
     torch = _torch()
     from .nn import functional as F
     ours_loss, theirs_loss = ((getattr(F, loss), getattr(torch.nn.functional, loss))
@@ -137,10 +137,9 @@ def compare_with_torch(model, torch_model, x: np.ndarray, y: np.ndarray, loss="c
     try:
         model.zero_grad(), torch_model.zero_grad(set_to_none=True)
         x = np.asarray(x, dtype=dtype)
-        target = np.asarray(y, dtype=dtype) if np.asarray(y).dtype.kind == "f" else np.asarray(y)
+        target = np.asarray(y, dtype=dtype if np.asarray(y).dtype.kind == "f" else np.int64)
         ours = ours_loss(model(Tensor(x)), Tensor(target))
-        theirs = theirs_loss(torch_model(torch.tensor(x)),
-                             torch.tensor(target if target.dtype.kind == "f" else target.astype(np.int64)))
+        theirs = theirs_loss(torch_model(torch.tensor(x)), torch.tensor(target))
         ours.backward()
         theirs.backward()
     finally:

@@ -59,7 +59,8 @@ CASES = [
      ShapeError, r"float targets are class probabilities and must have the logits' shape \(3, 4\), got "
                  r"\(3,\); class-index targets must be integers \(use .long\(\)\)"),
     ("CrossEntropyLoss with bool labels", lambda: nn.CrossEntropyLoss()(logits(), np.array([True, False, True])),
-     DTypeError, r"class-index targets must be integers, got dtype bool"),
+     DTypeError, r"class-index targets must be int64 or uint8, as in torch, got dtype bool; cast them with "
+                 r"target\.long\(\) \(or \.to\(tg\.int64\)\)"),
     ("cross_entropy on integer logits", lambda: F.cross_entropy(tg.ones(3, 4, dtype=tg.int64), [0, 1, 2]),
      DTypeError, r"cross_entropy: input must be floating point, got dtype int64"),
     ("cross_entropy on 1-d logits", lambda: F.cross_entropy(tg.ones(4), [0]),
@@ -75,7 +76,7 @@ CASES = [
      ConfigError, r"CrossEntropyLoss: label_smoothing must be in \[0, 1\], got 1.5"),
     # NLL, MSE, BCE
     ("nll_loss with float targets", lambda: F.nll_loss(logits(), [0.0, 1.0, 2.0]),
-     DTypeError, r"nll_loss: class-index targets must be integers, got dtype float64"),
+     DTypeError, r"nll_loss: class-index targets must be int64 or uint8, as in torch, got dtype float64"),
     ("nll_loss on an empty batch", lambda: F.nll_loss(tg.ones(0, 3), np.zeros(0, np.int64)),
      ShapeError, r"nll_loss: the batch is empty"),
     ("mse_loss with a (N,) target for (N, 1) outputs", lambda: F.mse_loss(probs((4, 1)), tg.ones(4)),

@@ -21,6 +21,7 @@ from .normalization import batch_norm, layer_norm, normalize  # re-exported (the
 
 _REDUCTIONS = ("mean", "sum", "none")
 _UNSIGNED = {n: np.dtype(f"u{n}") for n in (1, 2, 4, 8)}
+_CLASS_INDEX_DTYPES = frozenset({int64, uint8})  # torch's Long and Byte, for logits (N, C) or (C,)
 
 
 class Linear(Function):
@@ -461,7 +462,7 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, *, ignore
     x = input.data if isinstance(input, Tensor) else None
     # The usual call, float logits (N, C) with N class indices in range, no weight and valid
     # options, passes one test and the range check; any other goes through every check in turn.
-    if (x is not None and x.dtype.kind == "f" and t.dtype.kind in "iu" and len(x.shape) == 2
+    if (x is not None and x.dtype.kind == "f" and t.dtype in _CLASS_INDEX_DTYPES and len(x.shape) == 2
             and x.shape[1] and t.shape == x.shape[:1] and (x.shape[0] or reduction != "mean")
             and reduction in _REDUCTIONS and type(label_smoothing) is float and 0 <= label_smoothing <= 1
             and weight is None and type(ignore_index) is int and ignore_index < 0
@@ -479,6 +480,8 @@ def _checked_cross_entropy(input: Tensor, target, t: np.ndarray, weight, ignore_
     _check_float_tensor(input, "cross_entropy", "input")
     _check_logits_shape(input, "cross_entropy")
     if input.ndim != 2:
+        if t.dtype.kind != "f":
+            _class_indices(t, "cross_entropy", input.ndim)
         rows, row_targets, loss_shape = _as_rows(input, target, t, "cross_entropy")
         loss = cross_entropy(rows, row_targets, weight, ignore_index=ignore_index, reduction=reduction,
                              label_smoothing=smoothing)
@@ -549,7 +552,7 @@ def nll_loss(input: Tensor, target, weight: Tensor | None = None, *, ignore_inde
     x = input.data if isinstance(input, Tensor) else None
     # The usual call, as cross_entropy's, passes one test and the range check (float16 is summed
     # in float32, by _apply_loss, on the checked path).
-    if (x is not None and x.dtype.kind == "f" and x.dtype != float16 and t.dtype.kind in "iu"
+    if (x is not None and x.dtype.kind == "f" and x.dtype != float16 and t.dtype in _CLASS_INDEX_DTYPES
             and len(x.shape) == 2 and x.shape[1] and t.shape == x.shape[:1] and (x.shape[0] or reduction != "mean")
             and reduction in _REDUCTIONS and weight is None and type(ignore_index) is int and ignore_index < 0
             and not _out_of_range(t, x.shape[1])):
@@ -563,7 +566,7 @@ def _checked_nll_loss(input: Tensor, target, weight, ignore_index: int, reductio
     check_ignore_index(ignore_index, "nll_loss")
     _check_float_tensor(input, "nll_loss", "input")
     _check_logits_shape(input, "nll_loss")
-    y = _class_indices(target, "nll_loss")
+    y = _class_indices(target, "nll_loss", input.ndim)
     if input.ndim != 2:
         rows, row_targets, loss_shape = _as_rows(input, y, y, "nll_loss")
         loss = nll_loss(rows, row_targets, weight, ignore_index=ignore_index, reduction=reduction)
@@ -764,10 +767,16 @@ def _check_finite(values: np.ndarray, op: str, name: str) -> None:
         raise DataError(f"{op}: {name} must hold finite numbers, got {values[index].item()} at index {index}")
 
 
-def _class_indices(target, op: str) -> np.ndarray:
+def _class_indices(target, op: str, input_ndim: int = 2) -> np.ndarray:
+    """target's class indices as an index array, refused unless of a dtype torch takes for logits of
+    input_ndim dimensions: int64, or uint8 for (N, C) or (C,) (torch's other kernel, for (N, C, d1,
+    ...), takes int64 only)."""
     y = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if y.dtype.kind not in "iu":
-        raise DTypeError(f"{op}: class-index targets must be integers, got dtype {y.dtype}")
+    if y.dtype != int64 and (y.dtype != uint8 or input_ndim > 2):
+        which = ("targets for logits (N, C, d1, ...) must be int64" if input_ndim > 2 else
+                 "targets must be int64 or uint8")
+        raise DTypeError(f"{op}: class-index {which}, as in torch, got dtype {y.dtype}; cast them with target.long() "
+                         "(or .to(tg.int64))")
     return y.astype(np.intp, copy=False)  # a uint8 array would index a Tensor as a mask
 
 
