@@ -159,6 +159,20 @@ def test_tensors_inside_come_back_as_tensors_with_their_dtype_and_requires_grad_
         assert lib.is_tensor(loaded) and loaded.item() == 2.5 and loaded.shape == ()
 
 
+def test_a_parameter_loads_as_a_parameter_with_its_requires_grad_as_in_torch(tmp_path):
+    loaded = {}
+    for lib in (tg, torch):
+        p, frozen, t = lib.nn.Parameter(lib.randn(2, 3)), lib.nn.Parameter(lib.ones(2), requires_grad=False), lib.ones(1)
+        alone = _saved_and_loaded(lib, p, tmp_path / "alone")
+        inside = _saved_and_loaded(lib, {"p": p, "frozen": frozen, "list": [p, t]}, tmp_path / "inside")
+        assert inside["p"] is inside["list"][0]  # one Parameter saved twice is one
+        np.testing.assert_array_equal(alone.detach().numpy(), p.detach().numpy())
+        loaded[lib] = [alone, inside["p"], inside["frozen"], inside["list"][1]]
+    for ours, theirs in zip(loaded[tg], loaded[torch]):
+        assert isinstance(ours, tg.nn.Parameter) == isinstance(theirs, torch.nn.Parameter), (ours, theirs)
+        assert ours.requires_grad == theirs.requires_grad and ours.is_leaf and ours.shape == tuple(theirs.shape)
+
+
 def test_a_tensor_saved_twice_loads_as_one_tensor_as_in_torch(tmp_path):
     for lib in (tg, torch):
         t, u = lib.ones(3, requires_grad=True), lib.zeros(2)

@@ -3,9 +3,10 @@ atomically; save and load are torch.save's and torch.load's names for it (tg.sav
 
 One .npz holds every array under its own key plus `__meta__`, a JSON document of the structure in
 which each array is a reference. Dict keys keep their type (int keys stay ints), tuples stay
-tuples, Tensors come back as Tensors (leaves, with their requires_grad; a Parameter as a Tensor;
-one saved twice as one Tensor, and an array saved twice as one array), and non-finite floats
-survive. Loading uses allow_pickle=False.
+tuples, Tensors come back as Tensors (leaves, with their requires_grad; a Parameter as a Parameter,
+as torch.load gives it, told by a flag in its entry, not by a pickled class; one saved twice as
+one Tensor, and an array saved twice as one array), and non-finite floats survive. Loading uses
+allow_pickle=False.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import numpy as np
 
 from .arguments import check_cpu, is_device
 from .errors import ConfigError, DataError, MissingFileError, MissingFolderError
+from .nn.module import Parameter
 from .tensor import Tensor
 
 FORMAT = "tinygrad_mnist-state-1"
@@ -153,6 +155,8 @@ def _encode(obj: Any, arrays: dict, where: str, seen: dict) -> Any:
         if id(obj) not in seen:
             if isinstance(obj, Tensor):
                 seen[id(obj)] = {"__tensor__": _store(obj.data, arrays, where), "requires_grad": obj.requires_grad}
+                if isinstance(obj, Parameter):
+                    seen[id(obj)]["parameter"] = True
             else:
                 seen[id(obj)] = {"__array__": _store(obj, arrays, where)}
         return seen[id(obj)]
@@ -196,7 +200,8 @@ def _decode(obj: Any, arrays: dict, tensors: dict) -> Any:
         if "__tensor__" in obj:
             key = obj["__tensor__"]
             if key not in tensors:
-                tensors[key] = Tensor(arrays[key], obj["requires_grad"])
+                kind = Parameter if obj.get("parameter") is True else Tensor
+                tensors[key] = kind(arrays[key], obj["requires_grad"])
             return tensors[key]
         if "__dict__" in obj:
             return {k: _decode(v, arrays, tensors) for k, v in obj["__dict__"]}
