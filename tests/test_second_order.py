@@ -139,6 +139,14 @@ OPS = [  # name, ours, torch (None: the same code), input (shape, domain) specs
      lambda a, b: F.smooth_l1_loss(a, b, reduction="none", beta=1.5), [(A, "any"), (A, "any")]),
     ("huber_loss", lambda a, b: tg.nn.functional.huber_loss(a, b, reduction="sum"),
      lambda a, b: F.huber_loss(a, b, reduction="sum"), [(A, "any"), (A, "any")]),
+    ("bce", lambda a, b: tg.nn.functional.binary_cross_entropy(a.sigmoid(), b.sigmoid()),
+     lambda a, b: F.binary_cross_entropy(a.sigmoid(), b.sigmoid()), [(A, "any"), (A, "any")]),
+    ("bce_with_logits", lambda a, b: tg.nn.functional.binary_cross_entropy_with_logits(a, b.sigmoid(), reduction="sum"),
+     lambda a, b: F.binary_cross_entropy_with_logits(a, b.sigmoid(), reduction="sum"), [(A, "any"), (A, "any")]),
+    ("bce_with_logits_pos_weight", lambda a, b: tg.nn.functional.binary_cross_entropy_with_logits(
+        a, b.sigmoid(), pos_weight=tg.tensor([0.5, 2.0, 1.0, 3.0], dtype=tg.float64)),
+     lambda a, b: F.binary_cross_entropy_with_logits(
+        a, b.sigmoid(), pos_weight=torch.tensor([0.5, 2.0, 1.0, 3.0], dtype=torch.float64)), [(A, "any"), (A, "any")]),
     ("mse_loss", lambda a, b: tg.nn.functional.mse_loss(a, b), lambda a, b: F.mse_loss(a, b),
      [(A, "any"), (A, "any")]),
     ("mse_loss_none", lambda a, b: tg.nn.functional.mse_loss(a, b, reduction="none"),

@@ -300,17 +300,21 @@ class LeakyReLU(Function):
     def backward(self, g): return g * self.saved[0]
 
 
+def sigmoid_array(a: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-a)), as a new array."""
+    if a.dtype == np.float16:  # in float32, rounded once, as torch: in float16 its four steps' roundings add up
+        return sigmoid_array(a.astype(np.float32)).astype(np.float16)
+    out = np.asarray(np.negative(a))  # (a 0-d input gives a NumPy scalar)
+    with np.errstate(over="ignore"):  # exp(-a) = inf for very negative a still gives 0
+        np.exp(out, out=out)
+    out += 1
+    return np.reciprocal(out, out=out)
+
+
 class Sigmoid(Function):
     array_backward = True
     save_output = True
-    def forward(self, a):
-        if a.dtype == np.float16:  # in float32, rounded once, as torch: in float16 its four steps' roundings add up
-            return self.forward(a.astype(np.float32)).astype(np.float16)
-        out = np.asarray(np.negative(a))  # (a 0-d input gives a NumPy scalar)
-        with np.errstate(over="ignore"):  # exp(-a) = inf for very negative a still gives 0
-            np.exp(out, out=out)
-        out += 1
-        return np.reciprocal(out, out=out)
+    def forward(self, a): return sigmoid_array(a)
 
     def backward(self, g):
         s = self.output

@@ -2,6 +2,7 @@
 cross-entropy (the newer activations and the normalizations live in their own modules and are re-exported here)."""
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -13,7 +14,7 @@ from ..activations_more import (celu, hardshrink, hardsigmoid, hardswish, mish, 
 from ..autograd import Function, ZeroDerivative
 from ..errors import ClassIndexError, ConfigError, DataError, DTypeError, OutOfRangeError, ShapeError
 from ..functions import _BOOL_PRODUCT
-from ..ops import CONSTANTS
+from ..ops import CONSTANTS, sigmoid_array
 from ..promotion import (_as_tensor, _casts_in_place, bool_, float16, float32, float64, int8, int16, int32, int64,
                          uint8)
 from ..tensor import Tensor, _make_tensor
@@ -229,6 +230,7 @@ class BinaryCrossEntropy(Function):
     """-(t log p + (1 - t) log(1 - p)) with each log clamped at -100, fused so that saturated
     probabilities (p = 0 or 1) give torch's finite gradient (p - t) / max(p (1 - p), 1e-12)."""
     save_inputs = True
+    array_backward = True
 
     def forward(self, p, t, weight, reduction):
         with np.errstate(divide="ignore"):
@@ -243,11 +245,17 @@ class BinaryCrossEntropy(Function):
     def backward(self, g):
         p, t = self.inputs
         reduction, weight = self.saved
-        g = _per_element(g, reduction, p.numel())
+        g = _per_element(g, reduction, math.prod(p.shape))
         if weight is not None:
             g = g * weight
-        gp = g * (p - t) / (p * (1 - p)).clamp(min=_BCE_EPS) if self.needs[0] else None
-        gt = g * ((-p).log1p() - p.log()) if self.needs[1] else None
+        need_p, need_t = self.needs
+        if isinstance(p, Tensor):
+            gp = g * (p - t) / (p * (1 - p)).clamp(min=_BCE_EPS) if need_p else None
+            gt = g * ((-p).log1p() - p.log()) if need_t else None
+            return gp, gt
+        gp = g * (p - t) / np.maximum(p * (1 - p), _BCE_EPS) if need_p else None
+        with np.errstate(divide="ignore"):  # log(0) = -inf, as the Tensor ops give it
+            gt = g * (np.log1p(-p) - np.log(p)) if need_t else None
         return gp, gt
 
 
@@ -257,6 +265,7 @@ class BinaryCrossEntropyWithLogits(Function):
     (1 - t) x - l log sigmoid(x), l = 1 + (w+ - 1) t: d/dx = l sigmoid(x) - w+ t. weight scales each
     element's loss."""
     save_inputs = True
+    array_backward = True
 
     def forward(self, x, t, weight, pos_weight, reduction):
         self.save(reduction, weight, pos_weight)
@@ -273,17 +282,21 @@ class BinaryCrossEntropyWithLogits(Function):
     def backward(self, g):
         x, t = self.inputs
         reduction, weight, pos_weight = self.saved
-        g = _per_element(g, reduction, x.numel())
+        g = _per_element(g, reduction, math.prod(x.shape))
         if weight is not None:
             g = g * weight
+        need_x, need_t = self.needs
+        on_tensors = isinstance(x, Tensor)
+        sigmoid = (x.sigmoid() if on_tensors else sigmoid_array(x)) if need_x else None
         if pos_weight is None:
-            gx = g * (x.sigmoid() - t) if self.needs[0] else None
-            gt = g * -x if self.needs[1] else None
-            return gx, gt
+            return (g * (sigmoid - t) if need_x else None), (g * -x if need_t else None)
         positive = t * pos_weight
-        gx = g * ((positive + 1 - t) * x.sigmoid() - positive) if self.needs[0] else None
-        log_sigmoid = x.clamp(max=0) - (-x.abs()).exp().log1p()
-        gt = g * (-x - log_sigmoid * (pos_weight - 1)) if self.needs[1] else None
+        gx = g * ((positive + 1 - t) * sigmoid - positive) if need_x else None
+        gt = None
+        if need_t:
+            log_sigmoid = (x.clamp(max=0) - (-x.abs()).exp().log1p() if on_tensors else
+                           np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x))))
+            gt = g * (-x - log_sigmoid * (pos_weight - 1))
         return gx, gt
 
 
