@@ -521,6 +521,18 @@ def test_bce_loss_module_matches_torch():
                          lambda x: torch.nn.BCELoss()(x.sigmoid(), torch.tensor(t)), randn(4, 3))
 
 
+@pytest.mark.parametrize("loss", ["binary_cross_entropy", "binary_cross_entropy_with_logits"])
+@pytest.mark.parametrize("dtype", ["int64", "uint8", "bool"])
+def test_binary_losses_refuse_integer_and_bool_targets_as_torch(loss, dtype):
+    p, t = rng.uniform(0.1, 0.9, 4), np.array([0, 1, 1, 0])
+    with pytest.raises(RuntimeError):
+        getattr(TF, loss)(torch.tensor(p), torch.tensor(t).to(getattr(torch, dtype)))
+    with pytest.raises(DTypeError, match=rf"^{loss}: target must be floating point .*got dtype {dtype}; cast it with "
+                                         r"target\.float\(\)$"):
+        getattr(F, loss)(tg.tensor(p), tg.tensor(t.astype(dtype)))
+    getattr(F, loss)(tg.tensor(p), tg.tensor(t).float())  # the cast the message names is taken
+
+
 def test_loss_rejects_unknown_reduction_and_mismatched_shapes():
     with pytest.raises(ValueError, match="reduction must be one of"):
         nn.MSELoss(reduction="avg")

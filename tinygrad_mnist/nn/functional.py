@@ -836,7 +836,11 @@ def _binary_target(input: Tensor, target, reduction: str, op: str) -> tuple[Tens
     """A binary loss's input and target: as _float_target, and each target value in [0, 1]. Of two
     float dtypes the wider is taken here too, where torch's binary_cross_entropy refuses mixed ones
     and its binary_cross_entropy_with_logits takes the target's (float64 input, float32 target:
-    a float32 loss)."""
+    a float32 loss). An integer or bool target is refused, as torch refuses it."""
+    given = target.data.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
+    if given.kind in "biu":
+        raise DTypeError(f"{op}: target must be floating point (0.0/1.0 labels or probabilities), as in torch, got "
+                         f"dtype {given}; cast it with target.float()")
     input, target = _float_target(input, target, reduction, op)
     outside = (target.data < 0) | (target.data > 1)
     if outside.any():
