@@ -514,7 +514,7 @@ def test_a_mistake_in_any_run_of_any_file_fails_before_anything_trains(small_dat
     assert cli.main(["experiment", good, bad, "--out", str(out), "--quiet", "--no-plots"]) == 2
     captured = capsys.readouterr()
     assert captured.err == (f"tinygrad-mnist experiment: error: {bad}: run 'swish-lr0.1': unknown activation "
-                            "'swish'; expected one of elu, gelu, leaky_relu, relu, sigmoid, silu, tanh\n")
+                            "'swish'; expected one of elu, gelu, hardswish, leaky_relu, mish, relu, selu, sigmoid, silu, tanh\n")
     assert captured.out == "" and not out.exists()
 
 

@@ -87,6 +87,8 @@ def test_torch_style_inits_take_the_activation_gain():
     assert tanh.max() > 0.99 * (5 / 3) * math.sqrt(6 / (784 + 400))
     sig = _weights(models.MLP([784, 400, 10], activation="sigmoid", init="kaiming_normal"))[0]
     assert abs(sig.std() - 1 / math.sqrt(784)) < 0.001
+    selu = _weights(models.MLP([784, 400, 10], activation="selu", init="kaiming_normal"))[0]
+    assert abs(selu.std() - 0.75 / math.sqrt(784)) < 0.001  # torch's calculate_gain("selu") = 3/4
 
 
 def test_config_rebuilds_the_same_architecture():
@@ -120,7 +122,8 @@ def test_forward_equals_torch_with_the_same_weights():
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("activation, torch_name", [("gelu", "GELU"), ("silu", "SiLU"), ("elu", "ELU")])
+@pytest.mark.parametrize("activation, torch_name", [("gelu", "GELU"), ("silu", "SiLU"), ("elu", "ELU"), ("selu", "SELU"),
+                                                     ("mish", "Mish"), ("hardswish", "Hardswish")])
 def test_the_newer_activations_build_the_torch_layers_and_compute_as_torch(activation, torch_name):
     torch = pytest.importorskip("torch")
     tg.manual_seed(0)

@@ -7,8 +7,8 @@ from . import nn
 from .errors import ConfigError
 
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "gelu": nn.GELU,
-               "silu": nn.SiLU, "elu": nn.ELU}
-GAINED_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")  # those torch's calculate_gain knows
+               "silu": nn.SiLU, "elu": nn.ELU, "selu": nn.SELU, "mish": nn.Mish, "hardswish": nn.Hardswish}
+GAINED_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "selu")  # those torch's calculate_gain knows
 OUTPUTS = {"none": None, "softmax": lambda: nn.Softmax(dim=1), "sigmoid": nn.Sigmoid,
            "log_softmax": lambda: nn.LogSoftmax(dim=1)}
 INITS = ("default", "normal", "uniform", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
@@ -33,7 +33,7 @@ class MLP(nn.Module):
       'normal'             weights N(0, init_scale^2), biases 0 (Keras' RandomNormal, std 0.05 by default);
       'uniform'            weights and biases U(-init_scale, init_scale) (seed 002's "random" init);
       'xavier_*', 'kaiming_*'  torch.nn.init's, with the gain of the activation (relu, leaky_relu,
-                           sigmoid or tanh: calculate_gain has none for gelu, silu and elu); biases 0;
+                           sigmoid, tanh or selu: calculate_gain has none for the others); biases 0;
       'glorot_uniform'     Keras' default: Xavier uniform with gain 1; biases 0;
       'he_normal'          Keras' HeNormal: N(0, 2 / fan_in) whatever the activation; biases 0."""
 
