@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
-from tinygrad_mnist.data import MNIST, Standardizer, flatten, scale
+import tinygrad_mnist as tg
+from tinygrad_mnist.data import MNIST, DataLoader, Standardizer, Subset, flatten, scale
+from tinygrad_mnist.data import transforms as T
 from tinygrad_mnist.errors import DTypeError, ShapeError
 
 
@@ -83,3 +85,108 @@ def test_standardizer_errors():
 
 def test_flatten_of_an_empty_batch():
     assert flatten(np.zeros((0, 28, 28), np.uint8)).shape == (0, 784)
+
+
+# ---- torchvision's per-item transforms (torchvision's formulas, written with torch) -------------
+
+def test_to_tensor_of_uint8_images_is_torchvisions_channels_first_division_by_255():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    for image in (rng.integers(0, 256, (28, 28), dtype=np.uint8), rng.integers(0, 256, (4, 5, 3), dtype=np.uint8)):
+        ours = T.ToTensor()(image)
+        hwc = torch.from_numpy(image if image.ndim == 3 else image[:, :, None])
+        theirs = hwc.permute(2, 0, 1).contiguous().to(torch.float32).div(255)
+        assert isinstance(ours, tg.Tensor) and ours.dtype == np.float32 and ours.shape == tuple(theirs.shape)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    floats = rng.random((3, 4))  # other dtypes keep their values and dtype, as torchvision's
+    assert T.ToTensor()(floats).dtype == np.float64
+    np.testing.assert_array_equal(T.ToTensor()(floats).numpy()[0], floats)
+
+
+@pytest.mark.parametrize("mean, std", [((0.1307,), (0.3081,)), ((0.5, 0.2, 0.1), (0.25, 0.5, 2.0)), (0.5, 0.25)])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_normalize_is_torchvisions_per_channel_formula(mean, std, inplace):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(1).random((3, 4, 5)).astype(np.float32)
+    t = tg.tensor(x)
+    ours = T.Normalize(mean, std, inplace=inplace)(t)
+    theirs = (torch.tensor(x) - torch.tensor(mean).view(-1, 1, 1)) / torch.tensor(std).view(-1, 1, 1)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+    assert (ours is t) == inplace
+    assert ours.dtype == np.float32
+
+
+def test_compose_and_lambda_apply_in_order_and_print_as_torchvisions():
+    pipeline = T.Compose([T.ToTensor(), T.Lambda(lambda t: t * 2), T.Normalize((0.5,), (0.5,))])
+    out = pipeline(np.full((2, 2), 255, np.uint8))
+    np.testing.assert_array_equal(out.numpy(), np.full((1, 2, 2), 3.0, np.float32))  # (255/255 * 2 - 0.5) / 0.5
+    assert repr(pipeline) == "Compose(\n    ToTensor()\n    Lambda()\n    Normalize(mean=(0.5,), std=(0.5,))\n)"
+
+
+def test_transforms_refuse_what_they_cannot_take():
+    with pytest.raises(ShapeError, match=r"ToTensor: expected an image of shape \(H, W\) or \(H, W, C\), got shape \(5,\)"):
+        T.ToTensor()(np.zeros(5, np.uint8))
+    with pytest.raises(ValueError, match="Normalize: std must not be 0"):
+        T.Normalize((0.5, 0.5), (1.0, 0.0))
+    with pytest.raises(DTypeError, match="Normalize: expected a float Tensor"):
+        T.Normalize(0.5, 0.5)(tg.zeros(1, 2, 2, dtype=tg.uint8))
+    with pytest.raises(ShapeError, match=r"Normalize: expected a Tensor of shape \(C, H, W\)"):
+        T.Normalize(0.5, 0.5)(tg.zeros(2, 2))
+    with pytest.raises(ValueError, match="Lambda: expected a callable"):
+        T.Lambda(3)
+    with pytest.raises(ValueError, match="MNIST: transform must be callable"):
+        MNIST(train=False, transform="to_tensor")
+
+
+def test_a_dataset_transform_reaches_its_items_and_the_loaders_batches(mnist_test):
+    pipeline = T.Compose([T.ToTensor(), T.Normalize((0.1307,), (0.3081,))])
+    ds = MNIST(train=False, transform=pipeline, target_transform=lambda y: y + 10)
+    image, label = ds[3]
+    assert image.shape == (1, 28, 28) and label == int(mnist_test.targets[3]) + 10
+    expected = (mnist_test.data[:8].astype(np.float32) / np.float32(255) - np.float32(0.1307)) / np.float32(0.3081)
+    xb, yb = next(iter(DataLoader(ds, batch_size=8)))
+    assert xb.shape == (8, 1, 28, 28) and xb.dtype == np.float32 and yb.dtype == np.int64
+    np.testing.assert_allclose(xb.numpy()[:, 0], expected, rtol=1e-6)
+    np.testing.assert_array_equal(yb.numpy(), mnist_test.targets[:8] + 10)
+    assert ds.data.dtype == np.uint8  # the raw arrays stay as loaded
+
+
+def test_pytorchs_mnist_example_ported_as_written_learns():
+    # PyTorch's examples/mnist/main.py, with its CNN swapped for an MLP: the same data pipeline, loss,
+    # Adadelta's place taken by SGD, StepLR, the same evaluation code.
+    from tinygrad_mnist import nn, optim
+    from tinygrad_mnist.nn import functional as F
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.dropout, self.fc2 = nn.Linear(784, 128), nn.Dropout(0.25), nn.Linear(128, 10)
+
+        def forward(self, x):
+            x = tg.flatten(x, 1)
+            x = self.dropout(F.relu(self.fc1(x)))
+            return F.log_softmax(self.fc2(x), dim=1)
+
+    tg.manual_seed(1)
+    transform = T.Compose([T.ToTensor(), T.Normalize((0.1307,), (0.3081,))])
+    train_loader = DataLoader(MNIST(train=True, transform=transform), batch_size=64, shuffle=True)
+    test_set = MNIST(train=False, transform=transform)
+    model = Net()
+    optimizer = optim.SGD(model.parameters(), lr=0.05)
+    scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.7)
+    model.train()
+    for batch_idx, (data, target) in enumerate(train_loader):
+        optimizer.zero_grad()
+        loss = F.nll_loss(model(data), target)
+        loss.backward()
+        optimizer.step()
+        if batch_idx == 150:
+            break
+    scheduler.step()
+    model.eval()
+    correct = 0
+    with tg.no_grad():
+        for data, target in DataLoader(Subset(test_set, range(2000)), batch_size=1000):
+            pred = model(data).argmax(dim=1, keepdim=True)
+            correct += pred.eq(target.view_as(pred)).sum().item()
+    assert correct / 2000 > 0.85

@@ -15,10 +15,11 @@ from .files import Checksum
 from .idx import parse_idx, read_idx, write_idx
 from .loader import DataLoader, Subset, TensorDataset
 from .splits import class_subset, random_split, stratified_split
+from . import transforms
 from .transforms import Standardizer, flatten, scale
 
 __all__ = [
     "MNIST", "FashionMNIST", "KMNIST", "default_root", "Checksum", "parse_idx", "read_idx", "write_idx",
     "DataLoader", "Subset", "TensorDataset", "random_split", "stratified_split", "class_subset",
-    "Standardizer", "flatten", "scale",
+    "Standardizer", "flatten", "scale", "transforms",
 ]

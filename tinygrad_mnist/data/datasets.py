@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from .download import default_root, download
 from .files import Checksum, read_verified
 from .idx import parse_idx
+from .loader import stack_items
 
 BUNDLED = Path(__file__).parent / "mnist"
 
@@ -24,7 +25,10 @@ class MNIST:
     """The MNIST digits: `.data` uint8 (N, 28, 28), `.targets` int64 (N,), `ds[i] -> (image, label)`.
 
     With root=None the copy bundled in the package is used; with a root, `<root>/MNIST/` is looked
-    in first and the bundled copy is the fallback."""
+    in first and the bundled copy is the fallback. transform and target_transform, as torchvision's,
+    are applied to each image and label that `ds[i]` (and so a DataLoader) gives, e.g.
+    `transform=transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])`;
+    `.data` and `.targets` stay as loaded."""
 
     classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
                "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine"]
@@ -52,10 +56,15 @@ class MNIST:
     timeout = 30.0  # seconds per download attempt
 
     def __init__(self, root: str | os.PathLike | None = None, train: bool = True, download: bool = True,
-                 mirrors: Sequence[str] | None = None):
+                 mirrors: Sequence[str] | None = None, transform: Callable | None = None,
+                 target_transform: Callable | None = None):
         """Load the training (train=True) or test split, downloading it first if needed and allowed."""
+        for name, fn in (("transform", transform), ("target_transform", target_transform)):
+            if fn is not None and not callable(fn):
+                raise ConfigError(f"{type(self).__name__}: {name} must be callable (or None), got {fn!r}")
         self.root = Path(root).expanduser() if root is not None else None
         self.train = train
+        self.transform, self.target_transform = transform, target_transform
         if mirrors is not None:
             self.mirrors = tuple(mirrors)
         split = "train" if train else "t10k"
@@ -117,13 +126,21 @@ class MNIST:
     def __len__(self) -> int:
         return len(self.targets)
 
-    def __getitem__(self, index: int) -> tuple[np.ndarray, int]:
-        """One (image, label) pair: a uint8 (28, 28) array and an int."""
-        return self.data[index], int(self.targets[index])
+    def __getitem__(self, index: int):
+        """One (image, label) pair: a uint8 (28, 28) array and an int, each through its transform if given."""
+        image, label = self.data[index], int(self.targets[index])
+        if self.transform is not None:
+            image = self.transform(image)
+        if self.target_transform is not None:
+            label = self.target_transform(label)
+        return image, label
 
     def _gather(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """A batch (images, labels) gathered in one go (what DataLoader calls)."""
-        return self.data[indices], self.targets[indices]
+        """A batch (images, labels) gathered in one go (what DataLoader calls); with transforms,
+        item by item, as torch's DataLoader does."""
+        if self.transform is None and self.target_transform is None:
+            return self.data[indices], self.targets[indices]
+        return stack_items(self, indices)
 
     def __repr__(self) -> str:
         return (f"Dataset {type(self).__name__}\n    Number of datapoints: {len(self)}\n"

@@ -74,6 +74,11 @@ def fetch(dataset, indices: np.ndarray) -> tuple[np.ndarray, ...] | dict:
     if hasattr(dataset, "_gather"):
         batch = dataset._gather(indices)
         return batch if isinstance(batch, dict) else tuple(batch)
+    return stack_items(dataset, indices)
+
+
+def stack_items(dataset, indices: np.ndarray) -> tuple[np.ndarray, ...] | dict:
+    """The items dataset[i] at indices, stacked field by field (a dict of batches for dict items)."""
     items = dataset_items(dataset, indices)
     if isinstance(items[0], dict):  # as torch's default collation: a dict of batches
         return {key: _stacked([item[key] for item in items]) for key in items[0]}

@@ -1,6 +1,8 @@
 """Preprocessing as the seeds use it: scale pixels, flatten images, standardize with training statistics.
-
 All of them take NumPy arrays (e.g. `MNIST().data`) and return new float32 arrays.
+
+Also torchvision's per-item transforms, for a dataset's `transform=` (as PyTorch's MNIST example
+writes it): ToTensor, Normalize, Compose and Lambda.
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import math
 import numpy as np
 
 from ..errors import ConfigError, DTypeError, ShapeError
+from ..tensor import Tensor
 
 
 def scale(images: np.ndarray, to: tuple[float, float] = (0.0, 1.0), max_value: float = 255.0) -> np.ndarray:
@@ -74,3 +77,81 @@ class Standardizer:
     def fit_transform(self, train: np.ndarray) -> np.ndarray:
         """fit(train), then transform(train)."""
         return self.fit(train).transform(train)
+
+
+# ---- torchvision's per-item transforms ------------------------------------------------------------
+
+class ToTensor:
+    """An image array (H, W) or (H, W, C) as a Tensor (C, H, W); uint8 pixels become float32 in
+    [0, 1] (divided by 255), any other dtype is kept, as torchvision's ToTensor does."""
+
+    def __call__(self, pic) -> Tensor:
+        image = np.asarray(pic)
+        if image.ndim not in (2, 3):
+            raise ShapeError(f"ToTensor: expected an image of shape (H, W) or (H, W, C), got shape {image.shape}")
+        if image.ndim == 2:
+            image = image[:, :, None]
+        chw = np.ascontiguousarray(image.transpose(2, 0, 1))
+        if chw.dtype == np.uint8:
+            chw = chw.astype(np.float32)
+            chw /= np.float32(255)
+        return Tensor(chw)
+
+    def __repr__(self) -> str:
+        return "ToTensor()"
+
+
+class Normalize:
+    """(x - mean) / std per channel of a float Tensor (C, H, W) (or a batch (N, C, H, W)), as
+    torchvision's Normalize; mean and std hold one value, or one per channel."""
+
+    def __init__(self, mean, std, inplace: bool = False):
+        self.mean, self.std, self.inplace = mean, std, inplace
+        if np.any(np.asarray(std, dtype=np.float64) == 0):
+            raise ConfigError(f"Normalize: std must not be 0 (it divides), got {std}")
+
+    def __call__(self, tensor: Tensor) -> Tensor:
+        if not isinstance(tensor, Tensor) or tensor.dtype.kind != "f":
+            raise DTypeError(f"Normalize: expected a float Tensor (C, H, W), as ToTensor makes, got "
+                             f"{tensor.dtype if isinstance(tensor, Tensor) else type(tensor).__name__}")
+        if tensor.ndim < 3:
+            raise ShapeError(f"Normalize: expected a Tensor of shape (C, H, W) or (N, C, H, W), got {tensor.shape}")
+        per_channel = (-1, 1, 1)
+        mean = np.asarray(self.mean, dtype=tensor.dtype).reshape(per_channel)
+        std = np.asarray(self.std, dtype=tensor.dtype).reshape(per_channel)
+        if self.inplace:
+            return tensor.sub_(Tensor(mean)).div_(Tensor(std))
+        return (tensor - Tensor(mean)) / Tensor(std)
+
+    def __repr__(self) -> str:
+        return f"Normalize(mean={self.mean}, std={self.std})"
+
+
+class Compose:
+    """The transforms applied in turn, as torchvision's Compose."""
+
+    def __init__(self, transforms):
+        self.transforms = list(transforms)
+
+    def __call__(self, x):
+        for t in self.transforms:
+            x = t(x)
+        return x
+
+    def __repr__(self) -> str:
+        return "Compose(\n" + "".join(f"    {t}\n" for t in self.transforms) + ")"
+
+
+class Lambda:
+    """A function as a transform, as torchvision's Lambda."""
+
+    def __init__(self, lambd):
+        if not callable(lambd):
+            raise ConfigError(f"Lambda: expected a callable, got {type(lambd).__name__}")
+        self.lambd = lambd
+
+    def __call__(self, x):
+        return self.lambd(x)
+
+    def __repr__(self) -> str:
+        return "Lambda()"
