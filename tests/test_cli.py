@@ -361,17 +361,21 @@ def test_resume_with_only_the_checkpoint_continues_its_run(interrupted_run, tmp_
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["config"]["limit"] == 600
 
 
-def test_a_nadam_run_resumed_from_its_checkpoint_trains_as_the_run_straight_through(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("optimizer, state_names", [
     # NAdam's state holds a number besides the step (mu_product), which the checkpoint must carry
+    (["--optimizer", "nadam"], {"step", "mu_product", "exp_avg", "exp_avg_sq"}),
+    (["--optimizer", "adadelta", "--lr", "1.0"], {"step", "square_avg", "acc_delta"}),  # torch's MNIST example's
+], ids=["nadam", "adadelta"])
+def test_a_run_resumed_from_its_checkpoint_trains_as_the_run_straight_through(optimizer, state_names, tmp_path,
+                                                                             monkeypatch, capsys):
     from tinygrad_mnist import cli as cli_module, train
-    options = [*RESUMABLE, "--optimizer", "nadam"]
+    options = [*RESUMABLE, *optimizer]
     ckpt = interrupt_after_the_first_checkpoint(options, tmp_path / "run", monkeypatch, capsys)
-    assert set(train.load_checkpoint(str(ckpt))["optimizer"]["state"][0]) == {"step", "mu_product", "exp_avg",
-                                                                              "exp_avg_sq"}
+    assert set(train.load_checkpoint(str(ckpt))["optimizer"]["state"][0]) == state_names
     assert cli_module.main(["train", *options, "--out", str(tmp_path / "straight")]) == 0
     assert cli_module.main(["train", "--resume", str(ckpt), "--no-plots", "--quiet"]) == 0
     resumed, straight = (train.load_checkpoint(str(p)) for p in (ckpt, tmp_path / "straight" / "checkpoint.npz"))
-    assert resumed["epoch"] == straight["epoch"] == 3 and resumed["config"]["run"]["optimizer"] == "nadam"
+    assert resumed["epoch"] == straight["epoch"] == 3 and resumed["config"]["run"]["optimizer"] == optimizer[1]
     for name, weights in straight["model"].items():
         np.testing.assert_array_equal(resumed["model"][name], weights, err_msg=name)
 

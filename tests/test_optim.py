@@ -129,6 +129,12 @@ RADAM_CONFIGS = [  # rho_t passes 5 at the 6th step (beta2 = 0.999) or the 8th (
     dict(lr=1e-2, weight_decay=0.1, decoupled_weight_decay=True, maximize=True),
     dict(lr=1e-2, betas=(0.5, 0.9), eps=1e-6),
 ]
+ADADELTA_CONFIGS = [
+    dict(),
+    dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=1e-2),
+    dict(rho=0.95, eps=1e-8, weight_decay=0.1, maximize=True),
+    dict(lr=2.0, maximize=True),
+]
 CASES = ([(optim.SGD, torch.optim.SGD, c, None) for c in SGD_CONFIGS]
          + [(optim.Adam, torch.optim.Adam, c, None) for c in ADAM_CONFIGS]
          + [(optim.AdamW, torch.optim.AdamW, c, None) for c in ADAMW_CONFIGS]
@@ -137,6 +143,7 @@ CASES = ([(optim.SGD, torch.optim.SGD, c, None) for c in SGD_CONFIGS]
          + [(optim.Adamax, torch.optim.Adamax, c, None) for c in ADAMAX_CONFIGS]
          + [(optim.NAdam, torch.optim.NAdam, c, None) for c in NADAM_CONFIGS]
          + [(optim.RAdam, torch.optim.RAdam, c, None) for c in RADAM_CONFIGS]
+         + [(optim.Adadelta, torch.optim.Adadelta, c, None) for c in ADADELTA_CONFIGS]
          + [(optim.SGD, torch.optim.SGD, dict(lr=0.01),
              [dict(lr=0.1, momentum=0.9), dict(momentum=0.5, nesterov=True, weight_decay=0.01)]),
             (optim.Adam, torch.optim.Adam, dict(lr=1e-2),
@@ -150,7 +157,8 @@ CASES = ([(optim.SGD, torch.optim.SGD, c, None) for c in SGD_CONFIGS]
             (optim.NAdam, torch.optim.NAdam, dict(lr=1e-2),
              [dict(momentum_decay=0.01), dict(weight_decay=0.01, decoupled_weight_decay=True)]),
             (optim.RAdam, torch.optim.RAdam, dict(lr=1e-2),
-             [dict(betas=(0.5, 0.9)), dict(weight_decay=0.01, decoupled_weight_decay=True)])])
+             [dict(betas=(0.5, 0.9)), dict(weight_decay=0.01, decoupled_weight_decay=True)]),
+            (optim.Adadelta, torch.optim.Adadelta, dict(), [dict(rho=0.5), dict(lr=0.3, weight_decay=0.01, maximize=True)])])
 
 
 @pytest.mark.parametrize("ours_cls, torch_cls, kwargs, groups", CASES,
@@ -225,7 +233,9 @@ FLOAT32_CASES = [(optim.SGD, torch.optim.SGD, dict(lr=np.float64(0.05), momentum
                  (optim.Adamax, torch.optim.Adamax, dict(lr=1e-2, weight_decay=1e-2, maximize=True)),
                  (optim.NAdam, torch.optim.NAdam, dict(lr=np.float64(1e-2), weight_decay=1e-2)),
                  (optim.NAdam, torch.optim.NAdam, dict(lr=1e-2, weight_decay=1e-2, decoupled_weight_decay=True)),
-                 (optim.RAdam, torch.optim.RAdam, dict(lr=1e-2, weight_decay=1e-2, maximize=True))]
+                 (optim.RAdam, torch.optim.RAdam, dict(lr=1e-2, weight_decay=1e-2, maximize=True)),
+                 (optim.Adadelta, torch.optim.Adadelta, dict(lr=np.float64(1.0))),
+                 (optim.Adadelta, torch.optim.Adadelta, dict(lr=0.5, rho=0.8, weight_decay=1e-2, maximize=True))]
 
 
 @pytest.mark.parametrize("ours_cls, torch_cls, kwargs", FLOAT32_CASES,
@@ -274,7 +284,7 @@ def test_state_dict_is_a_copy_and_has_torchs_structure():
 @pytest.mark.parametrize("cls, kwargs", [(optim.SGD, {"momentum": 0.9}), (optim.Adam, {"amsgrad": True}),
                                          (optim.AdamW, {}), (optim.RMSprop, {"momentum": 0.5, "centered": True}),
                                          (optim.Adagrad, {}), (optim.Adamax, {}), (optim.NAdam, {}),
-                                         (optim.RAdam, {})])
+                                         (optim.RAdam, {}), (optim.Adadelta, {})])
 def test_loaded_state_takes_each_parameters_memory_layout(cls, kwargs, tmp_path):
     # A column-major weight (as Linear stores a narrowing layer's) with row-major state arrays
     # would take the optimizer's slow path on every later step: resuming made training 3-6x slower.
@@ -367,6 +377,13 @@ def test_add_param_group_fills_defaults():
     (lambda p: optim.RAdam(p, lr=-1e-3), ValueError, r"RAdam: lr must be >= 0, got -0.001"),
     (lambda p: optim.RAdam(p, betas=(0.9,)), ValueError, r"RAdam: betas must be a pair \(beta1, beta2\), got \(0.9,\)"),
     (lambda p: optim.RAdam(p, eps=-1.0), ValueError, r"RAdam: eps must be >= 0, got -1.0"),
+    (lambda p: optim.Adadelta(p, lr=-1.0), ValueError, r"Adadelta: lr must be >= 0, got -1.0"),
+    (lambda p: optim.Adadelta(p, rho=1.5), ValueError, r"Adadelta: rho must be in \[0, 1\], got 1.5"),
+    (lambda p: optim.Adadelta(p, rho=-0.1), ValueError, r"Adadelta: rho must be in \[0, 1\], got -0.1"),
+    (lambda p: optim.Adadelta(p, eps=-1e-6), ValueError, r"Adadelta: eps must be >= 0, got -1e-06"),
+    (lambda p: optim.Adadelta(p, weight_decay=-0.5), ValueError, r"Adadelta: weight_decay must be >= 0, got -0.5"),
+    (lambda p: optim.Adadelta(p, maximize="yes"), TypeError, r"Adadelta: maximize must be True or False, got 'yes'"),
+    (lambda p: optim.Adadelta(p, differentiable=True), ValueError, r"Adadelta: differentiable=True .* not available"),
 ])
 def test_bad_hyperparameters_are_named(make, error, message):
     with pytest.raises(error, match=message):
@@ -581,7 +598,8 @@ def test_scheduler_load_state_dict_rejects_unknown_keys():
 
 TORCH_STATE_CASES = [("Adam", {"lr": 0.1}), ("SGD", {"lr": 0.1, "momentum": 0.9}),
                      ("RMSprop", {"lr": 0.01, "momentum": 0.5}), ("Adagrad", {"lr": 0.1, "lr_decay": 0.1}),
-                     ("Adamax", {"lr": 0.1}), ("NAdam", {"lr": 0.1}), ("RAdam", {"lr": 0.1})]
+                     ("Adamax", {"lr": 0.1}), ("NAdam", {"lr": 0.1}), ("RAdam", {"lr": 0.1}),
+                     ("Adadelta", {"lr": 1.0, "weight_decay": 0.1})]
 
 
 @pytest.mark.parametrize("name, kwargs", TORCH_STATE_CASES)
@@ -816,7 +834,9 @@ def _minimize_squares(lib, make_optimizer, values, fresh_state=False):
      lambda p: torch.optim.NAdam(p, 0.1, (0.9, 0.999), 1e-8, 0.5, 4e-3, True, foreach=False)),
     (lambda p: optim.RAdam(p, 0.1, (0.9, 0.999), 1e-8, 0.5, True, foreach=None, capturable=False),
      lambda p: torch.optim.RAdam(p, 0.1, (0.9, 0.999), 1e-8, 0.5, True, foreach=None)),
-], ids=["sgd", "adam", "adamw", "rmsprop", "adam-decoupled", "adagrad", "adamax", "nadam", "radam"])
+    (lambda p: optim.Adadelta(p, 1.0, 0.9, 1e-6, 0.0, None, capturable=False, maximize=False, differentiable=False),
+     lambda p: torch.optim.Adadelta(p, 1.0, 0.9, 1e-6, 0.0, None, capturable=False, maximize=False)),
+], ids=["sgd", "adam", "adamw", "rmsprop", "adam-decoupled", "adagrad", "adamax", "nadam", "radam", "adadelta"])
 def test_torchs_implementation_flags_are_accepted_and_change_nothing(make, make_torch):
     results = [_minimize_squares(lib, build, [1.0, -2.0, 0.5]) for lib, build in ((tg, make), (torch, make_torch))]
     np.testing.assert_allclose(*results, rtol=1e-12)

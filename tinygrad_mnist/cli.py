@@ -60,7 +60,7 @@ def _data_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .run import LOSSES
+    from .run import LOSSES, OPTIMIZERS
     parser = argparse.ArgumentParser(
         prog="tinygrad-mnist",
         description="Train, evaluate and draw MLPs on MNIST, Fashion-MNIST and Kuzushiji-MNIST "
@@ -77,8 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(t)
     g = t.add_argument_group("training")
     g.add_argument("--loss", choices=LOSSES, help="default cross_entropy")
-    g.add_argument("--optimizer", choices=["adam", "adamw", "sgd", "rmsprop", "adagrad", "adamax", "nadam", "radam"],
-                   help="default adam")
+    g.add_argument("--optimizer", choices=list(OPTIMIZERS), help="default adam")
     g.add_argument("--lr", type=float, help="learning rate (default 1e-3)")
     g.add_argument("--momentum", type=float, help="for sgd and rmsprop (default 0)")
     g.add_argument("--weight-decay", type=float, help="L2 penalty (decoupled for adamw; default 0)")

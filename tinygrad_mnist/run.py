@@ -22,7 +22,8 @@ DATASETS = {"mnist": data.MNIST, "fashion-mnist": data.FashionMNIST, "kmnist": d
 PREPROCESS = ("scale01", "scale11", "standardize")
 LOSSES = ("cross_entropy", "mse", "nll", "bce", "bce_with_logits")
 OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop,
-              "adagrad": optim.Adagrad, "adamax": optim.Adamax, "nadam": optim.NAdam, "radam": optim.RAdam}
+              "adagrad": optim.Adagrad, "adamax": optim.Adamax, "nadam": optim.NAdam, "radam": optim.RAdam,
+              "adadelta": optim.Adadelta}
 SCHEDULERS = ("cosine", "step")
 BINARY_LOSSES = ("bce", "bce_with_logits")  # (N, 1) outputs, two classes
 MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")
