@@ -365,7 +365,8 @@ def test_resume_with_only_the_checkpoint_continues_its_run(interrupted_run, tmp_
     # NAdam's state holds a number besides the step (mu_product), which the checkpoint must carry
     (["--optimizer", "nadam"], {"step", "mu_product", "exp_avg", "exp_avg_sq"}),
     (["--optimizer", "adadelta", "--lr", "1.0"], {"step", "square_avg", "acc_delta"}),  # torch's MNIST example's
-], ids=["nadam", "adadelta"])
+    (["--optimizer", "rprop"], {"step", "prev", "step_size"}),
+], ids=["nadam", "adadelta", "rprop"])
 def test_a_run_resumed_from_its_checkpoint_trains_as_the_run_straight_through(optimizer, state_names, tmp_path,
                                                                              monkeypatch, capsys):
     from tinygrad_mnist import cli as cli_module, train

@@ -208,6 +208,8 @@ def test_bad_run_settings_name_the_setting(fields, message):
      "momentum is for sgd and rmsprop; optimizer 'adam' has none (torch's Adam takes no momentum)"),
     (dict(optimizer="adamw", momentum=0.5), "optimizer 'adamw' has none (torch's AdamW takes no momentum)"),
     (dict(optimizer="adadelta", momentum=0.5), "optimizer 'adadelta' has none (torch's Adadelta takes no momentum)"),
+    (dict(optimizer="rprop", weight_decay=1e-4), "optimizer 'rprop' takes no weight_decay (torch's Rprop has none), "
+                                                 "got 0.0001"),
     (dict(optimizer="rmsprop", momentum=0.9, nesterov=True), "nesterov is for sgd only, got optimizer 'rmsprop'"),
     (dict(val_fraction=0), "early_stopping 3 watches the validation loss, but val_fraction is 0: turn early "
                            "stopping off (early_stopping = 0, --early-stopping 0) or keep a validation split"),

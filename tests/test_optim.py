@@ -135,6 +135,12 @@ ADADELTA_CONFIGS = [
     dict(rho=0.95, eps=1e-8, weight_decay=0.1, maximize=True),
     dict(lr=2.0, maximize=True),
 ]
+RPROP_CONFIGS = [
+    dict(),
+    dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2)),
+    dict(lr=0.01, maximize=True),
+    dict(etas=(0.9, 1.1), step_sizes=(0.02, 50)),
+]
 CASES = ([(optim.SGD, torch.optim.SGD, c, None) for c in SGD_CONFIGS]
          + [(optim.Adam, torch.optim.Adam, c, None) for c in ADAM_CONFIGS]
          + [(optim.AdamW, torch.optim.AdamW, c, None) for c in ADAMW_CONFIGS]
@@ -144,6 +150,7 @@ CASES = ([(optim.SGD, torch.optim.SGD, c, None) for c in SGD_CONFIGS]
          + [(optim.NAdam, torch.optim.NAdam, c, None) for c in NADAM_CONFIGS]
          + [(optim.RAdam, torch.optim.RAdam, c, None) for c in RADAM_CONFIGS]
          + [(optim.Adadelta, torch.optim.Adadelta, c, None) for c in ADADELTA_CONFIGS]
+         + [(optim.Rprop, torch.optim.Rprop, c, None) for c in RPROP_CONFIGS]
          + [(optim.SGD, torch.optim.SGD, dict(lr=0.01),
              [dict(lr=0.1, momentum=0.9), dict(momentum=0.5, nesterov=True, weight_decay=0.01)]),
             (optim.Adam, torch.optim.Adam, dict(lr=1e-2),
@@ -158,7 +165,8 @@ CASES = ([(optim.SGD, torch.optim.SGD, c, None) for c in SGD_CONFIGS]
              [dict(momentum_decay=0.01), dict(weight_decay=0.01, decoupled_weight_decay=True)]),
             (optim.RAdam, torch.optim.RAdam, dict(lr=1e-2),
              [dict(betas=(0.5, 0.9)), dict(weight_decay=0.01, decoupled_weight_decay=True)]),
-            (optim.Adadelta, torch.optim.Adadelta, dict(), [dict(rho=0.5), dict(lr=0.3, weight_decay=0.01, maximize=True)])])
+            (optim.Adadelta, torch.optim.Adadelta, dict(), [dict(rho=0.5), dict(lr=0.3, weight_decay=0.01, maximize=True)]),
+            (optim.Rprop, torch.optim.Rprop, dict(lr=0.02), [dict(etas=(0.4, 1.3)), dict(step_sizes=(1e-4, 0.1))])])
 
 
 @pytest.mark.parametrize("ours_cls, torch_cls, kwargs, groups", CASES,
@@ -235,7 +243,9 @@ FLOAT32_CASES = [(optim.SGD, torch.optim.SGD, dict(lr=np.float64(0.05), momentum
                  (optim.NAdam, torch.optim.NAdam, dict(lr=1e-2, weight_decay=1e-2, decoupled_weight_decay=True)),
                  (optim.RAdam, torch.optim.RAdam, dict(lr=1e-2, weight_decay=1e-2, maximize=True)),
                  (optim.Adadelta, torch.optim.Adadelta, dict(lr=np.float64(1.0))),
-                 (optim.Adadelta, torch.optim.Adadelta, dict(lr=0.5, rho=0.8, weight_decay=1e-2, maximize=True))]
+                 (optim.Adadelta, torch.optim.Adadelta, dict(lr=0.5, rho=0.8, weight_decay=1e-2, maximize=True)),
+                 (optim.Rprop, torch.optim.Rprop, dict(lr=np.float64(1e-2), etas=(np.float64(0.3), 1.5))),
+                 (optim.Rprop, torch.optim.Rprop, dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2), maximize=True))]
 
 
 @pytest.mark.parametrize("ours_cls, torch_cls, kwargs", FLOAT32_CASES,
@@ -284,7 +294,8 @@ def test_state_dict_is_a_copy_and_has_torchs_structure():
 @pytest.mark.parametrize("cls, kwargs", [(optim.SGD, {"momentum": 0.9}), (optim.Adam, {"amsgrad": True}),
                                          (optim.AdamW, {}), (optim.RMSprop, {"momentum": 0.5, "centered": True}),
                                          (optim.Adagrad, {}), (optim.Adamax, {}), (optim.NAdam, {}),
-                                         (optim.RAdam, {}), (optim.Adadelta, {})])
+                                         (optim.RAdam, {}), (optim.Adadelta, {}),
+                                         (optim.Rprop, {})])
 def test_loaded_state_takes_each_parameters_memory_layout(cls, kwargs, tmp_path):
     # A column-major weight (as Linear stores a narrowing layer's) with row-major state arrays
     # would take the optimizer's slow path on every later step: resuming made training 3-6x slower.
@@ -384,6 +395,16 @@ def test_add_param_group_fills_defaults():
     (lambda p: optim.Adadelta(p, weight_decay=-0.5), ValueError, r"Adadelta: weight_decay must be >= 0, got -0.5"),
     (lambda p: optim.Adadelta(p, maximize="yes"), TypeError, r"Adadelta: maximize must be True or False, got 'yes'"),
     (lambda p: optim.Adadelta(p, differentiable=True), ValueError, r"Adadelta: differentiable=True .* not available"),
+    (lambda p: optim.Rprop(p, lr=-1.0), ValueError, r"Rprop: lr must be >= 0, got -1.0"),
+    (lambda p: optim.Rprop(p, etas=(1.5, 1.2)), ValueError, r"Rprop: etas\[0\] must be in \(0, 1\), got 1.5"),
+    (lambda p: optim.Rprop(p, etas=(0.0, 1.2)), ValueError, r"Rprop: etas\[0\] must be in \(0, 1\), got 0.0"),
+    (lambda p: optim.Rprop(p, etas=(0.5, 1.0)), ValueError, r"Rprop: etas\[1\] must be > 1, got 1.0"),
+    (lambda p: optim.Rprop(p, etas=(0.5,)), ValueError, r"Rprop: etas must be a pair \(etaminus, etaplus\), got \(0.5,\)"),
+    (lambda p: optim.Rprop(p, step_sizes=1e-6), ValueError,
+     r"Rprop: step_sizes must be a pair \(min_step, max_step\), got 1e-06"),
+    (lambda p: optim.Rprop(p, step_sizes=("1e-6", 50)), TypeError,
+     r"Rprop: step_sizes\[0\] must be a number, got '1e-6' of type str"),
+    (lambda p: optim.Rprop(p, maximize=None), TypeError, r"Rprop: maximize must be True or False, got None"),
 ])
 def test_bad_hyperparameters_are_named(make, error, message):
     with pytest.raises(error, match=message):
@@ -599,7 +620,7 @@ def test_scheduler_load_state_dict_rejects_unknown_keys():
 TORCH_STATE_CASES = [("Adam", {"lr": 0.1}), ("SGD", {"lr": 0.1, "momentum": 0.9}),
                      ("RMSprop", {"lr": 0.01, "momentum": 0.5}), ("Adagrad", {"lr": 0.1, "lr_decay": 0.1}),
                      ("Adamax", {"lr": 0.1}), ("NAdam", {"lr": 0.1}), ("RAdam", {"lr": 0.1}),
-                     ("Adadelta", {"lr": 1.0, "weight_decay": 0.1})]
+                     ("Adadelta", {"lr": 1.0, "weight_decay": 0.1}), ("Rprop", {"lr": 0.05, "step_sizes": (1e-3, 0.2)})]
 
 
 @pytest.mark.parametrize("name, kwargs", TORCH_STATE_CASES)
@@ -674,6 +695,42 @@ def test_nadams_mu_product_is_kept_in_float32_as_torchs():
     # Within an ulp or two: on some CPUs torch's vectorized float64 update rounds differently (seen on
     # an Intel Xeon, not on AMD EPYC). A float64 mu_product puts them 1e-8 apart (relative).
     np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=1e-15, atol=0)
+
+
+def test_rprops_sign_is_the_sign_of_the_product_of_gradients_in_the_parameters_dtype_as_torchs():
+    # A zero gradient keeps the step size; in float32 the product of two tiny gradients of one sign
+    # underflows to zero, which torch takes as no sign (the step size kept, not grown), and a step size
+    # shrinks to the minimum and grows to the maximum taken in float32.
+    grads = [[1e-30, 1.0, 0.0, -1.0, 2.0], [1e-30, -1.0, 3.0, -1.0, 2.0], [-1e-30, 1.0, -3.0, -1.0, 2.0]] * 4
+    w, tw = tg.zeros(5, requires_grad=True), torch.zeros(5, requires_grad=True)
+    ours = optim.Rprop([w], lr=0.1, step_sizes=(1e-3, 0.3))
+    theirs = torch.optim.Rprop([tw], lr=0.1, step_sizes=(1e-3, 0.3))
+    for g in grads:
+        w.grad, tw.grad = tg.tensor(np.float32(g)), torch.tensor(np.float32(g))
+        ours.step()
+        theirs.step()
+        for name in ("prev", "step_size"):
+            np.testing.assert_array_equal(ours.state[w][name], theirs.state[tw][name].numpy(), err_msg=name)
+        np.testing.assert_array_equal(w.data, tw.detach().numpy())
+    assert ours.state[w]["step_size"][0] == theirs.state[tw]["step_size"][0] == np.float32(0.1)
+
+
+def test_rprops_subnormal_gradients_and_step_sizes_are_kept_as_torchs():
+    # Rprop reads prev's sign, and grows a step size from whatever it shrank to: zeroing their
+    # subnormals after the 64th step (as the other optimizers' moments are zeroed) would take
+    # the first weight's sign change for none, and leave the second's step size at zero for good.
+    w, tw = tg.zeros(2, requires_grad=True), torch.zeros(2, requires_grad=True)
+    ours = optim.Rprop([w], lr=1e-30, etas=(0.001, 1.2), step_sizes=(0, 1))
+    theirs = torch.optim.Rprop([tw], lr=1e-30, etas=(0.001, 1.2), step_sizes=(0, 1))
+    for step in range(100):
+        g = np.float32([1e-39 if step == 63 else 1.0 if step < 63 else -1.0,
+                        (-1) ** step if 50 <= step < 60 else 1.0])  # (its step size shrinks to 1e-41)
+        w.grad, tw.grad = tg.tensor(g), torch.tensor(g)
+        ours.step()
+        theirs.step()
+        np.testing.assert_array_equal(w.data, tw.detach().numpy(), err_msg=f"step {step}")
+    np.testing.assert_array_equal(ours.state[w]["step_size"], theirs.state[tw]["step_size"].numpy())
+    assert ours.state[w]["step_size"][1] > 1e-39  # grown from 1e-41
 
 
 def test_a_state_entry_of_the_wrong_shape_is_refused_even_when_0_d():
@@ -836,7 +893,9 @@ def _minimize_squares(lib, make_optimizer, values, fresh_state=False):
      lambda p: torch.optim.RAdam(p, 0.1, (0.9, 0.999), 1e-8, 0.5, True, foreach=None)),
     (lambda p: optim.Adadelta(p, 1.0, 0.9, 1e-6, 0.0, None, capturable=False, maximize=False, differentiable=False),
      lambda p: torch.optim.Adadelta(p, 1.0, 0.9, 1e-6, 0.0, None, capturable=False, maximize=False)),
-], ids=["sgd", "adam", "adamw", "rmsprop", "adam-decoupled", "adagrad", "adamax", "nadam", "radam", "adadelta"])
+    (lambda p: optim.Rprop(p, 0.1, (0.5, 1.2), (1e-6, 50), capturable=False, foreach=None, differentiable=False),
+     lambda p: torch.optim.Rprop(p, 0.1, (0.5, 1.2), (1e-6, 50), capturable=False, foreach=None)),
+], ids=["sgd", "adam", "adamw", "rmsprop", "adam-decoupled", "adagrad", "adamax", "nadam", "radam", "adadelta", "rprop"])
 def test_torchs_implementation_flags_are_accepted_and_change_nothing(make, make_torch):
     results = [_minimize_squares(lib, build, [1.0, -2.0, 0.5]) for lib, build in ((tg, make), (torch, make_torch))]
     np.testing.assert_allclose(*results, rtol=1e-12)

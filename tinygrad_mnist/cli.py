@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--optimizer", choices=list(OPTIMIZERS), help="default adam")
     g.add_argument("--lr", type=float, help="learning rate (default 1e-3)")
     g.add_argument("--momentum", type=float, help="for sgd and rmsprop (default 0)")
-    g.add_argument("--weight-decay", type=float, help="L2 penalty (decoupled for adamw; default 0)")
+    g.add_argument("--weight-decay", type=float, help="L2 penalty (decoupled for adamw, none for rprop; default 0)")
     g.add_argument("--batch-size", type=int, help="default 128")
     g.add_argument("--epochs", type=int, help="at most this many epochs in all (default 20)")
     g.add_argument("--early-stopping", type=int, metavar="PATIENCE",

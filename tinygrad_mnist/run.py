@@ -23,10 +23,11 @@ PREPROCESS = ("scale01", "scale11", "standardize")
 LOSSES = ("cross_entropy", "mse", "nll", "bce", "bce_with_logits")
 OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop,
               "adagrad": optim.Adagrad, "adamax": optim.Adamax, "nadam": optim.NAdam, "radam": optim.RAdam,
-              "adadelta": optim.Adadelta}
+              "adadelta": optim.Adadelta, "rprop": optim.Rprop}
 SCHEDULERS = ("cosine", "step")
 BINARY_LOSSES = ("bce", "bce_with_logits")  # (N, 1) outputs, two classes
 MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")
+NO_WEIGHT_DECAY_OPTIMIZERS = ("rprop",)
 # What a run folder can hold (pr_curves.png only for more than two classes), and what `evaluate --out` writes.
 TEST_FILES = ("metrics.json", "classification_report.txt", "confusion_matrix.png", "predictions.png",
               "pr_curves.png")
@@ -174,6 +175,9 @@ class RunConfig:
         if self.momentum and self.optimizer not in MOMENTUM_OPTIMIZERS:
             raise ConfigError(f"momentum is for {' and '.join(MOMENTUM_OPTIMIZERS)}; optimizer {self.optimizer!r} "
                               f"has none (torch's {OPTIMIZERS[self.optimizer].__name__} takes no momentum)")
+        if self.weight_decay and self.optimizer in NO_WEIGHT_DECAY_OPTIMIZERS:
+            raise ConfigError(f"optimizer {self.optimizer!r} takes no weight_decay (torch's "
+                              f"{OPTIMIZERS[self.optimizer].__name__} has none), got {self.weight_decay}")
         if self.nesterov and self.optimizer != "sgd":
             raise ConfigError(f"nesterov is for sgd only, got optimizer {self.optimizer!r}")
         if self.early_stopping and not self.val_fraction:
@@ -305,7 +309,9 @@ class _BinaryLoss:
 
 def make_optimizer(cfg: RunConfig, params):
     """The configured optimizer over params."""
-    kwargs = {"lr": cfg.lr, "weight_decay": cfg.weight_decay}
+    kwargs = {"lr": cfg.lr}
+    if cfg.optimizer not in NO_WEIGHT_DECAY_OPTIMIZERS:
+        kwargs["weight_decay"] = cfg.weight_decay
     if cfg.optimizer in MOMENTUM_OPTIMIZERS:
         kwargs["momentum"] = cfg.momentum
     if cfg.optimizer == "sgd":

@@ -30,6 +30,7 @@ class Optimizer:
     """Base class: holds param_groups and state; subclasses define the update equations."""
 
     _scalar_state = frozenset({"step"})  # state entries that are numbers (0-d tensors in torch's state_dict)
+    _kept_subnormal = frozenset()  # state arrays whose subnormals change the steps: see _flush_subnormals
 
     def __init__(self, params: Iterable[Tensor] | Iterable[tuple[str, Tensor]] | Iterable[dict],
                  defaults: dict[str, Any]):
@@ -125,10 +126,11 @@ class Optimizer:
         of an always-blank pixel, ends stuck at the smallest subnormal, and x86 arithmetic on
         subnormals is many times slower: Adam's step on MNIST grew 60% over four epochs. A step
         made from such a moment is below half an ulp of any parameter larger than about 1e-24
-        in magnitude, so zeroing it leaves the parameters as they were."""
+        in magnitude, so zeroing it leaves the parameters as they were. The arrays named in
+        _kept_subnormal are left: for them that does not hold."""
         for state in self.state.values():
-            for value in state.values():
-                if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            for name, value in state.items():
+                if isinstance(value, np.ndarray) and value.dtype.kind == "f" and name not in self._kept_subnormal:
                     value[np.abs(value) < np.finfo(value.dtype).tiny] = 0
 
     def _update_group(self, group: dict[str, Any], updated: list[np.ndarray]) -> None:
@@ -325,12 +327,17 @@ def check_adam_hyperparameters(owner: str, group: dict[str, Any], flags: tuple[s
     for name in ("lr", "eps", "weight_decay", *ranges):
         check_range(owner, name, group[name], 0)
     betas = group["betas"]
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise ConfigError(f"{owner}: betas must be a pair (beta1, beta2), got {betas!r}")
+    check_pair(owner, "betas", betas, "beta1, beta2")
     for i, beta in enumerate(betas):
         check_range(owner, f"betas[{i}]", beta, 0, 1, high_open=True)
     for name in flags:
         check_flag(owner, name, group[name])
+
+
+def check_pair(owner: str, name: str, value, entries: str) -> None:
+    """Raise ConfigError unless value is a pair (a tuple or list of two); entries names its two in the message."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ConfigError(f"{owner}: {name} must be a pair ({entries}), got {value!r}")
 
 
 def check_not_differentiable(owner: str, differentiable: bool) -> None:
@@ -344,17 +351,19 @@ def check_not_differentiable(owner: str, differentiable: bool) -> None:
 def check_range(owner: str, name: str, value, low: float, high: float = math.inf, *,
                 low_open: bool = False, high_open: bool = False, integer: bool = False) -> None:
     """Raise DTypeError unless value is a real number (an integer if asked), ConfigError unless it
-    lies between low and high (bounds included unless marked open); the message names both."""
-    if high == math.inf:
-        expected = f"{'>' if low_open else '>='} {low}"
+    lies between low and high (bounds included unless marked open; with neither bound, it must not
+    be NaN); the message names both."""
+    kind = "an integer" if integer else "a number"
+    if low == -math.inf and high == math.inf:
+        expected = ""
+    elif high == math.inf:
+        expected = f" {'>' if low_open else '>='} {low}"
     else:
-        expected = f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise DTypeError(f"{owner}: {name} must be {'an integer' if integer else 'a number'} {expected}, "
-                         f"got {value!r} of type {type(value).__name__}")
+        expected = f" in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral if integer else numbers.Real):
+        raise DTypeError(f"{owner}: {name} must be {kind}{expected}, got {value!r} of type {type(value).__name__}")
     if not (low <= value <= high) or (low_open and value == low) or (high_open and value == high):
-        raise ConfigError(f"{owner}: {name} must be {expected}, got {value!r}")
+        raise ConfigError(f"{owner}: {name} must be {expected[1:] or kind}, got {value!r}")
 
 
 def check_flag(owner: str, name: str, value) -> None:
