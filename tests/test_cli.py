@@ -366,7 +366,8 @@ def test_resume_with_only_the_checkpoint_continues_its_run(interrupted_run, tmp_
     (["--optimizer", "nadam"], {"step", "mu_product", "exp_avg", "exp_avg_sq"}),
     (["--optimizer", "adadelta", "--lr", "1.0"], {"step", "square_avg", "acc_delta"}),  # torch's MNIST example's
     (["--optimizer", "rprop"], {"step", "prev", "step_size"}),
-], ids=["nadam", "adadelta", "rprop"])
+    (["--optimizer", "asgd"], {"step", "eta", "mu", "ax"}),  # numbers besides the step, as nadam's
+], ids=["nadam", "adadelta", "rprop", "asgd"])
 def test_a_run_resumed_from_its_checkpoint_trains_as_the_run_straight_through(optimizer, state_names, tmp_path,
                                                                              monkeypatch, capsys):
     from tinygrad_mnist import cli as cli_module, train

@@ -141,6 +141,12 @@ RPROP_CONFIGS = [
     dict(lr=0.01, maximize=True),
     dict(etas=(0.9, 1.1), step_sizes=(0.02, 50)),
 ]
+ASGD_CONFIGS = [  # the average starts (mu < 1) after t0 steps
+    dict(),
+    dict(lr=0.05, lambd=1e-2, alpha=0.5, t0=10, weight_decay=1e-2),
+    dict(lr=0.02, t0=20, weight_decay=0.1, maximize=True),
+    dict(lr=0.01, lambd=0.0, t0=0),
+]
 CASES = ([(optim.SGD, torch.optim.SGD, c, None) for c in SGD_CONFIGS]
          + [(optim.Adam, torch.optim.Adam, c, None) for c in ADAM_CONFIGS]
          + [(optim.AdamW, torch.optim.AdamW, c, None) for c in ADAMW_CONFIGS]
@@ -151,6 +157,7 @@ CASES = ([(optim.SGD, torch.optim.SGD, c, None) for c in SGD_CONFIGS]
          + [(optim.RAdam, torch.optim.RAdam, c, None) for c in RADAM_CONFIGS]
          + [(optim.Adadelta, torch.optim.Adadelta, c, None) for c in ADADELTA_CONFIGS]
          + [(optim.Rprop, torch.optim.Rprop, c, None) for c in RPROP_CONFIGS]
+         + [(optim.ASGD, torch.optim.ASGD, c, None) for c in ASGD_CONFIGS]
          + [(optim.SGD, torch.optim.SGD, dict(lr=0.01),
              [dict(lr=0.1, momentum=0.9), dict(momentum=0.5, nesterov=True, weight_decay=0.01)]),
             (optim.Adam, torch.optim.Adam, dict(lr=1e-2),
@@ -166,7 +173,8 @@ CASES = ([(optim.SGD, torch.optim.SGD, c, None) for c in SGD_CONFIGS]
             (optim.RAdam, torch.optim.RAdam, dict(lr=1e-2),
              [dict(betas=(0.5, 0.9)), dict(weight_decay=0.01, decoupled_weight_decay=True)]),
             (optim.Adadelta, torch.optim.Adadelta, dict(), [dict(rho=0.5), dict(lr=0.3, weight_decay=0.01, maximize=True)]),
-            (optim.Rprop, torch.optim.Rprop, dict(lr=0.02), [dict(etas=(0.4, 1.3)), dict(step_sizes=(1e-4, 0.1))])])
+            (optim.Rprop, torch.optim.Rprop, dict(lr=0.02), [dict(etas=(0.4, 1.3)), dict(step_sizes=(1e-4, 0.1))]),
+            (optim.ASGD, torch.optim.ASGD, dict(lr=0.02, t0=5), [dict(lambd=1e-3), dict(alpha=0.9, weight_decay=0.01)])])
 
 
 @pytest.mark.parametrize("ours_cls, torch_cls, kwargs, groups", CASES,
@@ -245,7 +253,9 @@ FLOAT32_CASES = [(optim.SGD, torch.optim.SGD, dict(lr=np.float64(0.05), momentum
                  (optim.Adadelta, torch.optim.Adadelta, dict(lr=np.float64(1.0))),
                  (optim.Adadelta, torch.optim.Adadelta, dict(lr=0.5, rho=0.8, weight_decay=1e-2, maximize=True)),
                  (optim.Rprop, torch.optim.Rprop, dict(lr=np.float64(1e-2), etas=(np.float64(0.3), 1.5))),
-                 (optim.Rprop, torch.optim.Rprop, dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2), maximize=True))]
+                 (optim.Rprop, torch.optim.Rprop, dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2), maximize=True)),
+                 (optim.ASGD, torch.optim.ASGD, dict(lr=np.float64(1e-2), t0=5, weight_decay=1e-2)),
+                 (optim.ASGD, torch.optim.ASGD, dict(lr=0.05, lambd=1e-2, t0=0, maximize=True))]
 
 
 @pytest.mark.parametrize("ours_cls, torch_cls, kwargs", FLOAT32_CASES,
@@ -295,7 +305,7 @@ def test_state_dict_is_a_copy_and_has_torchs_structure():
                                          (optim.AdamW, {}), (optim.RMSprop, {"momentum": 0.5, "centered": True}),
                                          (optim.Adagrad, {}), (optim.Adamax, {}), (optim.NAdam, {}),
                                          (optim.RAdam, {}), (optim.Adadelta, {}),
-                                         (optim.Rprop, {})])
+                                         (optim.Rprop, {}), (optim.ASGD, {})])
 def test_loaded_state_takes_each_parameters_memory_layout(cls, kwargs, tmp_path):
     # A column-major weight (as Linear stores a narrowing layer's) with row-major state arrays
     # would take the optimizer's slow path on every later step: resuming made training 3-6x slower.
@@ -405,6 +415,12 @@ def test_add_param_group_fills_defaults():
     (lambda p: optim.Rprop(p, step_sizes=("1e-6", 50)), TypeError,
      r"Rprop: step_sizes\[0\] must be a number, got '1e-6' of type str"),
     (lambda p: optim.Rprop(p, maximize=None), TypeError, r"Rprop: maximize must be True or False, got None"),
+    (lambda p: optim.ASGD(p, lr=-1.0), ValueError, r"ASGD: lr must be >= 0, got -1.0"),
+    (lambda p: optim.ASGD(p, weight_decay=-0.1), ValueError, r"ASGD: weight_decay must be >= 0, got -0.1"),
+    (lambda p: optim.ASGD(p, lambd="1e-4"), TypeError, r"ASGD: lambd must be a number, got '1e-4' of type str"),
+    (lambda p: optim.ASGD(p, alpha=None), TypeError, r"ASGD: alpha must be a number, got None of type NoneType"),
+    (lambda p: optim.ASGD(p, t0=float("nan")), ValueError, r"ASGD: t0 must be a number, got nan"),
+    (lambda p: optim.ASGD(p, maximize=0), TypeError, r"ASGD: maximize must be True or False, got 0"),
 ])
 def test_bad_hyperparameters_are_named(make, error, message):
     with pytest.raises(error, match=message):
@@ -620,7 +636,8 @@ def test_scheduler_load_state_dict_rejects_unknown_keys():
 TORCH_STATE_CASES = [("Adam", {"lr": 0.1}), ("SGD", {"lr": 0.1, "momentum": 0.9}),
                      ("RMSprop", {"lr": 0.01, "momentum": 0.5}), ("Adagrad", {"lr": 0.1, "lr_decay": 0.1}),
                      ("Adamax", {"lr": 0.1}), ("NAdam", {"lr": 0.1}), ("RAdam", {"lr": 0.1}),
-                     ("Adadelta", {"lr": 1.0, "weight_decay": 0.1}), ("Rprop", {"lr": 0.05, "step_sizes": (1e-3, 0.2)})]
+                     ("Adadelta", {"lr": 1.0, "weight_decay": 0.1}), ("Rprop", {"lr": 0.05, "step_sizes": (1e-3, 0.2)}),
+                     ("ASGD", {"lr": 0.05, "t0": 2, "weight_decay": 0.1})]
 
 
 @pytest.mark.parametrize("name, kwargs", TORCH_STATE_CASES)
@@ -731,6 +748,28 @@ def test_rprops_subnormal_gradients_and_step_sizes_are_kept_as_torchs():
         np.testing.assert_array_equal(w.data, tw.detach().numpy(), err_msg=f"step {step}")
     np.testing.assert_array_equal(ours.state[w]["step_size"], theirs.state[tw]["step_size"].numpy())
     assert ours.state[w]["step_size"][1] > 1e-39  # grown from 1e-41
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_asgds_average_eta_and_mu_follow_torchs_which_keeps_eta_and_mu_in_float32(dtype):
+    # torch keeps eta and mu as float32 0-d tensors (its default dtype), whatever the parameters'
+    w0 = np.random.default_rng(0).standard_normal((3, 2)).astype(dtype)
+    w, tw = tg.tensor(w0, requires_grad=True), torch.tensor(w0, requires_grad=True)
+    ours, theirs = optim.ASGD([w], lr=0.03, lambd=1e-2, t0=7), torch.optim.ASGD([tw], lr=0.03, lambd=1e-2, t0=7)
+    for _ in range(30):
+        for opt, t in ((ours, w), (theirs, tw)):
+            opt.zero_grad()
+            (t * t).sum().backward()
+            opt.step()
+    state, torch_state = ours.state[w], theirs.state[tw]
+    assert set(state) == set(torch_state) == {"step", "eta", "mu", "ax"}
+    for name in ("step", "eta", "mu"):
+        assert state[name] == torch_state[name].item() == float(np.float32(state[name])), name
+    assert state["mu"] == float(np.float32(1 / (30 - 7)))  # averaging since step 8
+    rtol = 1e-13 if dtype == np.float64 else 1e-6
+    assert state["ax"].dtype == dtype
+    np.testing.assert_allclose(state["ax"], torch_state["ax"].numpy(), rtol=rtol)
+    np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=rtol)
 
 
 def test_a_state_entry_of_the_wrong_shape_is_refused_even_when_0_d():
@@ -895,7 +934,10 @@ def _minimize_squares(lib, make_optimizer, values, fresh_state=False):
      lambda p: torch.optim.Adadelta(p, 1.0, 0.9, 1e-6, 0.0, None, capturable=False, maximize=False)),
     (lambda p: optim.Rprop(p, 0.1, (0.5, 1.2), (1e-6, 50), capturable=False, foreach=None, differentiable=False),
      lambda p: torch.optim.Rprop(p, 0.1, (0.5, 1.2), (1e-6, 50), capturable=False, foreach=None)),
-], ids=["sgd", "adam", "adamw", "rmsprop", "adam-decoupled", "adagrad", "adamax", "nadam", "radam", "adadelta", "rprop"])
+    (lambda p: optim.ASGD(p, 0.1, 1e-4, 0.75, 1.0, 0.0, None, False, differentiable=False, capturable=False),
+     lambda p: torch.optim.ASGD(p, 0.1, 1e-4, 0.75, 1.0, 0.0, None, False, capturable=False)),
+], ids=["sgd", "adam", "adamw", "rmsprop", "adam-decoupled", "adagrad", "adamax", "nadam", "radam", "adadelta", "rprop",
+        "asgd"])
 def test_torchs_implementation_flags_are_accepted_and_change_nothing(make, make_torch):
     results = [_minimize_squares(lib, build, [1.0, -2.0, 0.5]) for lib, build in ((tg, make), (torch, make_torch))]
     np.testing.assert_allclose(*results, rtol=1e-12)

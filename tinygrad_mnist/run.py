@@ -23,7 +23,7 @@ PREPROCESS = ("scale01", "scale11", "standardize")
 LOSSES = ("cross_entropy", "mse", "nll", "bce", "bce_with_logits")
 OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop,
               "adagrad": optim.Adagrad, "adamax": optim.Adamax, "nadam": optim.NAdam, "radam": optim.RAdam,
-              "adadelta": optim.Adadelta, "rprop": optim.Rprop}
+              "adadelta": optim.Adadelta, "rprop": optim.Rprop, "asgd": optim.ASGD}
 SCHEDULERS = ("cosine", "step")
 BINARY_LOSSES = ("bce", "bce_with_logits")  # (N, 1) outputs, two classes
 MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")

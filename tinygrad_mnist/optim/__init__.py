@@ -3,6 +3,7 @@ from . import lr_scheduler
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .asgd import ASGD
 from .adamax import Adamax
 from .nadam import NAdam
 from .optimizer import Optimizer
@@ -12,4 +13,4 @@ from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam", "Adadelta", "Rprop",
-           "lr_scheduler"]
+           "ASGD", "lr_scheduler"]
