@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import tinygrad_mnist as tg
-from tinygrad_mnist.data import MNIST, DataLoader, Standardizer, Subset, flatten, scale
+from tinygrad_mnist.data import MNIST, DataLoader, Standardizer, flatten, scale
 from tinygrad_mnist.data import transforms as T
 from tinygrad_mnist.errors import DTypeError, ShapeError
 
@@ -150,43 +150,3 @@ def test_a_dataset_transform_reaches_its_items_and_the_loaders_batches(mnist_tes
     np.testing.assert_array_equal(yb.numpy(), mnist_test.targets[:8] + 10)
     assert ds.data.dtype == np.uint8  # the raw arrays stay as loaded
 
-
-def test_pytorchs_mnist_example_ported_as_written_learns():
-    # PyTorch's examples/mnist/main.py, with its CNN swapped for an MLP: the same data pipeline, loss,
-    # Adadelta's place taken by SGD, StepLR, the same evaluation code.
-    from tinygrad_mnist import nn, optim
-    from tinygrad_mnist.nn import functional as F
-
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.fc1, self.dropout, self.fc2 = nn.Linear(784, 128), nn.Dropout(0.25), nn.Linear(128, 10)
-
-        def forward(self, x):
-            x = tg.flatten(x, 1)
-            x = self.dropout(F.relu(self.fc1(x)))
-            return F.log_softmax(self.fc2(x), dim=1)
-
-    tg.manual_seed(1)
-    transform = T.Compose([T.ToTensor(), T.Normalize((0.1307,), (0.3081,))])
-    train_loader = DataLoader(MNIST(train=True, transform=transform), batch_size=64, shuffle=True)
-    test_set = MNIST(train=False, transform=transform)
-    model = Net()
-    optimizer = optim.SGD(model.parameters(), lr=0.05)
-    scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.7)
-    model.train()
-    for batch_idx, (data, target) in enumerate(train_loader):
-        optimizer.zero_grad()
-        loss = F.nll_loss(model(data), target)
-        loss.backward()
-        optimizer.step()
-        if batch_idx == 150:
-            break
-    scheduler.step()
-    model.eval()
-    correct = 0
-    with tg.no_grad():
-        for data, target in DataLoader(Subset(test_set, range(2000)), batch_size=1000):
-            pred = model(data).argmax(dim=1, keepdim=True)
-            correct += pred.eq(target.view_as(pred)).sum().item()
-    assert correct / 2000 > 0.85
