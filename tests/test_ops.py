@@ -165,6 +165,24 @@ def test_pow_at_zero_base_matches_torch():
     check(lambda a, b: a ** b, a, b)
 
 
+@pytest.mark.parametrize("dtypes", [("float32", "float64"), ("float64", "float32"), ("float16", "float32"),
+                                    ("float32", "float16")], ids="-".join)
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_pow_of_two_dtypes_takes_its_gradients_in_the_results_dtype_as_torch(dtypes, create_graph):
+    # float16 ** float32 is float32: log(a) for d/db must be taken in float32 too, not in float16
+    a, b = np.array([0.5, 2.0, 3.0, 0.7]), np.array([2.0, 0.5, -1.5, 3.3])
+    grads = []
+    for lib in (tg, torch):
+        x = lib.tensor(a.astype(dtypes[0]), requires_grad=True)
+        y = lib.tensor(b.astype(dtypes[1]), requires_grad=True)
+        gx, gy = lib.autograd.grad((x ** y).sum(), [x, y], create_graph=create_graph)
+        grads.append([(g.dtype if lib is tg else np.dtype(str(g.dtype).split(".")[1]), g.detach().numpy())
+                      for g in (gx, gy)])
+    for (ours_dtype, ours), (theirs_dtype, theirs) in zip(*grads):
+        assert ours_dtype == theirs_dtype
+        np.testing.assert_array_equal(ours, theirs)
+
+
 @pytest.mark.parametrize("a, b", [(1e30, 1e20), (1e-25, 1e-25), (-3e38, 2e19)], ids=repr)
 def test_the_gradient_of_a_division_by_a_large_or_tiny_float32_is_finite_as_torch(a, b):
     grads = []

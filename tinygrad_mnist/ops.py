@@ -112,7 +112,9 @@ def _power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class Pow(Function):
-    """a ** b with b a tensor; where a == 0 and b >= 0, d/db is taken as 0 (as torch)."""
+    """a ** b with b a tensor; where b == 0, d/da is 0, and where a == 0 and b >= 0, d/db is 0 (as
+    torch). The gradients are computed in the result's dtype (of float16 ** float32, float32)."""
+    array_backward = True
     save_inputs = True
     save_output = True
     def forward(self, a, b): return _power(a, b)
@@ -120,11 +122,21 @@ class Pow(Function):
     def backward(self, g):
         a, b = self.inputs
         need_a, need_b = self.needs
-        ga = (g * b * a ** (b - 1)).masked_fill(b.data == 0, 0) if need_a else None
-        gb = None
-        if need_b:
-            zero = (a.data == 0) & (b.data >= 0)
-            gb = (g * self.output * a.masked_fill(zero, 1).log()).masked_fill(zero, 0)
+        if isinstance(a, autograd._Tensor):
+            a = a._cast(self.dtype)
+            ga = (g * b * a ** (b - 1)).masked_fill(b.data == 0, 0) if need_a else None
+            gb = None
+            if need_b:
+                zero = (a.data == 0) & (b.data >= 0)
+                gb = (g * self.output * a.masked_fill(zero, 1).log()).masked_fill(zero, 0)
+            return ga, gb
+        a = a.astype(self.dtype, copy=False)
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** negative = inf, as the Tensor ops give it
+            ga = np.where(b == 0, 0, g * b * a ** (b - 1)) if need_a else None
+            gb = None
+            if need_b:
+                zero = (a == 0) & (b >= 0)
+                gb = np.where(zero, 0, g * self.output * np.log(np.where(zero, 1, a)))
         return ga, gb
 
 
