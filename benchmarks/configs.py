@@ -1,4 +1,5 @@
-"""The four benchmark configurations (from the seed reports) and their shared initial weights."""
+"""The benchmark configurations (A-D from the seed reports; E is D as PyTorch's MNIST example
+writes its loss) and their shared initial weights."""
 from __future__ import annotations
 
 import math
@@ -14,7 +15,8 @@ class Config:
     name: str
     sizes: tuple[int, ...]              # layer widths, input first
     activation: str                     # hidden activation: "sigmoid" or "relu"
-    loss: str                           # "softmax_mse" (softmax output, MSE on one-hot) or "cross_entropy"
+    loss: str                           # "softmax_mse" (softmax output, MSE on one-hot), "cross_entropy" or
+                                        # "log_softmax_nll" (a LogSoftmax output, then NLL: cross-entropy in two)
     optimizer: str                      # "sgd" (plain) or "adam" (betas 0.9/0.999, eps 1e-8)
     lr: float
     batch_size: int
@@ -23,7 +25,7 @@ class Config:
     @property
     def description(self) -> str:
         """e.g. 'A 784-500-500-10 sigmoid, softmax+MSE, SGD 0.1, batch 100'."""
-        loss = "softmax+MSE" if self.loss == "softmax_mse" else "CE"
+        loss = {"softmax_mse": "softmax+MSE", "cross_entropy": "CE", "log_softmax_nll": "log_softmax+NLL"}[self.loss]
         sizes = "-".join(map(str, self.sizes))
         return (f"{self.name} {sizes} {self.activation}, {loss}, {self.optimizer.upper()} {self.lr:g}, "
                 f"batch {self.batch_size}")
@@ -35,11 +37,12 @@ CONFIGS = {
     "B": Config("B", (784, 128, 64, 32, 10), "relu", "cross_entropy", "adam", 1e-3, 128, (0.0, 1.0)),
     "C": Config("C", (784, 64, 10), "relu", "cross_entropy", "adam", 1e-3, 32, (0.0, 1.0)),
     "D": Config("D", (784, 20, 10), "relu", "cross_entropy", "sgd", 0.1, 16, (0.0, 1.0)),
+    "E": Config("E", (784, 20, 10), "relu", "log_softmax_nll", "sgd", 0.1, 16, (0.0, 1.0)),
 }
 
 
 def get_config(name: str) -> Config:
-    """The config called name (A-D), with an error listing the choices."""
+    """The config called name (A-E), with an error listing the choices."""
     if name not in CONFIGS:
         raise ValueError(f"unknown config {name!r}; expected one of {', '.join(CONFIGS)}")
     return CONFIGS[name]

@@ -10,7 +10,7 @@ from .configs import Config, state_dict_keys
 
 
 class FrameworkMLP:
-    """nn.Sequential(Linear, activation, ..., Linear[, Softmax]) with tinygrad_mnist.optim."""
+    """nn.Sequential(Linear, activation, ..., Linear[, Softmax or LogSoftmax]) with tinygrad_mnist.optim."""
 
     def __init__(self, config: Config, weights: list[np.ndarray]):
         """Start from [W0, b0, W1, b1, ...] (copied) with config's activation, loss and optimizer."""
@@ -23,7 +23,10 @@ class FrameworkMLP:
         self.one_hot_targets = config.loss == "softmax_mse"
         if self.one_hot_targets:
             layers.append(nn.Softmax(dim=1))
-        self.loss_fn = nn.MSELoss() if self.one_hot_targets else nn.CrossEntropyLoss()
+        elif config.loss == "log_softmax_nll":
+            layers.append(nn.LogSoftmax(dim=1))
+        self.loss_fn = {"softmax_mse": nn.MSELoss, "cross_entropy": nn.CrossEntropyLoss,
+                        "log_softmax_nll": nn.NLLLoss}[config.loss]()
         self.model = nn.Sequential(*layers)
         self.model.load_state_dict(dict(zip(state_dict_keys(config), weights)))
         opt = optim.SGD if config.optimizer == "sgd" else optim.Adam

@@ -68,7 +68,7 @@ def measure(calls_by_library: dict, repeats: int, min_seconds: float) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="A", help="A, B, C or D (default A)")
+    parser.add_argument("--config", default="A", help="A, B, C, D or E (default A)")
     parser.add_argument("--threads", type=int, default=2, help="BLAS/OpenMP/torch threads (default 2)")
     parser.add_argument("--repeats", type=int, default=5, help="alternating rounds (median; default 5)")
     parser.add_argument("--min-seconds", type=float, default=0.05,

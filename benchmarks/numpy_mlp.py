@@ -153,7 +153,8 @@ def softmax_mse(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     return loss, grad
 
 
-LOSSES = {"cross_entropy": cross_entropy, "softmax_mse": softmax_mse}
+# log_softmax then NLL is cross-entropy, the same function of the logits with the same gradient
+LOSSES = {"cross_entropy": cross_entropy, "softmax_mse": softmax_mse, "log_softmax_nll": cross_entropy}
 
 
 # ---- optimizers: torch.optim's update equations, in place -----------------------------------

@@ -55,7 +55,7 @@ def microseconds_per_step(train_steps: dict, steps: int, rounds: int) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="D", help="A, B, C or D (default D)")
+    parser.add_argument("--config", default="D", help="A, B, C, D or E (default D)")
     parser.add_argument("--threads", type=int, default=2, help="BLAS/OpenMP threads (default 2)")
     parser.add_argument("--steps", type=int, default=500, help="steps per timed round (default 500)")
     parser.add_argument("--rounds", type=int, default=7, help="alternating timed rounds (median; default 7)")

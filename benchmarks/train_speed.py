@@ -1,4 +1,4 @@
-"""Training speed and memory: this framework, hand-written NumPy and PyTorch CPU on configs A-D.
+"""Training speed and memory: this framework, hand-written NumPy and PyTorch CPU on configs A-E.
 
 Every run is its own process (benchmarks/child.py) and the implementations alternate (framework,
 numpy, torch, framework, ...), so a slow spell on a shared machine hits all of them. All runs of
@@ -98,7 +98,7 @@ def summary_table(results: list[dict], impls: list[str]) -> str:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="all", help="A, B, C, D or all (default)")
+    parser.add_argument("--config", default="all", help="A, B, C, D, E or all (default)")
     parser.add_argument("--epochs", type=int, default=1, help="timed epochs per run (default 1)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per implementation and config")
     parser.add_argument("--impl", help="comma-separated subset of framework,numpy,torch (default all)")

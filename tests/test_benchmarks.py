@@ -181,8 +181,8 @@ def test_profile_prints_the_framework_top_functions():
 
 
 def test_harness_rejects_unknown_config_and_impl():
-    with pytest.raises(SystemExit, match="unknown config 'E'"):
-        train_speed.main(["--config", "E"])
+    with pytest.raises(SystemExit, match="unknown config 'F'"):
+        train_speed.main(["--config", "F"])
     with pytest.raises(SystemExit, match="subset of framework,numpy,torch"):
         train_speed.main(["--config", "D", "--impl", "numpy,jax"])
 
@@ -216,9 +216,9 @@ def test_matmul_speed_without_torch_times_numpy_alone(monkeypatch, capsys):
 
 
 def test_matmul_speed_rejects_an_unknown_config():
-    done = subprocess.run([sys.executable, "-m", "benchmarks.matmul_speed", "--config", "E"], cwd=REPO_ROOT,
+    done = subprocess.run([sys.executable, "-m", "benchmarks.matmul_speed", "--config", "F"], cwd=REPO_ROOT,
                           capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2 and "unknown config 'E'" in done.stderr
+    assert done.returncode == 2 and "unknown config 'F'" in done.stderr
 
 
 def test_step_overhead_counts_the_bytecodes_of_a_step_the_same_on_every_run():
