@@ -1,5 +1,6 @@
-"""SELU, CELU, Mish, Hardswish, Hardsigmoid, Softsign, Tanhshrink, Softshrink, Hardshrink, Threshold and
-PReLU against torch: values, gradients, second order, float16, in-place forms, modules and bad arguments."""
+"""What is particular to SELU, CELU, Mish, Hardswish, Hardsigmoid, Softsign, Tanhshrink, Softshrink, Hardshrink,
+Threshold and PReLU, against torch: where torch is not the oracle, piecewise-linear second order, integer inputs,
+PReLU's weights and bad arguments (the tests every activation shares are in test_activations.py)."""
 import math
 
 import numpy as np
@@ -12,60 +13,12 @@ from tinygrad_mnist.errors import ConfigError, DTypeError, OutOfRangeError, Shap
 from tinygrad_mnist.nn import functional as F
 from tinygrad_mnist.testing import assert_matches_torch
 
-from test_activations import EXTREMES, refused_by_both, ulps, values
+from test_activations import ACTIVATIONS, refused_by_both, ulps, values
 from test_second_order import X, arr, check_second_order, first_and_second
 
 TF = torch.nn.functional
 pytestmark = [pytest.mark.filterwarnings("error::RuntimeWarning"),
               pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True:UserWarning")]
-
-ACTIVATIONS = {
-    "selu": (F.selu, TF.selu),
-    "celu": (F.celu, TF.celu),
-    "celu_0.5": (lambda x: F.celu(x, 0.5), lambda x: TF.celu(x, 0.5)),
-    "celu_negative_alpha": (lambda x: F.celu(x, alpha=-2.0), lambda x: TF.celu(x, alpha=-2.0)),
-    "mish": (F.mish, TF.mish),
-    "hardswish": (F.hardswish, TF.hardswish),
-    "hardsigmoid": (F.hardsigmoid, TF.hardsigmoid),
-    "softsign": (F.softsign, TF.softsign),
-    "tanhshrink": (F.tanhshrink, TF.tanhshrink),
-    "softshrink": (F.softshrink, TF.softshrink),
-    "softshrink_2": (lambda x: F.softshrink(x, 2.0), lambda x: TF.softshrink(x, 2.0)),
-    "hardshrink": (F.hardshrink, TF.hardshrink),
-    "hardshrink_1.5": (lambda x: F.hardshrink(x, lambd=1.5), lambda x: TF.hardshrink(x, lambd=1.5)),
-    "threshold": (lambda x: F.threshold(x, 0.5, -2.0), lambda x: TF.threshold(x, 0.5, -2.0)),
-    "threshold_-1_20": (lambda x: F.threshold(x, -1, 20), lambda x: TF.threshold(x, -1, 20)),
-    "prelu": (lambda x: F.prelu(x, tg.tensor([0.25], dtype=x.dtype)),
-              lambda x: TF.prelu(x, torch.tensor([0.25], dtype=x.dtype))),
-}
-# torch's float64 hardsigmoid gradient is 1/6 rounded to float32 (0.1666666716337204): here 1/6 in the dtype
-TOLERANCES = {("hardsigmoid", np.float64): {"rtol": 1e-7}}
-KINKS = [0.0, -0.0, 0.5, -0.5, 1.0, -1.0, 1.5, -1.5, 2.0, -2.0, 3.0, -3.0, 6.0, -6.0]
-# torch's gradient at NaN depends on whether its vectorized or its scalar loop gets the element: see below
-NAN_GRADIENT_BY_POSITION = ("selu", "celu", "hardswish", "softshrink", "hardshrink")
-
-
-@pytest.mark.parametrize("name", ACTIVATIONS)
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(), (7,), (3, 4, 5)])
-def test_values_and_gradients_match_torch(name, dtype, shape):
-    ours, theirs = ACTIVATIONS[name]
-    assert_matches_torch(ours, theirs, values(shape, dtype), **TOLERANCES.get((name, dtype), {}))
-
-
-@pytest.mark.parametrize("name", ACTIVATIONS)
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_kinks_huge_inputs_infinities_and_nan_match_torch(name, dtype):
-    ours, theirs = ACTIVATIONS[name]
-    special = KINKS + EXTREMES[dtype] + [np.inf, -np.inf]
-    if name == "softsign":  # torch's x / (|x| + 1) is NaN at +-inf: see below
-        special = special[:-2]
-    if name == "hardswish":  # torch's x relu6(x + 3) overflows to inf at the largest inputs: see below
-        special = [v for v in special if abs(v) < np.finfo(dtype).max / 6]
-    if not name.startswith(NAN_GRADIENT_BY_POSITION):
-        special = special + [np.nan]
-    assert_matches_torch(ours, theirs, np.array(special, dtype), **TOLERANCES.get((name, dtype), {}))
-
 
 @pytest.mark.parametrize("name, expected", [("selu", 1.0507009873554805), ("celu", 1.0), ("hardswish", 1.0),
                                             ("softshrink", 1.0), ("hardshrink", 1.0)])
@@ -107,61 +60,6 @@ def test_hardswish_of_the_largest_inputs_is_finite_where_torchs_overflows(dtype)
     assert y.tolist() == [dtype(big), 0.0] and x.grad.tolist() == [1.0, 0.0]
 
 
-@pytest.mark.parametrize("name", ["selu", "celu", "celu_0.5", "mish", "hardswish", "softsign", "tanhshrink",
-                                  "softshrink", "hardshrink", "threshold", "prelu"])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_huge_inputs_give_finite_values_and_gradients_without_warnings(name, dtype):
-    ours, _ = ACTIVATIONS[name]
-    x = tg.tensor(np.array(EXTREMES[dtype], dtype), requires_grad=True)
-    y = ours(x)
-    y.backward(tg.ones_like(y))
-    assert y.dtype == x.grad.dtype == dtype
-    assert np.isfinite(y.detach().numpy()).all() and np.isfinite(x.grad.numpy()).all()
-
-
-@pytest.mark.parametrize("name", ACTIVATIONS)
-def test_gradients_match_finite_differences(name):
-    ours, _ = ACTIVATIONS[name]
-    x = tg.tensor(arr((3, 4), seed=1) * 2.2 + 0.1, requires_grad=True)  # away from the kinks: not on +-0.5, 1.5, ...
-    assert tg.gradcheck(ours, [x])
-
-
-@pytest.mark.parametrize("name", ACTIVATIONS)
-def test_each_is_one_graph_node(name):
-    ours, _ = ACTIVATIONS[name]
-    x = tg.randn(3, requires_grad=True)
-    node = ours(x)._ctx
-    assert x in node.next or x._ctx in node.next
-    assert node.name == NODES.get(name.split("_")[0], "?")
-
-
-NODES = {"selu": "ELU", "celu": "ELU", "mish": "Mish", "hardswish": "Hardswish", "hardsigmoid": "Hardsigmoid",
-         "softsign": "Softsign", "tanhshrink": "Tanhshrink", "softshrink": "Softshrink", "hardshrink": "Hardshrink",
-         "threshold": "Threshold", "prelu": "PReLU"}
-
-
-@pytest.mark.parametrize("name", ["selu", "celu", "celu_0.5", "celu_negative_alpha", "mish", "hardswish",
-                                  "softsign", "tanhshrink"])
-def test_second_order_matches_torch(name):
-    ours, theirs = ACTIVATIONS[name]
-    check_second_order(ours, theirs, arr((3, 4)) * 2.2 + 0.1)
-
-
-@pytest.mark.parametrize("name", ["mish", "hardswish", "softsign", "tanhshrink", "selu"])
-def test_second_order_in_float32_matches_torch(name):
-    ours, theirs = ACTIVATIONS[name]
-    x = values((4, 5), np.float32) / 100  # (/ 100: the large ones in the kinks' neighbourhood too)
-    a, b = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    (ga,) = tg.grad(ours(a).sum(), [a], create_graph=True)
-    (gb,) = torch.autograd.grad(theirs(b).sum(), [b], create_graph=True)
-    (hga,) = tg.grad((ga * ga).sum(), [a])
-    (hgb,) = torch.autograd.grad((gb * gb).sum(), [b])
-    assert hga.dtype == tg.float32
-    theirs_finite = np.isfinite(hgb.numpy())  # torch's mish is NaN at -100 here (exp(100) overflows); here 0
-    assert np.isfinite(hga.numpy()).all() and theirs_finite.sum() >= hgb.numel() - (name == "mish")
-    np.testing.assert_allclose(hga.numpy()[theirs_finite], hgb.numpy()[theirs_finite], rtol=1e-4, atol=1e-5)
-
-
 PIECEWISE = [  # the ops whose derivative is piecewise constant: torch's first gradient still depends on x
     ("softshrink", lambda lib, x: lib.nn.functional.softshrink(x, 0.8)),
     ("hardshrink", lambda lib, x: lib.nn.functional.hardshrink(x, 0.8)),
@@ -196,30 +94,6 @@ def test_hardsigmoids_gradient_has_a_second_derivative_of_zero_where_torch_has_n
     np.testing.assert_allclose(g.detach().numpy(), tg_.detach().numpy(), rtol=1e-7)
     (h,) = tg.grad(g.sum(), x)
     assert h.tolist() == np.zeros(X.shape).tolist()
-
-
-# torch computes softsign and tanhshrink as compositions of float16 ops, each rounded: it is not the
-# oracle for those in float16; tanhshrink's x - tanh(x) cancels for small x even in float32
-FLOAT16_COMPOSITES = ("softsign", "tanhshrink")
-
-
-@pytest.mark.parametrize("name", [n for n in ACTIVATIONS if n != "celu_negative_alpha"])  # (inf from x = -22 on)
-def test_float16_is_computed_in_float32_and_rounded_once_as_torch(name):
-    ours, theirs = ACTIVATIONS[name]
-    x = values(20000, np.float16, seed=3)
-    g = np.random.default_rng(4).standard_normal(x.shape).astype(np.float16)
-    a, exact_in = tg.tensor(x, requires_grad=True), torch.tensor(x.astype(np.float64), requires_grad=True)
-    y, exact = ours(a), theirs(exact_in)
-    y.backward(tg.tensor(g)), exact.backward(torch.tensor(g.astype(np.float64)))
-    assert y.dtype == a.grad.dtype == tg.float16
-    assert ulps(y.data, exact.detach().numpy()).max() <= (0.6 if name == "tanhshrink" else 0.51)
-    assert ulps(a.grad.data, exact_in.grad.numpy()).max() <= 1
-    if name in FLOAT16_COMPOSITES:
-        return
-    torch16 = torch.tensor(x, requires_grad=True)
-    theirs(torch16).backward(torch.tensor(g))
-    np.testing.assert_allclose(a.grad.numpy(), torch16.grad.numpy(), rtol=1e-3, atol=1e-5)
-    np.testing.assert_allclose(y.detach().numpy(), theirs(torch.tensor(x)).numpy(), rtol=1e-3, atol=1e-5)
 
 
 def test_tanhshrink_gradient_keeps_its_precision_for_small_inputs():
@@ -271,77 +145,6 @@ def test_threshold_of_integers_computes_as_torch(dtype, threshold, value):
     ours = F.threshold(tg.tensor(data), threshold, value)
     theirs = TF.threshold(torch.tensor(data), threshold, value)
     assert ours.dtype == np.dtype(dtype) and ours.tolist() == theirs.tolist()
-
-
-# ---- in place -------------------------------------------------------------------------------------------
-
-IN_PLACE = [
-    (lambda lib, x: lib.nn.functional.selu(x, inplace=True)),
-    (lambda lib, x: lib.nn.functional.celu(x, 0.5, inplace=True)),
-    (lambda lib, x: lib.nn.functional.mish(x, inplace=True)),
-    (lambda lib, x: lib.nn.functional.hardswish(x, inplace=True)),
-    (lambda lib, x: lib.nn.functional.hardsigmoid(x, inplace=True)),
-    (lambda lib, x: lib.nn.functional.threshold(x, 0.4, -1.0, inplace=True)),
-    (lambda lib, x: lib.nn.SELU(inplace=True)(x)), (lambda lib, x: lib.nn.CELU(2.0, inplace=True)(x)),
-    (lambda lib, x: lib.nn.Mish(inplace=True)(x)), (lambda lib, x: lib.nn.Hardswish(inplace=True)(x)),
-    (lambda lib, x: lib.nn.Hardsigmoid(True)(x)), (lambda lib, x: lib.nn.Threshold(0.1, 20, True)(x)),
-]
-
-
-@pytest.mark.parametrize("case", IN_PLACE)
-def test_inplace_writes_into_the_input_as_in_torch(case):
-    data = np.array([[-1.3, 2.0], [0.5, -3.0], [7.0, 0.25]])
-    results = []
-    for lib in (tg, torch):
-        w = lib.tensor(data, requires_grad=True)
-        h = w * 1
-        assert case(lib, h) is h
-        (h * lib.tensor(data)).sum().backward()
-        results.append((h.detach().numpy(), w.grad.numpy()))
-        x = lib.tensor(data)
-        case(lib, x)
-        results.append(x.numpy())
-    np.testing.assert_allclose(results[0][0], results[2][0], rtol=1e-12)
-    np.testing.assert_allclose(results[0][1], results[2][1], rtol=1e-7)  # (torch's hardsigmoid: 1/6 in float32)
-    np.testing.assert_allclose(results[1], results[3], rtol=1e-12)
-    with pytest.raises(RuntimeError, match="leaf that requires grad"):
-        case(tg, tg.ones(2, requires_grad=True))
-    half = tg.tensor(data.astype(np.float16))
-    assert case(tg, half) is half and half.dtype == tg.float16
-    np.testing.assert_array_equal(half.numpy(), case(torch, torch.tensor(data.astype(np.float16))).numpy())
-
-
-# ---- modules ---------------------------------------------------------------------------------------------
-
-MODULES = [
-    (lambda lib: lib.nn.SELU()), (lambda lib: lib.nn.SELU(inplace=True)),
-    (lambda lib: lib.nn.CELU()), (lambda lib: lib.nn.CELU(0.5)), (lambda lib: lib.nn.CELU(alpha=2, inplace=True)),
-    (lambda lib: lib.nn.Mish()), (lambda lib: lib.nn.Mish(True)),
-    (lambda lib: lib.nn.Hardswish()), (lambda lib: lib.nn.Hardswish(inplace=True)),
-    (lambda lib: lib.nn.Hardsigmoid()), (lambda lib: lib.nn.Hardsigmoid(True)),
-    (lambda lib: lib.nn.Softsign()), (lambda lib: lib.nn.Tanhshrink()),
-    (lambda lib: lib.nn.Softshrink()), (lambda lib: lib.nn.Softshrink(1.5)), (lambda lib: lib.nn.Softshrink(lambd=1)),
-    (lambda lib: lib.nn.Hardshrink()), (lambda lib: lib.nn.Hardshrink(2)),
-    (lambda lib: lib.nn.Threshold(0.1, 20)), (lambda lib: lib.nn.Threshold(-1.5, 0.5, inplace=True)),
-    (lambda lib: lib.nn.PReLU()), (lambda lib: lib.nn.PReLU(init=0.1)),
-]
-
-
-@pytest.mark.parametrize("make", MODULES)
-def test_modules_print_and_compute_as_torchs(make):
-    ours, theirs = make(tg), make(torch)
-    assert repr(ours) == repr(theirs)
-    assert_matches_torch(lambda x: ours(x * 1), lambda x: theirs(x * 1), values((5,), np.float32))
-    ours.double(), theirs.double()
-    rtol = 1e-7 if isinstance(ours, nn.Hardsigmoid) else None  # (torch's float64 gradient: 1/6 in float32)
-    assert_matches_torch(lambda x: ours(x * 1), lambda x: theirs(x * 1), values((4, 3, 2), np.float64), rtol=rtol)
-
-
-def test_modules_keep_their_arguments_as_attributes_as_torchs():
-    for make in MODULES:
-        ours, theirs = make(tg), make(torch)
-        for name in ("alpha", "lambd", "threshold", "value", "inplace", "num_parameters", "init"):
-            assert getattr(ours, name, None) == getattr(theirs, name, None), (repr(ours), name)
 
 
 # ---- PReLU --------------------------------------------------------------------------------------------
@@ -438,50 +241,8 @@ def test_celu_refuses_alpha_zero_as_torch():
         nn.CELU(0)(tg.ones(2))
 
 
-@pytest.mark.parametrize("name", ["selu", "celu", "mish", "hardswish", "hardsigmoid", "softshrink", "hardshrink"])
-@pytest.mark.parametrize("dtype", ["int64", "bool"])
-def test_float_only_activations_refuse_integer_and_bool_tensors_as_torch(name, dtype):
-    refused_by_both(lambda lib: getattr(lib.nn.functional, name)(lib.ones(2, dtype=getattr(lib, dtype))),
-                    (RuntimeError, NotImplementedError), DTypeError, match=f"{name}: needs a floating-point tensor")
-
-
 @pytest.mark.parametrize("name", ["softsign", "tanhshrink", "threshold"])
 def test_bool_tensors_are_refused_as_torch(name):
     args = (0.5, 1.0) if name == "threshold" else ()
     refused_by_both(lambda lib: getattr(lib.nn.functional, name)(lib.ones(2, dtype=lib.bool), *args),
                     (RuntimeError, NotImplementedError), DTypeError, match="bool")
-
-
-@pytest.mark.parametrize("call", [
-    lambda lib: lib.nn.functional.celu(lib.ones(2), "a"),
-    lambda lib: lib.nn.functional.softshrink(lib.ones(2), "a"),
-    lambda lib: lib.nn.functional.hardshrink(lib.ones(2), None),
-    lambda lib: lib.nn.functional.threshold(lib.ones(2), "a", 1.0),
-    lambda lib: lib.nn.functional.threshold(lib.ones(2), 1.0, None),
-])
-def test_non_numeric_arguments_are_refused_as_torch(call):
-    refused_by_both(call, TypeError, DTypeError, match="must be a number")
-
-
-def test_non_tensor_inputs_are_refused():
-    for fn in (F.selu, F.celu, F.mish, F.hardswish, F.hardsigmoid, F.softsign, F.tanhshrink, F.softshrink,
-               F.hardshrink, lambda x: F.threshold(x, 0.0, 0.0), lambda x: F.prelu(x, tg.ones(1))):
-        with pytest.raises(TypeError, match="input must be a Tensor, got ndarray"):
-            fn(np.ones(2))
-
-
-def test_numpy_scalar_arguments_do_not_widen_float32():
-    x = tg.randn(3)
-    for y in (F.celu(x, np.float64(0.5)), F.softshrink(x, np.float64(0.2)), F.hardshrink(x, np.float64(0.2)),
-              F.threshold(x, np.float64(0.1), np.float64(2.0))):
-        assert y.dtype == tg.float32
-
-
-def test_a_model_with_the_new_activations_matches_torch():
-    from tinygrad_mnist.testing import compare_with_torch
-    layers = lambda lib: lib.nn.Sequential(lib.nn.Linear(6, 8), lib.nn.SELU(), lib.nn.Linear(8, 8), lib.nn.Mish(),
-                                           lib.nn.Linear(8, 8), lib.nn.Hardswish(), lib.nn.Linear(8, 8),
-                                           lib.nn.PReLU(8), lib.nn.Linear(8, 8), lib.nn.CELU(0.7), lib.nn.Linear(8, 3))
-    report = compare_with_torch(layers(tg).double(), layers(torch), np.random.default_rng(0).standard_normal((5, 6)),
-                                np.array([0, 2, 1, 1, 0]))
-    assert report.ok, str(report)
