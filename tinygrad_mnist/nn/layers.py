@@ -133,18 +133,22 @@ class SiLU(_InPlaceActivation):
         return F.silu(x, self.inplace)
 
 
-class ELU(Module):
-    """x for x > 0, alpha (exp(x) - 1) elsewhere; inplace as in ReLU."""
+class _AlphaActivation(Module):
+    """An activation with torch's options alpha and inplace (ELU and CELU)."""
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.elu(x, self.alpha, self.inplace)
-
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class ELU(_AlphaActivation):
+    """x for x > 0, alpha (exp(x) - 1) elsewhere; inplace as in ReLU."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.elu(x, self.alpha, self.inplace)
 
 
 class Softplus(Module):
@@ -213,18 +217,11 @@ class SELU(_InPlaceActivation):
         return F.selu(x, self.inplace)
 
 
-class CELU(Module):
+class CELU(_AlphaActivation):
     """max(0, x) + min(0, alpha (exp(x / alpha) - 1)); inplace as in ReLU."""
-
-    def __init__(self, alpha: float = 1.0, inplace: bool = False):
-        super().__init__()
-        self.alpha, self.inplace = alpha, inplace
 
     def forward(self, x: Tensor) -> Tensor:
         return F.celu(x, self.alpha, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class Mish(_InPlaceActivation):
