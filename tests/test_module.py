@@ -460,6 +460,52 @@ def test_parameter_repr_and_grad():
     assert repr(p).startswith("Parameter containing:\nTensor(")
 
 
+def _manual_sgd(lib, layer, x, steps: int = 3) -> None:
+    """The hand-written update of tutorials: p.data = p.data - lr * p.grad."""
+    for _ in range(steps):
+        layer.zero_grad()
+        lib.tanh(layer(x)).sum().backward()
+        for p in layer.parameters():
+            p.data = p.data - 0.1 * p.grad
+
+
+def test_a_tensor_assigned_to_a_parameters_data_is_taken_as_in_torch():
+    w = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    b = np.random.default_rng(1).standard_normal(3).astype(np.float32)
+    x = np.random.default_rng(2).standard_normal((5, 4)).astype(np.float32)
+    ours, theirs = nn.Linear(4, 3), torch.nn.Linear(4, 3)
+    for layer, lib, tensor in ((ours, tg, tg.tensor), (theirs, torch, torch.tensor)):
+        layer.weight.data, layer.bias.data = tensor(w), tensor(b)
+        _manual_sgd(lib, layer, tensor(x))
+    for mine, torchs in zip(ours.parameters(), theirs.parameters()):
+        assert isinstance(mine, nn.Parameter) and type(mine.data) is np.ndarray
+        np.testing.assert_allclose(mine.data, torchs.detach().numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_a_parameter_shares_the_array_of_the_tensor_assigned_to_its_data_as_in_torch():
+    for lib, p in ((tg, nn.Parameter(np.zeros(2, np.float32))), (torch, torch.nn.Parameter(torch.zeros(2)))):
+        t = lib.ones(3)
+        p.data = t
+        assert lib is torch or type(p.data) is np.ndarray
+        with lib.no_grad():
+            t.add_(1)  # the parameter sees the change, and takes the new shape
+        assert p.shape == (3,) and p.requires_grad and p.is_leaf
+        np.testing.assert_array_equal(p.detach().numpy(), [2, 2, 2])
+    array = np.arange(3.0, dtype=np.float32)
+    p = nn.Parameter(np.zeros(2, np.float32))
+    p.data = array  # an ndarray is taken as it is, as before
+    assert p.data is array
+
+
+@pytest.mark.parametrize("value", [[1.0, 2.0], 3.0, None])
+def test_a_parameters_data_refuses_what_is_not_an_array_or_tensor_as_torch(value):
+    with pytest.raises(TypeError):
+        torch.nn.Parameter(torch.zeros(2)).data = value
+    p = nn.Parameter(np.zeros(2, np.float32))
+    with pytest.raises(TypeError, match=f"Parameter.data: expected a Tensor or a NumPy array, got {type(value).__name__}"):
+        p.data = value
+    np.testing.assert_array_equal(p.data, [0, 0])  # left as it was
+
 # ---- init ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("nonlinearity, param", [
