@@ -1236,6 +1236,20 @@ def test_nonzero_of_a_tensor_requiring_grad_is_outside_the_graph_and_as_tuple_is
             x.nonzero(True)
 
 
+@pytest.mark.parametrize("values", NONZERO_INPUTS.values(), ids=NONZERO_INPUTS.keys())
+def test_where_of_a_condition_alone_is_nonzero_as_tuple_as_torch(values):
+    """torch.where(preds != y)[0]: the indices of the wrong predictions, as MNIST notebooks find them."""
+    ours, theirs = tg.where(tg.tensor(values)), torch.where(torch.tensor(values))
+    assert type(ours) is tuple and len(ours) == len(theirs)
+    for x, y in zip(ours, theirs):
+        same(x, y)
+
+
+def test_where_with_a_condition_and_only_one_of_input_and_other_is_refused_as_torch():
+    raises_in_both(lambda L: L.where(L.tensor([True, False]), L.tensor([1.0, 2.0])), TypeError, TypeError,
+                   "where: give both input and other, or neither")
+
+
 def _lenient_load(model, state):
     """torch code's strict-then-lenient load: a strict load's mismatch is a RuntimeError in torch."""
     try:

@@ -49,8 +49,13 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     return ops.MatMul.apply(a, b)
 
 
-def where(condition, input, other) -> Tensor:
-    """input where condition holds, other elsewhere (all three broadcast)."""
+def where(condition, input=None, other=None) -> Tensor | tuple[Tensor, ...]:
+    """input where condition holds, other elsewhere (all three broadcast); of the condition alone,
+    the indices where it is nonzero, one tensor per dim, as torch.where(c) and nonzero(as_tuple=True)."""
+    if input is None and other is None:
+        return _tensor(condition, "where").nonzero(as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where: give both input and other, or neither (for the indices where the condition holds)")
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != bool_:
         raise DTypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
