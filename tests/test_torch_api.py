@@ -1041,6 +1041,34 @@ def test_bad_isclose_arguments_are_errors_as_in_torch(call, ours):
     raises_in_both(call, ours, (RuntimeError, TypeError), "^(isclose|allclose): ")
 
 
+EQUAL_PAIRS = {  # a, b: torch.equal is True for the same shape and values, whatever the dtypes
+    "same": (np.array([[1.0, 2.0], [3.0, 4.0]], np.float32), np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)),
+    "one differs": (np.array([1.0, 2.0]), np.array([1.0, 2.5])),
+    "int and float": (np.array([1, 2]), np.array([1.0, 2.0], np.float32)),
+    "bool and int": (np.array([True, False]), np.array([1, 0])),
+    "float16 and float32": (np.array([0.5, 3.0], np.float16), np.array([0.5, 3.0], np.float32)),
+    "signed zeros": (np.array([0.0]), np.array([-0.0])),
+    "nan": (np.array([NAN]), np.array([NAN])),
+    "empty": (np.zeros(0), np.zeros(0)),
+    "other shape": (np.ones((1, 2)), np.ones(2)),
+    "0-d and 1-d": (np.array(1.0), np.array([1.0])),
+}
+
+
+@pytest.mark.parametrize("a, b", EQUAL_PAIRS.values(), ids=EQUAL_PAIRS.keys())
+def test_equal_is_one_bool_for_the_same_shape_and_values_as_torch(a, b):
+    """torch.equal(model(x), loaded(x)): the check after a state_dict round trip."""
+    expected = torch.equal(torch.tensor(a), torch.tensor(b))
+    assert tg.equal(tg.tensor(a), tg.tensor(b)) is expected
+    assert tg.tensor(b).equal(tg.tensor(a)) is expected
+
+
+def test_equal_of_a_tensor_requiring_grad_and_its_detached_copy_is_true_and_of_a_number_refused_as_torch():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    assert tg.equal(x, x.detach() * 1) is True
+    raises_in_both(lambda L: L.equal(L.ones(1), 1.0), TypeError, TypeError, "equal: other must be a Tensor, got float")
+
+
 # ---- uniform_ and normal_ --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])

@@ -12,7 +12,7 @@ from .factories import (
 )
 from .functions import (
     abs, add, all, allclose, amax, amin, any, argmax, argmin, argsort, bmm, cat, chunk, clamp, clip, cumsum, div,
-    eq, erf, erfc, exp, flatten, flip, gather, ge, gt, index_select, is_tensor, isclose, isfinite, isinf, isnan,
+    eq, equal, erf, erfc, exp, flatten, flip, gather, ge, gt, index_select, is_tensor, isclose, isfinite, isinf, isnan,
     le, log, log1p, log_softmax, logsumexp, lt, masked_fill, matmul, max, maximum, mean, min, minimum, mm, mul, ne,
     neg, nonzero, norm, numel, outer, permute, pow, prod, relu, reshape, sigmoid, sign, softmax, sort, split, sqrt,
     square, squeeze, stack, std, sub, sum, t, tanh, topk, transpose, unbind, unflatten, unsqueeze, var, where,

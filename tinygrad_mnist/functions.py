@@ -262,3 +262,7 @@ def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: 
 def is_tensor(obj, /) -> bool:
     """Whether obj is a Tensor of this library."""
     return isinstance(obj, Tensor)
+
+
+def equal(input, other) -> bool:
+    return _tensor(input, "equal").equal(other)

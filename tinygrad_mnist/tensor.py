@@ -954,6 +954,13 @@ class Tensor:
         """Whether isclose holds everywhere, as torch.allclose."""
         return bool(self._close(other, rtol, atol, equal_nan, "allclose").data.all())
 
+    def equal(self, other) -> bool:
+        """Whether other has self's shape and equal values (NaN equals nothing), whatever the two
+        dtypes, as torch.equal."""
+        if not isinstance(other, Tensor):
+            raise DTypeError(f"equal: other must be a Tensor, got {type(other).__name__}")
+        return self.shape == other.shape and bool(np.array_equal(self.data, other.data))
+
     def _bitwise(self, other, op) -> Tensor:
         """&, | or ^: logical on bool tensors, bitwise on integer ones, as torch (no gradient)."""
         a, b = _operands(self, other)
