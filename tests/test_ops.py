@@ -842,6 +842,51 @@ def test_sign_is_recorded_with_a_zero_gradient_as_in_torch():
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0])
 
 
+ROUNDING_VALUES = np.array([-2.5, -1.5, -0.5, -0.2, -0.0, 0.0, 0.4, 0.5, 1.5, 2.5, 2.7, 6e4, np.inf, -np.inf,
+                            np.nan])
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("op", ["round", "floor", "ceil", "trunc"])
+def test_round_floor_ceil_and_trunc_match_torch_halves_to_even_with_a_zero_gradient(op, dtype):
+    """torch.round(torch.sigmoid(out)): the predicted class of a binary classifier."""
+    values = ROUNDING_VALUES.astype(dtype)
+    same(getattr(tg.tensor(values), op)(), getattr(torch.tensor(values), op)())
+    same(getattr(tg, op)(tg.tensor(values)), getattr(torch, op)(torch.tensor(values)))
+    x = tg.tensor(values, requires_grad=True)
+    y = getattr(x, op)()
+    assert y.requires_grad and repr(y.grad_fn) == f"<{op.capitalize()}Backward>"
+    y.backward(tg.tensor(np.full(values.shape, np.nan, dtype)))  # zeros even for a NaN gradient, as torch
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros(values.shape, dtype))
+
+
+@pytest.mark.parametrize("decimals", [1, 2, 3, -1, -2])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_round_to_decimals_matches_torch(decimals, dtype):
+    values = np.random.default_rng(0).uniform(-500, 500, 1000).astype(dtype)
+    same(tg.tensor(values).round(decimals=decimals), torch.tensor(values).round(decimals=decimals))
+    same(tg.round(tg.tensor(values), decimals=decimals), torch.round(torch.tensor(values), decimals=decimals))
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int32", "int64"])
+@pytest.mark.parametrize("op", ["round", "floor", "ceil", "trunc"])
+def test_round_floor_ceil_and_trunc_of_integers_are_a_copy_in_their_dtype_as_torch(op, dtype):
+    values = np.array([0, 3, 100], dtype=dtype)
+    ours = getattr(tg.tensor(values), op)()
+    same(ours, getattr(torch.tensor(values), op)())
+    ours.data[0] = 7
+    assert values[0] == 0
+
+
+@pytest.mark.parametrize("call", [lambda L: L.tensor([True]).round(), lambda L: L.tensor([True]).floor(),
+                                  lambda L: L.tensor([1, 2]).round(decimals=1)], ids=["bool", "bool floor", "decimals"])
+def test_rounding_a_bool_tensor_or_integers_to_decimals_is_refused_as_by_torch(call):
+    with pytest.raises(NotImplementedError):
+        call(torch)
+    with pytest.raises(tg.DTypeError, match="(round|floor): .*(bool|integer)"):
+        call(tg)
+
+
 @pytest.mark.parametrize("dtype", ["uint8", "int8"])
 def test_an_integer_outside_the_tensors_range_wraps_around_as_in_torch(dtype):
     values = np.array([0, 5, 100], dtype=dtype)

@@ -11,11 +11,12 @@ from .factories import (
     rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
 )
 from .functions import (
-    abs, add, all, allclose, amax, amin, any, argmax, argmin, argsort, bmm, cat, chunk, clamp, clip, cumsum, div,
-    eq, equal, erf, erfc, exp, flatten, flip, gather, ge, gt, index_select, is_tensor, isclose, isfinite, isinf, isnan,
-    le, log, log1p, log_softmax, logsumexp, lt, masked_fill, matmul, max, maximum, mean, min, minimum, mm, mul, ne,
-    neg, nonzero, norm, numel, outer, permute, pow, prod, relu, reshape, sigmoid, sign, softmax, sort, split, sqrt,
-    square, squeeze, stack, std, sub, sum, t, tanh, topk, transpose, unbind, unflatten, unsqueeze, var, where,
+    abs, add, all, allclose, amax, amin, any, argmax, argmin, argsort, bmm, cat, ceil, chunk, clamp, clip, cumsum,
+    div, eq, equal, erf, erfc, exp, flatten, flip, floor, gather, ge, gt, index_select, is_tensor, isclose,
+    isfinite, isinf, isnan, le, log, log1p, log_softmax, logsumexp, lt, masked_fill, matmul, max, maximum, mean,
+    min, minimum, mm, mul, ne, neg, nonzero, norm, numel, outer, permute, pow, prod, relu, reshape, round,
+    sigmoid, sign, softmax, sort, split, sqrt, square, squeeze, stack, std, sub, sum, t, tanh, topk, transpose,
+    trunc, unbind, unflatten, unsqueeze, var, where,
 )
 from .gradcheck import gradcheck
 
@@ -40,6 +41,6 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'tinygrad_mnist' has no attribute {name!r}")
 
 
-# A star import leaves Python's own float, int, bool, sum, max, min, abs, all and any as they are.
+# A star import leaves Python's own float, int, bool, sum, max, min, abs, round, all and any as they are.
 __all__ = [name for name in list(globals()) if not name.startswith("_") and not hasattr(_builtins, name)]
 __all__ += ["save", "load"]

@@ -1,6 +1,6 @@
 """torch's module-level functions: matmul, where, cat and stack, and the module-level forms of the
 Tensor methods (tg.sum(x, 1), tg.max(x, dim), tg.exp(x), tg.split(x, 2), ...), each a call of the
-method. (This module's sum, max, min, abs, pow, all and any hide Python's, so it uses none of them.)"""
+method. (This module's sum, max, min, abs, pow, round, all and any hide Python's, so it uses none of them.)"""
 from __future__ import annotations
 
 from typing import Sequence
@@ -170,6 +170,10 @@ def sqrt(input) -> Tensor: return _tensor(input, "sqrt").sqrt()
 def abs(input) -> Tensor: return _tensor(input, "abs").abs()
 def neg(input) -> Tensor: return _tensor(input, "neg").neg()
 def sign(input) -> Tensor: return _tensor(input, "sign").sign()
+def round(input, *, decimals: int = 0) -> Tensor: return _tensor(input, "round").round(decimals=decimals)
+def floor(input) -> Tensor: return _tensor(input, "floor").floor()
+def ceil(input) -> Tensor: return _tensor(input, "ceil").ceil()
+def trunc(input) -> Tensor: return _tensor(input, "trunc").trunc()
 def square(input) -> Tensor: return _tensor(input, "square").square()
 def log1p(input) -> Tensor: return _tensor(input, "log1p").log1p()
 def erf(input) -> Tensor: return _tensor(input, "erf").erf()

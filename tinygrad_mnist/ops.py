@@ -281,12 +281,43 @@ class Abs(Function):
         return g * (_sign(a) if type(a) is np.ndarray else a.sign())
 
 
-class Sign(Function):
+class _PiecewiseConstant(Function):
+    """An op whose gradient is zero: recorded, as torch records it, so that its graph goes on."""
     array_backward = True
-    def forward(self, a): return _sign(a)
     def backward(self, g):  # zeros even where g is inf or nan, as torch
         return autograd._make_tensor(np.zeros_like(g.data), None) if isinstance(g, autograd._Tensor) \
             else np.zeros_like(g)
+
+
+class Sign(_PiecewiseConstant):
+    def forward(self, a): return _sign(a)
+
+
+def _integral(a: np.ndarray, op: str, rounded):
+    """rounded(a) in a's dtype; an integer tensor is already integral (a copy, as torch's)."""
+    if a.dtype == np.bool_:
+        raise DTypeError(f"{op}: a bool tensor cannot be rounded, as in torch; cast it first, e.g. .float()")
+    return a.copy() if a.dtype.kind in "iu" else rounded(a)
+
+
+class Round(_PiecewiseConstant):
+    def forward(self, a, decimals: int):  # halves to even, as torch and NumPy
+        if decimals and a.dtype.kind in "iu":
+            raise DTypeError(f"round: decimals={decimals} of an integer tensor is not supported, as in torch; "
+                             "cast it first, e.g. .float()")
+        return _integral(a, "round", lambda v: np.round(v, decimals))
+
+
+class Floor(_PiecewiseConstant):
+    def forward(self, a): return _integral(a, "floor", np.floor)
+
+
+class Ceil(_PiecewiseConstant):
+    def forward(self, a): return _integral(a, "ceil", np.ceil)
+
+
+class Trunc(_PiecewiseConstant):
+    def forward(self, a): return _integral(a, "trunc", np.trunc)
 
 
 class ReLU(Function):

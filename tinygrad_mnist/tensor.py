@@ -559,6 +559,12 @@ class Tensor:
         """-1, 0 or 1 per element; recorded, as torch, with a zero gradient."""
         return ops.Sign.apply(self)
 
+    # round, floor, ceil and trunc: recorded, as torch, with a zero gradient
+    def round(self, *, decimals: int = 0) -> Tensor: return ops.Round.apply(self, decimals=decimals)
+    def floor(self) -> Tensor: return ops.Floor.apply(self)
+    def ceil(self) -> Tensor: return ops.Ceil.apply(self)
+    def trunc(self) -> Tensor: return ops.Trunc.apply(self)
+
     def to(self, *args, dtype=None, device=None, non_blocking: bool = False, copy: bool = False) -> Tensor:
         """This tensor in another dtype, as torch's to(dtype), to(device[, dtype]) and to(other),
         each followed by non_blocking and copy: a copy, or self when nothing changes (unless
